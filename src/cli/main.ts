@@ -1,0 +1,42 @@
+/**
+ * Entry point of the `fleetpatch` command: wires every subcommand and maps errors to exit codes.
+ * Subcommands live one per file in `commands/`; each exports a `register…` function.
+ */
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../domain/errors.js';
+import { ExitCode } from './exit-codes.js';
+import { registerVersionsCommand } from './commands/versions.js';
+
+export function buildProgram(): Command {
+  const program = new Command('fleetpatch')
+    .description('Fleet patch management: know what every host runs, which advisories apply, and patch in gated waves.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerVersionsCommand(program);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code (never calls `process.exit`, so tests can call it). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    return exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed usage or help.
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.inputError;
+  }
+  if (error instanceof InputError) {
+    process.stderr.write(`fleetpatch: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+    return ExitCode.inputError;
+  }
+  process.stderr.write(`fleetpatch: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return ExitCode.internalError;
+}
