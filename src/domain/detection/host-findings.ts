@@ -1,0 +1,107 @@
+/**
+ * Turns one host's packages into findings with a state. Kernels are judged on the running kernel
+ * (FleetDM and Wazuh users rightly complain about CVEs reported against every kernel on disk): a
+ * fixed kernel installed but not booted is `pending-reboot`, a vulnerable kernel that is not
+ * running is `not-applicable`.
+ */
+import type { Advisory } from '../advisories/advisory.js';
+import { isKernelPackage, kernelReleaseOf } from '../inventory/kernel.js';
+import type { FindingState, InstalledPackage, VersionScheme } from '../types.js';
+import type { VersionMatch, VersionMatcher } from './version-matcher.js';
+
+export type DetectedState = Extract<FindingState, 'vulnerable' | 'pending-reboot' | 'not-applicable'>;
+
+/** A finding as detection produces it, before storage adds its history and any accepted risk. */
+export interface FindingDraft {
+  ecosystem: string;
+  packageName: string;
+  /** Name advisories key the package by (source package for Debian/Ubuntu, origin for Alpine). */
+  sourcePackage: string;
+  installedVersion: string;
+  advisory: Advisory;
+  fixedVersion?: string;
+  state: DetectedState;
+  /** Why the state is what it is, for anything but plain `vulnerable`. */
+  stateReason?: string;
+  kernel: boolean;
+}
+
+export interface HostPackages {
+  packages: InstalledPackage[];
+  /** `uname -r`; without it every kernel package on disk is judged as it is. */
+  runningKernel?: string;
+}
+
+/**
+ * @example evaluateHost({ packages, runningKernel: '5.14.0-284.11.1.el9_2.x86_64' }, matcher)
+ */
+export function evaluateHost(host: HostPackages, matcher: VersionMatcher, schemeFor: (ecosystem: string) => VersionScheme | undefined): FindingDraft[] {
+  const findings: FindingDraft[] = [];
+  const kernelPackages: InstalledPackage[] = [];
+  for (const pkg of host.packages) {
+    const scheme = schemeFor(pkg.ecosystem);
+    if (host.runningKernel !== undefined && scheme !== undefined && isKernelPackage(pkg, scheme)) {
+      kernelPackages.push(pkg);
+      continue;
+    }
+    for (const match of matcher.match(pkg)) findings.push(draft(pkg, match, matcher, { state: 'vulnerable', kernel: false }));
+  }
+  if (kernelPackages.length > 0) findings.push(...evaluateKernels(kernelPackages, host.runningKernel!, matcher, schemeFor));
+  return findings;
+}
+
+function evaluateKernels(
+  kernelPackages: InstalledPackage[],
+  runningKernel: string,
+  matcher: VersionMatcher,
+  schemeFor: (ecosystem: string) => VersionScheme | undefined,
+): FindingDraft[] {
+  const isRunning = (pkg: InstalledPackage) => kernelReleaseOf(pkg, schemeFor(pkg.ecosystem)!) === runningKernel;
+  const running = kernelPackages.filter(isRunning);
+  const idle = kernelPackages.filter((pkg) => !isRunning(pkg));
+  const findings: FindingDraft[] = [];
+  for (const pkg of running) {
+    const sourceName = matcher.identityOf(pkg).name;
+    const alternatives = idle.filter((other) => matcher.identityOf(other).name === sourceName);
+    for (const match of matcher.match(pkg)) {
+      const fixedOnDisk = alternatives.find((other) => !matcher.match(other).some((m) => m.advisory.id === match.advisory.id));
+      findings.push(
+        fixedOnDisk
+          ? draft(pkg, match, matcher, {
+              state: 'pending-reboot',
+              kernel: true,
+              stateReason: `fixed kernel ${fixedOnDisk.version} is installed but ${runningKernel} is running`,
+            })
+          : draft(pkg, match, matcher, { state: 'vulnerable', kernel: true }),
+      );
+    }
+  }
+  const reason = running.length > 0
+    ? `kernel is installed but not running (running: ${runningKernel})`
+    : `kernel is installed but not running; the running kernel ${runningKernel} does not come from an installed package`;
+  for (const pkg of idle) {
+    for (const match of matcher.match(pkg)) findings.push(draft(pkg, match, matcher, { state: 'not-applicable', kernel: true, stateReason: reason }));
+  }
+  return findings;
+}
+
+interface DraftState {
+  state: DetectedState;
+  kernel: boolean;
+  stateReason?: string;
+}
+
+function draft(pkg: InstalledPackage, match: VersionMatch, matcher: VersionMatcher, { state, kernel, stateReason }: DraftState): FindingDraft {
+  const finding: FindingDraft = {
+    ecosystem: pkg.ecosystem,
+    packageName: pkg.name,
+    sourcePackage: matcher.identityOf(pkg).name,
+    installedVersion: pkg.version,
+    advisory: match.advisory,
+    state,
+    kernel,
+  };
+  if (match.fixedVersion !== undefined) finding.fixedVersion = match.fixedVersion;
+  if (stateReason !== undefined) finding.stateReason = stateReason;
+  return finding;
+}

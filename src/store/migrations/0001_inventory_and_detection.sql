@@ -1,0 +1,129 @@
+-- Inventory, advisories and findings: the state detection reads and writes.
+
+-- One row per OSV record. `document` is the normalised advisory the matcher indexes in memory.
+CREATE TABLE advisories (
+  key          serial PRIMARY KEY,
+  id           text NOT NULL UNIQUE,
+  modified     timestamptz NOT NULL,
+  published    timestamptz,
+  withdrawn    timestamptz,
+  aliases      text[] NOT NULL DEFAULT '{}',
+  summary      text,
+  severity     text NOT NULL,
+  cvss_score   real,
+  source       text NOT NULL,
+  document     jsonb NOT NULL,
+  imported_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX advisories_aliases ON advisories USING gin (aliases);
+
+-- Known-exploited and exploit-probability signals, keyed by CVE id.
+CREATE TABLE kev_entries (
+  cve_id          text PRIMARY KEY,
+  date_added      date NOT NULL,
+  due_date        date,
+  ransomware_use  boolean NOT NULL DEFAULT false,
+  vendor_project  text,
+  product         text
+);
+CREATE TABLE epss_scores (
+  cve_id      text PRIMARY KEY,
+  epss        real NOT NULL,
+  percentile  real NOT NULL,
+  score_date  date
+);
+
+-- Per-location feed state (ETag, Last-Modified, last sync) so syncs import only what changed.
+CREATE TABLE feed_state (
+  location   text PRIMARY KEY,
+  state      jsonb NOT NULL DEFAULT '{}',
+  synced_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- Distinct package versions: the unit detection evaluates once for the whole fleet.
+CREATE TABLE package_versions (
+  key             serial PRIMARY KEY,
+  ecosystem       text NOT NULL,
+  name            text NOT NULL,
+  version         text NOT NULL,
+  arch            text NOT NULL DEFAULT '',
+  source_name     text NOT NULL DEFAULT '',
+  source_version  text NOT NULL DEFAULT '',
+  epoch_known     boolean NOT NULL DEFAULT true,
+  UNIQUE (ecosystem, name, version, arch, source_name, source_version, epoch_known)
+);
+
+-- Detection results per distinct version: which advisories affect it and what fixes it.
+CREATE TABLE package_version_matches (
+  package_key    integer NOT NULL REFERENCES package_versions (key),
+  advisory_key   integer NOT NULL REFERENCES advisories (key) ON DELETE CASCADE,
+  fixed_version  text,
+  PRIMARY KEY (advisory_key, package_key)
+);
+CREATE INDEX package_version_matches_package ON package_version_matches (package_key);
+
+-- Content-addressed package lists: hosts built from one baseline share a row.
+CREATE TABLE package_sets (
+  key           serial PRIMARY KEY,
+  digest        text NOT NULL UNIQUE,
+  package_keys  integer[] NOT NULL
+);
+CREATE INDEX package_sets_package_keys ON package_sets USING gin (package_keys);
+
+CREATE TABLE hosts (
+  key                  serial PRIMARY KEY,
+  name                 text NOT NULL UNIQUE,
+  os_id                text,
+  os_version           text,
+  os_ecosystem         text,
+  os_pretty_name       text,
+  arch                 text,
+  running_kernel       text,
+  reboot_required      boolean NOT NULL DEFAULT false,
+  boot_time            timestamptz,
+  labels               jsonb NOT NULL DEFAULT '{}',
+  package_set_key      integer REFERENCES package_sets (key),
+  inventory_source     text,
+  inventory_updated_at timestamptz,
+  last_seen_at         timestamptz,
+  created_at           timestamptz NOT NULL DEFAULT now()
+);
+
+-- One row per (host, advisory, package name): kept after the fix (state `fixed`, resolved_at set)
+-- so time-to-patch can be measured; reopened if the package regresses.
+CREATE TABLE findings (
+  host_key       integer NOT NULL REFERENCES hosts (key) ON DELETE CASCADE,
+  advisory_key   integer NOT NULL REFERENCES advisories (key) ON DELETE CASCADE,
+  package_name   text NOT NULL,
+  package_key    integer NOT NULL REFERENCES package_versions (key),
+  fixed_version  text,
+  state          text NOT NULL CHECK (state IN ('vulnerable', 'pending-reboot', 'fixed', 'not-applicable')),
+  state_reason   text,
+  first_seen_at  timestamptz NOT NULL,
+  resolved_at    timestamptz,
+  PRIMARY KEY (host_key, advisory_key, package_name)
+);
+CREATE INDEX findings_advisory_open ON findings (advisory_key) WHERE resolved_at IS NULL;
+
+-- Accepted risks: a person's decision, with a reason and an expiry; applied when findings are read.
+CREATE TABLE risk_acceptances (
+  id            serial PRIMARY KEY,
+  advisory_id   text NOT NULL,
+  host_name     text,
+  package_name  text,
+  reason        text NOT NULL,
+  accepted_by   text NOT NULL,
+  expires_at    timestamptz NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX risk_acceptances_advisory ON risk_acceptances (advisory_id);
+
+-- Every import run, for progress reports and the audit trail.
+CREATE TABLE import_runs (
+  id           serial PRIMARY KEY,
+  kind         text NOT NULL,
+  source       text NOT NULL,
+  started_at   timestamptz NOT NULL DEFAULT now(),
+  finished_at  timestamptz,
+  stats        jsonb NOT NULL DEFAULT '{}'
+);
