@@ -102,6 +102,7 @@ export function evaluateAffected(
 ): AffectedVerdict {
   if (affected.versions.some((listed) => listed === installedVersion || compareInstalled(listed) === 0)) {
     const fixed = affected.ranges
+      .filter((range) => range.type !== 'GIT')
       .map((range) => evaluateRange(range, compareInstalled, compareVersions).fixedVersion)
       .find((version) => version !== undefined);
     return fixed === undefined ? { affected: true } : { affected: true, fixedVersion: fixed };
