@@ -12,7 +12,9 @@ import type { VersionMatch, VersionMatcher } from './version-matcher.js';
 export type DetectedState = Extract<FindingState, 'vulnerable' | 'pending-reboot' | 'not-applicable'>;
 
 /** A finding as detection produces it, before storage adds its history and any accepted risk. */
-export interface FindingDraft {
+export interface FindingDraft<P extends InstalledPackage = InstalledPackage> {
+  /** The installed package the finding is about. */
+  installed: P;
   ecosystem: string;
   packageName: string;
   /** Name advisories key the package by (source package for Debian/Ubuntu, origin for Alpine). */
@@ -26,8 +28,8 @@ export interface FindingDraft {
   kernel: boolean;
 }
 
-export interface HostPackages {
-  packages: InstalledPackage[];
+export interface HostPackages<P extends InstalledPackage> {
+  packages: P[];
   /** `uname -r`; without it every kernel package on disk is judged as it is. */
   runningKernel?: string;
 }
@@ -35,9 +37,13 @@ export interface HostPackages {
 /**
  * @example evaluateHost({ packages, runningKernel: '5.14.0-284.11.1.el9_2.x86_64' }, matcher)
  */
-export function evaluateHost(host: HostPackages, matcher: VersionMatcher, schemeFor: (ecosystem: string) => VersionScheme | undefined): FindingDraft[] {
-  const findings: FindingDraft[] = [];
-  const kernelPackages: InstalledPackage[] = [];
+export function evaluateHost<P extends InstalledPackage>(
+  host: HostPackages<P>,
+  matcher: VersionMatcher,
+  schemeFor: (ecosystem: string) => VersionScheme | undefined,
+): FindingDraft<P>[] {
+  const findings: FindingDraft<P>[] = [];
+  const kernelPackages: P[] = [];
   for (const pkg of host.packages) {
     const scheme = schemeFor(pkg.ecosystem);
     if (host.runningKernel !== undefined && scheme !== undefined && isKernelPackage(pkg, scheme)) {
@@ -50,16 +56,16 @@ export function evaluateHost(host: HostPackages, matcher: VersionMatcher, scheme
   return findings;
 }
 
-function evaluateKernels(
-  kernelPackages: InstalledPackage[],
+function evaluateKernels<P extends InstalledPackage>(
+  kernelPackages: P[],
   runningKernel: string,
   matcher: VersionMatcher,
   schemeFor: (ecosystem: string) => VersionScheme | undefined,
-): FindingDraft[] {
-  const isRunning = (pkg: InstalledPackage) => kernelReleaseOf(pkg, schemeFor(pkg.ecosystem)!) === runningKernel;
+): FindingDraft<P>[] {
+  const isRunning = (pkg: P) => kernelReleaseOf(pkg, schemeFor(pkg.ecosystem)!) === runningKernel;
   const running = kernelPackages.filter(isRunning);
   const idle = kernelPackages.filter((pkg) => !isRunning(pkg));
-  const findings: FindingDraft[] = [];
+  const findings: FindingDraft<P>[] = [];
   for (const pkg of running) {
     const sourceName = matcher.identityOf(pkg).name;
     const alternatives = idle.filter((other) => matcher.identityOf(other).name === sourceName);
@@ -91,8 +97,9 @@ interface DraftState {
   stateReason?: string;
 }
 
-function draft(pkg: InstalledPackage, match: VersionMatch, matcher: VersionMatcher, { state, kernel, stateReason }: DraftState): FindingDraft {
-  const finding: FindingDraft = {
+function draft<P extends InstalledPackage>(pkg: P, match: VersionMatch, matcher: VersionMatcher, { state, kernel, stateReason }: DraftState): FindingDraft<P> {
+  const finding: FindingDraft<P> = {
+    installed: pkg,
     ecosystem: pkg.ecosystem,
     packageName: pkg.name,
     sourcePackage: matcher.identityOf(pkg).name,

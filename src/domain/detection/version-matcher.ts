@@ -32,6 +32,9 @@ const RPM_EPOCH = /^(\d+):/;
 
 export class VersionMatcher {
   private readonly cache = new Map<string, VersionMatch[]>();
+  // Inventories share package objects across hosts; remembering the verdict per object skips
+  // rebuilding the identity key on the hot path.
+  private byPackage = new WeakMap<InstalledPackage, VersionMatch[]>();
   private readonly warningKeys = new Set<string>();
   readonly warnings: MatchWarning[] = [];
   /** How many distinct versions were evaluated (cache misses). */
@@ -48,6 +51,14 @@ export class VersionMatcher {
    * @example matcher.match({ ecosystem: 'AlmaLinux:9', name: 'openssl', version: '1:3.0.7-6.el9_2' })
    */
   match(pkg: InstalledPackage): VersionMatch[] {
+    const remembered = this.byPackage.get(pkg);
+    if (remembered) return remembered;
+    const matches = this.matchUncached(pkg);
+    this.byPackage.set(pkg, matches);
+    return matches;
+  }
+
+  private matchUncached(pkg: InstalledPackage): VersionMatch[] {
     const scheme = this.schemeFor(pkg.ecosystem);
     const identity = matchIdentity(pkg, scheme);
     const epochUnknown = scheme === 'rpm' && pkg.epochKnown === false;
@@ -67,6 +78,7 @@ export class VersionMatcher {
 
   /** Forgets cached verdicts for packages an added, changed or withdrawn advisory touches. */
   invalidate(packages: Array<{ ecosystem: string; name: string }>): void {
+    this.byPackage = new WeakMap();
     const prefixes = packages.map(({ ecosystem, name }) => `${ecosystemKey(ecosystem)}\u0000${name}\u0000`);
     for (const key of this.cache.keys()) {
       if (prefixes.some((prefix) => key.startsWith(prefix))) this.cache.delete(key);

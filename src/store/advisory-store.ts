@@ -1,0 +1,137 @@
+/**
+ * Advisories, KEV entries and EPSS scores in PostgreSQL. Advisories are stored whole as their
+ * normalised document so the matcher's in-memory index can be rebuilt from the database alone.
+ */
+import type pg from 'pg';
+import type { Advisory } from '../domain/advisories/advisory.js';
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+const UPSERT_BATCH = 500;
+
+export interface StoredAdvisory {
+  key: number;
+  advisory: Advisory;
+}
+
+export interface KevEntry {
+  cveId: string;
+  dateAdded: string;
+  dueDate?: string;
+  knownRansomwareCampaignUse: boolean;
+  vendorProject?: string;
+  product?: string;
+}
+
+export interface EpssScore {
+  cveId: string;
+  epss: number;
+  percentile: number;
+  scoreDate?: string;
+}
+
+/** `modified` of every stored advisory, so an import can skip what did not change. */
+export async function loadModifiedTimes(db: Queryable): Promise<Map<string, Date>> {
+  const result = await db.query<{ id: string; modified: Date }>('SELECT id, modified FROM advisories');
+  return new Map(result.rows.map((row) => [row.id, row.modified]));
+}
+
+/** Inserts or replaces advisories; returns their keys in input order. */
+export async function upsertAdvisories(db: Queryable, advisories: Advisory[], source: string): Promise<number[]> {
+  const keys: number[] = [];
+  for (let start = 0; start < advisories.length; start += UPSERT_BATCH) {
+    const batch = advisories.slice(start, start + UPSERT_BATCH);
+    const rows = batch.map((advisory) => ({
+      id: advisory.id,
+      modified: advisory.modified.toISOString(),
+      published: advisory.published?.toISOString() ?? null,
+      withdrawn: advisory.withdrawn?.toISOString() ?? null,
+      aliases: advisory.aliases,
+      summary: advisory.summary ?? null,
+      severity: advisory.severity,
+      cvss_score: Math.max(-1, ...advisory.cvss.map((score) => score.baseScore ?? -1)),
+      document: advisory,
+    }));
+    const result = await db.query<{ key: number; id: string }>(
+      `INSERT INTO advisories (id, modified, published, withdrawn, aliases, summary, severity, cvss_score, source, document)
+       SELECT r.id, r.modified, r.published, r.withdrawn,
+              ARRAY(SELECT jsonb_array_elements_text(r.aliases)), r.summary, r.severity,
+              NULLIF(r.cvss_score, -1), $2, r.document
+         FROM jsonb_to_recordset($1::jsonb) AS r(id text, modified timestamptz, published timestamptz,
+              withdrawn timestamptz, aliases jsonb, summary text, severity text, cvss_score real, document jsonb)
+       ON CONFLICT (id) DO UPDATE SET
+         modified = excluded.modified, published = excluded.published, withdrawn = excluded.withdrawn,
+         aliases = excluded.aliases, summary = excluded.summary, severity = excluded.severity,
+         cvss_score = excluded.cvss_score, source = excluded.source, document = excluded.document,
+         imported_at = now()
+       RETURNING key, id`,
+      [JSON.stringify(rows), source],
+    );
+    const keyById = new Map(result.rows.map((row) => [row.id, row.key]));
+    keys.push(...batch.map((advisory) => keyById.get(advisory.id)!));
+  }
+  return keys;
+}
+
+/** Every stored advisory, withdrawn ones included (the index drops those itself). */
+export async function loadAdvisories(db: Queryable): Promise<StoredAdvisory[]> {
+  const result = await db.query<{ key: number; document: AdvisoryDocument }>('SELECT key, document FROM advisories ORDER BY key');
+  return result.rows.map((row) => ({ key: row.key, advisory: reviveAdvisory(row.document) }));
+}
+
+type AdvisoryDocument = Omit<Advisory, 'modified' | 'published' | 'withdrawn'> & {
+  modified: string;
+  published?: string;
+  withdrawn?: string;
+};
+
+function reviveAdvisory(document: AdvisoryDocument): Advisory {
+  const { modified, published, withdrawn, ...rest } = document;
+  const advisory: Advisory = { ...rest, modified: new Date(modified) };
+  if (published !== undefined) advisory.published = new Date(published);
+  if (withdrawn !== undefined) advisory.withdrawn = new Date(withdrawn);
+  return advisory;
+}
+
+/** Replaces the KEV catalogue with a new one (the catalogue is always published whole). */
+export async function replaceKevCatalogue(db: Queryable, entries: KevEntry[]): Promise<void> {
+  await db.query('DELETE FROM kev_entries');
+  await db.query(
+    `INSERT INTO kev_entries (cve_id, date_added, due_date, ransomware_use, vendor_project, product)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(cve_id text, date_added date, due_date date,
+            ransomware_use boolean, vendor_project text, product text)
+     ON CONFLICT (cve_id) DO NOTHING`,
+    [JSON.stringify(entries.map((entry) => ({
+      cve_id: entry.cveId,
+      date_added: entry.dateAdded,
+      due_date: entry.dueDate ?? null,
+      ransomware_use: entry.knownRansomwareCampaignUse,
+      vendor_project: entry.vendorProject ?? null,
+      product: entry.product ?? null,
+    })))],
+  );
+}
+
+/** Replaces all EPSS scores with one day's published file. */
+export async function replaceEpssScores(db: Queryable, scores: EpssScore[]): Promise<void> {
+  await db.query('DELETE FROM epss_scores');
+  await db.query(
+    `INSERT INTO epss_scores (cve_id, epss, percentile, score_date)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(cve_id text, epss real, percentile real, score_date date)
+     ON CONFLICT (cve_id) DO NOTHING`,
+    [JSON.stringify(scores.map((score) => ({ cve_id: score.cveId, epss: score.epss, percentile: score.percentile, score_date: score.scoreDate ?? null })))],
+  );
+}
+
+export async function loadFeedState(db: Queryable, location: string): Promise<Record<string, unknown> | undefined> {
+  const result = await db.query<{ state: Record<string, unknown> }>('SELECT state FROM feed_state WHERE location = $1', [location]);
+  return result.rows[0]?.state;
+}
+
+export async function saveFeedState(db: Queryable, location: string, state: Record<string, unknown>): Promise<void> {
+  await db.query(
+    `INSERT INTO feed_state (location, state, synced_at) VALUES ($1, $2, now())
+     ON CONFLICT (location) DO UPDATE SET state = excluded.state, synced_at = now()`,
+    [location, JSON.stringify(state)],
+  );
+}
