@@ -1,0 +1,41 @@
+/**
+ * Layering rules checked by `npm run lint` (part of `npm test`): the domain is pure and points
+ * nowhere; adapters point inward; the CLI is the only place that wires everything.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-is-pure',
+      comment: 'src/domain holds pure logic: no Node built-ins, no adapters, no I/O libraries.',
+      severity: 'error',
+      from: { path: '^src/domain/', pathNot: '\\.test\\.ts$' },
+      to: { pathNot: ['^src/domain/', '^node_modules/(zod|ae-cvss-calculator|yaml)/'] },
+    },
+    {
+      name: 'adapters-do-not-import-cli',
+      comment: 'Only the CLI wires commands; nothing depends on it.',
+      severity: 'error',
+      from: { path: '^src/(?!cli/)' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'store-does-not-import-app',
+      comment: 'The store is an adapter under the application services, never above them.',
+      severity: 'error',
+      from: { path: '^src/(store|feeds|agent)/' },
+      to: { path: '^src/app/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '\\.test\\.ts$' },
+  },
+};
