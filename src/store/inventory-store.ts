@@ -62,18 +62,31 @@ export async function ensurePackageVersions(db: Queryable, packages: Iterable<In
   return keys;
 }
 
-/** The key of the package set holding exactly these package version keys. */
-export async function ensurePackageSet(db: Queryable, packageKeys: number[]): Promise<number> {
-  const sorted = [...new Set(packageKeys)].sort((a, b) => a - b);
-  const digest = createHash('sha256').update(sorted.join(',')).digest('hex');
-  const result = await db.query<{ key: number }>(
-    `WITH inserted AS (
-       INSERT INTO package_sets (digest, package_keys) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING RETURNING key
-     )
-     SELECT key FROM inserted UNION ALL SELECT key FROM package_sets WHERE digest = $1`,
-    [digest, sorted],
-  );
-  return result.rows[0]!.key;
+const SET_BATCH = 500;
+const HOST_BATCH = 1_000;
+
+/** Keys of the package sets holding exactly these lists of package version keys, in input order. */
+export async function ensurePackageSets(db: Queryable, packageKeyLists: number[][]): Promise<number[]> {
+  const digests = packageKeyLists.map((keys) => {
+    const sorted = [...new Set(keys)].sort((a, b) => a - b);
+    return { sorted, digest: createHash('sha256').update(sorted.join(',')).digest('hex') };
+  });
+  const distinct = [...new Map(digests.map((entry) => [entry.digest, entry])).values()];
+  const keyByDigest = new Map<string, number>();
+  for (let start = 0; start < distinct.length; start += SET_BATCH) {
+    const batch = distinct.slice(start, start + SET_BATCH);
+    await db.query(
+      `INSERT INTO package_sets (digest, package_keys)
+       SELECT r.digest, ARRAY(SELECT jsonb_array_elements_text(r.package_keys)::integer)
+         FROM jsonb_to_recordset($1::jsonb) AS r(digest text, package_keys jsonb)
+        ORDER BY r.digest
+       ON CONFLICT (digest) DO NOTHING`,
+      [JSON.stringify(batch.map((entry) => ({ digest: entry.digest, package_keys: entry.sorted })))],
+    );
+    const result = await db.query<{ key: number; digest: string }>('SELECT key, digest FROM package_sets WHERE digest = ANY($1)', [batch.map((entry) => entry.digest)]);
+    for (const row of result.rows) keyByDigest.set(row.digest, row.key);
+  }
+  return digests.map((entry) => keyByDigest.get(entry.digest)!);
 }
 
 export interface HostRecord {
@@ -83,38 +96,48 @@ export interface HostRecord {
   seenAt: Date;
 }
 
-/** Inserts or updates a host and returns its key. */
-export async function upsertHost(db: Queryable, record: HostRecord): Promise<number> {
-  const { inventory } = record;
-  const result = await db.query<{ key: number }>(
-    `INSERT INTO hosts (name, os_id, os_version, os_ecosystem, os_pretty_name, arch, running_kernel, reboot_required,
-                        boot_time, labels, package_set_key, inventory_source, inventory_updated_at, last_seen_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-     ON CONFLICT (name) DO UPDATE SET
-       os_id = excluded.os_id, os_version = excluded.os_version, os_ecosystem = excluded.os_ecosystem,
-       os_pretty_name = excluded.os_pretty_name, arch = excluded.arch, running_kernel = excluded.running_kernel,
-       reboot_required = excluded.reboot_required, boot_time = excluded.boot_time,
-       labels = hosts.labels || excluded.labels, package_set_key = excluded.package_set_key,
-       inventory_source = excluded.inventory_source, inventory_updated_at = excluded.inventory_updated_at,
-       last_seen_at = excluded.last_seen_at
-     RETURNING key`,
-    [
-      inventory.hostname,
-      inventory.os?.id ?? null,
-      inventory.os?.versionId ?? null,
-      inventory.osEcosystem ?? null,
-      inventory.os?.prettyName ?? null,
-      inventory.arch ?? null,
-      inventory.kernel.running ?? null,
-      inventory.rebootRequired,
-      inventory.bootTime ?? null,
-      JSON.stringify(inventory.labels),
-      record.packageSetKey,
-      record.source,
-      record.seenAt,
-    ],
-  );
-  return result.rows[0]!.key;
+/** Inserts or updates hosts (labels are merged) and returns their keys in input order. */
+export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise<number[]> {
+  const keyByName = new Map<string, number>();
+  for (let start = 0; start < records.length; start += HOST_BATCH) {
+    const batch = records.slice(start, start + HOST_BATCH);
+    const rows = batch.map(({ inventory, packageSetKey, source, seenAt }) => ({
+      name: inventory.hostname,
+      os_id: inventory.os?.id ?? null,
+      os_version: inventory.os?.versionId ?? null,
+      os_ecosystem: inventory.osEcosystem ?? null,
+      os_pretty_name: inventory.os?.prettyName ?? null,
+      arch: inventory.arch ?? null,
+      running_kernel: inventory.kernel.running ?? null,
+      reboot_required: inventory.rebootRequired,
+      boot_time: inventory.bootTime?.toISOString() ?? null,
+      labels: inventory.labels,
+      package_set_key: packageSetKey,
+      inventory_source: source,
+      seen_at: seenAt.toISOString(),
+    }));
+    const result = await db.query<{ key: number; name: string }>(
+      `INSERT INTO hosts AS h (name, os_id, os_version, os_ecosystem, os_pretty_name, arch, running_kernel, reboot_required,
+                               boot_time, labels, package_set_key, inventory_source, inventory_updated_at, last_seen_at)
+       SELECT r.name, r.os_id, r.os_version, r.os_ecosystem, r.os_pretty_name, r.arch, r.running_kernel, r.reboot_required,
+              r.boot_time, r.labels, r.package_set_key, r.inventory_source, r.seen_at, r.seen_at
+         FROM jsonb_to_recordset($1::jsonb) AS r(name text, os_id text, os_version text, os_ecosystem text, os_pretty_name text,
+              arch text, running_kernel text, reboot_required boolean, boot_time timestamptz, labels jsonb,
+              package_set_key integer, inventory_source text, seen_at timestamptz)
+        ORDER BY r.name
+       ON CONFLICT (name) DO UPDATE SET
+         os_id = excluded.os_id, os_version = excluded.os_version, os_ecosystem = excluded.os_ecosystem,
+         os_pretty_name = excluded.os_pretty_name, arch = excluded.arch, running_kernel = excluded.running_kernel,
+         reboot_required = excluded.reboot_required, boot_time = excluded.boot_time,
+         labels = h.labels || excluded.labels, package_set_key = excluded.package_set_key,
+         inventory_source = excluded.inventory_source, inventory_updated_at = excluded.inventory_updated_at,
+         last_seen_at = excluded.last_seen_at
+       RETURNING key, name`,
+      [JSON.stringify(rows)],
+    );
+    for (const row of result.rows) keyByName.set(row.name, row.key);
+  }
+  return records.map((record) => keyByName.get(record.inventory.hostname)!);
 }
 
 export interface HostSummary {
