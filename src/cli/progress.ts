@@ -1,0 +1,41 @@
+/**
+ * Progress lines for long-running commands, on standard error so `--json` output stays clean.
+ * On a terminal a counter redraws in place; otherwise one line per step.
+ */
+
+export interface Progress {
+  /** A step finished or started: printed on its own line. */
+  note(message: string): void;
+  /** A running count, redrawn in place on a terminal and printed at most every 2 s otherwise. */
+  count(label: string, done: number, total?: number): void;
+  done(): void;
+}
+
+export function createProgress(enabled = true, stream: NodeJS.WriteStream = process.stderr): Progress {
+  const interactive = stream.isTTY === true;
+  let lastPrinted = 0;
+  let counting = false;
+  return {
+    note(message) {
+      if (!enabled) return;
+      if (counting && interactive) stream.write('\n');
+      counting = false;
+      stream.write(`${message}\n`);
+    },
+    count(label, done, total) {
+      if (!enabled) return;
+      const text = total === undefined ? `${label}: ${done}` : `${label}: ${done}/${total} (${Math.floor((done / Math.max(total, 1)) * 100)}%)`;
+      if (interactive) {
+        stream.write(`\r${text}`);
+        counting = true;
+      } else if (Date.now() - lastPrinted >= 2_000 || done === total) {
+        stream.write(`${text}\n`);
+        lastPrinted = Date.now();
+      }
+    },
+    done() {
+      if (enabled && counting && interactive) stream.write('\n');
+      counting = false;
+    },
+  };
+}
