@@ -1,0 +1,112 @@
+/** `fleetpatch findings`: open findings from the database, with filters; `findings accept` records an accepted risk. */
+import type { Command } from 'commander';
+import { InputError } from '../../domain/errors.js';
+import { riskScore } from '../../domain/prioritization/risk-score.js';
+import { SEVERITY_ORDER, type FindingState, type Severity } from '../../domain/types.js';
+import { acceptRisk, listFindings, type FindingRow } from '../../store/finding-queries.js';
+import { withDatabase } from '../database-session.js';
+import { ExitCode } from '../exit-codes.js';
+import { createProgress } from '../progress.js';
+import { renderTable } from '../table.js';
+
+const STATES: FindingState[] = ['vulnerable', 'pending-reboot', 'fixed', 'accepted', 'not-applicable'];
+
+export function registerFindingsCommand(program: Command): void {
+  const findings = program
+    .command('findings')
+    .description('List findings stored in the database (open ones by default).')
+    .option('--host <name>', 'only this host')
+    .option('--advisory <id>', 'only this advisory (id or alias such as a CVE id)')
+    .option('--severity <list>', 'comma-separated severities: critical,high,medium,low,none,unknown')
+    .option('--state <list>', `comma-separated states (default: vulnerable,pending-reboot,accepted): ${STATES.join(',')}`)
+    .option('--limit <n>', 'at most this many rows', parsePositiveInteger)
+    .option('--fail-on <severity>', 'exit 1 when an open finding of at least this severity exists')
+    .option('--json', 'print a JSON array')
+    .action(async (options: { host?: string; advisory?: string; severity?: string; state?: string; limit?: number; failOn?: string; json?: boolean }) => {
+      const filter = {
+        ...(options.host ? { host: options.host } : {}),
+        ...(options.advisory ? { advisory: options.advisory } : {}),
+        ...(options.severity ? { severity: parseList(options.severity, SEVERITY_ORDER, '--severity') } : {}),
+        ...(options.state ? { states: parseList(options.state, STATES, '--state') } : {}),
+        ...(options.limit ? { limit: options.limit } : {}),
+      };
+      const failOn = options.failOn ? parseList(options.failOn, SEVERITY_ORDER, '--fail-on')[0] : undefined;
+      const rows = await withDatabase(createProgress(!options.json), (database) => listFindings(database.pool, filter));
+      process.stdout.write(options.json ? `${JSON.stringify(rows.map(withRisk), null, 2)}\n` : formatFindings(rows));
+      if (failOn && rows.some((row) => isOpen(row.state) && atLeast(row.severity, failOn))) process.exitCode = ExitCode.findingsPresent;
+    });
+
+  findings
+    .command('accept')
+    .description('Accept the risk of an advisory (on one host or package, or everywhere) until a date, with a reason.')
+    .requiredOption('--advisory <id>', 'advisory id or CVE alias')
+    .requiredOption('--reason <text>', 'why the risk is accepted (kept in the audit trail)')
+    .requiredOption('--expires <date>', 'ISO date the acceptance ends, e.g. 2027-01-31')
+    .option('--host <name>', 'only on this host')
+    .option('--package <name>', 'only for this package')
+    .option('--by <name>', 'who accepts it', process.env.USER ?? 'unknown')
+    .action(async (options: { advisory: string; reason: string; expires: string; host?: string; package?: string; by: string }) => {
+      const expiresAt = new Date(options.expires);
+      if (Number.isNaN(expiresAt.getTime())) throw new InputError(`not a date: ${options.expires}`, { field: '--expires' }, 'use an ISO date such as 2027-01-31');
+      if (expiresAt.getTime() <= Date.now()) throw new InputError('the expiry must be in the future', { field: '--expires' });
+      const id = await withDatabase(undefined, (database) =>
+        acceptRisk(database.pool, {
+          advisoryId: options.advisory,
+          reason: options.reason,
+          acceptedBy: options.by,
+          expiresAt,
+          ...(options.host ? { hostName: options.host } : {}),
+          ...(options.package ? { packageName: options.package } : {}),
+        }),
+      );
+      process.stdout.write(`accepted risk #${id}: ${options.advisory} until ${expiresAt.toISOString().slice(0, 10)}\n`);
+    });
+}
+
+function withRisk(row: FindingRow) {
+  const risk = riskScore({
+    severity: row.severity,
+    knownExploited: row.knownExploited,
+    internetFacing: row.internetFacing,
+    ...(row.cvssScore !== undefined ? { cvssScore: row.cvssScore } : {}),
+    ...(row.epss !== undefined ? { epss: row.epss } : {}),
+  });
+  return { ...row, riskScore: risk.score, riskExplanation: risk.explanation };
+}
+
+export function formatFindings(rows: FindingRow[]): string {
+  if (rows.length === 0) return 'no findings\n';
+  return renderTable(rows.map(withRisk), [
+    { header: 'HOST', value: (row) => row.host, maxWidth: 28 },
+    { header: 'PACKAGE', value: (row) => row.package, maxWidth: 28 },
+    { header: 'INSTALLED', value: (row) => row.installedVersion, maxWidth: 28 },
+    { header: 'ADVISORY', value: (row) => row.advisoryId },
+    { header: 'CVE', value: (row) => row.aliases.find((alias) => alias.startsWith('CVE-')) ?? '', maxWidth: 18 },
+    { header: 'FIXED', value: (row) => row.fixedVersion ?? '-', maxWidth: 28 },
+    { header: 'SEVERITY', value: (row) => row.severity },
+    { header: 'KEV', value: (row) => (row.knownExploited ? 'yes' : '') },
+    { header: 'RISK', value: (row) => String(row.riskScore), align: 'right' },
+    { header: 'STATE', value: (row) => row.state },
+  ]);
+}
+
+function isOpen(state: FindingState): boolean {
+  return state === 'vulnerable' || state === 'pending-reboot';
+}
+
+function atLeast(severity: Severity, threshold: Severity): boolean {
+  return SEVERITY_ORDER.indexOf(severity) <= SEVERITY_ORDER.indexOf(threshold);
+}
+
+function parseList<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
+  const items = value.split(',').map((item) => item.trim().toLowerCase());
+  const unknown = items.filter((item) => !allowed.includes(item as T));
+  if (unknown.length > 0) throw new InputError(`unknown value ${unknown.join(', ')}`, { field: flag }, `choose from ${allowed.join(', ')}`);
+  return items as T[];
+}
+
+export function parsePositiveInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) throw new InputError(`not a positive whole number: ${value}`);
+  return number;
+}
