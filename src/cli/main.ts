@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../domain/errors.js';
 import { ExitCode } from './exit-codes.js';
+import { registerFindingsCommand } from './commands/findings.js';
 import { registerVersionsCommand } from './commands/versions.js';
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  registerFindingsCommand(program);
   registerVersionsCommand(program);
   return program;
 }
