@@ -4,6 +4,8 @@
  */
 import type pg from 'pg';
 import type { Advisory } from '../domain/advisories/advisory.js';
+import type { EpssScore } from '../domain/advisories/epss.js';
+import type { KevEntry } from '../domain/advisories/kev.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -12,22 +14,6 @@ const UPSERT_BATCH = 500;
 export interface StoredAdvisory {
   key: number;
   advisory: Advisory;
-}
-
-export interface KevEntry {
-  cveId: string;
-  dateAdded: string;
-  dueDate?: string;
-  knownRansomwareCampaignUse: boolean;
-  vendorProject?: string;
-  product?: string;
-}
-
-export interface EpssScore {
-  cveId: string;
-  epss: number;
-  percentile: number;
-  scoreDate?: string;
 }
 
 /** `modified` of every stored advisory, so an import can skip what did not change. */
@@ -113,13 +99,13 @@ export async function replaceKevCatalogue(db: Queryable, entries: KevEntry[]): P
 }
 
 /** Replaces all EPSS scores with one day's published file. */
-export async function replaceEpssScores(db: Queryable, scores: EpssScore[]): Promise<void> {
+export async function replaceEpssScores(db: Queryable, scores: EpssScore[], scoreDate?: string): Promise<void> {
   await db.query('DELETE FROM epss_scores');
   await db.query(
     `INSERT INTO epss_scores (cve_id, epss, percentile, score_date)
      SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(cve_id text, epss real, percentile real, score_date date)
      ON CONFLICT (cve_id) DO NOTHING`,
-    [JSON.stringify(scores.map((score) => ({ cve_id: score.cveId, epss: score.epss, percentile: score.percentile, score_date: score.scoreDate ?? null })))],
+    [JSON.stringify(scores.map((score) => ({ cve_id: score.cveId, epss: score.epss, percentile: score.percentile, score_date: scoreDate ?? null })))],
   );
 }
 
