@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { Advisory } from '../domain/advisories/advisory.js';
+import type { InstalledPackage } from '../domain/types.js';
 import { AdvisoryIndex } from '../domain/detection/advisory-index.js';
 import { evaluateHost, type FindingDraft } from '../domain/detection/host-findings.js';
 import { VersionMatcher } from '../domain/detection/version-matcher.js';
@@ -26,7 +27,7 @@ export type ProgressListener = (message: string) => void;
 
 export class DetectionService {
   readonly index = new AdvisoryIndex();
-  private matcher = new VersionMatcher(this.index, versionSchemeFor);
+  private readonly matcher = new VersionMatcher(this.index, versionSchemeFor);
   private readonly advisoryKeys = new Map<string, number>();
 
   /** Builds the service from every advisory stored in the database. */
@@ -48,6 +49,11 @@ export class DetectionService {
     }
     this.matcher.invalidate(touched);
     return touched;
+  }
+
+  /** The (ecosystem, name, version) under which a package meets advisories. */
+  identityOf(pkg: InstalledPackage) {
+    return this.matcher.identityOf(pkg);
   }
 
   get warnings() {

@@ -5,7 +5,14 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../domain/errors.js';
 import { ExitCode } from './exit-codes.js';
+import { FeedUnreachableError } from '../feeds/advisory-feed.js';
+import { registerAdvisoriesCommand } from './commands/advisories.js';
 import { registerFindingsCommand } from './commands/findings.js';
+import { registerHostsCommand } from './commands/hosts.js';
+import { registerInventoryCommand } from './commands/inventory.js';
+import { registerScanCommand } from './commands/scan.js';
+import { registerSignalsCommand } from './commands/signals.js';
+import { registerStartCommand } from './commands/start.js';
 import { registerVersionsCommand } from './commands/versions.js';
 
 export function buildProgram(): Command {
@@ -14,7 +21,13 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  registerStartCommand(program);
+  registerScanCommand(program);
+  registerInventoryCommand(program);
+  registerAdvisoriesCommand(program);
+  registerSignalsCommand(program);
   registerFindingsCommand(program);
+  registerHostsCommand(program);
   registerVersionsCommand(program);
   return program;
 }
@@ -34,6 +47,10 @@ function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander has already printed usage or help.
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.inputError;
+  }
+  if (error instanceof FeedUnreachableError) {
+    process.stderr.write(`fleetpatch: ${error.message}\n`);
+    return ExitCode.unavailable;
   }
   if (error instanceof InputError) {
     process.stderr.write(`fleetpatch: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);

@@ -25,3 +25,10 @@ export function renderTable<T>(rows: T[], columns: Column<T>[]): string {
 function cut(value: string, maxWidth: number | undefined): string {
   return maxWidth !== undefined && value.length > maxWidth ? `${value.slice(0, maxWidth - 1)}…` : value;
 }
+
+/** The CVE to show for an advisory: its own CVE alias, else the first CVE it fixes (+N more). */
+export function cveOf(row: { aliases: string[]; related: string[] }): string {
+  const cves = [...row.aliases, ...row.related].filter((id) => id.startsWith('CVE-'));
+  if (cves.length === 0) return '';
+  return cves.length === 1 ? cves[0]! : `${cves[0]} +${cves.length - 1}`;
+}

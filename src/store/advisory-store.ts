@@ -33,21 +33,22 @@ export async function upsertAdvisories(db: Queryable, advisories: Advisory[], so
       published: advisory.published?.toISOString() ?? null,
       withdrawn: advisory.withdrawn?.toISOString() ?? null,
       aliases: advisory.aliases,
+      related: advisory.related,
       summary: advisory.summary ?? null,
       severity: advisory.severity,
       cvss_score: Math.max(-1, ...advisory.cvss.map((score) => score.baseScore ?? -1)),
       document: advisory,
     }));
     const result = await db.query<{ key: number; id: string }>(
-      `INSERT INTO advisories (id, modified, published, withdrawn, aliases, summary, severity, cvss_score, source, document)
+      `INSERT INTO advisories (id, modified, published, withdrawn, aliases, related, summary, severity, cvss_score, source, document)
        SELECT r.id, r.modified, r.published, r.withdrawn,
-              ARRAY(SELECT jsonb_array_elements_text(r.aliases)), r.summary, r.severity,
+              ARRAY(SELECT jsonb_array_elements_text(r.aliases)), ARRAY(SELECT jsonb_array_elements_text(r.related)), r.summary, r.severity,
               NULLIF(r.cvss_score, -1), $2, r.document
          FROM jsonb_to_recordset($1::jsonb) AS r(id text, modified timestamptz, published timestamptz,
-              withdrawn timestamptz, aliases jsonb, summary text, severity text, cvss_score real, document jsonb)
+              withdrawn timestamptz, aliases jsonb, related jsonb, summary text, severity text, cvss_score real, document jsonb)
        ON CONFLICT (id) DO UPDATE SET
          modified = excluded.modified, published = excluded.published, withdrawn = excluded.withdrawn,
-         aliases = excluded.aliases, summary = excluded.summary, severity = excluded.severity,
+         aliases = excluded.aliases, related = excluded.related, summary = excluded.summary, severity = excluded.severity,
          cvss_score = excluded.cvss_score, source = excluded.source, document = excluded.document,
          imported_at = now()
        RETURNING key, id`,

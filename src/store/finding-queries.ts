@@ -23,6 +23,7 @@ export interface FindingRow {
   installedVersion: string;
   advisoryId: string;
   aliases: string[];
+  related: string[];
   summary?: string;
   fixedVersion?: string;
   severity: Severity;
@@ -44,6 +45,7 @@ interface Row {
   installed_version: string;
   advisory_id: string;
   aliases: string[];
+  related: string[];
   summary: string | null;
   fixed_version: string | null;
   severity: Severity;
@@ -63,12 +65,12 @@ export async function listFindings(db: Queryable, filter: FindingFilter = {}): P
   const result = await db.query<Row>(
     `WITH scoped AS (
        SELECT h.name AS host, p.ecosystem, p.name AS package, p.source_name, p.version AS installed_version,
-              a.id AS advisory_id, a.aliases, a.summary, f.fixed_version, a.severity, a.cvss_score,
-              EXISTS (SELECT 1 FROM kev_entries k WHERE k.cve_id = ANY(a.aliases || a.id)) AS known_exploited,
-              (SELECT max(e.epss) FROM epss_scores e WHERE e.cve_id = ANY(a.aliases || a.id)) AS epss,
+              a.id AS advisory_id, a.aliases, a.related, a.summary, f.fixed_version, a.severity, a.cvss_score,
+              EXISTS (SELECT 1 FROM kev_entries k WHERE k.cve_id = ANY(a.aliases || a.related)) AS known_exploited,
+              (SELECT max(e.epss) FROM epss_scores e WHERE e.cve_id = ANY(a.aliases || a.related)) AS epss,
               CASE WHEN f.resolved_at IS NULL AND f.state IN ('vulnerable', 'pending-reboot') AND EXISTS (
                      SELECT 1 FROM risk_acceptances r
-                      WHERE (r.advisory_id = a.id OR r.advisory_id = ANY(a.aliases)) AND r.expires_at > now()
+                      WHERE (r.advisory_id = a.id OR r.advisory_id = ANY(a.aliases || a.related)) AND r.expires_at > now()
                         AND (r.host_name IS NULL OR r.host_name = h.name)
                         AND (r.package_name IS NULL OR r.package_name = f.package_name))
                    THEN 'accepted' ELSE f.state END AS state,
@@ -79,7 +81,7 @@ export async function listFindings(db: Queryable, filter: FindingFilter = {}): P
          JOIN advisories a ON a.key = f.advisory_key
          JOIN package_versions p ON p.key = f.package_key
         WHERE ($1::text IS NULL OR h.name = $1)
-          AND ($2::text IS NULL OR a.id = $2 OR $2 = ANY(a.aliases))
+          AND ($2::text IS NULL OR a.id = $2 OR $2 = ANY(a.aliases) OR $2 = ANY(a.related))
           AND ($3::text[] IS NULL OR a.severity = ANY($3))
      )
      SELECT * FROM scoped WHERE state = ANY($4)
@@ -100,6 +102,7 @@ function findingOf(row: Row): FindingRow {
     installedVersion: row.installed_version,
     advisoryId: row.advisory_id,
     aliases: row.aliases,
+    related: row.related,
     severity: row.severity,
     knownExploited: row.known_exploited,
     state: row.state,

@@ -7,7 +7,7 @@ import { acceptRisk, listFindings, type FindingRow } from '../../store/finding-q
 import { withDatabase } from '../database-session.js';
 import { ExitCode } from '../exit-codes.js';
 import { createProgress } from '../progress.js';
-import { renderTable } from '../table.js';
+import { cveOf, renderTable } from '../table.js';
 
 const STATES: FindingState[] = ['vulnerable', 'pending-reboot', 'fixed', 'accepted', 'not-applicable'];
 
@@ -81,7 +81,7 @@ export function formatFindings(rows: FindingRow[]): string {
     { header: 'PACKAGE', value: (row) => row.package, maxWidth: 28 },
     { header: 'INSTALLED', value: (row) => row.installedVersion, maxWidth: 28 },
     { header: 'ADVISORY', value: (row) => row.advisoryId },
-    { header: 'CVE', value: (row) => row.aliases.find((alias) => alias.startsWith('CVE-')) ?? '', maxWidth: 18 },
+    { header: 'CVE', value: (row) => cveOf(row), maxWidth: 18 },
     { header: 'FIXED', value: (row) => row.fixedVersion ?? '-', maxWidth: 28 },
     { header: 'SEVERITY', value: (row) => row.severity },
     { header: 'KEV', value: (row) => (row.knownExploited ? 'yes' : '') },

@@ -38,6 +38,11 @@ export interface Advisory {
   id: string;
   /** Other ids of the same issue, CVE ids first among them when present. */
   aliases: string[];
+  /**
+   * Ids of related issues: for distribution errata (ALSA, RHSA) the CVEs the update fixes. Searches
+   * by CVE and the KEV/EPSS signals look at aliases and related ids alike.
+   */
+  related: string[];
   /** OSV `modified`: imports skip records whose modified time is unchanged. */
   modified: Date;
   published?: Date;

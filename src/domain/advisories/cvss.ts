@@ -2,9 +2,12 @@
  * CVSS base scores computed from the vector (never trusted from free text), with the maintained
  * `ae-cvss-calculator`, wrapped so a malformed vector is a clear input error instead of a crash.
  */
-import { Cvss3P0, Cvss3P1, Cvss4P0 } from 'ae-cvss-calculator';
+import cvssCalculator from 'ae-cvss-calculator';
 import { InputError, type InputLocation } from '../errors.js';
 import type { Severity } from '../types.js';
+
+// The package is CommonJS; its classes come from the default export under Node's ESM loader.
+const { Cvss3P0, Cvss3P1, Cvss4P0 } = cvssCalculator;
 
 /** Which calculator reads a vector, chosen by its `CVSS:x.y/` prefix. */
 const CALCULATORS: Array<{ prefix: string; score: (vector: string) => number }> = [

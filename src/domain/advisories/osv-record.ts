@@ -110,6 +110,7 @@ function toAdvisory(record: OsvRecord, file: string): Advisory {
   const advisory: Advisory = {
     id: record.id,
     aliases,
+    related: [...new Set(record.related ?? [])],
     modified: record.modified,
     severity: worstSeverity(record, cvss),
     cvss,

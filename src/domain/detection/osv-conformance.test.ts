@@ -24,6 +24,7 @@ function advisoryOf(vuln: { id: string; affected: Array<Partial<Advisory['affect
   return {
     id: vuln.id,
     aliases: [],
+    related: [],
     modified: new Date(0),
     severity: 'unknown',
     cvss: [],

@@ -8,6 +8,8 @@ CREATE TABLE advisories (
   published    timestamptz,
   withdrawn    timestamptz,
   aliases      text[] NOT NULL DEFAULT '{}',
+  -- Related ids; for distribution errata, the CVEs the update fixes.
+  related      text[] NOT NULL DEFAULT '{}',
   summary      text,
   severity     text NOT NULL,
   cvss_score   real,
@@ -16,6 +18,7 @@ CREATE TABLE advisories (
   imported_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX advisories_aliases ON advisories USING gin (aliases);
+CREATE INDEX advisories_related ON advisories USING gin (related);
 
 -- Known-exploited and exploit-probability signals, keyed by CVE id.
 CREATE TABLE kev_entries (

@@ -1,0 +1,78 @@
+/**
+ * Imports advisories from a feed in one transaction, skipping unchanged records, then re-evaluates
+ * only the hosts that run a package the new or changed advisories touch. A batch with any invalid
+ * record is refused whole: the database keeps what it had.
+ */
+import type pg from 'pg';
+import { ecosystemKey } from '../domain/detection/ecosystem-key.js';
+import { InputError } from '../domain/errors.js';
+import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
+import { loadFeedState, loadModifiedTimes, saveFeedState, upsertAdvisories } from '../store/advisory-store.js';
+import { hostsWithPackages, loadPackageVersions } from '../store/inventory-store.js';
+import { withTransaction } from '../store/transaction.js';
+import type { DetectionService, EvaluationReport, ProgressListener } from './detection-service.js';
+
+export interface AdvisoryImportReport {
+  imported: number;
+  unchanged: number;
+  withdrawn: number;
+  hostsReevaluated: number;
+  evaluation?: EvaluationReport;
+}
+
+/**
+ * @example await importAdvisories(pool, detection, openAdvisoryFeed('almalinux9.zip'))
+ */
+export async function importAdvisories(
+  pool: pg.Pool,
+  detection: DetectionService,
+  feed: AdvisoryFeed,
+  options: { now?: Date; progress?: ProgressListener; onCount?: (done: number, total: number | undefined) => void } = {},
+): Promise<AdvisoryImportReport> {
+  const known = await loadModifiedTimes(pool);
+  const state = await loadFeedState(pool, feed.location);
+  const batch = await feed.read({
+    knownModified: (id) => known.get(id),
+    ...(state ? { state } : {}),
+    ...(options.onCount ? { onProgress: options.onCount } : {}),
+  });
+  if (batch.errors.length > 0) {
+    const shown = batch.errors.slice(0, 5).map((error) => `  ${error.message}`).join('\n');
+    const more = batch.errors.length > 5 ? `\n  … and ${batch.errors.length - 5} more` : '';
+    throw new InputError(`${batch.errors.length} invalid advisory record(s); nothing was imported:\n${shown}${more}`, { file: feed.location });
+  }
+  options.progress?.(`read ${batch.advisories.length} new or changed advisories (${batch.unchanged} unchanged) from ${feed.location}`);
+  const now = options.now ?? new Date();
+  return withTransaction(pool, async (client) => {
+    const keys = await upsertAdvisories(client, batch.advisories, feed.location);
+    await saveFeedState(client, feed.location, batch.state);
+    const touched = detection.addAdvisories(batch.advisories.map((advisory, index) => ({ key: keys[index]!, advisory })));
+    const report: AdvisoryImportReport = {
+      imported: batch.advisories.length,
+      unchanged: batch.unchanged,
+      withdrawn: batch.advisories.filter((advisory) => advisory.withdrawn).length,
+      hostsReevaluated: 0,
+    };
+    if (touched.length === 0) return report;
+    const hostKeys = await affectedHosts(client, detection, touched);
+    options.progress?.(`re-evaluating ${hostKeys.length} hosts that run packages these advisories name`);
+    if (hostKeys.length > 0) {
+      report.evaluation = await detection.evaluateHosts(client, hostKeys, now, options.progress);
+      report.hostsReevaluated = hostKeys.length;
+    }
+    return report;
+  });
+}
+
+/** Hosts that run any stored package version whose identity the touched advisories name. */
+async function affectedHosts(client: pg.PoolClient, detection: DetectionService, touched: Array<{ ecosystem: string; name: string }>): Promise<number[]> {
+  const wanted = new Set(touched.map(({ ecosystem, name }) => `${ecosystemKey(ecosystem)}\u0000${name}`));
+  const releaseless = new Set(touched.filter(({ ecosystem }) => !ecosystem.includes(':')).map(({ ecosystem, name }) => `${ecosystem}\u0000${name}`));
+  const packageKeys: number[] = [];
+  for (const pkg of (await loadPackageVersions(client)).values()) {
+    const identity = detection.identityOf(pkg);
+    const base = identity.ecosystem.split(':')[0]!;
+    if (wanted.has(`${ecosystemKey(identity.ecosystem)}\u0000${identity.name}`) || releaseless.has(`${base}\u0000${identity.name}`)) packageKeys.push(pkg.key);
+  }
+  return hostsWithPackages(client, packageKeys);
+}
