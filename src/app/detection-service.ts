@@ -1,19 +1,20 @@
 /**
- * Keeps the advisory index in memory and turns stored inventories into stored findings. Hosts
- * that share a package set (and running kernel) are evaluated once; every package version is
- * matched once for the whole fleet.
+ * Keeps the advisory index in memory and turns inventories into stored findings. Hosts that share
+ * a package set (and running kernel) are evaluated once; every package version is matched once for
+ * the whole fleet; only findings that changed are written.
  */
 import type pg from 'pg';
 import type { Advisory } from '../domain/advisories/advisory.js';
-import type { InstalledPackage } from '../domain/types.js';
 import { AdvisoryIndex } from '../domain/detection/advisory-index.js';
 import { evaluateHost, type FindingDraft } from '../domain/detection/host-findings.js';
 import { VersionMatcher } from '../domain/detection/version-matcher.js';
 import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
+import type { InstalledPackage } from '../domain/types.js';
 import { loadAdvisories, type StoredAdvisory } from '../store/advisory-store.js';
 import { mergeFindings, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
-import { loadHosts, loadPackageSets, loadPackageVersions, type HostSummary, type StoredPackageVersion } from '../store/inventory-store.js';
+import { loadHosts, loadPackageSets, loadPackageVersions, type StoredPackageVersion } from '../store/inventory-store.js';
 import { replacePackageMatches } from '../store/match-store.js';
+import { PackageCatalog } from '../store/package-catalog.js';
 
 export interface EvaluationReport extends MergeCounts {
   hosts: number;
@@ -23,12 +24,38 @@ export interface EvaluationReport extends MergeCounts {
   seconds: { load: number; match: number; write: number };
 }
 
+/** One host to evaluate: its packages (stored, keyed) and what decides kernel findings. */
+export interface HostToEvaluate {
+  hostKey: number;
+  packages: StoredPackageVersion[];
+  runningKernel?: string;
+  /** Hosts with the same package set and running kernel share one evaluation. */
+  packageSetKey?: number;
+}
+
 export type ProgressListener = (message: string) => void;
 
 export class DetectionService {
   readonly index = new AdvisoryIndex();
+  private packageCatalog = new PackageCatalog();
   private readonly matcher = new VersionMatcher(this.index, versionSchemeFor);
   private readonly advisoryKeys = new Map<string, number>();
+  /** Package versions whose current matches are already in `package_version_matches`. */
+  private readonly storedMatches = new Set<number>();
+
+  /** Which package versions and sets are stored (a cache of immutable rows). */
+  get catalog(): PackageCatalog {
+    return this.packageCatalog;
+  }
+
+  /**
+   * Forgets cached knowledge of stored rows; called when a transaction that may have added rows
+   * rolls back, so the caches never point at rows that do not exist.
+   */
+  discardRowCaches(): void {
+    this.packageCatalog = new PackageCatalog();
+    this.storedMatches.clear();
+  }
 
   /** Builds the service from every advisory stored in the database. */
   static async load(db: pg.Pool | pg.PoolClient): Promise<DetectionService> {
@@ -41,12 +68,12 @@ export class DetectionService {
   async reload(db: pg.Pool | pg.PoolClient): Promise<void> {
     const stored = await loadAdvisories(db);
     const storedIds = new Set(stored.map(({ advisory }) => advisory.id));
-    const stale = [...this.index.advisories()].filter((advisory) => !storedIds.has(advisory.id));
-    for (const advisory of stale) {
+    for (const advisory of [...this.index.advisories()].filter((candidate) => !storedIds.has(candidate.id))) {
       this.matcher.invalidate(AdvisoryIndex.packagesOf(advisory));
       this.index.remove(advisory.id);
       this.advisoryKeys.delete(advisory.id);
     }
+    this.discardRowCaches();
     this.addAdvisories(stored);
   }
 
@@ -60,7 +87,10 @@ export class DetectionService {
       this.advisoryKeys.set(advisory.id, key);
       this.index.add(advisory);
     }
-    this.matcher.invalidate(touched);
+    if (touched.length > 0) {
+      this.matcher.invalidate(touched);
+      this.storedMatches.clear();
+    }
     return touched;
   }
 
@@ -73,10 +103,11 @@ export class DetectionService {
     return this.matcher.warnings;
   }
 
-  /**
-   * Re-evaluates the given hosts (all hosts when undefined) and merges their findings, in the
-   * caller's transaction.
-   */
+  advisoryKey(advisory: Advisory): number {
+    return this.advisoryKeys.get(advisory.id)!;
+  }
+
+  /** Re-evaluates stored hosts (all of them when `hostKeys` is undefined), in the caller's transaction. */
   async evaluateHosts(client: pg.PoolClient, hostKeys: number[] | undefined, now: Date, progress?: ProgressListener): Promise<EvaluationReport> {
     const started = performance.now();
     const hosts = await loadHosts(client, hostKeys);
@@ -84,43 +115,59 @@ export class DetectionService {
     const packageSets = await loadPackageSets(client, setKeys);
     const packageKeys = new Set<number>();
     for (const keys of packageSets.values()) for (const key of keys) packageKeys.add(key);
-    const packages = await loadPackageVersions(client, [...packageKeys]);
-    const loaded = performance.now();
+    const packages = new Map([...(await loadPackageVersions(client, [...packageKeys]))].map(([key, pkg]) => [key, this.catalog.adopt(pkg)]));
+    const loadSeconds = (performance.now() - started) / 1000;
     progress?.(`loaded ${hosts.length} hosts, ${packageSets.size} package sets, ${packages.size} distinct package versions`);
+    const toEvaluate = hosts.map((host): HostToEvaluate => ({
+      hostKey: host.key,
+      packages: host.packageSetKey === undefined ? [] : (packageSets.get(host.packageSetKey) ?? []).map((key) => packages.get(key)!),
+      ...(host.runningKernel !== undefined ? { runningKernel: host.runningKernel } : {}),
+      ...(host.packageSetKey !== undefined ? { packageSetKey: host.packageSetKey } : {}),
+    }));
+    const report = await this.evaluate(client, toEvaluate, now, new Set(), progress);
+    return { ...report, seconds: { ...report.seconds, load: loadSeconds } };
+  }
 
-    const evaluationsBefore = this.matcher.evaluations;
+  /**
+   * Evaluates hosts whose packages are at hand and merges their findings, in the caller's
+   * transaction. `newHostKeys` are hosts created in this transaction (no finding history yet).
+   */
+  async evaluate(client: pg.PoolClient, hosts: HostToEvaluate[], now: Date, newHostKeys: ReadonlySet<number>, progress?: ProgressListener): Promise<EvaluationReport> {
+    const started = performance.now();
     const perGroup = new Map<string, FindingDraft<StoredPackageVersion>[]>();
     const staged: StagedFinding[] = [];
+    const distinct = new Set<StoredPackageVersion>();
     let packageInstances = 0;
     for (const host of hosts) {
-      const setPackageKeys = host.packageSetKey === undefined ? [] : (packageSets.get(host.packageSetKey) ?? []);
-      packageInstances += setPackageKeys.length;
-      const groupKey = `${host.packageSetKey ?? ''}\u0000${host.runningKernel ?? ''}`;
-      let drafts = perGroup.get(groupKey);
+      packageInstances += host.packages.length;
+      const groupKey = host.packageSetKey === undefined ? undefined : `${host.packageSetKey}\u0000${host.runningKernel ?? ''}`;
+      let drafts = groupKey === undefined ? undefined : perGroup.get(groupKey);
       if (!drafts) {
-        drafts = evaluateHost(packagesOf(setPackageKeys, packages, host), this.matcher, versionSchemeFor);
-        perGroup.set(groupKey, drafts);
+        for (const pkg of host.packages) distinct.add(pkg);
+        const input = host.runningKernel === undefined ? { packages: host.packages } : { packages: host.packages, runningKernel: host.runningKernel };
+        drafts = evaluateHost(input, this.matcher, versionSchemeFor);
+        if (groupKey !== undefined) perGroup.set(groupKey, drafts);
       }
-      for (const draft of drafts) staged.push(this.stagedFinding(host.key, draft));
+      for (const draft of drafts) staged.push(this.stagedFinding(host.hostKey, draft));
     }
     const matched = performance.now();
-    progress?.(`matched ${this.matcher.evaluations - evaluationsBefore} new distinct versions; writing ${staged.length} findings`);
+    progress?.(`matched ${distinct.size} distinct package versions; merging ${staged.length} findings`);
 
-    await replacePackageMatches(client, [...packages.values()], (pkg) => this.matcher.match(pkg), this.advisoryKeys);
-    const counts = await mergeFindings(client, hosts.map((host) => host.key), staged, now);
+    const unrecorded = [...distinct].filter((pkg) => !this.storedMatches.has(pkg.key));
+    if (unrecorded.length > 0) {
+      await replacePackageMatches(client, unrecorded, (pkg) => this.matcher.match(pkg), this.advisoryKeys);
+      for (const pkg of unrecorded) this.storedMatches.add(pkg.key);
+    }
+    const counts = await mergeFindings(client, hosts.map((host) => host.hostKey), staged, now, newHostKeys);
     const written = performance.now();
     return {
       hosts: hosts.length,
       packageInstances,
-      distinctVersions: packages.size,
+      distinctVersions: distinct.size,
       findings: staged.length,
       ...counts,
-      seconds: { load: (loaded - started) / 1000, match: (matched - loaded) / 1000, write: (written - matched) / 1000 },
+      seconds: { load: 0, match: (matched - started) / 1000, write: (written - matched) / 1000 },
     };
-  }
-
-  advisoryKey(advisory: Advisory): number {
-    return this.advisoryKeys.get(advisory.id)!;
   }
 
   private stagedFinding(hostKey: number, draft: FindingDraft<StoredPackageVersion>): StagedFinding {
@@ -135,9 +182,4 @@ export class DetectionService {
     if (draft.stateReason !== undefined) finding.stateReason = draft.stateReason;
     return finding;
   }
-}
-
-function packagesOf(keys: number[], packages: Map<number, StoredPackageVersion>, host: HostSummary) {
-  const hostPackages = keys.map((key) => packages.get(key)!);
-  return host.runningKernel === undefined ? { packages: hostPackages } : { packages: hostPackages, runningKernel: host.runningKernel };
 }

@@ -3,9 +3,9 @@
  * and the findings it implies land together or not at all.
  */
 import type pg from 'pg';
-import type { HostInventory } from '../domain/types.js';
+import type { HostInventory, InstalledPackage } from '../domain/types.js';
+import { upsertHosts } from '../store/inventory-store.js';
 import { withTransaction } from '../store/transaction.js';
-import { ensurePackageSets, ensurePackageVersions, packageTupleKey, upsertHosts } from '../store/inventory-store.js';
 import type { DetectionService, EvaluationReport, ProgressListener } from './detection-service.js';
 
 export interface InventoryImportReport extends EvaluationReport {
@@ -23,20 +23,36 @@ export async function importInventories(
   options: { source: string; now?: Date; progress?: ProgressListener },
 ): Promise<InventoryImportReport> {
   const now = options.now ?? new Date();
+  // A host reported twice in one batch counts once, with its latest inventory.
+  inventories = [...new Map(inventories.map((inventory) => [inventory.hostname, inventory])).values()];
   return withTransaction(pool, async (client) => {
     const started = performance.now();
-    const packageKeys = await ensurePackageVersions(client, inventories.flatMap((inventory) => inventory.packages));
-    const setKeys = await ensurePackageSets(
-      client,
-      inventories.map((inventory) => inventory.packages.map((pkg) => packageKeys.get(packageTupleKey(pkg))!)),
-    );
-    const hostKeys = await upsertHosts(
+    const distinct = new Set<InstalledPackage>();
+    for (const inventory of inventories) for (const pkg of inventory.packages) distinct.add(pkg);
+    const stored = await detection.catalog.resolve(client, distinct);
+    const hostPackages = inventories.map((inventory) => inventory.packages.map((pkg) => stored.get(pkg)!));
+    const setKeys = await detection.catalog.packageSets(client, hostPackages.map((packages) => packages.map((pkg) => pkg.key)));
+    const hosts = await upsertHosts(
       client,
       inventories.map((inventory, index) => ({ inventory, packageSetKey: setKeys[index]!, source: options.source, seenAt: now })),
     );
     const secondsStore = (performance.now() - started) / 1000;
-    options.progress?.(`stored ${inventories.length} inventories (${packageKeys.size} distinct package versions) in ${secondsStore.toFixed(2)} s`);
-    const report = await detection.evaluateHosts(client, hostKeys, now, options.progress);
-    return { ...report, hostKeys, secondsStore };
+    options.progress?.(`stored ${inventories.length} inventories (${stored.size} distinct package versions) in ${secondsStore.toFixed(2)} s`);
+    const report = await detection.evaluate(
+      client,
+      inventories.map((inventory, index) => ({
+        hostKey: hosts[index]!.key,
+        packages: hostPackages[index]!,
+        packageSetKey: setKeys[index]!,
+        ...(inventory.kernel.running !== undefined ? { runningKernel: inventory.kernel.running } : {}),
+      })),
+      now,
+      new Set(hosts.filter((host) => host.created).map((host) => host.key)),
+      options.progress,
+    );
+    return { ...report, hostKeys: hosts.map((host) => host.key), secondsStore };
+  }).catch((error: unknown) => {
+    detection.discardRowCaches();
+    throw error;
   });
 }

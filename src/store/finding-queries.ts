@@ -166,3 +166,34 @@ export async function listHosts(db: Queryable): Promise<HostListing[]> {
     return host;
   });
 }
+
+export interface AdvisoryImpactRow {
+  bucket: string;
+  team: string;
+  state: FindingState;
+  hosts: number;
+}
+
+/**
+ * Hosts an advisory (id or CVE) touches, by bucket, owner team and state: who is affected and who
+ * owns them. Accepted risks are shown as their own state.
+ */
+export async function advisoryImpact(db: Queryable, advisory: string): Promise<AdvisoryImpactRow[]> {
+  const result = await db.query<{ bucket: string; team: string; state: FindingState; hosts: number }>(
+    `WITH target AS (
+       SELECT key FROM advisories WHERE id = $1 OR $1 = ANY(aliases) OR $1 = ANY(related)
+     ), touched AS (
+       SELECT f.host_key, min(CASE f.state WHEN 'vulnerable' THEN 0 WHEN 'pending-reboot' THEN 1 ELSE 2 END) AS rank
+         FROM findings f
+        WHERE f.advisory_key IN (SELECT key FROM target) AND f.state <> 'not-applicable'
+        GROUP BY f.host_key
+     )
+     SELECT coalesce(h.labels ->> 'bucket', 'unassigned') AS bucket, coalesce(h.labels ->> 'team', 'unowned') AS team,
+            (ARRAY['vulnerable', 'pending-reboot', 'fixed'])[t.rank + 1] AS state, count(*)::integer AS hosts
+       FROM touched t JOIN hosts h ON h.key = t.host_key
+      GROUP BY 1, 2, 3
+      ORDER BY 1, 2, 3`,
+    [advisory],
+  );
+  return result.rows;
+}

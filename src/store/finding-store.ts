@@ -1,7 +1,8 @@
 /**
  * Findings in PostgreSQL: merges what detection says now with what was known before, keeping
  * first-seen and resolved times (time-to-patch needs both) and the pending-reboot state of a fix
- * that is on disk but not live yet.
+ * that is on disk but not live yet. Only what changed is written: an unchanged fleet re-evaluates
+ * without touching a row.
  */
 import type pg from 'pg';
 import type { DetectedState } from '../domain/detection/host-findings.js';
@@ -23,13 +24,123 @@ export interface MergeCounts {
   resolved: number;
 }
 
-const STAGE_COLUMNS = ['host_key', 'advisory_key', 'package_name', 'package_key', 'fixed_version', 'state', 'state_reason'];
+const COLUMNS = ['host_key', 'advisory_key', 'package_name', 'package_key', 'fixed_version', 'state', 'state_reason'];
+/** Below this many rows, arrays in one statement beat a staging table. */
+const SMALL_BATCH = 5_000;
+const STATE_RANK: Record<DetectedState, number> = { vulnerable: 0, 'pending-reboot': 1, 'not-applicable': 2 };
 
 /**
- * Replaces the open findings of `hostKeys` with `findings` (which must be every current finding of
- * those hosts). Must run inside a transaction.
+ * Makes `findings` the complete current findings of `hostKeys`. `newHostKeys` are hosts created in
+ * this transaction: they have no history, so their findings are bulk-copied straight in. Must run
+ * inside a transaction.
  */
-export async function mergeFindings(client: pg.PoolClient, hostKeys: number[], findings: Iterable<StagedFinding>, now: Date): Promise<MergeCounts> {
+export async function mergeFindings(
+  client: pg.PoolClient,
+  hostKeys: number[],
+  findings: StagedFinding[],
+  now: Date,
+  newHostKeys: ReadonlySet<number> = new Set(),
+): Promise<MergeCounts> {
+  const unique = mostUrgentPerKey(findings);
+  const fresh = unique.filter((finding) => newHostKeys.has(finding.hostKey));
+  const known = unique.filter((finding) => !newHostKeys.has(finding.hostKey));
+  const knownHosts = hostKeys.filter((key) => !newHostKeys.has(key));
+  if (fresh.length > 0) {
+    await copyRows(client, 'findings', [...COLUMNS, 'first_seen_at'], rowsOf(fresh, now.toISOString()));
+  }
+  const counts = knownHosts.length === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeKnownHosts(client, knownHosts, known, now);
+  return { ...counts, opened: counts.opened + fresh.length };
+}
+
+/** Several installed versions of one name (kernels) share a finding key: the most urgent state wins. */
+function mostUrgentPerKey(findings: StagedFinding[]): StagedFinding[] {
+  const byKey = new Map<string, StagedFinding>();
+  for (const finding of findings) {
+    const key = `${finding.hostKey}\u0000${finding.advisoryKey}\u0000${finding.packageName}`;
+    const previous = byKey.get(key);
+    if (!previous || STATE_RANK[finding.state] < STATE_RANK[previous.state]) byKey.set(key, finding);
+  }
+  return byKey.size === findings.length ? findings : [...byKey.values()];
+}
+
+function* rowsOf(findings: StagedFinding[], firstSeen?: string): Generator<CopyValue[]> {
+  for (const finding of findings) {
+    const row: CopyValue[] = [finding.hostKey, finding.advisoryKey, finding.packageName, finding.packageKey, finding.fixedVersion, finding.state, finding.stateReason];
+    if (firstSeen !== undefined) row.push(firstSeen);
+    yield row;
+  }
+}
+
+/**
+ * Upserts what is new or different, then resolves open findings detection no longer reports. Both
+ * statements skip unchanged rows before writing (anti-joins), so nothing unchanged is locked or
+ * rewritten.
+ */
+async function mergeKnownHosts(client: pg.PoolClient, hostKeys: number[], findings: StagedFinding[], now: Date): Promise<MergeCounts> {
+  const staged = findings.length < SMALL_BATCH ? await stageAsValues(findings) : await stageInTable(client, findings);
+  const upserted = await client.query<{ opened: boolean }>(
+    `WITH staged AS (${staged.source})
+     INSERT INTO findings AS f (host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason, first_seen_at, resolved_at)
+     SELECT s.host_key, s.advisory_key, s.package_name, s.package_key, s.fixed_version, s.state, s.state_reason, $1::timestamptz, NULL::timestamptz
+       FROM staged s
+      WHERE NOT EXISTS (
+              SELECT 1 FROM findings o
+               WHERE o.host_key = s.host_key AND o.advisory_key = s.advisory_key AND o.package_name = s.package_name
+                 AND o.resolved_at IS NULL AND o.package_key = s.package_key AND o.state = s.state
+                 AND o.fixed_version IS NOT DISTINCT FROM s.fixed_version AND o.state_reason IS NOT DISTINCT FROM s.state_reason)
+     ON CONFLICT (host_key, advisory_key, package_name) DO UPDATE SET
+       package_key = excluded.package_key, fixed_version = excluded.fixed_version, state = excluded.state,
+       state_reason = excluded.state_reason, resolved_at = NULL,
+       -- A regression after a fix opens a new exposure window.
+       first_seen_at = CASE WHEN f.resolved_at IS NOT NULL THEN excluded.first_seen_at ELSE f.first_seen_at END
+     RETURNING (xmax = 0) AS opened`,
+    [now, ...staged.parameters],
+  );
+  const opened = upserted.rows.filter((row) => row.opened).length;
+
+  // Open findings detection no longer reports are fixed, unless the host still waits for a reboot:
+  // then the fix is on disk but not live.
+  const resolved = await client.query(
+    `WITH staged AS (${staged.source})
+     UPDATE findings f SET
+       state = CASE WHEN h.reboot_required THEN 'pending-reboot' ELSE 'fixed' END,
+       state_reason = CASE WHEN h.reboot_required THEN '${PENDING_REASON}' ELSE NULL END,
+       resolved_at = CASE WHEN h.reboot_required THEN NULL ELSE $1::timestamptz END
+       FROM hosts h
+      WHERE h.key = f.host_key AND f.host_key = ANY($${staged.parameters.length + 2}::integer[]) AND f.resolved_at IS NULL
+        AND NOT (h.reboot_required AND f.state = 'pending-reboot' AND f.state_reason = '${PENDING_REASON}')
+        AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.host_key = f.host_key AND s.advisory_key = f.advisory_key AND s.package_name = f.package_name)`,
+    [now, ...staged.parameters, hostKeys],
+  );
+  return { opened, updated: upserted.rowCount! - opened, resolved: resolved.rowCount ?? 0 };
+}
+
+const PENDING_REASON = 'fixed version installed; the host reports a reboot is required';
+
+interface StagedSource {
+  /** A SELECT producing the staged rows, for use in a CTE. */
+  source: string;
+  /** Its parameters, numbered from $2. */
+  parameters: unknown[];
+}
+
+async function stageAsValues(findings: StagedFinding[]): Promise<StagedSource> {
+  return {
+    source: `SELECT * FROM unnest($2::integer[], $3::integer[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[])
+               AS u(host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason)`,
+    parameters: [
+      findings.map((finding) => finding.hostKey),
+      findings.map((finding) => finding.advisoryKey),
+      findings.map((finding) => finding.packageName),
+      findings.map((finding) => finding.packageKey),
+      findings.map((finding) => finding.fixedVersion ?? null),
+      findings.map((finding) => finding.state),
+      findings.map((finding) => finding.stateReason ?? null),
+    ],
+  };
+}
+
+async function stageInTable(client: pg.PoolClient, findings: StagedFinding[]): Promise<StagedSource> {
   await client.query(
     `CREATE TEMP TABLE IF NOT EXISTS staged_findings (
        host_key integer, advisory_key integer, package_name text, package_key integer,
@@ -37,48 +148,7 @@ export async function mergeFindings(client: pg.PoolClient, hostKeys: number[], f
      ) ON COMMIT DELETE ROWS`,
   );
   await client.query('TRUNCATE staged_findings');
-  await copyRows(client, 'staged_findings', STAGE_COLUMNS, stageRows(findings));
+  await copyRows(client, 'staged_findings', COLUMNS, rowsOf(findings));
   await client.query('ANALYZE staged_findings');
-
-  const upserted = await client.query<{ opened: boolean }>(
-    `INSERT INTO findings AS f (host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason, first_seen_at, resolved_at)
-     SELECT DISTINCT ON (host_key, advisory_key, package_name)
-            host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason, $1::timestamptz, NULL::timestamptz
-       FROM staged_findings
-      -- Several installed versions of one name (kernels) share a key: the most urgent state wins.
-      ORDER BY host_key, advisory_key, package_name,
-               CASE state WHEN 'vulnerable' THEN 0 WHEN 'pending-reboot' THEN 1 ELSE 2 END
-     ON CONFLICT (host_key, advisory_key, package_name) DO UPDATE SET
-       package_key = excluded.package_key, fixed_version = excluded.fixed_version, state = excluded.state,
-       state_reason = excluded.state_reason, resolved_at = NULL,
-       -- A regression after a fix opens a new exposure window.
-       first_seen_at = CASE WHEN f.resolved_at IS NOT NULL THEN excluded.first_seen_at ELSE f.first_seen_at END
-     WHERE (f.package_key, f.fixed_version, f.state, f.state_reason, f.resolved_at)
-           IS DISTINCT FROM (excluded.package_key, excluded.fixed_version, excluded.state, excluded.state_reason, NULL::timestamptz)
-     RETURNING (xmax = 0) AS opened`,
-    [now],
-  );
-  const opened = upserted.rows.filter((row) => row.opened).length;
-
-  // Open findings detection no longer reports are fixed, unless the host still waits for a reboot:
-  // then the fix is on disk but not live.
-  const resolved = await client.query(
-    `UPDATE findings f SET
-       state = CASE WHEN h.reboot_required THEN 'pending-reboot' ELSE 'fixed' END,
-       state_reason = CASE WHEN h.reboot_required THEN 'fixed version installed; the host reports a reboot is required' ELSE NULL END,
-       resolved_at = CASE WHEN h.reboot_required THEN NULL ELSE $2::timestamptz END
-       FROM hosts h
-      WHERE h.key = f.host_key AND f.host_key = ANY($1::integer[]) AND f.resolved_at IS NULL
-        AND NOT (f.state = 'pending-reboot' AND h.reboot_required AND f.state_reason LIKE 'fixed version installed%')
-        AND NOT EXISTS (SELECT 1 FROM staged_findings s
-                         WHERE s.host_key = f.host_key AND s.advisory_key = f.advisory_key AND s.package_name = f.package_name)`,
-    [hostKeys, now],
-  );
-  return { opened, updated: upserted.rowCount! - opened, resolved: resolved.rowCount ?? 0 };
-}
-
-function* stageRows(findings: Iterable<StagedFinding>): Generator<CopyValue[]> {
-  for (const finding of findings) {
-    yield [finding.hostKey, finding.advisoryKey, finding.packageName, finding.packageKey, finding.fixedVersion, finding.state, finding.stateReason];
-  }
+  return { source: 'SELECT * FROM staged_findings', parameters: [] };
 }

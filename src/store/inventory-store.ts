@@ -3,7 +3,6 @@
  * points at a content-addressed package set, so 10,000 hosts built from one baseline cost one
  * list, and "who runs this version" is a GIN lookup.
  */
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 
@@ -65,28 +64,23 @@ export async function ensurePackageVersions(db: Queryable, packages: Iterable<In
 const SET_BATCH = 500;
 const HOST_BATCH = 1_000;
 
-/** Keys of the package sets holding exactly these lists of package version keys, in input order. */
-export async function ensurePackageSets(db: Queryable, packageKeyLists: number[][]): Promise<number[]> {
-  const digests = packageKeyLists.map((keys) => {
-    const sorted = [...new Set(keys)].sort((a, b) => a - b);
-    return { sorted, digest: createHash('sha256').update(sorted.join(',')).digest('hex') };
-  });
-  const distinct = [...new Map(digests.map((entry) => [entry.digest, entry])).values()];
+/** Inserts the package sets not stored yet and returns the keys of all of them, in input order. */
+export async function ensurePackageSets(db: Queryable, sets: Array<{ digest: string; packageKeys: number[] }>): Promise<number[]> {
   const keyByDigest = new Map<string, number>();
-  for (let start = 0; start < distinct.length; start += SET_BATCH) {
-    const batch = distinct.slice(start, start + SET_BATCH);
+  for (let start = 0; start < sets.length; start += SET_BATCH) {
+    const batch = sets.slice(start, start + SET_BATCH);
     await db.query(
       `INSERT INTO package_sets (digest, package_keys)
        SELECT r.digest, ARRAY(SELECT jsonb_array_elements_text(r.package_keys)::integer)
          FROM jsonb_to_recordset($1::jsonb) AS r(digest text, package_keys jsonb)
         ORDER BY r.digest
        ON CONFLICT (digest) DO NOTHING`,
-      [JSON.stringify(batch.map((entry) => ({ digest: entry.digest, package_keys: entry.sorted })))],
+      [JSON.stringify(batch.map((entry) => ({ digest: entry.digest, package_keys: entry.packageKeys })))],
     );
     const result = await db.query<{ key: number; digest: string }>('SELECT key, digest FROM package_sets WHERE digest = ANY($1)', [batch.map((entry) => entry.digest)]);
     for (const row of result.rows) keyByDigest.set(row.digest, row.key);
   }
-  return digests.map((entry) => keyByDigest.get(entry.digest)!);
+  return sets.map((entry) => keyByDigest.get(entry.digest)!);
 }
 
 export interface HostRecord {
@@ -96,9 +90,15 @@ export interface HostRecord {
   seenAt: Date;
 }
 
+export interface UpsertedHost {
+  key: number;
+  /** True when the host did not exist before. */
+  created: boolean;
+}
+
 /** Inserts or updates hosts (labels are merged) and returns their keys in input order. */
-export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise<number[]> {
-  const keyByName = new Map<string, number>();
+export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise<UpsertedHost[]> {
+  const byName = new Map<string, UpsertedHost>();
   for (let start = 0; start < records.length; start += HOST_BATCH) {
     const batch = records.slice(start, start + HOST_BATCH);
     const rows = batch.map(({ inventory, packageSetKey, source, seenAt }) => ({
@@ -116,7 +116,7 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
       inventory_source: source,
       seen_at: seenAt.toISOString(),
     }));
-    const result = await db.query<{ key: number; name: string }>(
+    const result = await db.query<{ key: number; name: string; created: boolean }>(
       `INSERT INTO hosts AS h (name, os_id, os_version, os_ecosystem, os_pretty_name, arch, running_kernel, reboot_required,
                                boot_time, labels, package_set_key, inventory_source, inventory_updated_at, last_seen_at)
        SELECT r.name, r.os_id, r.os_version, r.os_ecosystem, r.os_pretty_name, r.arch, r.running_kernel, r.reboot_required,
@@ -132,12 +132,12 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
          labels = h.labels || excluded.labels, package_set_key = excluded.package_set_key,
          inventory_source = excluded.inventory_source, inventory_updated_at = excluded.inventory_updated_at,
          last_seen_at = excluded.last_seen_at
-       RETURNING key, name`,
+       RETURNING key, name, (xmax = 0) AS created`,
       [JSON.stringify(rows)],
     );
-    for (const row of result.rows) keyByName.set(row.name, row.key);
+    for (const row of result.rows) byName.set(row.name, { key: row.key, created: row.created });
   }
-  return records.map((record) => keyByName.get(record.inventory.hostname)!);
+  return records.map((record) => byName.get(record.inventory.hostname)!);
 }
 
 export interface HostSummary {

@@ -106,7 +106,8 @@ CREATE TABLE findings (
   resolved_at    timestamptz,
   PRIMARY KEY (host_key, advisory_key, package_name)
 );
-CREATE INDEX findings_advisory_open ON findings (advisory_key) WHERE resolved_at IS NULL;
+-- "Who is affected by advisory X" reads only this index (index-only scan).
+CREATE INDEX findings_by_advisory ON findings (advisory_key, state, host_key);
 
 -- Accepted risks: a person's decision, with a reason and an expiry; applied when findings are read.
 CREATE TABLE risk_acceptances (

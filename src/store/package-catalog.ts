@@ -1,0 +1,78 @@
+/**
+ * Remembers which package versions and package sets are already stored. Both are immutable rows
+ * (a tuple's key and a set's key never change), so the cache is always safe to use, also beside
+ * other fleetpatch replicas: a miss just asks the database.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { InstalledPackage } from '../domain/types.js';
+import { ensurePackageSets, ensurePackageVersions, packageTupleKey, type StoredPackageVersion } from './inventory-store.js';
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+export class PackageCatalog {
+  private readonly byTuple = new Map<string, StoredPackageVersion>();
+  private readonly byObject = new WeakMap<InstalledPackage, StoredPackageVersion>();
+  private readonly setByDigest = new Map<string, number>();
+
+  /**
+   * The stored (keyed) version of each package, inserting the ones not stored yet. Returns one
+   * shared object per distinct tuple, so every host running a version points at the same object.
+   */
+  async resolve(db: Queryable, packages: Iterable<InstalledPackage>): Promise<Map<InstalledPackage, StoredPackageVersion>> {
+    const resolved = new Map<InstalledPackage, StoredPackageVersion>();
+    const missing = new Map<string, InstalledPackage>();
+    for (const pkg of packages) {
+      if (resolved.has(pkg)) continue;
+      const known = this.byObject.get(pkg) ?? this.byTuple.get(packageTupleKey(pkg));
+      if (known) {
+        resolved.set(pkg, known);
+        this.byObject.set(pkg, known);
+      } else {
+        missing.set(packageTupleKey(pkg), pkg);
+      }
+    }
+    if (missing.size > 0) {
+      const keys = await ensurePackageVersions(db, missing.values());
+      for (const [tuple, pkg] of missing) this.byTuple.set(tuple, { ...pkg, key: keys.get(tuple)! });
+    }
+    for (const pkg of packages) {
+      if (resolved.has(pkg)) continue;
+      const stored = this.byTuple.get(packageTupleKey(pkg))!;
+      resolved.set(pkg, stored);
+      this.byObject.set(pkg, stored);
+    }
+    return resolved;
+  }
+
+  /** Canonical objects for package versions read back from the database. */
+  adopt(stored: StoredPackageVersion): StoredPackageVersion {
+    const tuple = packageTupleKey(stored);
+    const known = this.byTuple.get(tuple);
+    if (known) return known;
+    this.byTuple.set(tuple, stored);
+    return stored;
+  }
+
+  /** Keys of the package sets holding exactly these lists of package keys, in input order. */
+  async packageSets(db: Queryable, packageKeyLists: number[][]): Promise<number[]> {
+    const digests = packageKeyLists.map(digestOf);
+    const unknown = [...new Set(digests.filter((digest) => !this.setByDigest.has(digest)))];
+    if (unknown.length > 0) {
+      const listByDigest = new Map(digests.map((digest, index) => [digest, packageKeyLists[index]!]));
+      const keys = await ensurePackageSets(db, unknown.map((digest) => ({ digest, packageKeys: sortedUnique(listByDigest.get(digest)!) })));
+      unknown.forEach((digest, index) => this.setByDigest.set(digest, keys[index]!));
+    }
+    return digests.map((digest) => this.setByDigest.get(digest)!);
+  }
+}
+
+function sortedUnique(keys: number[]): number[] {
+  return [...new Set(keys)].sort((a, b) => a - b);
+}
+
+/** SHA-256 of the sorted, de-duplicated keys as 32-bit integers: the set's content address. */
+export function digestOf(keys: number[]): string {
+  const sorted = Int32Array.from(new Set(keys)).sort();
+  return createHash('sha256').update(new Uint8Array(sorted.buffer)).digest('hex');
+}
