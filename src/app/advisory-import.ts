@@ -4,6 +4,7 @@
  * record is refused whole: the database keeps what it had.
  */
 import type pg from 'pg';
+import type { Advisory } from '../domain/advisories/advisory.js';
 import { ecosystemKey } from '../domain/detection/ecosystem-key.js';
 import { InputError } from '../domain/errors.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
@@ -41,18 +42,25 @@ export async function importAdvisories(
     const more = batch.errors.length > 5 ? `\n  … and ${batch.errors.length - 5} more` : '';
     throw new InputError(`${batch.errors.length} invalid advisory record(s); nothing was imported:\n${shown}${more}`, { file: feed.location });
   }
-  options.progress?.(`read ${batch.advisories.length} new or changed advisories (${batch.unchanged} unchanged) from ${feed.location}`);
+  // One record can ship in several archives (AlmaLinux errata that cover two releases); keep the newest.
+  const latest = new Map<string, Advisory>();
+  for (const advisory of batch.advisories) {
+    const previous = latest.get(advisory.id);
+    if (!previous || previous.modified.getTime() <= advisory.modified.getTime()) latest.set(advisory.id, advisory);
+  }
+  const advisories = [...latest.values()];
+  options.progress?.(`read ${advisories.length} new or changed advisories (${batch.unchanged} unchanged) from ${feed.location}`);
   const now = options.now ?? new Date();
   // The index is updated inside the transaction; if the transaction fails, rebuild it from what
   // the database kept so memory never holds advisories that were rolled back.
   return withTransaction(pool, async (client) => {
-    const keys = await upsertAdvisories(client, batch.advisories, feed.location);
+    const keys = await upsertAdvisories(client, advisories, feed.location);
     await saveFeedState(client, feed.location, batch.state);
-    const touched = detection.addAdvisories(batch.advisories.map((advisory, index) => ({ key: keys[index]!, advisory })));
+    const touched = detection.addAdvisories(advisories.map((advisory, index) => ({ key: keys[index]!, advisory })));
     const report: AdvisoryImportReport = {
-      imported: batch.advisories.length,
+      imported: advisories.length,
       unchanged: batch.unchanged,
-      withdrawn: batch.advisories.filter((advisory) => advisory.withdrawn).length,
+      withdrawn: advisories.filter((advisory) => advisory.withdrawn).length,
       hostsReevaluated: 0,
     };
     if (touched.length === 0) return report;

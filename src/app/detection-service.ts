@@ -3,6 +3,7 @@
  * a package set (and running kernel) are evaluated once; every package version is matched once for
  * the whole fleet; only findings that changed are written.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Advisory } from '../domain/advisories/advisory.js';
 import { AdvisoryIndex } from '../domain/detection/advisory-index.js';
@@ -11,13 +12,15 @@ import { VersionMatcher } from '../domain/detection/version-matcher.js';
 import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
 import type { InstalledPackage } from '../domain/types.js';
 import { loadAdvisories, type StoredAdvisory } from '../store/advisory-store.js';
-import { mergeFindings, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
+import { loadFindingDigests, mergeFindings, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
 import { loadHosts, loadPackageSets, loadPackageVersions, type StoredPackageVersion } from '../store/inventory-store.js';
 import { replacePackageMatches } from '../store/match-store.js';
 import { PackageCatalog } from '../store/package-catalog.js';
 
 export interface EvaluationReport extends MergeCounts {
   hosts: number;
+  /** Hosts whose findings differed from what was stored (only these were written). */
+  hostsChanged: number;
   packageInstances: number;
   distinctVersions: number;
   findings: number;
@@ -29,11 +32,20 @@ export interface HostToEvaluate {
   hostKey: number;
   packages: StoredPackageVersion[];
   runningKernel?: string;
+  /** Decides whether a fix that left the findings is `fixed` or still `pending-reboot`. */
+  rebootRequired: boolean;
   /** Hosts with the same package set and running kernel share one evaluation. */
   packageSetKey?: number;
+  /** The findings digest stored for the host, when the caller has already read it (null: none). */
+  storedDigest?: string | null;
 }
 
 export type ProgressListener = (message: string) => void;
+
+interface EvaluatedGroup {
+  drafts: FindingDraft<StoredPackageVersion>[];
+  digest: string;
+}
 
 export class DetectionService {
   readonly index = new AdvisoryIndex();
@@ -120,6 +132,7 @@ export class DetectionService {
     progress?.(`loaded ${hosts.length} hosts, ${packageSets.size} package sets, ${packages.size} distinct package versions`);
     const toEvaluate = hosts.map((host): HostToEvaluate => ({
       hostKey: host.key,
+      rebootRequired: host.rebootRequired,
       packages: host.packageSetKey === undefined ? [] : (packageSets.get(host.packageSetKey) ?? []).map((key) => packages.get(key)!),
       ...(host.runningKernel !== undefined ? { runningKernel: host.runningKernel } : {}),
       ...(host.packageSetKey !== undefined ? { packageSetKey: host.packageSetKey } : {}),
@@ -134,40 +147,62 @@ export class DetectionService {
    */
   async evaluate(client: pg.PoolClient, hosts: HostToEvaluate[], now: Date, newHostKeys: ReadonlySet<number>, progress?: ProgressListener): Promise<EvaluationReport> {
     const started = performance.now();
-    const perGroup = new Map<string, FindingDraft<StoredPackageVersion>[]>();
-    const staged: StagedFinding[] = [];
+    const perGroup = new Map<string, EvaluatedGroup>();
     const distinct = new Set<StoredPackageVersion>();
+    const evaluated: Array<{ host: HostToEvaluate; group: EvaluatedGroup }> = [];
     let packageInstances = 0;
+    let findings = 0;
     for (const host of hosts) {
       packageInstances += host.packages.length;
       const groupKey = host.packageSetKey === undefined ? undefined : `${host.packageSetKey}\u0000${host.runningKernel ?? ''}`;
-      let drafts = groupKey === undefined ? undefined : perGroup.get(groupKey);
-      if (!drafts) {
+      let group = groupKey === undefined ? undefined : perGroup.get(groupKey);
+      if (!group) {
         for (const pkg of host.packages) distinct.add(pkg);
         const input = host.runningKernel === undefined ? { packages: host.packages } : { packages: host.packages, runningKernel: host.runningKernel };
-        drafts = evaluateHost(input, this.matcher, versionSchemeFor);
-        if (groupKey !== undefined) perGroup.set(groupKey, drafts);
+        group = this.evaluatedGroup(evaluateHost(input, this.matcher, versionSchemeFor));
+        if (groupKey !== undefined) perGroup.set(groupKey, group);
       }
-      for (const draft of drafts) staged.push(this.stagedFinding(host.hostKey, draft));
+      findings += group.drafts.length;
+      evaluated.push({ host, group });
     }
     const matched = performance.now();
-    progress?.(`matched ${distinct.size} distinct package versions; merging ${staged.length} findings`);
+
+    // Hosts whose findings digest is unchanged have nothing to write.
+    const unknown = hosts.filter((host) => host.storedDigest === undefined).map((host) => host.hostKey);
+    const previousDigests = unknown.length === 0 ? new Map<number, string | undefined>() : await loadFindingDigests(client, unknown);
+    for (const host of hosts) if (host.storedDigest !== undefined) previousDigests.set(host.hostKey, host.storedDigest ?? undefined);
+    const changedDigests = new Map<number, string>();
+    const staged: StagedFinding[] = [];
+    for (const { host, group } of evaluated) {
+      const digest = `${group.digest}${host.rebootRequired ? '+reboot' : ''}`;
+      if (!newHostKeys.has(host.hostKey) && previousDigests.get(host.hostKey) === digest) continue;
+      changedDigests.set(host.hostKey, digest);
+      for (const draft of group.drafts) staged.push(this.stagedFinding(host.hostKey, draft));
+    }
+    progress?.(`matched ${distinct.size} distinct package versions; ${changedDigests.size} of ${hosts.length} hosts changed, merging ${staged.length} findings`);
 
     const unrecorded = [...distinct].filter((pkg) => !this.storedMatches.has(pkg.key));
     if (unrecorded.length > 0) {
       await replacePackageMatches(client, unrecorded, (pkg) => this.matcher.match(pkg), this.advisoryKeys);
       for (const pkg of unrecorded) this.storedMatches.add(pkg.key);
     }
-    const counts = await mergeFindings(client, hosts.map((host) => host.hostKey), staged, now, newHostKeys);
+    const counts = changedDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeFindings(client, staged, now, changedDigests, newHostKeys);
     const written = performance.now();
     return {
       hosts: hosts.length,
+      hostsChanged: changedDigests.size,
       packageInstances,
       distinctVersions: distinct.size,
-      findings: staged.length,
+      findings,
       ...counts,
       seconds: { load: 0, match: (matched - started) / 1000, write: (written - matched) / 1000 },
     };
+  }
+
+  /** A group's drafts and a digest of what they would write (order-independent). */
+  private evaluatedGroup(drafts: FindingDraft<StoredPackageVersion>[]): EvaluatedGroup {
+    const rows = drafts.map((draft) => [this.advisoryKey(draft.advisory), draft.packageName, draft.installed.key, draft.fixedVersion ?? '', draft.state, draft.stateReason ?? ''].join('\u0001'));
+    return { drafts, digest: createHash('sha256').update(rows.sort().join('\u0002')).digest('base64url') };
   }
 
   private stagedFinding(hostKey: number, draft: FindingDraft<StoredPackageVersion>): StagedFinding {

@@ -42,6 +42,8 @@ export async function importInventories(
       client,
       inventories.map((inventory, index) => ({
         hostKey: hosts[index]!.key,
+        storedDigest: hosts[index]!.findingsDigest,
+        rebootRequired: inventory.rebootRequired,
         packages: hostPackages[index]!,
         packageSetKey: setKeys[index]!,
         ...(inventory.kernel.running !== undefined ? { runningKernel: inventory.kernel.running } : {}),

@@ -30,25 +30,27 @@ const SMALL_BATCH = 5_000;
 const STATE_RANK: Record<DetectedState, number> = { vulnerable: 0, 'pending-reboot': 1, 'not-applicable': 2 };
 
 /**
- * Makes `findings` the complete current findings of `hostKeys`. `newHostKeys` are hosts created in
- * this transaction: they have no history, so their findings are bulk-copied straight in. Must run
- * inside a transaction.
+ * Makes `findings` the complete current findings of the hosts in `digests` and records each host's
+ * new findings digest. `newHostKeys` are hosts created in this transaction: they have no history,
+ * so their findings are bulk-copied straight in. Must run inside a transaction.
  */
 export async function mergeFindings(
   client: pg.PoolClient,
-  hostKeys: number[],
   findings: StagedFinding[],
   now: Date,
+  digests: Map<number, string>,
   newHostKeys: ReadonlySet<number> = new Set(),
 ): Promise<MergeCounts> {
   const unique = mostUrgentPerKey(findings);
   const fresh = unique.filter((finding) => newHostKeys.has(finding.hostKey));
   const known = unique.filter((finding) => !newHostKeys.has(finding.hostKey));
-  const knownHosts = hostKeys.filter((key) => !newHostKeys.has(key));
+  const knownDigests = new Map([...digests].filter(([hostKey]) => !newHostKeys.has(hostKey)));
+  const freshDigests = new Map([...digests].filter(([hostKey]) => newHostKeys.has(hostKey)));
   if (fresh.length > 0) {
     await copyRows(client, 'findings', [...COLUMNS, 'first_seen_at'], rowsOf(fresh, now.toISOString()));
   }
-  const counts = knownHosts.length === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeKnownHosts(client, knownHosts, known, now);
+  await saveFindingDigests(client, freshDigests);
+  const counts = knownDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeKnownHosts(client, [...knownDigests.keys()], known, now, knownDigests);
   return { ...counts, opened: counts.opened + fresh.length };
 }
 
@@ -72,47 +74,58 @@ function* rowsOf(findings: StagedFinding[], firstSeen?: string): Generator<CopyV
 }
 
 /**
- * Upserts what is new or different, then resolves open findings detection no longer reports. Both
- * statements skip unchanged rows before writing (anti-joins), so nothing unchanged is locked or
- * rewritten.
+ * One statement: upserts what is new or different, resolves open findings detection no longer
+ * reports, and records the hosts' new findings digests. Both writes skip unchanged rows before
+ * writing (anti-joins), so nothing unchanged is locked or rewritten.
  */
-async function mergeKnownHosts(client: pg.PoolClient, hostKeys: number[], findings: StagedFinding[], now: Date): Promise<MergeCounts> {
-  const staged = findings.length < SMALL_BATCH ? await stageAsValues(findings) : await stageInTable(client, findings);
-  const upserted = await client.query<{ opened: boolean }>(
-    `WITH staged AS (${staged.source})
-     INSERT INTO findings AS f (host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason, first_seen_at, resolved_at)
-     SELECT s.host_key, s.advisory_key, s.package_name, s.package_key, s.fixed_version, s.state, s.state_reason, $1::timestamptz, NULL::timestamptz
-       FROM staged s
-      WHERE NOT EXISTS (
-              SELECT 1 FROM findings o
-               WHERE o.host_key = s.host_key AND o.advisory_key = s.advisory_key AND o.package_name = s.package_name
-                 AND o.resolved_at IS NULL AND o.package_key = s.package_key AND o.state = s.state
-                 AND o.fixed_version IS NOT DISTINCT FROM s.fixed_version AND o.state_reason IS NOT DISTINCT FROM s.state_reason)
-     ON CONFLICT (host_key, advisory_key, package_name) DO UPDATE SET
-       package_key = excluded.package_key, fixed_version = excluded.fixed_version, state = excluded.state,
-       state_reason = excluded.state_reason, resolved_at = NULL,
-       -- A regression after a fix opens a new exposure window.
-       first_seen_at = CASE WHEN f.resolved_at IS NOT NULL THEN excluded.first_seen_at ELSE f.first_seen_at END
-     RETURNING (xmax = 0) AS opened`,
-    [now, ...staged.parameters],
+async function mergeKnownHosts(client: pg.PoolClient, hostKeys: number[], findings: StagedFinding[], now: Date, digests: Map<number, string>): Promise<MergeCounts> {
+  const staged = findings.length < SMALL_BATCH ? stageAsValues(findings) : await stageInTable(client, findings);
+  const next = staged.parameters.length + 2;
+  const result = await client.query<{ opened: number; upserted: number; resolved: number }>(
+    `WITH staged AS (${staged.source}),
+     upserted AS (
+       INSERT INTO findings AS f (host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason, first_seen_at, resolved_at)
+       SELECT s.host_key, s.advisory_key, s.package_name, s.package_key, s.fixed_version, s.state, s.state_reason, $1::timestamptz, NULL::timestamptz
+         FROM staged s
+        WHERE NOT EXISTS (
+                SELECT 1 FROM findings o
+                 WHERE o.host_key = s.host_key AND o.advisory_key = s.advisory_key AND o.package_name = s.package_name
+                   AND o.resolved_at IS NULL AND o.package_key = s.package_key AND o.state = s.state
+                   AND o.fixed_version IS NOT DISTINCT FROM s.fixed_version AND o.state_reason IS NOT DISTINCT FROM s.state_reason)
+       ON CONFLICT (host_key, advisory_key, package_name) DO UPDATE SET
+         package_key = excluded.package_key, fixed_version = excluded.fixed_version, state = excluded.state,
+         state_reason = excluded.state_reason, resolved_at = NULL,
+         -- A regression after a fix opens a new exposure window.
+         first_seen_at = CASE WHEN f.resolved_at IS NOT NULL THEN excluded.first_seen_at ELSE f.first_seen_at END
+       RETURNING (xmax = 0) AS opened
+     ),
+     -- Open findings detection no longer reports are fixed, unless the host still waits for a
+     -- reboot: then the fix is on disk but not live.
+     resolved AS (
+       UPDATE findings f SET
+         state = CASE WHEN h.reboot_required THEN 'pending-reboot' ELSE 'fixed' END,
+         state_reason = CASE WHEN h.reboot_required THEN '${PENDING_REASON}' ELSE NULL END,
+         resolved_at = CASE WHEN h.reboot_required THEN NULL ELSE $1::timestamptz END
+         FROM hosts h
+        WHERE h.key = f.host_key AND f.host_key = ANY($${next}::integer[]) AND f.resolved_at IS NULL
+          AND NOT (h.reboot_required AND f.state = 'pending-reboot' AND f.state_reason = '${PENDING_REASON}')
+          AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.host_key = f.host_key AND s.advisory_key = f.advisory_key AND s.package_name = f.package_name)
+       RETURNING 1
+     ),
+     digested AS (
+       UPDATE hosts h SET findings_digest = d.digest
+         FROM unnest($${next + 1}::integer[], $${next + 2}::text[]) AS d(key, digest)
+        WHERE h.key = d.key
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FILTER (WHERE opened) FROM upserted)::integer AS opened,
+            (SELECT count(*) FROM upserted)::integer AS upserted,
+            (SELECT count(*) FROM resolved)::integer AS resolved,
+            (SELECT count(*) FROM digested)::integer AS digested`,
+    [now, ...staged.parameters, hostKeys, [...digests.keys()], [...digests.values()]],
   );
-  const opened = upserted.rows.filter((row) => row.opened).length;
-
-  // Open findings detection no longer reports are fixed, unless the host still waits for a reboot:
-  // then the fix is on disk but not live.
-  const resolved = await client.query(
-    `WITH staged AS (${staged.source})
-     UPDATE findings f SET
-       state = CASE WHEN h.reboot_required THEN 'pending-reboot' ELSE 'fixed' END,
-       state_reason = CASE WHEN h.reboot_required THEN '${PENDING_REASON}' ELSE NULL END,
-       resolved_at = CASE WHEN h.reboot_required THEN NULL ELSE $1::timestamptz END
-       FROM hosts h
-      WHERE h.key = f.host_key AND f.host_key = ANY($${staged.parameters.length + 2}::integer[]) AND f.resolved_at IS NULL
-        AND NOT (h.reboot_required AND f.state = 'pending-reboot' AND f.state_reason = '${PENDING_REASON}')
-        AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.host_key = f.host_key AND s.advisory_key = f.advisory_key AND s.package_name = f.package_name)`,
-    [now, ...staged.parameters, hostKeys],
-  );
-  return { opened, updated: upserted.rowCount! - opened, resolved: resolved.rowCount ?? 0 };
+  const counts = result.rows[0]!;
+  return { opened: counts.opened, updated: counts.upserted - counts.opened, resolved: counts.resolved };
 }
 
 const PENDING_REASON = 'fixed version installed; the host reports a reboot is required';
@@ -124,7 +137,7 @@ interface StagedSource {
   parameters: unknown[];
 }
 
-async function stageAsValues(findings: StagedFinding[]): Promise<StagedSource> {
+function stageAsValues(findings: StagedFinding[]): StagedSource {
   return {
     source: `SELECT * FROM unnest($2::integer[], $3::integer[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[])
                AS u(host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason)`,
@@ -151,4 +164,18 @@ async function stageInTable(client: pg.PoolClient, findings: StagedFinding[]): P
   await copyRows(client, 'staged_findings', COLUMNS, rowsOf(findings));
   await client.query('ANALYZE staged_findings');
   return { source: 'SELECT * FROM staged_findings', parameters: [] };
+}
+
+/** The findings digest last written for each host (undefined for hosts never evaluated). */
+export async function loadFindingDigests(client: pg.PoolClient, hostKeys: number[]): Promise<Map<number, string | undefined>> {
+  const result = await client.query<{ key: number; findings_digest: string | null }>('SELECT key, findings_digest FROM hosts WHERE key = ANY($1::integer[])', [hostKeys]);
+  return new Map(result.rows.map((row) => [row.key, row.findings_digest ?? undefined]));
+}
+
+async function saveFindingDigests(client: pg.PoolClient, digests: Map<number, string>): Promise<void> {
+  if (digests.size === 0) return;
+  await client.query(
+    `UPDATE hosts h SET findings_digest = d.digest FROM unnest($1::integer[], $2::text[]) AS d(key, digest) WHERE h.key = d.key`,
+    [[...digests.keys()], [...digests.values()]],
+  );
 }

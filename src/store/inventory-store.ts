@@ -94,6 +94,8 @@ export interface UpsertedHost {
   key: number;
   /** True when the host did not exist before. */
   created: boolean;
+  /** The findings digest stored before this upsert (null when never evaluated). */
+  findingsDigest: string | null;
 }
 
 /** Inserts or updates hosts (labels are merged) and returns their keys in input order. */
@@ -116,7 +118,7 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
       inventory_source: source,
       seen_at: seenAt.toISOString(),
     }));
-    const result = await db.query<{ key: number; name: string; created: boolean }>(
+    const result = await db.query<{ key: number; name: string; created: boolean; findings_digest: string | null }>(
       `INSERT INTO hosts AS h (name, os_id, os_version, os_ecosystem, os_pretty_name, arch, running_kernel, reboot_required,
                                boot_time, labels, package_set_key, inventory_source, inventory_updated_at, last_seen_at)
        SELECT r.name, r.os_id, r.os_version, r.os_ecosystem, r.os_pretty_name, r.arch, r.running_kernel, r.reboot_required,
@@ -132,10 +134,10 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
          labels = h.labels || excluded.labels, package_set_key = excluded.package_set_key,
          inventory_source = excluded.inventory_source, inventory_updated_at = excluded.inventory_updated_at,
          last_seen_at = excluded.last_seen_at
-       RETURNING key, name, (xmax = 0) AS created`,
+       RETURNING key, name, (xmax = 0) AS created, findings_digest`,
       [JSON.stringify(rows)],
     );
-    for (const row of result.rows) byName.set(row.name, { key: row.key, created: row.created });
+    for (const row of result.rows) byName.set(row.name, { key: row.key, created: row.created, findingsDigest: row.findings_digest });
   }
   return records.map((record) => byName.get(record.inventory.hostname)!);
 }

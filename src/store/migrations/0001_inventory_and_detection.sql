@@ -58,7 +58,8 @@ CREATE TABLE package_versions (
 
 -- Detection results per distinct version: which advisories affect it and what fixes it.
 CREATE TABLE package_version_matches (
-  package_key    integer NOT NULL REFERENCES package_versions (key),
+  -- package_versions rows are never deleted, so no foreign key is checked on these bulk writes.
+  package_key    integer NOT NULL,
   advisory_key   integer NOT NULL REFERENCES advisories (key) ON DELETE CASCADE,
   fixed_version  text,
   PRIMARY KEY (advisory_key, package_key)
@@ -88,17 +89,23 @@ CREATE TABLE hosts (
   package_set_key      integer REFERENCES package_sets (key),
   inventory_source     text,
   inventory_updated_at timestamptz,
+  -- Digest of the findings last written for this host: an evaluation that yields the same digest
+  -- has nothing to write.
+  findings_digest      text,
   last_seen_at         timestamptz,
   created_at           timestamptz NOT NULL DEFAULT now()
 );
 
 -- One row per (host, advisory, package name): kept after the fix (state `fixed`, resolved_at set)
 -- so time-to-patch can be measured; reopened if the package regresses.
+-- No foreign keys: findings are written only by the merge in src/store/finding-store.ts, with keys
+-- it has just read or written in the same transaction, and checking three keys per row would cost
+-- more than the whole first import of a large fleet. Deleting a host deletes its findings explicitly.
 CREATE TABLE findings (
-  host_key       integer NOT NULL REFERENCES hosts (key) ON DELETE CASCADE,
-  advisory_key   integer NOT NULL REFERENCES advisories (key) ON DELETE CASCADE,
+  host_key       integer NOT NULL,
+  advisory_key   integer NOT NULL,
   package_name   text NOT NULL,
-  package_key    integer NOT NULL REFERENCES package_versions (key),
+  package_key    integer NOT NULL,
   fixed_version  text,
   state          text NOT NULL CHECK (state IN ('vulnerable', 'pending-reboot', 'fixed', 'not-applicable')),
   state_reason   text,
