@@ -12,7 +12,7 @@ import { VersionMatcher } from '../domain/detection/version-matcher.js';
 import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
 import type { InstalledPackage } from '../domain/types.js';
 import { loadAdvisories, type StoredAdvisory } from '../store/advisory-store.js';
-import { loadFindingDigests, mergeFindings, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
+import { loadFindingDigests, mergeFindings, type HostFindingSummary, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
 import { loadHosts, loadPackageSets, loadPackageVersions, type StoredPackageVersion } from '../store/inventory-store.js';
 import { replacePackageMatches } from '../store/match-store.js';
 import { PackageCatalog } from '../store/package-catalog.js';
@@ -44,8 +44,10 @@ export type ProgressListener = (message: string) => void;
 
 interface EvaluatedGroup {
   drafts: FindingDraft<StoredPackageVersion>[];
-  digest: string;
+  summary: HostFindingSummary;
 }
+
+const DAY_MS = 86_400_000;
 
 export class DetectionService {
   readonly index = new AdvisoryIndex();
@@ -171,12 +173,12 @@ export class DetectionService {
     const unknown = hosts.filter((host) => host.storedDigest === undefined).map((host) => host.hostKey);
     const previousDigests = unknown.length === 0 ? new Map<number, string | undefined>() : await loadFindingDigests(client, unknown);
     for (const host of hosts) if (host.storedDigest !== undefined) previousDigests.set(host.hostKey, host.storedDigest ?? undefined);
-    const changedDigests = new Map<number, string>();
+    const changedDigests = new Map<number, HostFindingSummary>();
     const staged: StagedFinding[] = [];
     for (const { host, group } of evaluated) {
-      const digest = `${group.digest}${host.rebootRequired ? '+reboot' : ''}`;
+      const digest = `${group.summary.digest}${host.rebootRequired ? '+reboot' : ''}`;
       if (!newHostKeys.has(host.hostKey) && previousDigests.get(host.hostKey) === digest) continue;
-      changedDigests.set(host.hostKey, digest);
+      changedDigests.set(host.hostKey, { ...group.summary, digest });
       for (const draft of group.drafts) staged.push(this.stagedFinding(host.hostKey, draft));
     }
     progress?.(`matched ${distinct.size} distinct package versions; ${changedDigests.size} of ${hosts.length} hosts changed, merging ${staged.length} findings`);
@@ -199,10 +201,39 @@ export class DetectionService {
     };
   }
 
-  /** A group's drafts and a digest of what they would write (order-independent). */
+  /** A group's drafts, a digest of what they would write (order-independent), and their summary. */
   private evaluatedGroup(drafts: FindingDraft<StoredPackageVersion>[]): EvaluatedGroup {
-    const rows = drafts.map((draft) => [this.advisoryKey(draft.advisory), draft.packageName, draft.installed.key, draft.fixedVersion ?? '', draft.state, draft.stateReason ?? ''].join('\u0001'));
-    return { drafts, digest: createHash('sha256').update(rows.sort().join('\u0002')).digest('base64url') };
+    // Severity and publication feed the summary, so they are part of the digest too.
+    const rows = drafts.map((draft) =>
+      [this.advisoryKey(draft.advisory), draft.packageName, draft.installed.key, draft.fixedVersion ?? '', draft.state, draft.stateReason ?? '', draft.advisory.severity, (draft.advisory.published ?? draft.advisory.modified).getTime()].join('\u0001'),
+    );
+    const summary: HostFindingSummary = {
+      digest: createHash('sha256').update(rows.sort().join('\u0002')).digest('base64url'),
+      openCritical: 0,
+      openHigh: 0,
+      openMedium: 0,
+      openLow: 0,
+      openOther: 0,
+      pendingRebootFindings: 0,
+      openFixes: 0,
+      openFixAvailableDaySum: 0,
+    };
+    for (const draft of drafts) {
+      if (draft.state === 'not-applicable') continue;
+      const severity = draft.advisory.severity;
+      if (severity === 'critical') summary.openCritical++;
+      else if (severity === 'high') summary.openHigh++;
+      else if (severity === 'medium') summary.openMedium++;
+      else if (severity === 'low') summary.openLow++;
+      else summary.openOther++;
+      if (draft.state === 'pending-reboot') summary.pendingRebootFindings++;
+      if (draft.fixedVersion !== undefined) {
+        // The fix became available when the advisory was published.
+        summary.openFixes++;
+        summary.openFixAvailableDaySum += (draft.advisory.published ?? draft.advisory.modified).getTime() / DAY_MS;
+      }
+    }
+    return { drafts, summary };
   }
 
   private stagedFinding(hostKey: number, draft: FindingDraft<StoredPackageVersion>): StagedFinding {

@@ -3,6 +3,7 @@
  * and the findings it implies land together or not at all.
  */
 import type pg from 'pg';
+import { assignBucket, LABEL_BUCKETS, type BucketRules } from '../domain/policy/bucket-rules.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import { upsertHosts } from '../store/inventory-store.js';
 import { withTransaction } from '../store/transaction.js';
@@ -20,7 +21,14 @@ export async function importInventories(
   pool: pg.Pool,
   detection: DetectionService,
   inventories: HostInventory[],
-  options: { source: string; now?: Date; progress?: ProgressListener },
+  options: {
+    source: string;
+    now?: Date;
+    progress?: ProgressListener;
+    /** Who owns each host (default: the host's own `bucket` and `team` labels). */
+    bucketRules?: BucketRules;
+    agent?: { version: string; bootId?: string };
+  },
 ): Promise<InventoryImportReport> {
   const now = options.now ?? new Date();
   // A host reported twice in one batch counts once, with its latest inventory.
@@ -34,7 +42,14 @@ export async function importInventories(
     const setKeys = await detection.catalog.packageSets(client, hostPackages.map((packages) => packages.map((pkg) => pkg.key)));
     const hosts = await upsertHosts(
       client,
-      inventories.map((inventory, index) => ({ inventory, packageSetKey: setKeys[index]!, source: options.source, seenAt: now })),
+      inventories.map((inventory, index) => ({
+        inventory,
+        ...assignBucket(options.bucketRules ?? LABEL_BUCKETS, inventory.labels),
+        ...(options.agent ? { agentVersion: options.agent.version, ...(options.agent.bootId ? { bootId: options.agent.bootId } : {}) } : {}),
+        packageSetKey: setKeys[index]!,
+        source: options.source,
+        seenAt: now,
+      })),
     );
     const secondsStore = (performance.now() - started) / 1000;
     options.progress?.(`stored ${inventories.length} inventories (${stored.size} distinct package versions) in ${secondsStore.toFixed(2)} s`);

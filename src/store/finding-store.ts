@@ -18,6 +18,19 @@ export interface StagedFinding {
   stateReason?: string;
 }
 
+/** What the fleet numbers need of a host's findings, stored beside its findings digest. */
+export interface HostFindingSummary {
+  digest: string;
+  openCritical: number;
+  openHigh: number;
+  openMedium: number;
+  openLow: number;
+  openOther: number;
+  pendingRebootFindings: number;
+  openFixes: number;
+  openFixAvailableDaySum: number;
+}
+
 export interface MergeCounts {
   opened: number;
   updated: number;
@@ -31,14 +44,14 @@ const STATE_RANK: Record<DetectedState, number> = { vulnerable: 0, 'pending-rebo
 
 /**
  * Makes `findings` the complete current findings of the hosts in `digests` and records each host's
- * new findings digest. `newHostKeys` are hosts created in this transaction: they have no history,
+ * new findings digest and summary. `newHostKeys` are hosts created in this transaction: they have no history,
  * so their findings are bulk-copied straight in. Must run inside a transaction.
  */
 export async function mergeFindings(
   client: pg.PoolClient,
   findings: StagedFinding[],
   now: Date,
-  digests: Map<number, string>,
+  digests: Map<number, HostFindingSummary>,
   newHostKeys: ReadonlySet<number> = new Set(),
 ): Promise<MergeCounts> {
   const unique = mostUrgentPerKey(findings);
@@ -49,8 +62,9 @@ export async function mergeFindings(
   if (fresh.length > 0) {
     await copyRows(client, 'findings', [...COLUMNS, 'first_seen_at'], rowsOf(fresh, now.toISOString()));
   }
-  await saveFindingDigests(client, freshDigests);
-  const counts = knownDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeKnownHosts(client, [...knownDigests.keys()], known, now, knownDigests);
+  await saveFindingSummaries(client, freshDigests);
+  const counts = knownDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeKnownHosts(client, [...knownDigests.keys()], known, now);
+  await saveFindingSummaries(client, knownDigests);
   return { ...counts, opened: counts.opened + fresh.length };
 }
 
@@ -74,11 +88,11 @@ function* rowsOf(findings: StagedFinding[], firstSeen?: string): Generator<CopyV
 }
 
 /**
- * One statement: upserts what is new or different, resolves open findings detection no longer
- * reports, and records the hosts' new findings digests. Both writes skip unchanged rows before
- * writing (anti-joins), so nothing unchanged is locked or rewritten.
+ * One statement: upserts what is new or different and resolves open findings detection no longer
+ * reports. Both writes skip unchanged rows before writing (anti-joins), so nothing unchanged is
+ * locked or rewritten.
  */
-async function mergeKnownHosts(client: pg.PoolClient, hostKeys: number[], findings: StagedFinding[], now: Date, digests: Map<number, string>): Promise<MergeCounts> {
+async function mergeKnownHosts(client: pg.PoolClient, hostKeys: number[], findings: StagedFinding[], now: Date): Promise<MergeCounts> {
   const staged = findings.length < SMALL_BATCH ? stageAsValues(findings) : await stageInTable(client, findings);
   const next = staged.parameters.length + 2;
   const result = await client.query<{ opened: number; upserted: number; resolved: number }>(
@@ -111,18 +125,11 @@ async function mergeKnownHosts(client: pg.PoolClient, hostKeys: number[], findin
           AND NOT (h.reboot_required AND f.state = 'pending-reboot' AND f.state_reason = '${PENDING_REASON}')
           AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.host_key = f.host_key AND s.advisory_key = f.advisory_key AND s.package_name = f.package_name)
        RETURNING 1
-     ),
-     digested AS (
-       UPDATE hosts h SET findings_digest = d.digest
-         FROM unnest($${next + 1}::integer[], $${next + 2}::text[]) AS d(key, digest)
-        WHERE h.key = d.key
-       RETURNING 1
      )
      SELECT (SELECT count(*) FILTER (WHERE opened) FROM upserted)::integer AS opened,
             (SELECT count(*) FROM upserted)::integer AS upserted,
-            (SELECT count(*) FROM resolved)::integer AS resolved,
-            (SELECT count(*) FROM digested)::integer AS digested`,
-    [now, ...staged.parameters, hostKeys, [...digests.keys()], [...digests.values()]],
+            (SELECT count(*) FROM resolved)::integer AS resolved`,
+    [now, ...staged.parameters, hostKeys],
   );
   const counts = result.rows[0]!;
   return { opened: counts.opened, updated: counts.upserted - counts.opened, resolved: counts.resolved };
@@ -172,10 +179,28 @@ export async function loadFindingDigests(client: pg.PoolClient, hostKeys: number
   return new Map(result.rows.map((row) => [row.key, row.findings_digest ?? undefined]));
 }
 
-async function saveFindingDigests(client: pg.PoolClient, digests: Map<number, string>): Promise<void> {
-  if (digests.size === 0) return;
+async function saveFindingSummaries(client: pg.PoolClient, summaries: Map<number, HostFindingSummary>): Promise<void> {
+  if (summaries.size === 0) return;
+  const values = [...summaries.values()];
   await client.query(
-    `UPDATE hosts h SET findings_digest = d.digest FROM unnest($1::integer[], $2::text[]) AS d(key, digest) WHERE h.key = d.key`,
-    [[...digests.keys()], [...digests.values()]],
+    `UPDATE hosts h SET findings_digest = d.digest, open_critical = d.critical, open_high = d.high, open_medium = d.medium,
+            open_low = d.low, open_other = d.other, pending_reboot_findings = d.pending, open_fixes = d.fixes,
+            open_fix_available_day_sum = d.day_sum
+       FROM unnest($1::integer[], $2::text[], $3::integer[], $4::integer[], $5::integer[], $6::integer[], $7::integer[],
+                   $8::integer[], $9::integer[], $10::double precision[])
+            AS d(key, digest, critical, high, medium, low, other, pending, fixes, day_sum)
+      WHERE h.key = d.key`,
+    [
+      [...summaries.keys()],
+      values.map((summary) => summary.digest),
+      values.map((summary) => summary.openCritical),
+      values.map((summary) => summary.openHigh),
+      values.map((summary) => summary.openMedium),
+      values.map((summary) => summary.openLow),
+      values.map((summary) => summary.openOther),
+      values.map((summary) => summary.pendingRebootFindings),
+      values.map((summary) => summary.openFixes),
+      values.map((summary) => summary.openFixAvailableDaySum),
+    ],
   );
 }
