@@ -7,10 +7,12 @@ import { InputError } from '../domain/errors.js';
 import { ExitCode } from './exit-codes.js';
 import { FeedUnreachableError } from '../feeds/advisory-feed.js';
 import { registerAdvisoriesCommand } from './commands/advisories.js';
+import { registerAgentCommand } from './commands/agent.js';
 import { registerFindingsCommand } from './commands/findings.js';
 import { registerHostsCommand } from './commands/hosts.js';
 import { registerInventoryCommand } from './commands/inventory.js';
 import { registerScanCommand } from './commands/scan.js';
+import { registerServerCommand } from './commands/server.js';
 import { registerSignalsCommand } from './commands/signals.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerVersionsCommand } from './commands/versions.js';
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStartCommand(program);
+  registerServerCommand(program);
+  registerAgentCommand(program);
   registerScanCommand(program);
   registerInventoryCommand(program);
   registerAdvisoriesCommand(program);

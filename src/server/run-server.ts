@@ -1,0 +1,118 @@
+/**
+ * Starts `fleetpatch server`: the database (embedded unless DATABASE_URL), the detection service,
+ * the HTTP API and dashboard, the heartbeat writer and the periodic advisory sync. Stops
+ * gracefully: stops accepting, writes pending heartbeats, closes the pool, stops the embedded
+ * PostgreSQL it started.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { ControlPlane } from '../app/control-plane.js';
+import { DetectionService } from '../app/detection-service.js';
+import { LABEL_BUCKETS, parseBucketRules, type BucketRules } from '../domain/policy/bucket-rules.js';
+import { InputError } from '../domain/errors.js';
+import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
+import { countApiTokens, createApiToken, createEnrollmentToken } from '../store/auth-store.js';
+import { openDatabase, type Database } from '../store/database.js';
+import { createApp } from './create-app.js';
+import { loadDashboardAssets } from './dashboard-assets.js';
+import { createFleetMetrics } from './fleet-metrics.js';
+
+export interface ServerOptions {
+  port: number;
+  host: string;
+  home: string;
+  databaseUrl?: string;
+  bucketsFile?: string;
+  staleAfterSeconds: number;
+  /** Opens the advisory feed for the ecosystems the stored hosts use. */
+  openAdvisoryFeed: (ecosystems: string[]) => AdvisoryFeed;
+  /** Seconds between advisory syncs; 0 disables periodic sync. */
+  syncIntervalSeconds: number;
+  log: (message: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  database: Database;
+  controlPlane: ControlPlane;
+  /** Set on the first start only: the admin token and an enrollment token, shown once. */
+  firstStart?: { adminToken: string; enrollmentToken: string };
+  /** Syncs advisories for the ecosystems of the stored hosts now. */
+  syncAdvisories(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function runServer(options: ServerOptions): Promise<RunningServer> {
+  const bucketRules = await readBucketRules(options.bucketsFile);
+  const database = await openDatabase({ home: options.home, poolSize: 16, onProgress: options.log, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) });
+  const { pool } = database;
+  let firstStart: RunningServer['firstStart'];
+  if ((await countApiTokens(pool)) === 0) {
+    firstStart = { adminToken: await createApiToken(pool, 'initial admin', 'admin'), enrollmentToken: await createEnrollmentToken(pool, 'initial', {}) };
+  }
+  const detection = await DetectionService.load(pool);
+  const controlPlane = new ControlPlane(pool, detection, { bucketRules, staleAfterSeconds: options.staleAfterSeconds });
+  const metrics = createFleetMetrics(pool, { staleAfterSeconds: options.staleAfterSeconds });
+  const hostEcosystems = async () => (await pool.query<{ ecosystem: string }>('SELECT DISTINCT ecosystem FROM package_versions')).rows.map((row) => row.ecosystem);
+  const app = createApp({
+    pool,
+    controlPlane,
+    metrics,
+    dashboard: loadDashboardAssets(),
+    openAdvisoryFeed: async () => options.openAdvisoryFeed(await hostEcosystems()),
+  });
+
+  const server: ServerType = await new Promise((resolve) => {
+    const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started));
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+
+  const heartbeatTimer = setInterval(() => {
+    controlPlane.flushHeartbeats().catch((error: unknown) => options.log(`writing heartbeats failed: ${String(error)}`));
+  }, 1_000);
+  const syncAdvisories = async () => {
+    const ecosystems = await hostEcosystems();
+    if (ecosystems.length === 0) return;
+    const feed = options.openAdvisoryFeed(ecosystems);
+    try {
+      const report = await controlPlane.syncAdvisories(feed, options.log);
+      options.log(`advisories from ${feed.location}: ${report.imported} new or changed, ${report.unchanged} unchanged, ${report.hostsReevaluated} hosts re-evaluated`);
+    } catch (error) {
+      options.log(`advisory sync from ${feed.location} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  const syncTimer = options.syncIntervalSeconds > 0 ? setInterval(() => void syncAdvisories(), options.syncIntervalSeconds * 1000) : undefined;
+
+  let stopping: Promise<void> | undefined;
+  const running: RunningServer = {
+    url,
+    database,
+    controlPlane,
+    syncAdvisories,
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(heartbeatTimer);
+        if (syncTimer) clearInterval(syncTimer);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Idle keep-alive connections would hold close() open; requests in flight still finish.
+        (server as import('node:http').Server).closeIdleConnections?.();
+        await closed;
+        await controlPlane.flushHeartbeats();
+        await database.close();
+      })();
+      return stopping;
+    },
+  };
+  if (firstStart) running.firstStart = firstStart;
+  return running;
+}
+
+async function readBucketRules(file: string | undefined): Promise<BucketRules> {
+  if (!file) return LABEL_BUCKETS;
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new InputError(`cannot read: ${error.code ?? error.message}`, { file });
+  });
+  return parseBucketRules(text, file);
+}

@@ -1,0 +1,250 @@
+/**
+ * The fleet numbers the dashboard, the API and /metrics share, aggregated in PostgreSQL from the
+ * per-host summaries (no scan of findings), so they stay fast at 100,000 hosts.
+ */
+import type pg from 'pg';
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+export interface FleetRow {
+  /** `bucket` or `team` rows, plus one `fleet` total. */
+  dimension: 'bucket' | 'team' | 'fleet';
+  name: string;
+  hosts: number;
+  staleHosts: number;
+  /** Share of hosts with no open finding (vulnerable or pending reboot). */
+  patchCoverage: number;
+  openFindings: { critical: number; high: number; medium: number; low: number; other: number };
+  pendingReboots: number;
+  /** Average days since the fixes of open findings became available. */
+  daysBehind: number;
+  uptimeDays: { under7: number; under30: number; under90: number; under365: number; over365: number };
+  maxUptimeDays: number;
+}
+
+export interface FleetSummary {
+  generatedAt: string;
+  staleAfterSeconds: number;
+  fleet: FleetRow;
+  buckets: FleetRow[];
+  teams: FleetRow[];
+  longestUptimes: Array<{ host: string; bucket: string; team: string; uptimeDays: number; rebootRequired: boolean }>;
+}
+
+interface Row {
+  bucket: string | null;
+  team: string | null;
+  grouping: number;
+  hosts: number;
+  stale: number;
+  clean: number;
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  other: number;
+  pending_reboots: number;
+  fixes: number;
+  fix_day_sum: number;
+  under7: number;
+  under30: number;
+  under90: number;
+  under365: number;
+  over365: number;
+  max_uptime_days: number | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/** @example await fleetSummary(pool, { staleAfterSeconds: 3600, now: new Date() }) */
+export async function fleetSummary(db: Queryable, options: { staleAfterSeconds: number; now: Date }): Promise<FleetSummary> {
+  const uptime = `extract(epoch FROM ($1::timestamptz - boot_time)) / 86400`;
+  const result = await db.query<Row>(
+    `SELECT bucket, team, GROUPING(bucket, team) AS grouping, count(*)::integer AS hosts,
+            count(*) FILTER (WHERE last_seen_at IS NULL OR last_seen_at < $1::timestamptz - make_interval(secs => $2))::integer AS stale,
+            count(*) FILTER (WHERE open_critical + open_high + open_medium + open_low + open_other = 0)::integer AS clean,
+            sum(open_critical)::integer AS critical, sum(open_high)::integer AS high, sum(open_medium)::integer AS medium,
+            sum(open_low)::integer AS low, sum(open_other)::integer AS other,
+            count(*) FILTER (WHERE reboot_required OR pending_reboot_findings > 0)::integer AS pending_reboots,
+            sum(open_fixes)::double precision AS fixes, sum(open_fix_available_day_sum)::double precision AS fix_day_sum,
+            count(*) FILTER (WHERE ${uptime} < 7)::integer AS under7,
+            count(*) FILTER (WHERE ${uptime} >= 7 AND ${uptime} < 30)::integer AS under30,
+            count(*) FILTER (WHERE ${uptime} >= 30 AND ${uptime} < 90)::integer AS under90,
+            count(*) FILTER (WHERE ${uptime} >= 90 AND ${uptime} < 365)::integer AS under365,
+            count(*) FILTER (WHERE ${uptime} >= 365)::integer AS over365,
+            max(${uptime})::double precision AS max_uptime_days
+       FROM hosts
+      GROUP BY GROUPING SETS ((bucket), (team), ())`,
+    [options.now, options.staleAfterSeconds],
+  );
+  const today = options.now.getTime() / DAY_MS;
+  const rows = result.rows.map((row) => fleetRowOf(row, today));
+  const longest = await db.query<{ name: string; bucket: string; team: string; uptime_days: number; reboot_required: boolean }>(
+    `SELECT name, bucket, team, ${uptime}::double precision AS uptime_days, reboot_required
+       FROM hosts WHERE boot_time IS NOT NULL ORDER BY boot_time ASC LIMIT 10`,
+    [options.now],
+  );
+  const empty = fleetRowOf({ bucket: null, team: null, grouping: 3, hosts: 0, stale: 0, clean: 0, critical: 0, high: 0, medium: 0, low: 0, other: 0, pending_reboots: 0, fixes: 0, fix_day_sum: 0, under7: 0, under30: 0, under90: 0, under365: 0, over365: 0, max_uptime_days: null }, today);
+  return {
+    generatedAt: options.now.toISOString(),
+    staleAfterSeconds: options.staleAfterSeconds,
+    fleet: rows.find((row) => row.dimension === 'fleet') ?? empty,
+    buckets: rows.filter((row) => row.dimension === 'bucket').sort((a, b) => b.hosts - a.hosts),
+    teams: rows.filter((row) => row.dimension === 'team').sort((a, b) => b.hosts - a.hosts),
+    longestUptimes: longest.rows.map((row) => ({ host: row.name, bucket: row.bucket, team: row.team, uptimeDays: round(row.uptime_days), rebootRequired: row.reboot_required })),
+  };
+}
+
+function fleetRowOf(row: Row, today: number): FleetRow {
+  // GROUPING(bucket, team): 1 = grouped by bucket, 2 = by team, 3 = the whole fleet.
+  const dimension = row.grouping === 1 ? 'bucket' : row.grouping === 2 ? 'team' : 'fleet';
+  return {
+    dimension,
+    name: dimension === 'bucket' ? row.bucket! : dimension === 'team' ? row.team! : 'fleet',
+    hosts: row.hosts,
+    staleHosts: row.stale,
+    patchCoverage: row.hosts === 0 ? 1 : round(row.clean / row.hosts, 4),
+    openFindings: { critical: row.critical ?? 0, high: row.high ?? 0, medium: row.medium ?? 0, low: row.low ?? 0, other: row.other ?? 0 },
+    pendingReboots: row.pending_reboots,
+    daysBehind: row.fixes > 0 ? round((row.fixes * today - row.fix_day_sum) / row.fixes) : 0,
+    uptimeDays: { under7: row.under7, under30: row.under30, under90: row.under90, under365: row.under365, over365: row.over365 },
+    maxUptimeDays: round(row.max_uptime_days ?? 0),
+  };
+}
+
+function round(value: number, digits = 1): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+export interface HostPage {
+  total: number;
+  hosts: Array<{
+    name: string;
+    bucket: string;
+    team: string;
+    os?: string;
+    runningKernel?: string;
+    rebootRequired: boolean;
+    stale: boolean;
+    lastSeenAt?: string;
+    uptimeDays?: number;
+    openFindings: { critical: number; high: number; medium: number; low: number; other: number };
+    pendingRebootFindings: number;
+  }>;
+}
+
+/** A page of hosts, filtered by bucket, team, name search, staleness; worst first. */
+export async function hostPage(
+  db: Queryable,
+  filter: { bucket?: string; team?: string; search?: string; stale?: boolean; offset: number; limit: number; staleAfterSeconds: number; now: Date },
+): Promise<HostPage> {
+  const where = `($3::text IS NULL OR bucket = $3) AND ($4::text IS NULL OR team = $4) AND ($5::text IS NULL OR name ILIKE '%' || $5 || '%')
+                 AND ($6::boolean IS NULL OR (last_seen_at IS NULL OR last_seen_at < $1::timestamptz - make_interval(secs => $2))= $6)`;
+  const parameters = [filter.now, filter.staleAfterSeconds, filter.bucket ?? null, filter.team ?? null, filter.search ?? null, filter.stale ?? null];
+  const [count, page] = await Promise.all([
+    db.query<{ n: number }>(`SELECT count(*)::integer AS n FROM hosts WHERE ${where}`, parameters),
+    db.query<{
+      name: string; bucket: string; team: string; os_pretty_name: string | null; os_ecosystem: string | null; running_kernel: string | null;
+      reboot_required: boolean; stale: boolean; last_seen_at: Date | null; uptime_days: number | null;
+      open_critical: number; open_high: number; open_medium: number; open_low: number; open_other: number; pending_reboot_findings: number;
+    }>(
+      `SELECT name, bucket, team, os_pretty_name, os_ecosystem, running_kernel, reboot_required,
+              (last_seen_at IS NULL OR last_seen_at < $1::timestamptz - make_interval(secs => $2)) AS stale, last_seen_at,
+              extract(epoch FROM ($1::timestamptz - boot_time)) / 86400 AS uptime_days,
+              open_critical, open_high, open_medium, open_low, open_other, pending_reboot_findings
+         FROM hosts WHERE ${where}
+        ORDER BY open_critical DESC, open_high DESC, open_medium DESC, name
+        OFFSET $7 LIMIT $8`,
+      [...parameters, filter.offset, filter.limit],
+    ),
+  ]);
+  return {
+    total: count.rows[0]!.n,
+    hosts: page.rows.map((row) => ({
+      name: row.name,
+      bucket: row.bucket,
+      team: row.team,
+      ...(row.os_pretty_name ?? row.os_ecosystem ? { os: (row.os_pretty_name ?? row.os_ecosystem)! } : {}),
+      ...(row.running_kernel ? { runningKernel: row.running_kernel } : {}),
+      rebootRequired: row.reboot_required,
+      stale: row.stale,
+      ...(row.last_seen_at ? { lastSeenAt: row.last_seen_at.toISOString() } : {}),
+      ...(row.uptime_days !== null ? { uptimeDays: round(Number(row.uptime_days)) } : {}),
+      openFindings: { critical: row.open_critical, high: row.open_high, medium: row.open_medium, low: row.open_low, other: row.open_other },
+      pendingRebootFindings: row.pending_reboot_findings,
+    })),
+  };
+}
+
+export interface HostDetail {
+  name: string;
+  bucket: string;
+  team: string;
+  labels: Record<string, string>;
+  os?: string;
+  osEcosystem?: string;
+  arch?: string;
+  runningKernel?: string;
+  installedKernels: Array<{ name: string; version: string }>;
+  rebootRequired: boolean;
+  bootTime?: string;
+  uptimeDays?: number;
+  lastSeenAt?: string;
+  stale: boolean;
+  agentVersion?: string;
+  packageCount: number;
+}
+
+export async function hostDetail(db: Queryable, name: string, options: { staleAfterSeconds: number; now: Date }): Promise<HostDetail | undefined> {
+  const result = await db.query<{
+    name: string; bucket: string; team: string; labels: Record<string, string>; os_pretty_name: string | null; os_ecosystem: string | null;
+    arch: string | null; running_kernel: string | null; reboot_required: boolean; boot_time: Date | null; last_seen_at: Date | null;
+    agent_version: string | null; package_keys: number[] | null;
+  }>(
+    `SELECT h.name, h.bucket, h.team, h.labels, h.os_pretty_name, h.os_ecosystem, h.arch, h.running_kernel, h.reboot_required,
+            h.boot_time, h.last_seen_at, h.agent_version, s.package_keys
+       FROM hosts h LEFT JOIN package_sets s ON s.key = h.package_set_key WHERE h.name = $1`,
+    [name],
+  );
+  const row = result.rows[0];
+  if (!row) return undefined;
+  const kernels = await db.query<{ name: string; version: string }>(
+    `SELECT name, version FROM package_versions WHERE key = ANY($1::integer[])
+        AND (name IN ('kernel', 'kernel-core', 'linux-lts', 'linux-virt') OR name LIKE 'linux-image-%')
+      ORDER BY name, version`,
+    [row.package_keys ?? []],
+  );
+  const staleBefore = options.now.getTime() - options.staleAfterSeconds * 1000;
+  const detail: HostDetail = {
+    name: row.name,
+    bucket: row.bucket,
+    team: row.team,
+    labels: row.labels,
+    installedKernels: kernels.rows,
+    rebootRequired: row.reboot_required,
+    stale: row.last_seen_at === null || row.last_seen_at.getTime() < staleBefore,
+    packageCount: row.package_keys?.length ?? 0,
+  };
+  if (row.os_pretty_name) detail.os = row.os_pretty_name;
+  if (row.os_ecosystem) detail.osEcosystem = row.os_ecosystem;
+  if (row.arch) detail.arch = row.arch;
+  if (row.running_kernel) detail.runningKernel = row.running_kernel;
+  if (row.boot_time) {
+    detail.bootTime = row.boot_time.toISOString();
+    detail.uptimeDays = round((options.now.getTime() - row.boot_time.getTime()) / DAY_MS);
+  }
+  if (row.last_seen_at) detail.lastSeenAt = row.last_seen_at.toISOString();
+  if (row.agent_version) detail.agentVersion = row.agent_version;
+  return detail;
+}
+
+/** The packages of a host, for the host page. */
+export async function hostPackages(db: Queryable, name: string): Promise<Array<{ name: string; version: string; arch?: string; sourceName?: string }>> {
+  const result = await db.query<{ name: string; version: string; arch: string; source_name: string }>(
+    `SELECT p.name, p.version, p.arch, p.source_name FROM hosts h JOIN package_sets s ON s.key = h.package_set_key
+       JOIN package_versions p ON p.key = ANY(s.package_keys) WHERE h.name = $1 ORDER BY p.name`,
+    [name],
+  );
+  return result.rows.map((row) => ({ name: row.name, version: row.version, ...(row.arch ? { arch: row.arch } : {}), ...(row.source_name ? { sourceName: row.source_name } : {}) }));
+}

@@ -1,0 +1,104 @@
+// A real agent process enrolls against a real server process; its findings appear in the API;
+// a host credential cannot write another host; malformed requests get 4xx and change nothing.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli.js';
+import { apiGet, apiSend, debianRoot, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
+import { DEBIAN_ADVISORIES } from './fixtures/debian-advisories.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+
+describe('control plane: server and agent processes', () => {
+  let database: TestDatabase;
+  let server: ServerProcess;
+  const advisories = mkdtempSync(join(tmpdir(), 'fleetpatch-osv-'));
+  const stateDirectory = mkdtempSync(join(tmpdir(), 'fleetpatch-agent-'));
+  const root = debianRoot();
+
+  beforeAll(async () => {
+    for (const record of DEBIAN_ADVISORIES) writeFileSync(join(advisories, `${record.id}.json`), JSON.stringify(record));
+    database = await createTestDatabase();
+    server = await startServerProcess({ DATABASE_URL: database.connectionString }, ['--advisories', advisories, '--stale-after', '600']);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await database?.drop();
+  });
+
+  const agent = (extra: string[] = []) =>
+    runCli(['agent', '--server', server.url, '--enroll-token', server.enrollmentToken, '--state-dir', stateDirectory, '--root', root, '--hostname', 'web-7', '--label', 'bucket=stateless', '--label', 'team=web', '--once', ...extra]);
+
+  it('prints the admin and enrollment tokens once on first start', () => {
+    expect(server.adminToken).toMatch(/^fpa_/);
+    expect(server.enrollmentToken).toMatch(/^fpe_/);
+  });
+
+  it('enrolls a real agent and shows its findings in the API', async () => {
+    const first = await agent();
+    expect(first.stderr).toContain('enrolled as web-7');
+    expect(first.stdout).toContain('check-in: full');
+    const sync = await apiSend<{ imported: number; hostsReevaluated: number }>(server, 'POST', '/api/v1/advisories/sync', server.adminToken, {});
+    expect(sync.status).toBe(200);
+    expect(sync.body.hostsReevaluated).toBe(1);
+    const host = await apiGet<{ bucket: string; team: string; runningKernel: string; findings: Array<{ advisoryId: string; package: string; fixedVersion: string }> }>(server, '/api/v1/hosts/web-7');
+    expect(host.status).toBe(200);
+    expect(host.body).toMatchObject({ bucket: 'stateless', team: 'web', runningKernel: '6.1.0-18-amd64' });
+    expect(host.body.findings.find((finding) => finding.package === 'libuuid1')).toMatchObject({ advisoryId: 'DSA-9001-1', fixedVersion: '2.38.1-5+deb12u4' });
+    const summary = await apiGet<{ buckets: Array<{ name: string; hosts: number; openFindings: { high: number } }> }>(server, '/api/v1/fleet/summary');
+    expect(summary.body.buckets.find((bucket) => bucket.name === 'stateless')).toMatchObject({ hosts: 1 });
+    expect(summary.body.buckets[0]!.openFindings.high).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('sends a heartbeat when nothing changed, and a delta when a package changed', async () => {
+    expect((await agent()).stdout).toContain('check-in: heartbeat');
+    const status = readFileSync(join(root, 'var/lib/dpkg/status'), 'utf8').replaceAll('2.38.1-5+deb12u3', '2.38.1-5+deb12u4');
+    writeFileSync(join(root, 'var/lib/dpkg/status'), status);
+    expect((await agent()).stdout).toContain('check-in: delta');
+    const host = await apiGet<{ findings: Array<{ advisoryId: string }> }>(server, '/api/v1/hosts/web-7');
+    expect(host.body.findings.some((finding) => finding.advisoryId === 'DSA-9001-1')).toBe(false);
+  }, 60_000);
+
+  it('does not let a host credential write another host', async () => {
+    const { credential } = JSON.parse(readFileSync(join(stateDirectory, 'credential.json'), 'utf8')) as { credential: string };
+    const response = await apiSend<{ error: { code: string; message: string } }>(server, 'PUT', '/api/v1/hosts/db-1/inventory', credential, {
+      kind: 'full', rebootRequired: false, packageDigest: 'x'.repeat(43), packages: [],
+    });
+    expect(response.status).toBe(403);
+    expect(response.body.error).toMatchObject({ code: 'forbidden', message: 'this credential belongs to web-7 and cannot write db-1' });
+    const hosts = await apiGet<{ total: number }>(server, '/api/v1/hosts');
+    expect(hosts.body.total).toBe(1);
+  });
+
+  it('answers malformed requests with 4xx and a clear message, and changes nothing', async () => {
+    const before = await apiGet<{ findings: unknown[]; packageCount: number }>(server, '/api/v1/hosts/web-7');
+    const cases: Array<[string, string, unknown, number, RegExp]> = [
+      ['PUT', '/api/v1/hosts/web-7/inventory', { kind: 'full', rebootRequired: false, packageDigest: 'x'.repeat(43), packages: [{ ecosystem: 'Debian:12', name: 'bash' }] }, 400, /packages\[0\]\.version/],
+      ['PUT', '/api/v1/hosts/web-7/inventory', '{"kind": "full",', 400, /not valid JSON/],
+      ['PUT', '/api/v1/hosts/web-7/inventory', { kind: 'sideways' }, 400, /kind/],
+      ['GET', '/api/v1/findings?severity=urgent', undefined, 400, /severity/],
+      ['POST', '/api/v1/enroll', { token: 'fpe_not-a-real-token-at-all', hostname: 'x' }, 400, /unknown or expired enrollment token/],
+      ['POST', '/api/v1/tokens', { name: 'x', role: 'root' }, 400, /role/],
+    ];
+    for (const [method, path, body, status, message] of cases) {
+      const response = method === 'GET'
+        ? await apiGet<{ error: { message: string } }>(server, path)
+        : await apiSend<{ error: { message: string } }>(server, method, path, server.adminToken, body);
+      expect(response.status, `${method} ${path}`).toBe(status);
+      expect(response.body.error.message, `${method} ${path}`).toMatch(message);
+    }
+    const unauthenticated = await apiGet<{ error: { code: string } }>(server, '/api/v1/hosts', 'fpa_wrong');
+    expect(unauthenticated.status).toBe(401);
+    const after = await apiGet<{ findings: unknown[]; packageCount: number }>(server, '/api/v1/hosts/web-7');
+    expect(after.body).toEqual(before.body);
+  });
+
+  it('serves an OpenAPI document and Prometheus metrics', async () => {
+    const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(openapi.openapi).toBe('3.1.0');
+    expect(Object.keys(openapi.paths)).toContain('/api/v1/hosts/{name}/inventory');
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain('fleetpatch_hosts{dimension="bucket",name="stateless"} 1');
+    expect(metrics).toContain('fleetpatch_server_process_resident_memory_bytes');
+  });
+});
