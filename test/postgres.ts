@@ -1,20 +1,51 @@
 /**
- * Fresh, fully migrated databases for tests, cloned from a template so each test file starts from a
- * clean schema in milliseconds, on the same PostgreSQL engine fleetpatch runs on.
+ * Fresh, fully migrated databases for tests, on the run's one PostgreSQL (test/global-setup.ts).
+ * The real migrations are applied once into a template named after their content; each test
+ * database is a clone of it, which takes milliseconds.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { migrate } from '../src/store/migrate.js';
+import { defaultMigrationsDirectory, migrate } from '../src/store/migrate.js';
 
 export interface TestDatabase {
   pool: pg.Pool;
   connectionString: string;
+  /** Ends the pool and drops the database; idempotent. */
   drop(): Promise<void>;
 }
 
-const TEMPLATE = 'fleetpatch_test_template';
+/** Serialises template builds across vitest workers (and concurrent runs on one external server). */
+const TEMPLATE_LOCK_KEY = 0x666c7474;
 
+let templateReady: Promise<string> | undefined;
+
+/**
+ * A new database with every migration of src/store/migrations applied.
+ *
+ * @example const database = await createTestDatabase(); … await database.drop();
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const template = await (templateReady ??= ensureTemplate());
+  const name = `fleetpatch_test_${randomBytes(6).toString('hex')}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
+  const connectionString = urlFor(name);
+  const pool = new pg.Pool({ connectionString, max: 8, application_name: 'fleetpatch-test' });
+  pool.on('error', () => undefined);
+  let dropping: Promise<void> | undefined;
+  return {
+    pool,
+    connectionString,
+    drop() {
+      dropping ??= pool.end().then(() => withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined));
+      return dropping;
+    },
+  };
+}
+
+/** Connection string for another database on the test server. */
 function urlFor(database: string): string {
   const url = new URL(inject('postgresAdminUrl'));
   url.pathname = `/${database}`;
@@ -22,7 +53,7 @@ function urlFor(database: string): string {
 }
 
 async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: urlFor('postgres') });
+  const client = new pg.Client({ connectionString: urlFor('postgres'), application_name: 'fleetpatch-test' });
   await client.connect();
   try {
     return await work(client);
@@ -31,40 +62,40 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
   }
 }
 
-/** Builds the template once per run; concurrent workers serialise on an advisory lock. */
-async function ensureTemplate(): Promise<void> {
+/**
+ * The template's name carries a hash of the migrations, so an edited or added migration gets a new
+ * template even on a long-lived server. It is built under another name and renamed when complete,
+ * so a worker that dies half-way never leaves a half-migrated template behind.
+ */
+async function ensureTemplate(): Promise<string> {
+  const directory = defaultMigrationsDirectory();
+  const template = `fleetpatch_template_${migrationsHash(directory)}`;
   await withAdmin(async (admin) => {
-    await admin.query('SELECT pg_advisory_lock(424242)');
+    await admin.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
     try {
-      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE]);
-      if (exists.rowCount === 0) {
-        await admin.query(`CREATE DATABASE ${TEMPLATE}`);
-        const pool = new pg.Pool({ connectionString: urlFor(TEMPLATE), max: 1 });
-        try {
-          await migrate(pool);
-        } finally {
-          await pool.end();
-        }
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template]);
+      if (exists.rowCount !== 0) return;
+      const building = `${template}_building_${randomBytes(4).toString('hex')}`;
+      await admin.query(`CREATE DATABASE ${building}`);
+      const pool = new pg.Pool({ connectionString: urlFor(building), max: 1 });
+      try {
+        await migrate(pool, directory);
+      } finally {
+        await pool.end();
       }
+      await admin.query(`ALTER DATABASE ${building} RENAME TO ${template}`);
+      await admin.query(`ALTER DATABASE ${template} WITH IS_TEMPLATE true`);
     } finally {
-      await admin.query('SELECT pg_advisory_unlock(424242)');
+      await admin.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK_KEY]);
     }
   });
+  return template;
 }
 
-/** @example const database = await createTestDatabase(); … await database.drop(); */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  await ensureTemplate();
-  const name = `fleetpatch_test_${randomBytes(6).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`));
-  const connectionString = urlFor(name);
-  const pool = new pg.Pool({ connectionString, max: 4 });
-  return {
-    pool,
-    connectionString,
-    async drop() {
-      await pool.end();
-      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    },
-  };
+function migrationsHash(directory: string): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(directory).filter((name) => name.endsWith('.sql')).sort()) {
+    hash.update(file).update('\0').update(readFileSync(join(directory, file))).update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
 }
