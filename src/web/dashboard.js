@@ -1,6 +1,7 @@
 // fleetpatch dashboard: a thin client of the HTTP API. Hash routes (#/, #/host/NAME,
 // #/advisory/ID), refreshed in place every 30 seconds without reloading the page.
-const REFRESH_MS = 30_000;
+// Every 30 s by default; `?refresh=SECONDS` in the page URL changes it (wall screens, tests).
+const REFRESH_MS = Number(new URLSearchParams(location.search).get('refresh') ?? 30) * 1000;
 const view = document.getElementById('view');
 const status = document.getElementById('status');
 let refreshTimer;

@@ -7,10 +7,14 @@ import { InputError } from '../errors.js';
 import type { Severity } from '../types.js';
 import { SEVERITY_ORDER } from '../types.js';
 import type { Advisory, AffectedRange, CvssScore, RangeEvent } from './advisory.js';
-import { cvssBaseScore, severityOfScore } from './cvss.js';
+import { cvssMajorVersion, scoreCvssVector, severityOfScore } from './cvss.js';
 
+/** RFC 3339 date-time as the OSV schema requires (`2024-05-01T12:00:00Z`, fractional seconds and offsets allowed). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+// YAML 1.1 loaders may already have turned timestamps into Date objects; accept those as well.
 const timestamp = z.union([z.string(), z.date()]).transform((value, context) => {
-  const date = value instanceof Date ? value : new Date(value);
+  const date = value instanceof Date ? value : RFC3339.test(value) ? new Date(value) : new Date(Number.NaN);
   if (Number.isNaN(date.getTime())) {
     context.addIssue({ code: 'custom', message: `not an RFC 3339 timestamp: ${JSON.stringify(value)}` });
     return z.NEVER;
@@ -18,15 +22,15 @@ const timestamp = z.union([z.string(), z.date()]).transform((value, context) => 
   return date;
 });
 
-const eventKeys = ['introduced', 'fixed', 'last_affected', 'limit'] as const;
+const EVENT_KEYS = ['introduced', 'fixed', 'last_affected', 'limit'] as const;
 
 const rangeEvent = z.record(z.string(), z.unknown()).transform((event, context): RangeEvent => {
   const keys = Object.keys(event);
-  if (keys.length !== 1 || !(eventKeys as readonly string[]).includes(keys[0]!)) {
-    context.addIssue({ code: 'custom', message: `an event has exactly one of ${eventKeys.join(', ')}; found ${keys.join(', ') || 'none'}` });
+  if (keys.length !== 1 || !(EVENT_KEYS as readonly string[]).includes(keys[0]!)) {
+    context.addIssue({ code: 'custom', message: `an event has exactly one of ${EVENT_KEYS.join(', ')}; found ${keys.join(', ') || 'none'}` });
     return z.NEVER;
   }
-  const key = keys[0] as (typeof eventKeys)[number];
+  const key = keys[0] as (typeof EVENT_KEYS)[number];
   const value = event[key];
   if (typeof value !== 'string' || value === '') {
     context.addIssue({ code: 'custom', message: `${key} must be a non-empty version string` });
@@ -35,14 +39,27 @@ const rangeEvent = z.record(z.string(), z.unknown()).transform((event, context):
   return { [key]: value } as RangeEvent;
 });
 
-const severityEntry = z.object({ type: z.string(), score: z.string() });
+const osvRange = z
+  .object({ type: z.enum(['ECOSYSTEM', 'SEMVER', 'GIT']), repo: z.string().nullish(), events: z.array(rangeEvent).min(1), database_specific: z.record(z.string(), z.unknown()).nullish() })
+  .superRefine((range, context) => {
+    // The three rules the OSV JSON schema states beyond field types.
+    if (range.type === 'GIT' && !range.repo) context.addIssue({ code: 'custom', path: ['repo'], message: 'a GIT range needs the repository URL in repo' });
+    if (!range.events.some((event) => 'introduced' in event)) context.addIssue({ code: 'custom', path: ['events'], message: 'a range needs an introduced event' });
+    if (range.events.some((event) => 'fixed' in event) && range.events.some((event) => 'last_affected' in event)) {
+      context.addIssue({ code: 'custom', path: ['events'], message: 'a range has either fixed or last_affected events, not both' });
+    }
+  });
 
-const osvSchema = z.object({
+// `type` stays a free string: a severity type newer than this code is ignored, not a reason to refuse the record.
+const severityEntry = z.object({ type: z.string().min(1), score: z.string() });
+const specific = z.record(z.string(), z.unknown()).nullish();
+
+export const osvRecordSchema = z.object({
   schema_version: z.string().optional(),
   id: z.string().min(1),
   modified: timestamp,
-  published: timestamp.optional(),
-  withdrawn: timestamp.optional(),
+  published: timestamp.nullish(),
+  withdrawn: timestamp.nullish(),
   aliases: z.array(z.string()).nullish(),
   related: z.array(z.string()).nullish(),
   summary: z.string().nullish(),
@@ -53,22 +70,26 @@ const osvSchema = z.object({
       z.object({
         package: z.object({ ecosystem: z.string().min(1), name: z.string().min(1), purl: z.string().nullish() }).optional(),
         severity: z.array(severityEntry).nullish(),
-        ranges: z
-          .array(z.object({ type: z.enum(['ECOSYSTEM', 'SEMVER', 'GIT']), repo: z.string().nullish(), events: z.array(rangeEvent).min(1) }))
-          .nullish(),
+        ranges: z.array(osvRange).nullish(),
         versions: z.array(z.string()).nullish(),
-        ecosystem_specific: z.record(z.string(), z.unknown()).nullish(),
-        database_specific: z.record(z.string(), z.unknown()).nullish(),
+        ecosystem_specific: specific,
+        database_specific: specific,
       }),
     )
     .nullish(),
   references: z.array(z.object({ type: z.string(), url: z.string() })).nullish(),
-  database_specific: z.record(z.string(), z.unknown()).nullish(),
+  database_specific: specific,
 });
 
-type OsvRecord = z.infer<typeof osvSchema>;
+type OsvRecord = z.infer<typeof osvRecordSchema>;
 
-/** Severity words used by distributions and GitHub, mapped onto fleetpatch's scale. */
+/**
+ * The outcome of reading one record: an advisory (with warnings about parts that were ignored, such
+ * as an unscorable CVSS vector) or every validation error found in it.
+ */
+export type OsvReading = { advisory: Advisory; warnings: InputError[] } | { errors: InputError[] };
+
+/** Severity words used by Red Hat-family errata, GitHub (GHSA) and Ubuntu priorities, on fleetpatch's scale. */
 const SEVERITY_WORDS: Record<string, Severity> = {
   critical: 'critical',
   important: 'high',
@@ -81,47 +102,86 @@ const SEVERITY_WORDS: Record<string, Severity> = {
   none: 'none',
 };
 
+/** Red Hat-family errata (AlmaLinux, Rocky) put the severity word in front of the summary. */
+const SUMMARY_SEVERITY_PREFIX = /^(Critical|Important|Moderate|Low|None):/;
+
+/** At most this many problems are listed per record: a record broken everywhere needs one look, not a thousand lines. */
+const MAX_ERRORS_PER_RECORD = 10;
+
 /**
- * @example advisoryFromOsv(JSON.parse(text), { file: 'ALSA-2024:1234.json' })
+ * Validates a decoded OSV record and converts it. Never throws for bad input: every problem comes
+ * back as an `InputError` naming `source.file` and the JSON path.
+ *
+ * @example readOsvRecord(JSON.parse(text), { file: 'ALSA-2024:1234.json' })
  */
-export function advisoryFromOsv(raw: unknown, source: { file: string }): Advisory {
-  const result = osvSchema.safeParse(raw);
+export function readOsvRecord(raw: unknown, source: { file: string }): OsvReading {
+  const result = osvRecordSchema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = issue.path.reduce<string>(
-      (path, segment) => (typeof segment === 'number' ? `${path}[${segment}]` : path === '' ? String(segment) : `${path}.${String(segment)}`),
-      '',
-    );
-    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? ` (${(raw as { id: string }).id})` : '';
-    throw new InputError(`invalid OSV record${id}: ${issue.message}`, { file: source.file, ...(field === '' ? {} : { field }) });
+    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? ` ${(raw as { id: string }).id}` : '';
+    const errors = result.error.issues.slice(0, MAX_ERRORS_PER_RECORD).map((issue) => {
+      const field = jsonPath(issue.path);
+      return new InputError(`invalid OSV record${id}: ${issue.message}`, { file: source.file, ...(field === '' ? {} : { field }) });
+    });
+    return { errors };
   }
-  return toAdvisory(result.data, source.file);
+  const warnings: InputError[] = [];
+  return { advisory: toAdvisory(result.data, source.file, warnings), warnings };
 }
 
-function toAdvisory(record: OsvRecord, file: string): Advisory {
-  const cvss = [...(record.severity ?? []), ...(record.affected ?? []).flatMap((entry) => entry.severity ?? [])]
-    .filter((entry) => entry.type.startsWith('CVSS_'))
-    .map((entry, index): CvssScore => {
-      const type = entry.type as CvssScore['type'];
-      if (type === 'CVSS_V2') return { type, vector: entry.score };
-      return { type, vector: entry.score, baseScore: cvssBaseScore(entry.score, { file, field: `severity[${index}].score` }) };
+/**
+ * Validates and converts one record, throwing its first problem. Use `readOsvRecord` to collect them all.
+ *
+ * @example advisoryFromOsv(JSON.parse(text), { file: 'ALSA-2024:1234.json' }).severity // 'high'
+ */
+export function advisoryFromOsv(raw: unknown, source: { file: string }): Advisory {
+  const reading = readOsvRecord(raw, source);
+  if ('errors' in reading) throw reading.errors[0]!;
+  return reading.advisory;
+}
+
+/** `['affected', 0, 'ranges', 1]` → `affected[0].ranges[1]`. */
+function jsonPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((joined, segment) => {
+    if (typeof segment === 'number') return `${joined}[${segment}]`;
+    return joined === '' ? String(segment) : `${joined}.${String(segment)}`;
+  }, '');
+}
+
+function toAdvisory(record: OsvRecord, file: string, warnings: InputError[]): Advisory {
+  const scored: Array<{ entries: OsvRecord['severity']; path: string }> = [
+    { entries: record.severity, path: 'severity' },
+    ...(record.affected ?? []).map((entry, index) => ({ entries: entry.severity, path: `affected[${index}].severity` })),
+  ];
+  const cvss: CvssScore[] = [];
+  const severityWords: string[] = [];
+  for (const { entries, path } of scored) {
+    (entries ?? []).forEach((entry, index) => {
+      const field = `${path}[${index}].score`;
+      if (entry.type === 'Ubuntu') severityWords.push(entry.score);
+      else if (entry.type === 'CVSS_V2') cvss.push({ type: 'CVSS_V2', vector: entry.score });
+      else if (entry.type === 'CVSS_V3' || entry.type === 'CVSS_V4') cvss.push(scoreVector(entry.type, entry.score, { file, field }, warnings));
     });
-  const aliases = [...new Set(record.aliases ?? [])].sort((a, b) => Number(b.startsWith('CVE-')) - Number(a.startsWith('CVE-')));
+  }
+  const aliases = [...new Set(record.aliases ?? [])];
   const advisory: Advisory = {
     id: record.id,
-    aliases,
+    aliases: [...aliases.filter(isCveId), ...aliases.filter((alias) => !isCveId(alias))],
     related: [...new Set(record.related ?? [])],
     modified: record.modified,
-    severity: worstSeverity(record, cvss),
+    severity: worstSeverity(record, cvss, severityWords),
     cvss,
-    affected: (record.affected ?? [])
-      .filter((entry) => entry.package !== undefined)
-      .map((entry) => ({
-        ecosystem: entry.package!.ecosystem,
-        name: entry.package!.name,
-        ranges: (entry.ranges ?? []).map((range): AffectedRange => ({ type: range.type, events: range.events })),
-        versions: entry.versions ?? [],
-      })),
+    affected: (record.affected ?? []).flatMap((entry) =>
+      entry.package === undefined
+        ? []
+        : [
+            {
+              ecosystem: entry.package.ecosystem,
+              name: entry.package.name,
+              ranges: (entry.ranges ?? []).map((range): AffectedRange => ({ type: range.type, events: range.events })),
+              versions: entry.versions ?? [],
+            },
+          ],
+    ),
     references: (record.references ?? []).map((reference) => reference.url),
   };
   if (record.published) advisory.published = record.published;
@@ -131,16 +191,35 @@ function toAdvisory(record: OsvRecord, file: string): Advisory {
   return advisory;
 }
 
-/** The worst of: each CVSS score's band, the summary prefix ("Important: …"), severity words in database_specific. */
-function worstSeverity(record: OsvRecord, cvss: CvssScore[]): Severity {
+function isCveId(id: string): boolean {
+  return id.startsWith('CVE-');
+}
+
+/**
+ * A vector that cannot be scored keeps the record (losing a whole advisory over one bad score would
+ * hide a fix) but is reported as a warning and contributes no severity.
+ */
+function scoreVector(type: 'CVSS_V3' | 'CVSS_V4', vector: string, where: { file: string; field: string }, warnings: InputError[]): CvssScore {
+  const declared = type === 'CVSS_V3' ? 3 : 4;
+  if (cvssMajorVersion(vector) !== declared) {
+    warnings.push(new InputError(`${type} severity holds a vector of another version: ${JSON.stringify(vector)}; not scored`, where));
+    return { type, vector };
+  }
+  const result = scoreCvssVector(vector);
+  if ('baseScore' in result) return { type, vector, baseScore: result.baseScore };
+  warnings.push(new InputError(`${result.problem}; not scored`, where));
+  return { type, vector };
+}
+
+/** The worst of: each CVSS score's band, the summary prefix ("Important: …"), and the ecosystem's severity words. */
+function worstSeverity(record: OsvRecord, cvss: CvssScore[], severityWords: string[]): Severity {
   const candidates: Severity[] = cvss.flatMap((score) => (score.baseScore === undefined ? [] : [severityOfScore(score.baseScore)]));
-  const prefix = /^(Critical|Important|Moderate|Low):/.exec(record.summary ?? '')?.[1];
-  if (prefix) candidates.push(SEVERITY_WORDS[prefix.toLowerCase()]!);
-  const words = [record.database_specific, ...(record.affected ?? []).flatMap((entry) => [entry.database_specific, entry.ecosystem_specific])]
-    .map((specific) => specific?.severity)
+  const prefix = SUMMARY_SEVERITY_PREFIX.exec(record.summary ?? '')?.[1];
+  const specificWords = [record.database_specific, ...(record.affected ?? []).flatMap((entry) => [entry.database_specific, entry.ecosystem_specific])]
+    .map((specificFields) => specificFields?.severity)
     .filter((word): word is string => typeof word === 'string');
-  for (const word of words) {
-    const severity = SEVERITY_WORDS[word.toLowerCase()];
+  for (const word of [...(prefix ? [prefix] : []), ...severityWords, ...specificWords]) {
+    const severity = SEVERITY_WORDS[word.trim().toLowerCase()];
     if (severity) candidates.push(severity);
   }
   if (candidates.length === 0) return 'unknown';

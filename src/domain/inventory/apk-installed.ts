@@ -1,45 +1,72 @@
 /**
  * Parses Alpine's installed-package database (`/lib/apk/db/installed`): blank-line separated records
- * of `X:value` lines. `P` name, `V` version, `A` arch, `o` origin (advisories are keyed by origin).
+ * of `X:value` lines. `P` name, `V` version, `A` arch, `o` origin, which becomes `sourceName`
+ * because Alpine advisories (secdb) are keyed by origin: `libcrypto1.1` belongs to `openssl`.
  */
 import { InputError } from '../errors.js';
 import type { InstalledPackage } from '../types.js';
 import type { ParsedInventory } from './parsed-inventory.js';
 
 /**
- * @example parseApkInstalled('P:libcrypto1.1\nV:1.1.1d-r3\no:openssl\n', 'installed', 'Alpine:v3.11')
+ * Every other one-letter field (F, R, Z, a, M, C, D, …) is accepted and ignored; file lists repeat
+ * F/R/Z per file, so only the first P/V/A/o of a record counts.
+ *
+ * @example parseApkInstalled('P:libcrypto1.1\nV:1.1.1d-r3\nA:x86_64\no:openssl\n', 'installed', 'Alpine:v3.11').packages[0]
+ *   // { ecosystem: 'Alpine:v3.11', name: 'libcrypto1.1', version: '1.1.1d-r3', arch: 'x86_64', sourceName: 'openssl' }
  */
 export function parseApkInstalled(text: string, fileName: string, ecosystem: string): ParsedInventory {
   const packages: InstalledPackage[] = [];
   const lines = text.split('\n');
-  let record = new Map<string, string>();
-  let recordLine = 1;
+  let recordLine = 0;
+  let name: string | undefined;
+  let version: string | undefined;
+  let arch: string | undefined;
+  let origin: string | undefined;
+
   const finish = () => {
-    if (record.size === 0) return;
-    const name = record.get('P');
-    const version = record.get('V');
-    if (!name) throw new InputError('package record without a name', { file: fileName, line: recordLine, field: 'P' });
-    if (!version) throw new InputError(`package ${name} has no version`, { file: fileName, line: recordLine, field: 'V' });
+    if (recordLine === 0) return;
+    if (name === undefined || name === '') throw new InputError('package record without a name', { file: fileName, line: recordLine, field: 'P' });
+    if (version === undefined || version === '') throw new InputError(`package ${name} has no version`, { file: fileName, line: recordLine, field: 'V' });
     const pkg: InstalledPackage = { ecosystem, name, version };
-    const arch = record.get('A');
     if (arch) pkg.arch = arch;
-    const origin = record.get('o');
     if (origin) pkg.sourceName = origin;
     packages.push(pkg);
-    record = new Map();
+    recordLine = 0;
+    name = version = arch = origin = undefined;
   };
+
   for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!.replace(/\r$/, '');
-    if (line === '') {
+    let line = lines[index]!;
+    if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+    if (line.length === 0) {
       finish();
-      recordLine = index + 2;
       continue;
     }
-    if (line.length < 2 || line[1] !== ':') throw new InputError(`expected "X:value", found ${JSON.stringify(line.slice(0, 60))}`, { file: fileName, line: index + 1 });
-    const key = line[0]!;
-    // Only the first value of a key matters for the fields read here (F, R, Z repeat per file).
-    if (!record.has(key)) record.set(key, line.slice(2));
+    if (line.length < 2 || line.charCodeAt(1) !== 58 /* : */ || !isAsciiLetter(line.charCodeAt(0))) {
+      throw new InputError(`expected "X:value", found ${JSON.stringify(line.slice(0, 60))}`, { file: fileName, line: index + 1 });
+    }
+    if (recordLine === 0) recordLine = index + 1;
+    switch (line[0]) {
+      case 'P':
+        name ??= line.slice(2);
+        break;
+      case 'V':
+        version ??= line.slice(2);
+        break;
+      case 'A':
+        arch ??= line.slice(2);
+        break;
+      case 'o':
+        origin ??= line.slice(2);
+        break;
+      default:
+        break;
+    }
   }
   finish();
   return { packages, skipped: 0, warnings: [] };
+}
+
+function isAsciiLetter(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 }

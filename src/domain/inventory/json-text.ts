@@ -1,0 +1,30 @@
+/** Reads JSON inventory text, turning a syntax error into an `InputError` that names the line. */
+import { InputError } from '../errors.js';
+
+/**
+ * @example parseJsonText('{"a": 1}', 'bom.json') // { a: 1 }
+ */
+export function parseJsonText(text: string, fileName: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    return throwWithLine(message, text, fileName);
+  }
+}
+
+function throwWithLine(message: string, text: string, fileName: string): never {
+  // V8 reports a character offset ("at position 42"), newer versions also "(line 3 column 5)".
+  const lineMatch = /line (\d+) column/.exec(message);
+  const positionMatch = /at position (\d+)/.exec(message);
+  let line: number | undefined;
+  if (lineMatch) line = Number(lineMatch[1]);
+  else if (positionMatch) line = lineOfOffset(text, Number(positionMatch[1]));
+  throw new InputError(`not valid JSON: ${message}`, line === undefined ? { file: fileName } : { file: fileName, line });
+}
+
+function lineOfOffset(text: string, offset: number): number {
+  let line = 1;
+  for (let index = text.indexOf('\n'); index !== -1 && index < offset; index = text.indexOf('\n', index + 1)) line++;
+  return line;
+}
