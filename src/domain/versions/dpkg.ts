@@ -21,6 +21,8 @@ export interface DpkgVersion {
 }
 
 const HYPHEN = 45;
+const COLON = 58;
+const PLUS = 43;
 const TILDE = 126;
 const SPACE = 32;
 const TAB = 9;
@@ -29,83 +31,74 @@ const INT_MAX = 2_147_483_647;
 const NEEDS_BYTES = 0x40000000;
 
 /**
- * Splits `[epoch:]upstream[-revision]` like dpkg's `parseversion`; throws `InputError` for the
- * strings it rejects (its warnings are not errors).
- *
- * @example parseDpkgVersion('1:2.30-1+deb12u1') // { epoch: 1, upstream: '2.30', revision: '1+deb12u1' }
+ * Where the parts of the last version `locate` read are; module-level so that comparing millions of
+ * versions allocates nothing.
  */
-export function parseDpkgVersion(version: string): DpkgVersion {
-  const problem = syntaxError(version);
-  if (problem !== undefined) throw new InputError(`invalid dpkg version ${JSON.stringify(version)}: ${problem}`);
-  const text = trimBlanks(version);
-  const colon = text.indexOf(':');
-  const upstreamStart = colon + 1;
-  const hyphen = text.lastIndexOf('-');
-  return {
-    epoch: colon === -1 ? 0 : parseEpoch(text, colon),
-    upstream: text.slice(upstreamStart, hyphen >= upstreamStart ? hyphen : text.length),
-    revision: hyphen >= upstreamStart ? text.slice(hyphen + 1) : '',
-  };
-}
-
-function isBlank(code: number): boolean {
-  return code === SPACE || code === TAB;
-}
-
-/** dpkg trims spaces and tabs (`c_isblank`) around the version, nothing else. */
-function trimBlanks(version: string): string {
-  let start = 0;
-  let end = version.length;
-  while (start < end && isBlank(version.charCodeAt(start))) start++;
-  while (end > start && isBlank(version.charCodeAt(end - 1))) end--;
-  return start === 0 && end === version.length ? version : version.slice(start, end);
-}
+let epoch = 0;
+let start = 0;
+let upstreamStart = 0;
+let hyphen = 0;
+let end = 0;
 
 /**
- * The epoch as C's `strtol` reads it in `parseversion` (an optional sign, then digits up to the
- * colon); `syntaxError` has already rejected everything else.
+ * Reads one version in a single pass, the way dpkg's `parseversion` does: trims spaces and tabs,
+ * finds the epoch (C `strtol` up to the first colon: optional sign, digits) and the last hyphen.
+ * Returns dpkg's error message for strings it rejects (not for those it only warns about), else
+ * undefined, leaving the offsets in `start`, `upstreamStart`, `hyphen` (= `end` when there is no
+ * revision) and `end`.
  */
-function parseEpoch(text: string, colon: number): number {
-  let index = 0;
-  let negative = false;
-  const first = text.charCodeAt(0);
-  if (first === 43 || first === HYPHEN) {
-    negative = first === HYPHEN;
-    index = 1;
+function locate(version: string): string | undefined {
+  start = 0;
+  end = version.length;
+  while (start < end && isBlank(version.charCodeAt(start))) start++;
+  while (end > start && isBlank(version.charCodeAt(end - 1))) end--;
+  if (start === end) return 'version string is empty';
+  let colon = -1;
+  hyphen = -1;
+  for (let index = start; index < end; index++) {
+    const code = version.charCodeAt(index);
+    if (code === HYPHEN) hyphen = index;
+    else if (code === COLON) {
+      if (colon === -1) colon = index;
+    } else if (isBlank(code)) return 'version string has embedded spaces';
   }
-  let epoch = 0;
-  for (; index < colon; index++) epoch = epoch * 10 + (text.charCodeAt(index) - 48);
-  return negative ? -epoch : epoch;
-}
-
-/** dpkg's `parseversion` errors (not its warnings), or undefined when dpkg accepts the string. */
-function syntaxError(version: string): string | undefined {
-  const text = trimBlanks(version);
-  if (text === '') return 'version string is empty';
-  if (text.indexOf(' ') !== -1 || text.indexOf('\t') !== -1) return 'version string has embedded spaces';
-  const colon = text.indexOf(':');
-  let upstreamStart = 0;
+  epoch = 0;
+  upstreamStart = start;
   if (colon !== -1) {
-    // C's strtol: an optional sign, then digits; no digits at all is the "empty" error.
-    const first = text.charCodeAt(0);
-    let index = first === 43 || first === HYPHEN ? 1 : 0;
+    const first = version.charCodeAt(start);
+    let index = first === PLUS || first === HYPHEN ? start + 1 : start;
     const digitsStart = index;
-    let epoch = 0;
-    while (index < text.length && isDigit(text.charCodeAt(index))) {
-      epoch = epoch * 10 + (text.charCodeAt(index) - 48);
+    while (index < end && isDigit(version.charCodeAt(index))) {
+      epoch = epoch * 10 + (version.charCodeAt(index) - 48);
       index++;
     }
     if (index === digitsStart) return 'epoch in version is empty';
     if (index !== colon) return 'epoch in version is not number';
     if (first === HYPHEN && epoch !== 0) return 'epoch in version is negative';
     if (epoch > INT_MAX) return 'epoch in version is too big';
-    if (colon === text.length - 1) return 'nothing after colon in version number';
+    if (colon === end - 1) return 'nothing after colon in version number';
     upstreamStart = colon + 1;
   }
-  const hyphen = text.lastIndexOf('-');
-  if (hyphen >= upstreamStart && hyphen === text.length - 1) return 'revision number is empty';
+  if (hyphen < upstreamStart) hyphen = end;
+  else if (hyphen === end - 1) return 'revision number is empty';
   if (hyphen === upstreamStart) return 'version number is empty';
   return undefined;
+}
+
+/**
+ * Splits `[epoch:]upstream[-revision]` like dpkg's `parseversion`; throws `InputError` for the
+ * strings it rejects (its warnings are not errors).
+ *
+ * @example parseDpkgVersion('1:2.30-1+deb12u1') // { epoch: 1, upstream: '2.30', revision: '1+deb12u1' }
+ */
+export function parseDpkgVersion(version: string): DpkgVersion {
+  const problem = locate(version);
+  if (problem !== undefined) throw new InputError(`invalid dpkg version ${JSON.stringify(version)}: ${problem}`);
+  return { epoch, upstream: version.slice(upstreamStart, hyphen), revision: hyphen < end ? version.slice(hyphen + 1, end) : '' };
+}
+
+function isBlank(code: number): boolean {
+  return code === SPACE || code === TAB;
 }
 
 function isDigit(code: number): boolean {
@@ -187,22 +180,22 @@ function sign(value: number): Ordering {
   return value < 0 ? -1 : value > 0 ? 1 : 0;
 }
 
-/** Compares two trimmed, valid versions part by part without copying them. */
-function compareValid(a: string, b: string, bytes: boolean): number {
-  const aColon = a.indexOf(':');
-  const bColon = b.indexOf(':');
-  const aEpoch = aColon === -1 ? 0 : parseEpoch(a, aColon);
-  const bEpoch = bColon === -1 ? 0 : parseEpoch(b, bColon);
-  if (aEpoch !== bEpoch) return aEpoch < bEpoch ? -1 : 1;
-  const aStart = aColon + 1;
-  const bStart = bColon + 1;
-  let aHyphen = a.lastIndexOf('-');
-  let bHyphen = b.lastIndexOf('-');
-  if (aHyphen < aStart) aHyphen = a.length;
-  if (bHyphen < bStart) bHyphen = b.length;
-  const upstream = verrevcmpRange(a, aStart, aHyphen, b, bStart, bHyphen, bytes);
+/** Compares two versions dpkg accepts, part by part, without copying them. */
+function compareLocated(a: string, b: string, bytes: boolean): number {
+  locateOrThrow(a);
+  const aEpoch = epoch;
+  const aUpstreamStart = upstreamStart;
+  const aHyphen = hyphen;
+  const aEnd = end;
+  locateOrThrow(b);
+  if (aEpoch !== epoch) return aEpoch < epoch ? -1 : 1;
+  const upstream = verrevcmpRange(a, aUpstreamStart, aHyphen, b, upstreamStart, hyphen, bytes);
   if (upstream !== 0) return upstream;
-  return verrevcmpRange(a, aHyphen + 1, a.length, b, bHyphen + 1, b.length, bytes);
+  return verrevcmpRange(a, Math.min(aHyphen + 1, aEnd), aEnd, b, Math.min(hyphen + 1, end), end, bytes);
+}
+
+function locateOrThrow(version: string): void {
+  if (locate(version) !== undefined) parseDpkgVersion(version);
 }
 
 /**
@@ -216,13 +209,9 @@ export function compareDpkg(a: string, b: string): Ordering {
   const leftBlank = a === '' || a === '<unknown>';
   const rightBlank = b === '' || b === '<unknown>';
   if (leftBlank || rightBlank) return leftBlank === rightBlank ? 0 : leftBlank ? -1 : 1;
-  if (syntaxError(a) !== undefined) parseDpkgVersion(a);
-  if (syntaxError(b) !== undefined) parseDpkgVersion(b);
-  const left = trimBlanks(a);
-  const right = trimBlanks(b);
-  const order = compareValid(left, right, false);
+  const order = compareLocated(a, b, false);
   if (order !== NEEDS_BYTES) return sign(order);
-  return sign(compareValid(utf8BinaryString(left), utf8BinaryString(right), true));
+  return sign(compareLocated(utf8BinaryString(a), utf8BinaryString(b), true));
 }
 
 export const dpkgComparator: VersionComparator = {
@@ -233,7 +222,7 @@ export const dpkgComparator: VersionComparator = {
    * may carry as `Version:`.
    */
   isValid(version) {
-    if (syntaxError(version) !== undefined) return false;
+    if (locate(version) !== undefined) return false;
     const { upstream, revision } = parseDpkgVersion(version);
     if (!isDigit(upstream.charCodeAt(0))) return false;
     for (let index = 0; index < upstream.length; index++) {

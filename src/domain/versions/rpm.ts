@@ -1,9 +1,10 @@
 /**
- * RPM version ordering, as rpm's `rpmvercmp` and `rpmVersionCompare` do it: EVR compared part by
- * part; within a part, alternating runs of digits and letters, other characters only separate,
- * `~` sorts before everything (pre-releases) and `^` after the end but before anything else
- * (post-release snapshots).
+ * RPM version ordering exactly as rpm 4.18's `rpmvercmp` and `rpm.vercmp()` (rpmverCmp) do it:
+ * `[epoch:]version[-release]` compared part by part; within a part, alternating runs of digits and
+ * letters, every other character only separates, `~` sorts before everything (pre-releases) and
+ * `^` after the end but before anything else (post-release snapshots).
  */
+import { InputError } from '../errors.js';
 import type { Ordering, VersionComparator } from './comparator.js';
 
 export interface RpmEvr {
@@ -14,22 +15,9 @@ export interface RpmEvr {
   release?: string;
 }
 
-/**
- * Splits `[epoch:]version[-release]` the way rpm's `rpmverParse` does: the epoch is the leading
- * digits when a colon follows them (an empty epoch is 0), the release what follows the last hyphen.
- *
- * @example parseEvr('1:2.3-4.el9') // { epoch: '1', version: '2.3', release: '4.el9' }
- */
-export function parseEvr(evr: string): RpmEvr {
-  let digits = 0;
-  while (digits < evr.length && isDigit(evr.charCodeAt(digits))) digits++;
-  const hasEpoch = evr.charCodeAt(digits) === 58; // ':'
-  const rest = hasEpoch ? evr.slice(digits + 1) : evr;
-  const hyphen = rest.lastIndexOf('-');
-  const parsed: RpmEvr = hyphen === -1 ? { version: rest } : { version: rest.slice(0, hyphen), release: rest.slice(hyphen + 1) };
-  if (hasEpoch) parsed.epoch = digits === 0 ? '0' : evr.slice(0, digits);
-  return parsed;
-}
+const TILDE = 126;
+const CARET = 94;
+const COLON = 58;
 
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
@@ -39,99 +27,169 @@ function isAlpha(code: number): boolean {
   return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 }
 
-function isAlnum(code: number): boolean {
-  return isDigit(code) || isAlpha(code);
+/** rpm's `risalnum` is ASCII-only: any other character (even a non-ASCII letter) separates. */
+function isSeparator(code: number): boolean {
+  return !isDigit(code) && !isAlpha(code) && code !== TILDE && code !== CARET;
 }
 
-const TILDE = 126;
-const CARET = 94;
+/** Index of the colon ending a leading run of digits (rpm's epoch), or -1 when there is none. */
+function epochColon(evr: string): number {
+  let index = 0;
+  while (index < evr.length && isDigit(evr.charCodeAt(index))) index++;
+  return index < evr.length && evr.charCodeAt(index) === COLON ? index : -1;
+}
 
 /**
- * rpm's `rpmvercmp` on one part (version or release).
+ * Splits `[epoch:]version[-release]` the way rpm's `parseEVR` does: the epoch is the leading
+ * digits when a colon follows them (an empty epoch is 0), the release what follows the last hyphen.
+ *
+ * @example parseEvr('1:2.3-4.el9') // { epoch: '1', version: '2.3', release: '4.el9' }
+ */
+export function parseEvr(evr: string): RpmEvr {
+  const colon = epochColon(evr);
+  const hyphen = evr.lastIndexOf('-');
+  const versionStart = colon + 1;
+  const parsed: RpmEvr = { version: hyphen === -1 ? evr.slice(versionStart) : evr.slice(versionStart, hyphen) };
+  if (hyphen !== -1) parsed.release = evr.slice(hyphen + 1);
+  if (colon !== -1) parsed.epoch = colon === 0 ? '0' : evr.slice(0, colon);
+  return parsed;
+}
+
+/** `rpmvercmp` on `a[aStart, aEnd)` and `b[bStart, bEnd)`, without copying either. */
+function rpmvercmpRange(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): Ordering {
+  let i = aStart;
+  let j = bStart;
+  while (i < aEnd || j < bEnd) {
+    while (i < aEnd && isSeparator(a.charCodeAt(i))) i++;
+    while (j < bEnd && isSeparator(b.charCodeAt(j))) j++;
+    const aCode = i < aEnd ? a.charCodeAt(i) : 0;
+    const bCode = j < bEnd ? b.charCodeAt(j) : 0;
+
+    // `~` sorts before everything, even the end of the part.
+    if (aCode === TILDE || bCode === TILDE) {
+      if (aCode !== TILDE) return 1;
+      if (bCode !== TILDE) return -1;
+      i++;
+      j++;
+      continue;
+    }
+    // `^` sorts like `~`, except that the end of the part sorts before it.
+    if (aCode === CARET || bCode === CARET) {
+      if (i >= aEnd) return -1;
+      if (j >= bEnd) return 1;
+      if (aCode !== CARET) return 1;
+      if (bCode !== CARET) return -1;
+      i++;
+      j++;
+      continue;
+    }
+    if (i >= aEnd || j >= bEnd) break;
+
+    let aSegmentEnd = i;
+    let bSegmentEnd = j;
+    if (isDigit(aCode)) {
+      while (aSegmentEnd < aEnd && isDigit(a.charCodeAt(aSegmentEnd))) aSegmentEnd++;
+      while (bSegmentEnd < bEnd && isDigit(b.charCodeAt(bSegmentEnd))) bSegmentEnd++;
+      // Numeric segments beat alphabetic ones.
+      if (bSegmentEnd === j) return 1;
+      while (i < aSegmentEnd && a.charCodeAt(i) === 48) i++;
+      while (j < bSegmentEnd && b.charCodeAt(j) === 48) j++;
+      const aLength = aSegmentEnd - i;
+      const bLength = bSegmentEnd - j;
+      if (aLength !== bLength) return aLength > bLength ? 1 : -1;
+    } else {
+      while (aSegmentEnd < aEnd && isAlpha(a.charCodeAt(aSegmentEnd))) aSegmentEnd++;
+      while (bSegmentEnd < bEnd && isAlpha(b.charCodeAt(bSegmentEnd))) bSegmentEnd++;
+      if (bSegmentEnd === j) return -1;
+    }
+    // strcmp of the two segments (for numbers of equal length, numeric order).
+    while (i < aSegmentEnd && j < bSegmentEnd) {
+      const difference = a.charCodeAt(i) - b.charCodeAt(j);
+      if (difference !== 0) return difference < 0 ? -1 : 1;
+      i++;
+      j++;
+    }
+    if (i < aSegmentEnd) return 1;
+    if (j < bSegmentEnd) return -1;
+  }
+  if (i >= aEnd && j >= bEnd) return 0;
+  return i >= aEnd ? -1 : 1;
+}
+
+/**
+ * rpm's `rpmvercmp` on one part (epoch, version or release).
  *
  * @example rpmvercmp('1.0~rc1', '1.0') // -1
  * @example rpmvercmp('1.0^git1', '1.0') // 1
+ * @example rpmvercmp('10.0001', '10.1') // 0
  */
 export function rpmvercmp(a: string, b: string): Ordering {
-  if (a === b) return 0;
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    while (i < a.length && !isAlnum(a.charCodeAt(i)) && a.charCodeAt(i) !== TILDE && a.charCodeAt(i) !== CARET) i++;
-    while (j < b.length && !isAlnum(b.charCodeAt(j)) && b.charCodeAt(j) !== TILDE && b.charCodeAt(j) !== CARET) j++;
-
-    const aTilde = i < a.length && a.charCodeAt(i) === TILDE;
-    const bTilde = j < b.length && b.charCodeAt(j) === TILDE;
-    if (aTilde || bTilde) {
-      if (!aTilde) return 1;
-      if (!bTilde) return -1;
-      i++;
-      j++;
-      continue;
-    }
-
-    const aCaret = i < a.length && a.charCodeAt(i) === CARET;
-    const bCaret = j < b.length && b.charCodeAt(j) === CARET;
-    if (aCaret || bCaret) {
-      if (i >= a.length) return -1;
-      if (j >= b.length) return 1;
-      if (!aCaret) return 1;
-      if (!bCaret) return -1;
-      i++;
-      j++;
-      continue;
-    }
-
-    if (!(i < a.length && j < b.length)) break;
-
-    const startA = i;
-    const startB = j;
-    const numeric = isDigit(a.charCodeAt(i));
-    const inSegment = numeric ? isDigit : isAlpha;
-    while (i < a.length && inSegment(a.charCodeAt(i))) i++;
-    while (j < b.length && inSegment(b.charCodeAt(j))) j++;
-
-    // A segment of the other kind on one side: numeric beats alphabetic.
-    if (j === startB) return numeric ? 1 : -1;
-
-    let segmentA = a.slice(startA, i);
-    let segmentB = b.slice(startB, j);
-    if (numeric) {
-      segmentA = segmentA.replace(/^0+/, '');
-      segmentB = segmentB.replace(/^0+/, '');
-      if (segmentA.length !== segmentB.length) return segmentA.length > segmentB.length ? 1 : -1;
-    }
-    if (segmentA !== segmentB) return segmentA < segmentB ? -1 : 1;
-  }
-  if (i >= a.length && j >= b.length) return 0;
-  return i >= a.length ? -1 : 1;
+  return rpmvercmpRange(a, 0, a.length, b, 0, b.length);
 }
 
 /**
- * Full EVR comparison, as `rpm.vercmp()` in rpm 4.18: a missing epoch counts as 0, and a missing
- * release sorts before any release, even an empty one (`1.0` < `1.0-0`).
+ * Full EVR comparison as `rpm.vercmp()` in rpm 4.18: a missing epoch counts as 0, and a missing
+ * release sorts before any release, even an empty one (`1.0` < `1.0-`). With `borrowEpoch`, `a`
+ * takes `b`'s epoch (see `compareRpmWithUnknownEpoch`).
+ */
+function compareEvrWith(a: string, b: string, borrowEpoch: boolean): Ordering {
+  if (a === '' || b === '') throw new InputError('invalid rpm version: the empty string (rpm.vercmp rejects it)');
+  const aColon = epochColon(a);
+  const bColon = epochColon(b);
+  if (!borrowEpoch) {
+    // A missing or empty epoch is "0".
+    const epoch = rpmvercmpRange(aColon <= 0 ? '0' : a, 0, aColon <= 0 ? 1 : aColon, bColon <= 0 ? '0' : b, 0, bColon <= 0 ? 1 : bColon);
+    if (epoch !== 0) return epoch;
+  }
+  const aHyphen = a.lastIndexOf('-');
+  const bHyphen = b.lastIndexOf('-');
+  const aVersionEnd = aHyphen === -1 ? a.length : aHyphen;
+  const bVersionEnd = bHyphen === -1 ? b.length : bHyphen;
+  const version = rpmvercmpRange(a, aColon + 1, aVersionEnd, b, bColon + 1, bVersionEnd);
+  if (version !== 0) return version;
+  if (aHyphen === -1 || bHyphen === -1) return aHyphen === bHyphen ? 0 : aHyphen === -1 ? -1 : 1;
+  return rpmvercmpRange(a, aHyphen + 1, a.length, b, bHyphen + 1, b.length);
+}
+
+/**
+ * Full EVR comparison, as `rpm.vercmp()` in rpm 4.18 (`[epoch:]version[-release]`; missing epoch
+ * is 0; a missing release sorts before any release). Throws `InputError` for the empty string,
+ * which rpm rejects.
  *
  * @example compareEvr('1:1.0-1', '2.0-1') // 1
+ * @example compareEvr('1.0-1.el9', '1.0-1.el9_2') // -1
  */
 export function compareEvr(a: string, b: string): Ordering {
-  if (a === b) return 0;
-  const left = parseEvr(a);
-  const right = parseEvr(b);
-  const epoch = rpmvercmp(left.epoch ?? '0', right.epoch ?? '0');
-  if (epoch !== 0) return epoch;
-  const version = rpmvercmp(left.version, right.version);
-  if (version !== 0) return version;
-  if (left.release === undefined || right.release === undefined) {
-    return left.release === right.release ? 0 : left.release === undefined ? -1 : 1;
-  }
-  return rpmvercmp(left.release, right.release);
+  return compareEvrWith(a, b, false);
+}
+
+/**
+ * Compares an installed version whose epoch is unknown (plain `rpm -qa` drops it) with another
+ * EVR, by borrowing the other side's epoch: grype's `auto` rule. Assuming 0 instead would call
+ * every package that has an epoch older than any epoch-carrying fix (~66 false findings on the
+ * AlmaLinux 9.2 sample inventory). An epoch written on `installedVersion` is ignored, since the
+ * caller says it is not to be trusted.
+ *
+ * @example compareRpmWithUnknownEpoch('3.0.7-6.el9_2', '1:3.0.7-16.el9_2') // -1 (compared as 1:3.0.7-6.el9_2)
+ * @example compareRpmWithUnknownEpoch('3.0.7-6.el9_2', '1:3.0.7-6.el9_2') // 0
+ */
+export function compareRpmWithUnknownEpoch(installedVersion: string, otherVersion: string): Ordering {
+  return compareEvrWith(installedVersion, otherVersion, true);
 }
 
 export const rpmComparator: VersionComparator = {
   scheme: 'rpm',
   compare: compareEvr,
-  /** rpm accepts any non-empty EVR without whitespace. */
+  /**
+   * `rpm.vercmp` accepts any non-empty string; rpm refuses whitespace in a package's version and
+   * release, so a string carrying any is not a version either.
+   */
   isValid(version) {
-    return version !== '' && !/\s/.test(version);
+    if (version === '') return false;
+    for (let index = 0; index < version.length; index++) {
+      const code = version.charCodeAt(index);
+      if (code === 32 || (code >= 9 && code <= 13)) return false;
+    }
+    return true;
   },
 };
