@@ -20,7 +20,7 @@ import { importInventories } from '../src/app/inventory-import.js';
 import type { Advisory } from '../src/domain/advisories/advisory.js';
 import { parseInventory } from '../src/domain/inventory/index.js';
 import type { HostInventory, InstalledPackage } from '../src/domain/types.js';
-import type { AdvisoryFeed, FeedBatch, FeedReadOptions } from '../src/feeds/advisory-feed.js';
+import { MemoryFeed } from '../src/feeds/memory-feed.js';
 import { openAdvisoryFeed } from '../src/feeds/open-feed.js';
 import { simulateFleet } from '../src/simulator/fleet-simulator.js';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
@@ -39,19 +39,6 @@ function log(message: string): void {
 
 function seconds(start: number): number {
   return (performance.now() - start) / 1000;
-}
-
-/** A feed over advisories already in memory, so the benchmark can deliver them in two drops. */
-class MemoryFeed implements AdvisoryFeed {
-  constructor(
-    readonly location: string,
-    private readonly advisories: Advisory[],
-  ) {}
-
-  async read(options: FeedReadOptions = {}): Promise<FeedBatch> {
-    const changed = this.advisories.filter((advisory) => options.knownModified?.(advisory.id)?.getTime() !== advisory.modified.getTime());
-    return { advisories: changed, errors: [], unchanged: this.advisories.length - changed.length, state: {} };
-  }
 }
 
 async function loadAdvisories(): Promise<Advisory[]> {

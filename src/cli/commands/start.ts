@@ -1,62 +1,110 @@
 /**
- * `fleetpatch start`: the main job on this machine. Starts the embedded database (or uses
- * DATABASE_URL), collects this host's real inventory, syncs advisories for its ecosystems and shows
- * what is open. An unreachable feed is said plainly, with how to point at a mirror.
+ * `fleetpatch start` (what `npm start` runs): the control plane on this machine in one command.
+ * Starts the server on the embedded database, enrolls this machine through a real agent run,
+ * syncs advisories (or says plainly why it cannot), prints the dashboard URL and the admin token,
+ * and keeps serving until Ctrl-C. `--demo` adds a simulated fleet to explore offline.
  */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { importAdvisories } from '../../app/advisory-import.js';
-import { DetectionService } from '../../app/detection-service.js';
-import { importInventories } from '../../app/inventory-import.js';
 import { collectHostFacts } from '../../agent/host-facts.js';
-import { FeedUnreachableError } from '../../feeds/advisory-feed.js';
-import { listFindings } from '../../store/finding-queries.js';
-import { openFeedFor } from '../advisory-source.js';
-import { withDatabase } from '../database-session.js';
-import { ExitCode } from '../exit-codes.js';
-import { createProgress } from '../progress.js';
-import { formatFindings } from './findings.js';
+import { MemoryFeed } from '../../feeds/memory-feed.js';
+import { packageListDigest } from '../../protocol/agent-protocol.js';
+import type { RunningServer } from '../../server/run-server.js';
+import { demoFleet } from '../../simulator/demo-fleet.js';
+import { createApiToken, createEnrollmentToken } from '../../store/auth-store.js';
+import { fleetpatchHome } from '../../store/fleetpatch-home.js';
+import { parsePositiveInteger } from './findings.js';
+import { startServer, untilSignal } from './server.js';
 
 interface StartOptions {
-  root: string;
+  port: number;
   advisories?: string;
-  json?: boolean;
+  demo?: boolean;
+  demoHosts: number;
+  exitAfterSetup?: boolean;
 }
 
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('Scan this machine: store its inventory on the embedded database, sync advisories, show open findings.')
-    .option('--root <dir>', 'read the host from a mounted filesystem instead of /', '/')
+    .description('Start fleetpatch on this machine: server and dashboard on the embedded database, this host enrolled by a real agent run, advisories synced.')
+    .option('--port <port>', 'TCP port of the dashboard and API', (value) => Number(value), 8080)
     .option('--advisories <dir|zip|url>', 'advisory source (default: $FLEETPATCH_ADVISORIES, else the public OSV bucket)')
-    .option('--json', 'print the open findings as JSON')
+    .option('--demo', 'also load a simulated fleet (hosts sim-…, advisories SIM-…, all labelled simulated)')
+    .option('--demo-hosts <count>', 'how many simulated hosts --demo adds', parsePositiveInteger, 200)
+    .option('--exit-after-setup', 'stop once everything is set up instead of serving (for scripts and tests)')
     .action(async (options: StartOptions) => {
-      const progress = createProgress(!options.json);
-      const inventory = await collectHostFacts({ root: options.root });
-      progress.note(
-        `${inventory.hostname}: ${inventory.os?.prettyName ?? inventory.os?.id ?? 'unknown OS'}, ${inventory.packages.length} packages, ` +
-          `kernel ${inventory.kernel.running ?? 'unknown'}${inventory.rebootRequired ? ', reboot required' : ''}`,
-      );
-      await withDatabase(progress, async (database) => {
-        progress.note(`database: ${database.describe()}`);
-        const detection = await DetectionService.load(database.pool);
-        await importInventories(database.pool, detection, [inventory], { source: `agent:${options.root}` });
-        const feed = openFeedFor(options.advisories, new Set(inventory.packages.map((pkg) => pkg.ecosystem)));
-        progress.note(`syncing advisories from ${feed.location}`);
-        try {
-          const report = await importAdvisories(database.pool, detection, feed, {
-            progress: (message) => progress.note(message),
-            onCount: (done, total) => progress.count('advisories read', done, total),
-          });
-          progress.done();
-          progress.note(`${report.imported} new or changed advisories, ${report.unchanged} unchanged`);
-        } catch (error) {
-          if (!(error instanceof FeedUnreachableError)) throw error;
-          progress.done();
-          process.stderr.write(`fleetpatch: ${error.message}\n`);
-          process.exitCode = ExitCode.unavailable;
+      const home = fleetpatchHome();
+      const server = await startServer({ port: options.port, host: '127.0.0.1', staleAfter: 3600, syncInterval: 21_600, ...(options.advisories ? { advisories: options.advisories } : {}) });
+      try {
+        const adminToken = await localAdminToken(server, home);
+        await enrollThisMachine(server, home);
+        if (options.demo) await loadDemo(server, options.demoHosts);
+        await server.syncAdvisories();
+        process.stdout.write(
+          `\nfleetpatch is running on ${server.database.describe()}\n` +
+            `  dashboard:   ${server.url}/#/?token=${adminToken}\n` +
+            `  admin token: ${adminToken}  (kept in ${join(home, 'admin-token')}; the database stores only its hash)\n` +
+            `  API:         ${server.url}/openapi.json   metrics: ${server.url}/metrics\n\n`,
+        );
+        if (!options.exitAfterSetup) {
+          process.stderr.write('serving; Ctrl-C to stop\n');
+          await untilSignal();
         }
-        const findings = await listFindings(database.pool, { host: inventory.hostname });
-        process.stdout.write(options.json ? `${JSON.stringify(findings, null, 2)}\n` : formatFindings(findings));
-      });
+      } finally {
+        await server.stop();
+      }
     });
+}
+
+/**
+ * The quick start keeps its admin token in the home (mode 0600) so `npm start` can show the
+ * dashboard link every time; `fleetpatch server` never writes tokens to disk.
+ */
+async function localAdminToken(server: RunningServer, home: string): Promise<string> {
+  const file = join(home, 'admin-token');
+  if (server.firstStart) {
+    writeFileSync(file, `${server.firstStart.adminToken}\n`, { mode: 0o600 });
+    return server.firstStart.adminToken;
+  }
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = await createApiToken(server.database.pool, 'quick start', 'admin');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+/** Runs the real agent, as a separate process, once against the server. */
+async function enrollThisMachine(server: RunningServer, home: string): Promise<void> {
+  const stateDirectory = join(home, 'agent');
+  const enrollToken = server.firstStart?.enrollmentToken ?? (existsSync(join(stateDirectory, 'credential.json')) ? undefined : await createEnrollmentToken(server.database.pool, 'quick start', {}));
+  const args = [process.argv[1]!, 'agent', '--server', server.url, '--state-dir', stateDirectory, '--once', '--label', 'bucket=local', '--label', 'team=local', ...(enrollToken ? ['--enroll-token', enrollToken] : [])];
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('close', resolve);
+  });
+  if (code !== 0) process.stderr.write(`the agent run for this machine exited with ${code}; the server keeps running\n`);
+}
+
+async function loadDemo(server: RunningServer, hosts: number): Promise<void> {
+  const base = await collectHostFacts({ root: '/' });
+  const now = new Date();
+  const fleet = demoFleet(base, { hosts, advisories: 40, seed: 2026, now });
+  await server.controlPlane.syncAdvisories(new MemoryFeed('fleetpatch simulator', fleet.advisories));
+  for (const { inventory, lastSeenAt } of fleet.hosts) {
+    await server.controlPlane.checkIn(inventory.hostname, {
+      kind: 'full',
+      rebootRequired: inventory.rebootRequired,
+      labels: inventory.labels,
+      packageDigest: packageListDigest(inventory.packages),
+      packages: inventory.packages,
+      ...(inventory.os ? { os: inventory.os } : {}),
+      ...(inventory.osEcosystem ? { osEcosystem: inventory.osEcosystem } : {}),
+      ...(inventory.arch ? { arch: inventory.arch } : {}),
+      ...(inventory.kernel.running ? { runningKernel: inventory.kernel.running } : {}),
+      ...(inventory.bootTime ? { bootTime: inventory.bootTime.toISOString() } : {}),
+    }, lastSeenAt);
+  }
+  process.stderr.write(`demo: ${fleet.hosts.length} simulated hosts and ${fleet.advisories.length} simulated advisories loaded\n`);
 }
