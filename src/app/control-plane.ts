@@ -40,8 +40,12 @@ interface PendingHeartbeat {
   bootId?: string;
 }
 
+/** How many hosts' last package lists are kept in memory for deltas (least recently used out). */
+const PACKAGE_LIST_CACHE_HOSTS = 50_000;
+
 export class ControlPlane {
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly lastPackages = new Map<string, { digest: string; packages: InstalledPackage[] }>();
   private heartbeats = new Map<string, PendingHeartbeat>();
   checkIns = 0;
   heartbeatCount = 0;
@@ -91,18 +95,29 @@ export class ControlPlane {
       const report = await importInventories(this.pool, this.detection, [inventory], {
         source: `agent:${checkIn.kind}`,
         now,
+        // If the server crashes before the flush, the agent's next delta names a base the server
+        // no longer has; the server answers 409 and the agent sends its full inventory again.
+        waitForFlush: false,
         bucketRules: this.options.bucketRules,
-        agent: { version: checkIn.agentVersion ?? 'unknown', ...(checkIn.bootId ? { bootId: checkIn.bootId } : {}) },
+        agent: { version: checkIn.agentVersion ?? 'unknown', inventoryDigest: digest, ...(checkIn.bootId ? { bootId: checkIn.bootId } : {}) },
       });
-      await this.pool.query('UPDATE hosts SET inventory_digest = $2 WHERE name = $1', [hostname, digest]);
+      this.rememberPackages(hostname, digest, packages);
       this.heartbeats.delete(hostname);
       this.checkIns++;
       return { accepted: true, packages: packages.length, findings: report.findings, opened: report.opened, resolved: report.resolved, packageDigest: digest };
     });
   }
 
+  private rememberPackages(hostname: string, digest: string, packages: InstalledPackage[]): void {
+    this.lastPackages.delete(hostname);
+    this.lastPackages.set(hostname, { digest, packages });
+    if (this.lastPackages.size > PACKAGE_LIST_CACHE_HOSTS) this.lastPackages.delete(this.lastPackages.keys().next().value!);
+  }
+
   /** The package list the server holds for a host, if its digest is `expectedDigest`. */
   private async storedPackages(hostname: string, expectedDigest: string): Promise<InstalledPackage[]> {
+    const remembered = this.lastPackages.get(hostname);
+    if (remembered?.digest === expectedDigest) return remembered.packages;
     const row = await this.pool.query<{ key: number; inventory_digest: string | null }>('SELECT key, inventory_digest FROM hosts WHERE name = $1', [hostname]);
     if (!row.rows[0] || row.rows[0].inventory_digest !== expectedDigest) throw new DeltaBaseMismatch(`no package list with digest ${expectedDigest} is stored for ${hostname}`);
     const [host] = await loadHosts(this.pool, [row.rows[0].key]);

@@ -27,7 +27,9 @@ export async function importInventories(
     progress?: ProgressListener;
     /** Who owns each host (default: the host's own `bucket` and `team` labels). */
     bucketRules?: BucketRules;
-    agent?: { version: string; bootId?: string };
+    agent?: { version: string; bootId?: string; inventoryDigest?: string };
+    /** False for agent check-ins: a check-in lost in a crash is detected and re-sent by the agent. */
+    waitForFlush?: boolean;
   },
 ): Promise<InventoryImportReport> {
   const now = options.now ?? new Date();
@@ -45,7 +47,13 @@ export async function importInventories(
       inventories.map((inventory, index) => ({
         inventory,
         ...assignBucket(options.bucketRules ?? LABEL_BUCKETS, inventory.labels),
-        ...(options.agent ? { agentVersion: options.agent.version, ...(options.agent.bootId ? { bootId: options.agent.bootId } : {}) } : {}),
+        ...(options.agent
+          ? {
+              agentVersion: options.agent.version,
+              ...(options.agent.bootId ? { bootId: options.agent.bootId } : {}),
+              ...(options.agent.inventoryDigest ? { inventoryDigest: options.agent.inventoryDigest } : {}),
+            }
+          : {}),
         packageSetKey: setKeys[index]!,
         source: options.source,
         seenAt: now,
@@ -68,7 +76,7 @@ export async function importInventories(
       options.progress,
     );
     return { ...report, hostKeys: hosts.map((host) => host.key), secondsStore };
-  }).catch((error: unknown) => {
+  }, options.waitForFlush === false ? { waitForFlush: false } : {}).catch((error: unknown) => {
     detection.discardRowCaches();
     throw error;
   });

@@ -89,6 +89,8 @@ export interface HostRecord {
   team: string;
   agentVersion?: string;
   bootId?: string;
+  /** Digest of the package list as the agent computed it: the base of its next delta. */
+  inventoryDigest?: string;
   packageSetKey: number;
   source: string;
   seenAt: Date;
@@ -107,8 +109,9 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
   const byName = new Map<string, UpsertedHost>();
   for (let start = 0; start < records.length; start += HOST_BATCH) {
     const batch = records.slice(start, start + HOST_BATCH);
-    const rows = batch.map(({ inventory, bucket, team, agentVersion, bootId, packageSetKey, source, seenAt }) => ({
+    const rows = batch.map(({ inventory, bucket, team, agentVersion, bootId, inventoryDigest, packageSetKey, source, seenAt }) => ({
       name: inventory.hostname,
+      inventory_digest: inventoryDigest ?? null,
       bucket,
       team,
       agent_version: agentVersion ?? null,
@@ -127,17 +130,17 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
       seen_at: seenAt.toISOString(),
     }));
     const result = await db.query<{ key: number; name: string; created: boolean; findings_digest: string | null }>(
-      `INSERT INTO hosts AS h (name, bucket, team, agent_version, boot_id, os_id, os_version, os_ecosystem, os_pretty_name, arch,
+      `INSERT INTO hosts AS h (name, inventory_digest, bucket, team, agent_version, boot_id, os_id, os_version, os_ecosystem, os_pretty_name, arch,
                                running_kernel, reboot_required, boot_time, labels, package_set_key, inventory_source,
                                inventory_updated_at, last_seen_at)
-       SELECT r.name, r.bucket, r.team, r.agent_version, r.boot_id, r.os_id, r.os_version, r.os_ecosystem, r.os_pretty_name, r.arch,
+       SELECT r.name, r.inventory_digest, r.bucket, r.team, r.agent_version, r.boot_id, r.os_id, r.os_version, r.os_ecosystem, r.os_pretty_name, r.arch,
               r.running_kernel, r.reboot_required, r.boot_time, r.labels, r.package_set_key, r.inventory_source, r.seen_at, r.seen_at
-         FROM jsonb_to_recordset($1::jsonb) AS r(name text, bucket text, team text, agent_version text, boot_id text, os_id text,
+         FROM jsonb_to_recordset($1::jsonb) AS r(name text, inventory_digest text, bucket text, team text, agent_version text, boot_id text, os_id text,
               os_version text, os_ecosystem text, os_pretty_name text, arch text, running_kernel text, reboot_required boolean,
               boot_time timestamptz, labels jsonb, package_set_key integer, inventory_source text, seen_at timestamptz)
         ORDER BY r.name
        ON CONFLICT (name) DO UPDATE SET
-         bucket = excluded.bucket, team = excluded.team,
+         bucket = excluded.bucket, team = excluded.team, inventory_digest = excluded.inventory_digest,
          agent_version = coalesce(excluded.agent_version, h.agent_version), boot_id = coalesce(excluded.boot_id, h.boot_id),
          os_id = excluded.os_id, os_version = excluded.os_version, os_ecosystem = excluded.os_ecosystem,
          os_pretty_name = excluded.os_pretty_name, arch = excluded.arch, running_kernel = excluded.running_kernel,

@@ -72,7 +72,8 @@ CREATE TABLE package_sets (
   digest        text NOT NULL UNIQUE,
   package_keys  integer[] NOT NULL
 );
-CREATE INDEX package_sets_package_keys ON package_sets USING gin (package_keys);
+-- No GIN index on package_keys: every changed inventory adds a set, and GIN maintenance (its
+-- pending-list flushes) stalled check-ins; the rare "who runs these versions" scan reads the table.
 
 CREATE TABLE hosts (
   key                  serial PRIMARY KEY,

@@ -1,0 +1,229 @@
+/**
+ * `npm run bench:agents`: the control plane under agent load, on loopback.
+ *
+ * Starts a real `fleetpatch server` process on a PostgreSQL of its own, enrolls N simulated agents
+ * (fleetpatch's simulator over the real AlmaLinux and Debian data), sends each a full inventory,
+ * then runs the steady state for a fixed time: heartbeats, with a share of deltas. Prints
+ * check-ins/s, latency percentiles, server RSS and CPU, and the fleet summary API's latency on a
+ * 100,000-host fleet.
+ *
+ * Environment: BENCH_AGENTS (2000), BENCH_SECONDS (20), BENCH_CONCURRENCY (64),
+ * BENCH_DELTA_SHARE (0.01), BENCH_SUMMARY_HOSTS (100000), FLEETPATCH_DATA_DIR.
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { DetectionService } from '../src/app/detection-service.js';
+import { importAdvisories } from '../src/app/advisory-import.js';
+import { importInventories } from '../src/app/inventory-import.js';
+import type { HostInventory } from '../src/domain/types.js';
+import { MemoryFeed } from '../src/feeds/memory-feed.js';
+import { packageDelta, packageListDigest } from '../src/protocol/agent-protocol.js';
+import { simulateFleet } from '../src/simulator/fleet-simulator.js';
+import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
+import { migrate } from '../src/store/migrate.js';
+import { almaLinuxAdvisories, fullCheckIn, realBaselines } from '../test/simulated-fleet.js';
+
+const AGENTS = Number(process.env.BENCH_AGENTS ?? 2_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+// Agents check in every 15 minutes and packages change about daily: most check-ins are heartbeats.
+const DELTA_SHARE = Number(process.env.BENCH_DELTA_SHARE ?? 0.01);
+const SUMMARY_HOSTS = Number(process.env.BENCH_SUMMARY_HOSTS ?? 100_000);
+const repoRoot = resolve(import.meta.dirname, '..');
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+function percentile(sorted: number[], share: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? Number.NaN;
+}
+
+/** CPU seconds (user + system) and resident memory of a process, from /proc. */
+function processUsage(pid: number): { cpuSeconds: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return { cpuSeconds: ticks / 100, rssMb: rssKb / 1024 };
+}
+
+async function startServer(databaseUrl: string): Promise<{ url: string; adminToken: string; enrollmentToken: string; pid: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/fleetpatch.js'), 'server', '--port', '0', '--sync-interval', '0', '--stale-after', '3600'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) resolveUrl(match[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${stderr}`)));
+  });
+  while (!/enrollment token/.test(stdout)) await new Promise((wait) => setTimeout(wait, 50));
+  return {
+    url,
+    pid: child.pid!,
+    adminToken: /admin token:\s+(\S+)/.exec(stdout)![1]!,
+    enrollmentToken: /enrollment token:\s+(\S+)/.exec(stdout)![1]!,
+    stop: () => new Promise((done) => {
+      child.on('exit', () => done());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+// node:http with keep-alive costs the load generator less CPU per request than fetch, leaving
+// more of the two cores to the server being measured.
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+function request(url: string, method: string, token: string | undefined, body?: unknown): Promise<{ status: number; ms: number; json?: unknown }> {
+  const started = performance.now();
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolveResponse, reject) => {
+    const outgoing = http.request(url, {
+      method,
+      agent: keepAlive,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}) },
+    }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => {
+        resolveResponse({ status: response.statusCode ?? 0, ms: performance.now() - started, ...(text ? { json: JSON.parse(text) as unknown } : {}) });
+      });
+    });
+    outgoing.on('error', reject);
+    outgoing.end(payload);
+  });
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
+
+async function main(): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), 'fleetpatch-bench-agents-'));
+  const database = await startEmbeddedPostgres({ home });
+  const adminPool = new pg.Pool({ connectionString: database.connectionString, max: 4 });
+  await migrate(adminPool);
+  try {
+    log('loading real advisories and building the simulated fleet');
+    const advisories = await almaLinuxAdvisories();
+    const detection = new DetectionService();
+    await importAdvisories(adminPool, detection, new MemoryFeed('AlmaLinux errata', advisories));
+    const fleet = simulateFleet({ advisories, baselines: realBaselines() }, { hosts: AGENTS, seed: 11, now: new Date() });
+    const server = await startServer(database.connectionString);
+    const idle = processUsage(server.pid);
+    log(`server on ${server.url}, ${idle.rssMb.toFixed(0)} MB`);
+
+    // Enrollment and first full inventories.
+    const credentials = new Map<string, string>();
+    let started = performance.now();
+    await pool(fleet, 16, async (host) => {
+      const enrolled = await request(`${server.url}/api/v1/enroll`, 'POST', undefined, { token: server.enrollmentToken, hostname: host.hostname, labels: host.labels });
+      credentials.set(host.hostname, (enrolled.json as { credential: string }).credential);
+    });
+    const enrollSeconds = (performance.now() - started) / 1000;
+    const fullLatencies: number[] = [];
+    started = performance.now();
+    await pool(fleet, 8, async (host) => {
+      const response = await request(`${server.url}/api/v1/hosts/${host.hostname}/inventory`, 'PUT', credentials.get(host.hostname), fullCheckIn(host));
+      if (response.status !== 200) throw new Error(`full check-in of ${host.hostname}: ${response.status} ${JSON.stringify(response.json)}`);
+      fullLatencies.push(response.ms);
+    });
+    const fullSeconds = (performance.now() - started) / 1000;
+    log(`${fleet.length} full inventories in ${fullSeconds.toFixed(1)} s`);
+
+    // Steady state: heartbeats, and a share of deltas (one package upgraded).
+    const current = new Map<string, HostInventory>(fleet.map((host) => [host.hostname, host]));
+    // An agent computes its package digest once per collection, not per heartbeat.
+    const digests = new Map(fleet.map((host) => [host.hostname, packageListDigest(host.packages)]));
+    const latencies: number[] = [];
+    let deltas = 0;
+    let errors = 0;
+    const before = processUsage(server.pid);
+    const deadline = performance.now() + SECONDS * 1000;
+    started = performance.now();
+    await Promise.all(Array.from({ length: CONCURRENCY }, async (_unused, worker) => {
+      // Each worker owns its own hosts, as each agent owns its host: no two check-ins of one host overlap.
+      const own = fleet.filter((_host, index) => index % CONCURRENCY === worker);
+      let turn = 0;
+      while (performance.now() < deadline && own.length > 0) {
+        const host = own[turn++ % own.length]!;
+        const token = credentials.get(host.hostname);
+        let response;
+        if (Math.random() < DELTA_SHARE) {
+          const previous = current.get(host.hostname)!;
+          const upgraded = previous.packages.map((pkg, index) => (index === turn % previous.packages.length ? { ...pkg, version: `${pkg.version}.1` } : pkg));
+          const body = { ...fullCheckIn({ ...previous, packages: upgraded }), kind: 'delta' as const, baseDigest: digests.get(host.hostname)!, ...packageDelta(previous.packages, upgraded) };
+          delete (body as { packages?: unknown }).packages;
+          response = await request(`${server.url}/api/v1/hosts/${host.hostname}/inventory`, 'PUT', token, body);
+          if (response.status === 200) {
+            current.set(host.hostname, { ...previous, packages: upgraded });
+            digests.set(host.hostname, body.packageDigest);
+          }
+          deltas++;
+        } else {
+          response = await request(`${server.url}/api/v1/hosts/${host.hostname}/heartbeat`, 'POST', token, { packageDigest: digests.get(host.hostname) });
+        }
+        if (response.status >= 300) errors++;
+        latencies.push(response.ms);
+      }
+    }));
+    const steadySeconds = (performance.now() - started) / 1000;
+    const after = processUsage(server.pid);
+    latencies.sort((a, b) => a - b);
+    fullLatencies.sort((a, b) => a - b);
+
+    // The fleet summary at 100,000 hosts: grow the fleet through the real import path.
+    let total = fleet.length;
+    let seed = 100;
+    while (total < SUMMARY_HOSTS) {
+      const count = Math.min(10_000, SUMMARY_HOSTS - total);
+      const more = simulateFleet({ advisories, baselines: realBaselines() }, { hosts: count, seed: seed++, now: new Date() }).map((host, index) => ({ ...host, hostname: `${host.hostname}-g${seed}-${index}` }));
+      await importInventories(adminPool, detection, more, { source: 'bench' });
+      total += count;
+      log(`fleet grown to ${total} hosts`);
+    }
+    await adminPool.query('VACUUM ANALYZE hosts');
+    const summaryLatencies: number[] = [];
+    for (let run = 0; run < 40; run++) summaryLatencies.push((await request(`${server.url}/api/v1/fleet/summary`, 'GET', server.adminToken)).ms);
+    summaryLatencies.sort((a, b) => a - b);
+    const hostsPage = await request(`${server.url}/api/v1/hosts?page=10&pageSize=50`, 'GET', server.adminToken);
+    const final = processUsage(server.pid);
+    await server.stop();
+
+    const rows: Array<[string, string]> = [
+      ['cores', String(cpus().length)],
+      ['simulated agents', String(fleet.length)],
+      ['enrollments/s', (fleet.length / enrollSeconds).toFixed(0)],
+      ['full inventories/s (≈1,000 packages each, 8 in flight)', (fleet.length / fullSeconds).toFixed(0)],
+      ['full inventory p50 / p99 (ms)', `${percentile(fullLatencies, 0.5).toFixed(1)} / ${percentile(fullLatencies, 0.99).toFixed(1)}`],
+      [`steady state: check-ins/s (${CONCURRENCY} in flight, ${(DELTA_SHARE * 100).toFixed(0)}% deltas)  [target >= 2000]`, (latencies.length / steadySeconds).toFixed(0)],
+      ['steady state: p50 / p99 latency (ms)  [target p99 <= 50]', `${percentile(latencies, 0.5).toFixed(2)} / ${percentile(latencies, 0.99).toFixed(2)}`],
+      ['steady state: deltas / errors', `${deltas} / ${errors}`],
+      ['server CPU during steady state (cores busy)', ((after.cpuSeconds - before.cpuSeconds) / steadySeconds).toFixed(2)],
+      ['server RSS idle / after steady state / end (MB)', `${idle.rssMb.toFixed(0)} / ${after.rssMb.toFixed(0)} / ${final.rssMb.toFixed(0)}`],
+      [`fleet summary API at ${total} hosts: p50 / p95 (ms)  [target p95 <= 100]`, `${percentile(summaryLatencies, 0.5).toFixed(1)} / ${percentile(summaryLatencies, 0.95).toFixed(1)}`],
+      [`host list page 10 at ${total} hosts (ms)`, hostsPage.ms.toFixed(1)],
+    ];
+    const width = Math.max(...rows.map(([label]) => label.length));
+    process.stdout.write(`\nfleetpatch bench:agents (${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown cpu'})\n`);
+    for (const [label, value] of rows) process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
+  } finally {
+    await adminPool.end();
+    await database.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
