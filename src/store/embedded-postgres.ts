@@ -60,11 +60,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   mkdirSync(home, { recursive: true });
   ensureServerUserCanReach(home);
   const lock = acquireHomeLock(home);
-  const log = createWriteStream('', { fd: openSync(logFile, 'a') });
-  // A full disk must not take the server down with it: the log is for reading after the fact.
-  log.on('error', () => undefined);
-  const serverLog: ServerLog = { file: logFile, stream: log };
+  let openedLog: WriteStream | undefined;
   try {
+    const log = (openedLog = createWriteStream('', { fd: openSync(logFile, 'a') }));
+    // A full disk must not take the server down with it: the log is for reading after the fact.
+    log.on('error', () => undefined);
+    const serverLog: ServerLog = { file: logFile, stream: log };
     const startedAt = Date.now();
     const password = existsSync(join(dataDirectory, 'PG_VERSION'))
       ? readPassword(home)
@@ -92,7 +93,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     };
   } catch (error) {
     lock.release();
-    log.end();
+    openedLog?.end();
     throw error;
   }
 }
