@@ -22,13 +22,18 @@ const TEMPLATE_LOCK_KEY = 0x666c7474;
 
 let templateReady: Promise<string> | undefined;
 
+export interface TestDatabaseOptions {
+  /** false: an empty database, for tests of the migration runner itself. Default true. */
+  migrated?: boolean;
+}
+
 /**
- * A new database with every migration of src/store/migrations applied.
+ * A new database with every migration of src/store/migrations applied (or none).
  *
  * @example const database = await createTestDatabase(); … await database.drop();
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const template = await (templateReady ??= ensureTemplate());
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  const template = options.migrated === false ? 'template0' : await (templateReady ??= ensureTemplate());
   const name = `fleetpatch_test_${randomBytes(6).toString('hex')}`;
   await withAdmin((admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
   const connectionString = urlFor(name);

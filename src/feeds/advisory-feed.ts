@@ -7,19 +7,28 @@ import type { Advisory } from '../domain/advisories/advisory.js';
 import type { InputError } from '../domain/errors.js';
 
 export interface FeedReadOptions {
-  /** `modified` of the advisories already stored; unchanged records are skipped. */
+  /**
+   * `modified` of the advisories already stored. A record whose `modified` is not newer is skipped:
+   * equal means unchanged, older means a stale mirror that must not roll the stored record back.
+   */
   knownModified?: (id: string) => Date | undefined;
   /** State the feed returned last time (ETags, sync times); lets HTTP feeds fetch only what changed. */
   state?: Record<string, unknown>;
+  /** Called every few hundred records; `total` is undefined while a download's size is unknown. */
   onProgress?: (done: number, total: number | undefined) => void;
 }
 
 export interface FeedBatch {
   /** New or changed advisories (withdrawn ones included: the index removes them). */
   advisories: Advisory[];
-  /** Records that failed validation, each naming its file and field. */
+  /** Records that failed validation, each naming its file and field; any error should refuse the batch. */
   errors: InputError[];
-  /** Valid records skipped because their `modified` time is unchanged. */
+  /**
+   * Problems in records that were kept, each naming its file and field: parts fleetpatch ignored,
+   * such as a CVSS vector it cannot score. Worth showing, not a reason to refuse the batch.
+   */
+  warnings?: InputError[];
+  /** Valid records skipped because their `modified` time is not newer than the stored one. */
   unchanged: number;
   /** State to pass to the next read. */
   state: Record<string, unknown>;
@@ -31,7 +40,7 @@ export interface AdvisoryFeed {
   read(options?: FeedReadOptions): Promise<FeedBatch>;
 }
 
-/** Thrown when a network feed cannot be reached at all (DNS, refused, timeout). */
+/** Thrown when a network feed cannot be reached at all (DNS, refused, timeout, server error). */
 export class FeedUnreachableError extends Error {
   override readonly name = 'FeedUnreachableError';
   constructor(location: string, cause: string) {

@@ -1,5 +1,5 @@
 /** A directory tree of OSV files (`.json`, `.yaml`), as osv-schema repositories publish them. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AdvisoryFeed, FeedBatch, FeedReadOptions } from './advisory-feed.js';
 import { isOsvFileName, parseOsvFiles, type OsvFile } from './osv-files.js';
@@ -8,10 +8,11 @@ export class DirectoryFeed implements AdvisoryFeed {
   constructor(readonly location: string) {}
 
   async read(options: FeedReadOptions = {}): Promise<FeedBatch> {
-    const paths = readdirSync(this.location, { recursive: true, encoding: 'utf8' }).filter(isOsvFileName).sort();
-    const files = (function* (root: string): Generator<OsvFile> {
-      for (const path of paths) yield { name: join(root, path), text: readFileSync(join(root, path), 'utf8') };
+    const paths = (await readdir(this.location, { recursive: true, encoding: 'utf8' })).filter(isOsvFileName).sort();
+    // Files are read one at a time as the parser asks for them, so memory holds records, not texts.
+    const files = (async function* (root: string): AsyncGenerator<OsvFile> {
+      for (const path of paths) yield { name: join(root, path), text: await readFile(join(root, path), 'utf8') };
     })(this.location);
-    return { ...parseOsvFiles(files, options, paths.length), state: {} };
+    return { ...(await parseOsvFiles(files, options, paths.length)), state: {} };
   }
 }

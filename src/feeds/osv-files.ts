@@ -1,10 +1,10 @@
 /**
- * Turns OSV files (JSON or YAML) into advisories, collecting per-file errors and skipping records
- * whose `modified` time is already stored. Shared by every feed.
+ * Turns OSV files (JSON or YAML) into advisories, collecting per-file errors and warnings and
+ * skipping records whose `modified` time is already stored. Shared by every feed.
  */
 import { parse as parseYaml } from 'yaml';
 import type { Advisory } from '../domain/advisories/advisory.js';
-import { advisoryFromOsv } from '../domain/advisories/osv-record.js';
+import { readOsvRecord } from '../domain/advisories/osv-record.js';
 import { InputError } from '../domain/errors.js';
 import type { FeedBatch, FeedReadOptions } from './advisory-feed.js';
 
@@ -13,36 +13,52 @@ export interface OsvFile {
   text: string;
 }
 
+const PROGRESS_EVERY = 500;
+
+/** OSV records are `.json`, `.yaml` or `.yml` files; dot-files (`.id-allocator`) are bookkeeping. */
 export function isOsvFileName(name: string): boolean {
   return /\.(json|ya?ml)$/i.test(name) && !name.split('/').pop()!.startsWith('.');
 }
 
 function decode(file: OsvFile): unknown {
+  const yaml = /\.ya?ml$/i.test(file.name);
   try {
-    return /\.ya?ml$/i.test(file.name) ? parseYaml(file.text) : JSON.parse(file.text);
+    return yaml ? parseYaml(file.text) : JSON.parse(file.text);
   } catch (error) {
-    throw new InputError(`not valid ${/\.ya?ml$/i.test(file.name) ? 'YAML' : 'JSON'}: ${(error as Error).message}`, { file: file.name });
+    throw new InputError(`not valid ${yaml ? 'YAML' : 'JSON'}: ${(error as Error).message}`, { file: file.name });
   }
 }
 
-/** Parses a batch of files; `total` is for progress when the files arrive lazily. */
-export function parseOsvFiles(files: Iterable<OsvFile>, options: FeedReadOptions, total?: number): Omit<FeedBatch, 'state'> {
+/**
+ * Parses files as they arrive; `total` is for progress when it is known up front.
+ *
+ * @example await parseOsvFiles([{ name: 'DSA-1.json', text }], {})
+ */
+export async function parseOsvFiles(files: Iterable<OsvFile> | AsyncIterable<OsvFile>, options: FeedReadOptions, total?: number): Promise<Omit<FeedBatch, 'state'>> {
   const advisories: Advisory[] = [];
   const errors: InputError[] = [];
+  const warnings: InputError[] = [];
   let unchanged = 0;
   let done = 0;
-  for (const file of files) {
+  for await (const file of files) {
+    if (++done % PROGRESS_EVERY === 0) options.onProgress?.(done, total);
+    let raw: unknown;
     try {
-      const advisory = advisoryFromOsv(decode(file), { file: file.name });
-      const known = options.knownModified?.(advisory.id);
-      if (known !== undefined && known.getTime() === advisory.modified.getTime()) unchanged++;
-      else advisories.push(advisory);
+      raw = decode(file);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       errors.push(error);
+      continue;
     }
-    if (++done % 500 === 0) options.onProgress?.(done, total);
+    const reading = readOsvRecord(raw, { file: file.name });
+    if ('errors' in reading) errors.push(...reading.errors);
+    else {
+      warnings.push(...reading.warnings);
+      const known = options.knownModified?.(reading.advisory.id);
+      if (known !== undefined && reading.advisory.modified.getTime() <= known.getTime()) unchanged++;
+      else advisories.push(reading.advisory);
+    }
   }
-  options.onProgress?.(done, total ?? done);
-  return { advisories, errors, unchanged };
+  options.onProgress?.(done, done);
+  return { advisories, errors, warnings, unchanged };
 }

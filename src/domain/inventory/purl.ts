@@ -1,98 +1,90 @@
 /**
- * Package URLs (purl spec): `pkg:type/namespace/name@version?qualifiers#subpath`, and the OSV
- * ecosystem each type maps to, so SBOM components meet the same advisories as host packages.
+ * Parses Package URLs (`pkg:type/namespace/name@version?qualifiers#subpath`) as the purl
+ * specification describes: split from the right, percent-decode each part, lowercase the type and
+ * qualifier keys.
  */
 import { InputError, type InputLocation } from '../errors.js';
-import type { InstalledPackage } from '../types.js';
-import { osvEcosystemFor } from './os-ecosystem.js';
 
 export interface PackageUrl {
   type: string;
+  /** Decoded namespace segments joined by `/` (`@babel`, `github.com/gin-gonic`, `org.apache.logging.log4j`). */
   namespace?: string;
   name: string;
   version?: string;
   qualifiers: Record<string, string>;
-}
-
-/** @example parsePurl('pkg:npm/%40babel/core@7.0.0') // { type: 'npm', namespace: '@babel', name: 'core', version: '7.0.0', qualifiers: {} } */
-export function parsePurl(purl: string, where: InputLocation = {}): PackageUrl {
-  if (!purl.startsWith('pkg:')) throw new InputError(`not a package URL: ${JSON.stringify(purl)}`, where);
-  let rest = purl.slice(4).replace(/^\/+/, '');
-  const hash = rest.indexOf('#');
-  if (hash !== -1) rest = rest.slice(0, hash);
-  const qualifiers: Record<string, string> = {};
-  const question = rest.indexOf('?');
-  if (question !== -1) {
-    for (const pair of rest.slice(question + 1).split('&')) {
-      const equals = pair.indexOf('=');
-      if (equals > 0) qualifiers[pair.slice(0, equals).toLowerCase()] = decodeURIComponent(pair.slice(equals + 1));
-    }
-    rest = rest.slice(0, question);
-  }
-  let version: string | undefined;
-  const at = rest.lastIndexOf('@');
-  if (at > rest.indexOf('/')) {
-    version = decodeURIComponent(rest.slice(at + 1));
-    rest = rest.slice(0, at);
-  }
-  const segments = rest.split('/').filter(Boolean).map(decodeURIComponent);
-  if (segments.length < 2) throw new InputError(`package URL without a name: ${JSON.stringify(purl)}`, where);
-  const parsed: PackageUrl = { type: segments[0]!.toLowerCase(), name: segments[segments.length - 1]!, qualifiers };
-  if (segments.length > 2) parsed.namespace = segments.slice(1, -1).join('/');
-  if (version !== undefined) parsed.version = version;
-  return parsed;
+  subpath?: string;
 }
 
 /**
- * The installed package a purl describes, or undefined when its type has no OSV ecosystem.
- *
- * @example packageFromPurl(parsePurl('pkg:deb/debian/openssl@3.0.11-1~deb12u2?distro=debian-12'))
- *   // { ecosystem: 'Debian:12', name: 'openssl', version: '3.0.11-1~deb12u2' }
+ * @example parsePurl('pkg:npm/%40babel/core@7.22.0') // { type: 'npm', namespace: '@babel', name: 'core', version: '7.22.0', qualifiers: {} }
+ * @example parsePurl('pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12').qualifiers // { arch: 'amd64', distro: 'debian-12' }
  */
-export function packageFromPurl(purl: PackageUrl, raw: string): InstalledPackage | undefined {
-  if (purl.version === undefined) return undefined;
-  const base = { name: purl.name, version: purl.version, purl: raw };
-  switch (purl.type) {
-    case 'npm':
-      return { ...base, ecosystem: 'npm', name: purl.namespace ? `${purl.namespace}/${purl.name}` : purl.name };
-    case 'pypi':
-      return { ...base, ecosystem: 'PyPI', name: purl.name.toLowerCase().replace(/[-_.]+/g, '-') };
-    case 'golang':
-      return { ...base, ecosystem: 'Go', name: purl.namespace ? `${purl.namespace}/${purl.name}` : purl.name };
-    case 'maven':
-      return { ...base, ecosystem: 'Maven', name: `${purl.namespace ?? ''}:${purl.name}` };
-    case 'gem':
-      return { ...base, ecosystem: 'RubyGems' };
-    case 'cargo':
-      return { ...base, ecosystem: 'crates.io' };
-    case 'nuget':
-      return { ...base, ecosystem: 'NuGet' };
-    case 'composer':
-      return { ...base, ecosystem: 'Packagist', name: purl.namespace ? `${purl.namespace}/${purl.name}` : purl.name };
-    case 'deb':
-    case 'rpm':
-    case 'apk':
-      return osPackageFromPurl(purl, base);
-    default:
-      return undefined;
+export function parsePurl(purl: string, where: InputLocation = {}): PackageUrl {
+  const fail = (problem: string): never => {
+    throw new InputError(`${problem} in package URL ${JSON.stringify(purl)}`, where);
+  };
+  const decode = (part: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return fail(`bad percent-encoding ${JSON.stringify(part)}`);
+    }
+  };
+  if (purl.slice(0, 4).toLowerCase() !== 'pkg:') fail('no "pkg:" scheme');
+  let remainder = purl.slice(4);
+
+  let subpath: string | undefined;
+  const hash = remainder.lastIndexOf('#');
+  if (hash !== -1) {
+    const segments = remainder.slice(hash + 1).split('/').filter((segment) => segment !== '' && segment !== '.' && segment !== '..');
+    if (segments.length > 0) subpath = segments.map(decode).join('/');
+    remainder = remainder.slice(0, hash);
   }
+
+  const qualifiers: Record<string, string> = {};
+  const question = remainder.lastIndexOf('?');
+  if (question !== -1) {
+    for (const pair of remainder.slice(question + 1).split('&')) {
+      const equals = pair.indexOf('=');
+      if (equals <= 0) continue;
+      const value = decode(pair.slice(equals + 1));
+      // The spec drops qualifiers with an empty value.
+      if (value !== '') qualifiers[pair.slice(0, equals).toLowerCase()] = value;
+    }
+    remainder = remainder.slice(0, question);
+  }
+
+  // `pkg://npm/x` is tolerated: slashes right after the scheme carry no meaning.
+  remainder = trimSlashes(remainder);
+  const typeEnd = remainder.indexOf('/');
+  if (typeEnd <= 0) fail('no type or no name');
+  const type = remainder.slice(0, typeEnd).toLowerCase();
+  if (!/^[a-z.+-][a-z0-9.+-]*$/.test(type)) fail(`invalid type ${JSON.stringify(type)}`);
+  remainder = trimSlashes(remainder.slice(typeEnd + 1));
+
+  // The version follows the last `@` of the last segment; an unencoded `@scope/` namespace stays.
+  let version: string | undefined;
+  const at = remainder.lastIndexOf('@');
+  if (at > remainder.lastIndexOf('/')) {
+    version = decode(remainder.slice(at + 1));
+    remainder = remainder.slice(0, at);
+    if (version === '') version = undefined;
+  }
+
+  const segments = remainder.split('/').filter((segment) => segment !== '');
+  const name = decode(segments.pop() ?? '');
+  if (name === '') fail('no name');
+  const parsed: PackageUrl = { type, name, qualifiers };
+  if (segments.length > 0) parsed.namespace = segments.map(decode).join('/');
+  if (version !== undefined) parsed.version = version;
+  if (subpath !== undefined) parsed.subpath = subpath;
+  return parsed;
 }
 
-function osPackageFromPurl(purl: PackageUrl, base: { name: string; version: string; purl: string }): InstalledPackage | undefined {
-  const distro = /^([a-z-]+?)-(\d+(?:\.\d+)*)$/i.exec(purl.qualifiers.distro ?? '');
-  const id = distro?.[1]?.toLowerCase() ?? purl.namespace?.toLowerCase();
-  const ecosystem = distro && id ? osvEcosystemFor({ id, idLike: [], versionId: distro[2]! }) : undefined;
-  if (!ecosystem) return undefined;
-  const pkg: InstalledPackage = { ...base, ecosystem };
-  if (purl.qualifiers.arch) pkg.arch = purl.qualifiers.arch;
-  if (purl.type === 'rpm' && purl.qualifiers.epoch && purl.qualifiers.epoch !== '0') pkg.version = `${purl.qualifiers.epoch}:${purl.version}`;
-  const upstream = purl.qualifiers.upstream;
-  if (upstream) {
-    // deb: `upstream=util-linux` or `upstream=util-linux@2.38.1-5`; apk: the origin.
-    const [sourceName, sourceVersion] = upstream.split('@');
-    if (purl.type === 'rpm') pkg.sourceName = sourceName!.replace(/-[^-]+-[^-]+\.src\.rpm$/, '');
-    else pkg.sourceName = sourceName!;
-    if (purl.type === 'deb' && sourceVersion) pkg.sourceVersion = sourceVersion;
-  }
-  return pkg;
+function trimSlashes(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && text.charCodeAt(start) === 47) start++;
+  while (end > start && text.charCodeAt(end - 1) === 47) end--;
+  return text.slice(start, end);
 }
