@@ -9,7 +9,7 @@ module.exports = {
       comment: 'src/domain holds pure logic: no Node built-ins, no adapters, no I/O libraries.',
       severity: 'error',
       from: { path: '^src/domain/', pathNot: '\\.test\\.ts$' },
-      to: { pathNot: ['^src/domain/', '^node_modules/(zod|ae-cvss-calculator|yaml)/'] },
+      to: { pathNot: ['^src/domain/', '(^|/)node_modules/(zod|ae-cvss-calculator|yaml)/'] },
     },
     {
       name: 'adapters-do-not-import-cli',
