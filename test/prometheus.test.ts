@@ -1,13 +1,14 @@
 // A real Prometheus (Debian's package) scrapes a real fleetpatch server on loopback; PromQL sees
 // the fleet numbers the API reports.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianRoot, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
 import { runCli } from './cli.js';
+import { repoRoot } from './data-path.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -52,6 +53,13 @@ describe.runIf(existsSync(PROMETHEUS) || process.env.CI === 'true')('Prometheus 
     prometheus?.kill('SIGTERM');
     await server?.stop();
     await database?.drop();
+  });
+
+  it('exposes every metric the Grafana dashboard in deploy/grafana uses', async () => {
+    const dashboard = readFileSync(resolve(repoRoot, 'deploy/grafana/fleetpatch-dashboard.json'), 'utf8');
+    const used = new Set([...dashboard.matchAll(/fleetpatch_[a-z_]+/g)].map((match) => match[0].replace(/_bucket$/, '')));
+    const exposed = await (await fetch(`${server.url}/metrics`)).text();
+    for (const metric of used) expect(exposed, metric).toMatch(new RegExp(`^# TYPE ${metric} `, 'm'));
   });
 
   it('answers PromQL with the fleet numbers', async () => {

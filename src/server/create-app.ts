@@ -52,6 +52,13 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     console.error(error);
     return context.json(errorBody('internal', 'internal error; see the server log'), 500);
   });
+  // Request durations by route pattern (bounded labels: patterns, never paths with host names).
+  app.use('*', async (context, next) => {
+    const started = performance.now();
+    await next();
+    const route = context.req.routePath === '/*' || !context.req.routePath ? 'other' : context.req.routePath;
+    dependencies.metrics.requestDuration.observe({ route, status: String(context.res.status) }, (performance.now() - started) / 1000);
+  });
   app.notFound((context) => context.json(errorBody('not-found', `no route for ${context.req.method} ${context.req.path}`), 404));
 
   /** Resolves the bearer secret to a principal (cached briefly: check-ins must stay cheap). */
@@ -115,7 +122,10 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   });
 
   app.put('/api/v1/hosts/:name/inventory', limitBody(MAX_INVENTORY_BYTES), requireHostWriter, async (context) => {
-    return context.json(await controlPlane.checkIn(context.req.param('name'), await body(context, checkInSchema), now()));
+    const checkIn = await body(context, checkInSchema);
+    const result = await controlPlane.checkIn(context.req.param('name')!, checkIn, now());
+    dependencies.metrics.checkIns.inc({ kind: checkIn.kind });
+    return context.json(result);
   });
 
   app.post('/api/v1/hosts/:name/heartbeat', limitBody(MAX_BODY_BYTES), requireHostWriter, async (context) => {
@@ -125,6 +135,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       knownHosts.add(name);
     }
     controlPlane.heartbeat(name, await body(context, heartbeatSchema), now());
+    dependencies.metrics.checkIns.inc({ kind: 'heartbeat' });
     return context.body(null, 204);
   });
 
