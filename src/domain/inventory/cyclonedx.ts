@@ -4,9 +4,9 @@
  * distribution of OS purls that lack a `distro` qualifier.
  */
 import { z } from 'zod';
-import { osvEcosystemFor } from './os-ecosystem.js';
 import { normalizeDistroId } from './distro-flag.js';
 import { parseJsonText } from './json-text.js';
+import { osvEcosystemFor } from './os-ecosystem.js';
 import type { ParsedInventory } from './parsed-inventory.js';
 import { sbomPackages, type SbomEntry } from './sbom-packages.js';
 import { inputErrorFromZod } from './zod-issue.js';

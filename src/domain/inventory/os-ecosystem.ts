@@ -4,9 +4,9 @@
  * `Alpine:v3.18`, `AlmaLinux:9`, `Rocky Linux:9`, `Red Hat:enterprise_linux:9`,
  * `openSUSE:Leap 15.5`, `SUSE:Linux Enterprise Server 15 SP5`.
  */
+import { InputError } from '../errors.js';
 import type { OsRelease } from '../types.js';
 import { parseDistroFlag } from './distro-flag.js';
-import { InputError } from '../errors.js';
 
 /**
  * Undefined when fleetpatch knows no advisory ecosystem for the release (an unknown distribution,

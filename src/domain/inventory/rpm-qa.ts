@@ -3,7 +3,7 @@
  * carries the epoch), or plain `rpm -qa` NEVRA lines, which drop the epoch and are therefore marked
  * `epochKnown: false` so the matcher applies its missing-epoch rule instead of assuming 0.
  */
-import { InputError } from '../errors.js';
+import { InputError, type InputLocation } from '../errors.js';
 import type { InstalledPackage } from '../types.js';
 import type { ParsedInventory } from './parsed-inventory.js';
 
@@ -29,9 +29,9 @@ const RPM_ARCHES = new Set([
   'riscv64', 'loongarch64', 'mips', 'mipsel', 'mips64', 'mips64el', 'ia64', 'alpha', 'sparc', 'sparc64', 'sparcv9',
 ]);
 
-interface LineLocation {
-  file: string;
-  line: number;
+/** Built only when an error is thrown, so the per-line path allocates nothing for it. */
+function location(file: string, line: number, field?: string): InputLocation {
+  return field === undefined ? { file, line } : { file, line, field };
 }
 
 /**
@@ -48,14 +48,13 @@ export function parseRpmQa(text: string, fileName: string, ecosystem: string): P
     let line = lines[index]!;
     if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
     if (line.length === 0) continue;
-    const where = { file: fileName, line: index + 1 };
     if (line.indexOf('\t') !== -1) {
-      packages.push(fromQueryFormat(line, ecosystem, where));
+      packages.push(fromQueryFormat(line, ecosystem, fileName, index + 1));
       continue;
     }
     const trimmed = line.trim();
     if (trimmed === '') continue;
-    const pkg = fromNevra(trimmed, ecosystem, where);
+    const pkg = fromNevra(trimmed, ecosystem, fileName, index + 1);
     if (pkg.arch === undefined && pkg.name !== 'gpg-pubkey') withoutArch.push(index + 1);
     packages.push(pkg);
   }
@@ -66,16 +65,16 @@ export function parseRpmQa(text: string, fileName: string, ecosystem: string): P
   return { packages, skipped: 0, warnings };
 }
 
-function fromQueryFormat(line: string, ecosystem: string, where: LineLocation): InstalledPackage {
+function fromQueryFormat(line: string, ecosystem: string, file: string, lineNumber: number): InstalledPackage {
   const fields = line.split('\t');
   if (fields.length !== 6) {
-    throw new InputError(`expected 6 tab-separated fields (NAME EPOCHNUM VERSION RELEASE ARCH SOURCERPM), found ${fields.length}`, where);
+    throw new InputError(`expected 6 tab-separated fields (NAME EPOCHNUM VERSION RELEASE ARCH SOURCERPM), found ${fields.length}`, location(file, lineNumber));
   }
   const [name, epoch, version, release, arch, sourceRpm] = fields as [string, string, string, string, string, string];
-  if (name === '') throw new InputError('empty package name', { ...where, field: 'NAME' });
-  if (!isDigits(epoch)) throw new InputError(`epoch ${JSON.stringify(epoch)} is not a number`, { ...where, field: 'EPOCHNUM' });
-  if (version === '') throw new InputError(`package ${name} has an empty version`, { ...where, field: 'VERSION' });
-  if (release === '') throw new InputError(`package ${name} has an empty release`, { ...where, field: 'RELEASE' });
+  if (name === '') throw new InputError('empty package name', location(file, lineNumber, 'NAME'));
+  if (!isDigits(epoch)) throw new InputError(`epoch ${JSON.stringify(epoch)} is not a number`, location(file, lineNumber, 'EPOCHNUM'));
+  if (version === '') throw new InputError(`package ${name} has an empty version`, location(file, lineNumber, 'VERSION'));
+  if (release === '') throw new InputError(`package ${name} has an empty release`, location(file, lineNumber, 'RELEASE'));
   const pkg: InstalledPackage = { ecosystem, name, version: epoch === '0' ? `${version}-${release}` : `${epoch}:${version}-${release}`, epochKnown: true };
   if (arch !== '(none)' && arch !== '') pkg.arch = arch;
   const sourceName = sourceRpmName(sourceRpm);
@@ -88,24 +87,24 @@ function fromQueryFormat(line: string, ecosystem: string, where: LineLocation): 
  * `name-[epoch:]version-release[.arch]`, split from the right because names contain hyphens and
  * dots (`python3.11-libs`) while version and release contain no hyphen.
  */
-function fromNevra(nevra: string, ecosystem: string, where: LineLocation): InstalledPackage {
-  if (nevra.indexOf(' ') !== -1) throw new InputError(`expected one name-version-release.arch per line, found ${JSON.stringify(nevra.slice(0, 80))}`, where);
+function fromNevra(nevra: string, ecosystem: string, file: string, lineNumber: number): InstalledPackage {
+  if (nevra.indexOf(' ') !== -1) throw new InputError(`expected one name-version-release.arch per line, found ${JSON.stringify(nevra.slice(0, 80))}`, location(file, lineNumber));
   const releaseHyphen = nevra.lastIndexOf('-');
   const versionHyphen = releaseHyphen <= 0 ? -1 : nevra.lastIndexOf('-', releaseHyphen - 1);
   if (versionHyphen <= 0 || releaseHyphen === versionHyphen + 1) {
-    throw new InputError(`expected name-version-release.arch, found ${JSON.stringify(nevra.slice(0, 80))}`, where);
+    throw new InputError(`expected name-version-release.arch, found ${JSON.stringify(nevra.slice(0, 80))}`, location(file, lineNumber));
   }
   const lastDot = nevra.lastIndexOf('.');
   const hasArch = lastDot > releaseHyphen && RPM_ARCHES.has(nevra.slice(lastDot + 1));
   const release = nevra.slice(releaseHyphen + 1, hasArch ? lastDot : undefined);
-  if (release === '') throw new InputError(`empty release in ${JSON.stringify(nevra)}`, { ...where, field: 'RELEASE' });
+  if (release === '') throw new InputError(`empty release in ${JSON.stringify(nevra)}`, location(file, lineNumber, 'RELEASE'));
   let version = nevra.slice(versionHyphen + 1, releaseHyphen);
   // `%{NEVRA}` and dnf print `name-epoch:version-release.arch`; then the epoch is known after all.
   const colon = version.indexOf(':');
   let epochKnown = false;
   if (colon !== -1) {
     const epoch = version.slice(0, colon);
-    if (!isDigits(epoch)) throw new InputError(`epoch ${JSON.stringify(epoch)} is not a number`, { ...where, field: 'EPOCH' });
+    if (!isDigits(epoch)) throw new InputError(`epoch ${JSON.stringify(epoch)} is not a number`, location(file, lineNumber, 'EPOCH'));
     epochKnown = true;
     if (epoch === '0') version = version.slice(colon + 1);
   }

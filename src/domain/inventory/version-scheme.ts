@@ -1,4 +1,8 @@
-/** Which version scheme orders the versions of an OSV ecosystem. */
+/**
+ * Which version scheme orders the versions of an OSV ecosystem, looked up by the ecosystem's base
+ * (the part before the first `:`). openEuler and Mageia are rpm distributions OSV also publishes;
+ * Maven, RubyGems, NuGet and Packagist have no comparator yet, so they give undefined.
+ */
 import type { VersionScheme } from '../types.js';
 
 const SCHEME_BY_BASE: Record<string, VersionScheme> = {
