@@ -7,7 +7,7 @@ import { openFeedFor } from '../advisory-source.js';
 import { ExitCode } from '../exit-codes.js';
 import { collect, readInventoryFile, type InventoryFileOptions } from '../inventory-input.js';
 import { createProgress } from '../progress.js';
-import { readEpssFile, readKevFile } from '../signal-files.js';
+import { readEpssFile, readKevFile } from '../../feeds/signal-files.js';
 import { cveOf, renderTable } from '../table.js';
 
 interface ScanOptions extends InventoryFileOptions {
@@ -50,8 +50,8 @@ export function registerScanCommand(program: Command): void {
       const kev = options.kev ? await readKevFile(options.kev) : undefined;
       const epss = options.epss ? await readEpssFile(options.epss) : undefined;
       const result = scanInventory(inventory, batch.advisories, {
-        ...(kev ? { kev: new Map(kev.entries.map((entry) => [entry.cveId, entry])) } : {}),
-        ...(epss ? { epss: new Map(epss.scores.map((score) => [score.cveId, score])) } : {}),
+        ...(kev ? { kev: kev.byCve } : {}),
+        ...(epss ? { epss: epss.byCve } : {}),
       });
       for (const warning of result.warnings.slice(0, 5)) progress.note(`warning: ${warning.advisoryId} ${warning.name}: ${warning.message}`);
       process.stdout.write(options.json ? `${JSON.stringify(result.findings, null, 2)}\n` : formatScan(result.findings, batch.advisories.length));

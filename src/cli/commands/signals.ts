@@ -5,7 +5,7 @@ import { replaceEpssScores, replaceKevCatalogue } from '../../store/advisory-sto
 import { withTransaction } from '../../store/transaction.js';
 import { withDatabase } from '../database-session.js';
 import { createProgress } from '../progress.js';
-import { readEpssFile, readKevFile } from '../signal-files.js';
+import { readEpssFile, readKevFile } from '../../feeds/signal-files.js';
 
 export function registerSignalsCommand(program: Command): void {
   const signals = program.command('signals').description('Exploit signals (KEV, EPSS) in the database.');
