@@ -10,7 +10,7 @@
  * Options (environment): BENCH_HOSTS (10000), BENCH_LARGE_HOSTS (100000), DATABASE_URL (else an
  * embedded PostgreSQL in a temporary home), FLEETPATCH_DATA_DIR.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -27,6 +27,7 @@ import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
 import { advisoryImpact } from '../src/store/finding-queries.js';
 import { migrate } from '../src/store/migrate.js';
 import { withTransaction } from '../src/store/transaction.js';
+import { realBaselines } from '../test/simulated-fleet.js';
 
 const dataDir = process.env.FLEETPATCH_DATA_DIR ?? resolve(import.meta.dirname, '../../shared/data');
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 10_000);
@@ -48,21 +49,6 @@ async function loadAdvisories(): Promise<Advisory[]> {
     advisories.push(...batch.advisories);
   }
   return advisories;
-}
-
-function baselines(): Map<string, InstalledPackage[]> {
-  const debian = parseInventory({ text: readFileSync(join(dataDir, 'inventories/debian12-node-image/dpkg-status'), 'utf8'), fileName: 'dpkg-status', format: 'dpkg-status', osEcosystem: 'Debian:12' }).packages;
-  // The AlmaLinux 9.2 host, with the epochs inferred from the advisories (plain rpm -qa drops them).
-  const inferred = JSON.parse(readFileSync(join(dataDir, 'inventories/almalinux-9.2-packages-epoch-inferred.json'), 'utf8')) as {
-    packages: Array<{ name: string; version: string; release: string; arch: string; epoch_inferred: string }>;
-  };
-  const alma9 = inferred.packages.map((pkg): InstalledPackage => ({
-    ecosystem: 'AlmaLinux:9',
-    name: pkg.name,
-    version: `${pkg.epoch_inferred === '0' ? '' : `${pkg.epoch_inferred}:`}${pkg.version}-${pkg.release}`,
-    arch: pkg.arch,
-  }));
-  return new Map([['Debian:12', debian], ['AlmaLinux:9', alma9]]);
 }
 
 /** Writes a host's packages in its native inventory format, so the benchmark measures real parsing. */
@@ -136,7 +122,7 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   log(`loading real advisories and package lists from ${dataDir}`);
   const advisories = await loadAdvisories();
-  const simulated = simulateFleet({ advisories, baselines: baselines() }, { hosts: HOSTS, seed: 42, now: NOW });
+  const simulated = simulateFleet({ advisories, baselines: realBaselines() }, { hosts: HOSTS, seed: 42, now: NOW });
 
   const { fleet, parseSeconds } = parseFleet(simulated);
   let start = performance.now();
@@ -218,7 +204,7 @@ async function main(): Promise<void> {
     let seed = 43;
     while (total < LARGE_HOSTS) {
       const count = Math.min(HOSTS, LARGE_HOSTS - total);
-      const more = simulateFleet({ advisories, baselines: baselines() }, { hosts: count, seed: seed++, now: NOW })
+      const more = simulateFleet({ advisories, baselines: realBaselines() }, { hosts: count, seed: seed++, now: NOW })
         .map((host, index) => ({ ...host, hostname: `${host.hostname}-b${seed}-${index}` }));
       await importInventories(database.pool, detection, more, { source: 'bench', now: NOW });
       total += count;

@@ -7,7 +7,6 @@ import type { Advisory } from '../src/domain/advisories/advisory.js';
 import { parseInventory } from '../src/domain/inventory/index.js';
 import type { HostInventory, InstalledPackage } from '../src/domain/types.js';
 import { openAdvisoryFeed } from '../src/feeds/open-feed.js';
-import { packageListDigest } from '../src/protocol/agent-protocol.js';
 import { simulateFleet } from '../src/simulator/fleet-simulator.js';
 import { sharedData } from './data-path.js';
 
@@ -36,18 +35,4 @@ export async function simulatedFleet(hosts: number, seed = 7, now = new Date()):
   return { advisories, fleet: simulateFleet({ advisories, baselines: realBaselines() }, { hosts, seed, now }) };
 }
 
-/** The check-in body an agent on this host would send. */
-export function fullCheckIn(host: HostInventory) {
-  return {
-    kind: 'full' as const,
-    rebootRequired: host.rebootRequired,
-    labels: host.labels,
-    packageDigest: packageListDigest(host.packages),
-    packages: host.packages,
-    ...(host.os ? { os: host.os } : {}),
-    ...(host.osEcosystem ? { osEcosystem: host.osEcosystem } : {}),
-    ...(host.arch ? { arch: host.arch } : {}),
-    ...(host.kernel.running ? { runningKernel: host.kernel.running } : {}),
-    ...(host.bootTime ? { bootTime: host.bootTime.toISOString() } : {}),
-  };
-}
+export { fullCheckInOf as fullCheckIn } from '../src/protocol/agent-protocol.js';

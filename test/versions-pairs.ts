@@ -7,18 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
+import { seededRandom } from '../src/simulator/seeded-random.js';
 import { sharedData } from './data-path.js';
-
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Both sides of every entry of the named files under versions/. */
 export function vectorVersions(files: string[]): string[] {

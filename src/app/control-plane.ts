@@ -101,7 +101,7 @@ export class ControlPlane {
         bucketRules: this.options.bucketRules,
         agent: { version: checkIn.agentVersion ?? 'unknown', inventoryDigest: digest, ...(checkIn.bootId ? { bootId: checkIn.bootId } : {}) },
       });
-      this.rememberPackages(hostname, digest, packages);
+      this.rememberPackages(hostname, digest, report.storedPackages[0]!);
       this.heartbeats.delete(hostname);
       this.checkIns++;
       return { accepted: true, packages: packages.length, findings: report.findings, opened: report.opened, resolved: report.resolved, packageDigest: digest };

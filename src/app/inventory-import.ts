@@ -5,12 +5,14 @@
 import type pg from 'pg';
 import { assignBucket, LABEL_BUCKETS, type BucketRules } from '../domain/policy/bucket-rules.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
-import { upsertHosts } from '../store/inventory-store.js';
+import { upsertHosts, type StoredPackageVersion } from '../store/inventory-store.js';
 import { withTransaction } from '../store/transaction.js';
 import type { DetectionService, EvaluationReport, ProgressListener } from './detection-service.js';
 
 export interface InventoryImportReport extends EvaluationReport {
   hostKeys: number[];
+  /** Each host's packages as the shared, stored objects (cheaper to keep than the parsed ones). */
+  storedPackages: StoredPackageVersion[][];
   secondsStore: number;
 }
 
@@ -75,7 +77,7 @@ export async function importInventories(
       new Set(hosts.filter((host) => host.created).map((host) => host.key)),
       options.progress,
     );
-    return { ...report, hostKeys: hosts.map((host) => host.key), secondsStore };
+    return { ...report, hostKeys: hosts.map((host) => host.key), storedPackages: hostPackages, secondsStore };
   }, options.waitForFlush === false ? { waitForFlush: false } : {}).catch((error: unknown) => {
     detection.discardRowCaches();
     throw error;

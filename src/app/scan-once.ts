@@ -10,29 +10,15 @@ import { evaluateHost } from '../domain/detection/host-findings.js';
 import { VersionMatcher, type MatchWarning } from '../domain/detection/version-matcher.js';
 import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
 import { riskScore } from '../domain/prioritization/risk-score.js';
-import type { FindingState, HostInventory, Severity } from '../domain/types.js';
+import type { HostInventory } from '../domain/types.js';
+import type { FindingRow } from '../store/finding-queries.js';
 import { SEVERITY_ORDER } from '../domain/types.js';
 
-export interface ScanFinding {
-  host: string;
-  ecosystem: string;
-  package: string;
-  sourcePackage: string;
-  installedVersion: string;
-  advisoryId: string;
-  aliases: string[];
-  related: string[];
-  summary?: string;
-  fixedVersion?: string;
-  severity: Severity;
-  cvssScore?: number;
-  knownExploited: boolean;
-  epss?: number;
-  state: FindingState;
-  stateReason?: string;
+/** A finding of a one-shot scan: a stored finding's fields without its history, plus the risk score. */
+export type ScanFinding = Omit<FindingRow, 'firstSeenAt' | 'resolvedAt' | 'internetFacing'> & {
   riskScore: number;
   riskExplanation: string[];
-}
+};
 
 export interface ScanSignals {
   kev?: Map<string, KevEntry>;

@@ -32,3 +32,18 @@ export function cveOf(row: { aliases: string[]; related: string[] }): string {
   if (cves.length === 0) return '';
   return cves.length === 1 ? cves[0]! : `${cves[0]} +${cves.length - 1}`;
 }
+
+/** The columns every finding listing shares (scan and findings), after any host column. */
+export function findingColumns<T extends { package: string; installedVersion: string; advisoryId: string; aliases: string[]; related: string[]; fixedVersion?: string; severity: string; knownExploited: boolean; riskScore: number; state: string }>(): Column<T>[] {
+  return [
+    { header: 'PACKAGE', value: (row) => row.package, maxWidth: 28 },
+    { header: 'INSTALLED', value: (row) => row.installedVersion, maxWidth: 28 },
+    { header: 'ADVISORY', value: (row) => row.advisoryId },
+    { header: 'CVE', value: (row) => cveOf(row), maxWidth: 18 },
+    { header: 'FIXED', value: (row) => row.fixedVersion ?? '-', maxWidth: 28 },
+    { header: 'SEVERITY', value: (row) => row.severity },
+    { header: 'KEV', value: (row) => (row.knownExploited ? 'yes' : '') },
+    { header: 'RISK', value: (row) => String(row.riskScore), align: 'right' },
+    { header: 'STATE', value: (row) => row.state },
+  ];
+}

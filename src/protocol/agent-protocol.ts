@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { InstalledPackage } from '../domain/types.js';
+import type { HostInventory, InstalledPackage } from '../domain/types.js';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 
@@ -105,4 +105,20 @@ export function applyPackageDelta(base: InstalledPackage[], added: InstalledPack
   const present = new Set(result.map(packageLine));
   for (const pkg of added) if (!present.has(packageLine(pkg))) result.push(pkg);
   return result;
+}
+
+/** The full check-in an agent on this host would send. */
+export function fullCheckInOf(host: HostInventory): Extract<CheckIn, { kind: 'full' }> {
+  return {
+    kind: 'full',
+    rebootRequired: host.rebootRequired,
+    labels: host.labels,
+    packageDigest: packageListDigest(host.packages),
+    packages: host.packages,
+    ...(host.os ? { os: host.os } : {}),
+    ...(host.osEcosystem ? { osEcosystem: host.osEcosystem } : {}),
+    ...(host.arch ? { arch: host.arch } : {}),
+    ...(host.kernel.running ? { runningKernel: host.kernel.running } : {}),
+    ...(host.bootTime ? { bootTime: host.bootTime.toISOString() } : {}),
+  };
 }

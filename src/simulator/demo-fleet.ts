@@ -7,18 +7,14 @@ import type { Advisory } from '../domain/advisories/advisory.js';
 import { matchIdentity } from '../domain/detection/match-identity.js';
 import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
 import type { HostInventory, InstalledPackage, Severity, VersionScheme } from '../domain/types.js';
+import { SIMULATED_BUCKETS } from './fleet-simulator.js';
+import { pickWeighted, seededRandom } from './seeded-random.js';
 
 export interface DemoFleet {
   advisories: Advisory[];
   hosts: Array<{ inventory: HostInventory; lastSeenAt: Date }>;
 }
 
-const BUCKETS = [
-  { bucket: 'k8s-nodes', team: 'platform', weight: 0.45 },
-  { bucket: 'databases', team: 'dba', weight: 0.15 },
-  { bucket: 'stateless', team: 'web', weight: 0.35 },
-  { bucket: 'physical', team: 'infra', weight: 0.05 },
-] as const;
 const SEVERITIES: Severity[] = ['critical', 'high', 'high', 'medium', 'medium', 'medium', 'low'];
 const DAY_MS = 86_400_000;
 
@@ -33,11 +29,7 @@ function nextVersion(version: string, scheme: VersionScheme | undefined): string
  * @example demoFleet(localInventory, { hosts: 200, advisories: 30, seed: 1, now: new Date() })
  */
 export function demoFleet(base: HostInventory, options: { hosts: number; advisories: number; seed: number; now: Date }): DemoFleet {
-  let state = options.seed >>> 0;
-  const random = () => {
-    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return state / 4294967296;
-  };
+  const random = seededRandom(options.seed);
   const candidates = base.packages.filter((pkg) => versionSchemeFor(pkg.ecosystem) !== undefined);
   const chosen = [...candidates].sort(() => random() - 0.5).slice(0, options.advisories);
   const fixes = new Map<InstalledPackage, InstalledPackage>();
@@ -61,7 +53,7 @@ export function demoFleet(base: HostInventory, options: { hosts: number; advisor
     };
   });
   const hosts = Array.from({ length: options.hosts }, (_unused, index) => {
-    const owner = BUCKETS[pickIndex(BUCKETS.map((bucket) => bucket.weight), random())]!;
+    const owner = pickWeighted(SIMULATED_BUCKETS, random);
     // How diligent this host's owner is: the share of simulated fixes already installed.
     const diligence = random();
     const packages = base.packages.map((pkg) => (fixes.has(pkg) && random() < diligence ? fixes.get(pkg)! : pkg));
@@ -78,13 +70,4 @@ export function demoFleet(base: HostInventory, options: { hosts: number; advisor
     return { inventory, lastSeenAt: stale ? new Date(options.now.getTime() - 3 * DAY_MS) : options.now };
   });
   return { advisories, hosts };
-}
-
-function pickIndex(weights: number[], roll: number): number {
-  let remaining = roll * weights.reduce((sum, weight) => sum + weight, 0);
-  for (let index = 0; index < weights.length; index++) {
-    remaining -= weights[index]!;
-    if (remaining <= 0) return index;
-  }
-  return weights.length - 1;
 }

@@ -11,6 +11,7 @@
 import type { Advisory } from '../domain/advisories/advisory.js';
 import type { HostInventory, InstalledPackage, OsRelease } from '../domain/types.js';
 import { comparatorFor } from '../domain/versions/index.js';
+import { pickWeighted, seededRandom, type Random } from './seeded-random.js';
 
 export interface SimulatorInputs {
   /** Real advisories; their fixed versions give each package's release history. */
@@ -31,7 +32,7 @@ export interface FleetShape {
 const DEFAULT_MIX: Record<string, number> = { 'AlmaLinux:9': 0.45, 'AlmaLinux:8': 0.2, 'AlmaLinux:10': 0.1, 'Debian:12': 0.25 };
 
 /** Buckets and owners as a real company has them (the seed's four buckets). */
-const BUCKETS = [
+export const SIMULATED_BUCKETS = [
   { bucket: 'k8s-nodes', team: 'platform', weight: 0.45 },
   { bucket: 'databases', team: 'dba', weight: 0.15 },
   { bucket: 'stateless', team: 'web', weight: 0.35 },
@@ -40,29 +41,6 @@ const BUCKETS = [
 
 const ALMALINUX_PACKAGES_PER_HOST = 900;
 const KERNEL_NAMES = new Set(['kernel', 'kernel-core', 'kernel-modules', 'kernel-modules-core']);
-
-type Random = () => number;
-
-/** Mulberry32: small, fast, seedable; good enough to shape a fleet. */
-function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function pick<T extends { weight: number }>(items: readonly T[], random: Random): T {
-  let roll = random() * items.reduce((sum, item) => sum + item.weight, 0);
-  for (const item of items) {
-    roll -= item.weight;
-    if (roll <= 0) return item;
-  }
-  return items[items.length - 1]!;
-}
 
 /** Each package's shipped versions, oldest first, per ecosystem. */
 function releaseHistories(advisories: Advisory[]): Map<string, Map<string, string[]>> {
@@ -120,8 +98,8 @@ export function simulateFleet(inputs: SimulatorInputs, shape: FleetShape): HostI
   const previousKernels = new Map<InstalledPackage, InstalledPackage>();
   const hosts: HostInventory[] = [];
   for (let index = 0; index < shape.hosts; index++) {
-    const { ecosystem } = pick(ecosystems, random);
-    const owner = pick(BUCKETS, random);
+    const { ecosystem } = pickWeighted(ecosystems, random);
+    const owner = pickWeighted(SIMULATED_BUCKETS, random);
     const cohort = cohortOf(random);
     const image = images.get(ecosystem)!;
     const packages = image.map((slot) => slot.versionFor(cohort, random));

@@ -34,7 +34,6 @@ export interface FleetSummary {
 interface Row {
   bucket: string | null;
   team: string | null;
-  grouping: number;
   hosts: number;
   stale: number;
   clean: number;
@@ -58,49 +57,73 @@ const DAY_MS = 86_400_000;
 
 /** @example await fleetSummary(pool, { staleAfterSeconds: 3600, now: new Date() }) */
 export async function fleetSummary(db: Queryable, options: { staleAfterSeconds: number; now: Date }): Promise<FleetSummary> {
-  const uptime = `extract(epoch FROM ($1::timestamptz - boot_time)) / 86400`;
+  // One pass over hosts grouped by (bucket, team) — few groups — then buckets, teams and the fleet
+  // are summed here: every number is additive except the maximum uptime.
   const result = await db.query<Row>(
-    `SELECT bucket, team, GROUPING(bucket, team) AS grouping, count(*)::integer AS hosts,
-            count(*) FILTER (WHERE last_seen_at IS NULL OR last_seen_at < $1::timestamptz - make_interval(secs => $2))::integer AS stale,
+    `SELECT bucket, team, count(*)::integer AS hosts,
+            count(*) FILTER (WHERE stale)::integer AS stale,
             count(*) FILTER (WHERE open_critical + open_high + open_medium + open_low + open_other = 0)::integer AS clean,
             sum(open_critical)::integer AS critical, sum(open_high)::integer AS high, sum(open_medium)::integer AS medium,
             sum(open_low)::integer AS low, sum(open_other)::integer AS other,
             count(*) FILTER (WHERE reboot_required OR pending_reboot_findings > 0)::integer AS pending_reboots,
             sum(open_fixes)::double precision AS fixes, sum(open_fix_available_day_sum)::double precision AS fix_day_sum,
-            count(*) FILTER (WHERE ${uptime} < 7)::integer AS under7,
-            count(*) FILTER (WHERE ${uptime} >= 7 AND ${uptime} < 30)::integer AS under30,
-            count(*) FILTER (WHERE ${uptime} >= 30 AND ${uptime} < 90)::integer AS under90,
-            count(*) FILTER (WHERE ${uptime} >= 90 AND ${uptime} < 365)::integer AS under365,
-            count(*) FILTER (WHERE ${uptime} >= 365)::integer AS over365,
-            max(${uptime})::double precision AS max_uptime_days
-       FROM hosts
-      GROUP BY GROUPING SETS ((bucket), (team), ())`,
+            count(*) FILTER (WHERE uptime < 7)::integer AS under7,
+            count(*) FILTER (WHERE uptime >= 7 AND uptime < 30)::integer AS under30,
+            count(*) FILTER (WHERE uptime >= 30 AND uptime < 90)::integer AS under90,
+            count(*) FILTER (WHERE uptime >= 90 AND uptime < 365)::integer AS under365,
+            count(*) FILTER (WHERE uptime >= 365)::integer AS over365,
+            max(uptime)::double precision AS max_uptime_days
+       FROM (SELECT bucket, team, open_critical, open_high, open_medium, open_low, open_other, reboot_required,
+                    pending_reboot_findings, open_fixes, open_fix_available_day_sum,
+                    (last_seen_at IS NULL OR last_seen_at < $1::timestamptz - make_interval(secs => $2)) AS stale,
+                    extract(epoch FROM ($1::timestamptz - boot_time)) / 86400 AS uptime
+               FROM hosts) AS h
+      GROUP BY bucket, team`,
     [options.now, options.staleAfterSeconds],
   );
   const today = options.now.getTime() / DAY_MS;
-  const rows = result.rows.map((row) => fleetRowOf(row, today));
+  const buckets = new Map<string, Row>();
+  const teams = new Map<string, Row>();
+  let fleet: Row = emptyRow();
+  for (const row of result.rows) {
+    buckets.set(row.bucket!, addRows(buckets.get(row.bucket!) ?? emptyRow(), row));
+    teams.set(row.team!, addRows(teams.get(row.team!) ?? emptyRow(), row));
+    fleet = addRows(fleet, row);
+  }
   const longest = await db.query<{ name: string; bucket: string; team: string; uptime_days: number; reboot_required: boolean }>(
-    `SELECT name, bucket, team, ${uptime}::double precision AS uptime_days, reboot_required
+    `SELECT name, bucket, team, extract(epoch FROM ($1::timestamptz - boot_time)) / 86400 AS uptime_days, reboot_required
        FROM hosts WHERE boot_time IS NOT NULL ORDER BY boot_time ASC LIMIT 10`,
     [options.now],
   );
-  const empty = fleetRowOf({ bucket: null, team: null, grouping: 3, hosts: 0, stale: 0, clean: 0, critical: 0, high: 0, medium: 0, low: 0, other: 0, pending_reboots: 0, fixes: 0, fix_day_sum: 0, under7: 0, under30: 0, under90: 0, under365: 0, over365: 0, max_uptime_days: null }, today);
+  const rowsOf = (dimension: 'bucket' | 'team', groups: Map<string, Row>) =>
+    [...groups].map(([name, row]) => fleetRowOf(dimension, name, row, today)).sort((a, b) => b.hosts - a.hosts);
   return {
     generatedAt: options.now.toISOString(),
     staleAfterSeconds: options.staleAfterSeconds,
-    fleet: rows.find((row) => row.dimension === 'fleet') ?? empty,
-    buckets: rows.filter((row) => row.dimension === 'bucket').sort((a, b) => b.hosts - a.hosts),
-    teams: rows.filter((row) => row.dimension === 'team').sort((a, b) => b.hosts - a.hosts),
-    longestUptimes: longest.rows.map((row) => ({ host: row.name, bucket: row.bucket, team: row.team, uptimeDays: round(row.uptime_days), rebootRequired: row.reboot_required })),
+    fleet: fleetRowOf('fleet', 'fleet', fleet, today),
+    buckets: rowsOf('bucket', buckets),
+    teams: rowsOf('team', teams),
+    longestUptimes: longest.rows.map((row) => ({ host: row.name, bucket: row.bucket, team: row.team, uptimeDays: round(Number(row.uptime_days)), rebootRequired: row.reboot_required })),
   };
 }
 
-function fleetRowOf(row: Row, today: number): FleetRow {
-  // GROUPING(bucket, team): 1 = grouped by bucket, 2 = by team, 3 = the whole fleet.
-  const dimension = row.grouping === 1 ? 'bucket' : row.grouping === 2 ? 'team' : 'fleet';
+const ADDITIVE = ['hosts', 'stale', 'clean', 'critical', 'high', 'medium', 'low', 'other', 'pending_reboots', 'fixes', 'fix_day_sum', 'under7', 'under30', 'under90', 'under365', 'over365'] as const;
+
+function emptyRow(): Row {
+  return { bucket: null, team: null, hosts: 0, stale: 0, clean: 0, critical: 0, high: 0, medium: 0, low: 0, other: 0, pending_reboots: 0, fixes: 0, fix_day_sum: 0, under7: 0, under30: 0, under90: 0, under365: 0, over365: 0, max_uptime_days: null };
+}
+
+function addRows(total: Row, row: Row): Row {
+  const sum = { ...total };
+  for (const field of ADDITIVE) sum[field] = (total[field] ?? 0) + (row[field] ?? 0);
+  sum.max_uptime_days = Math.max(total.max_uptime_days ?? 0, row.max_uptime_days ?? 0);
+  return sum;
+}
+
+function fleetRowOf(dimension: FleetRow['dimension'], name: string, row: Row, today: number): FleetRow {
   return {
     dimension,
-    name: dimension === 'bucket' ? row.bucket! : dimension === 'team' ? row.team! : 'fleet',
+    name,
     hosts: row.hosts,
     staleHosts: row.stale,
     patchCoverage: row.hosts === 0 ? 1 : round(row.clean / row.hosts, 4),

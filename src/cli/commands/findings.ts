@@ -7,7 +7,7 @@ import { acceptRisk, listFindings, type FindingRow } from '../../store/finding-q
 import { withDatabase } from '../database-session.js';
 import { ExitCode } from '../exit-codes.js';
 import { createProgress } from '../progress.js';
-import { cveOf, renderTable } from '../table.js';
+import { findingColumns, renderTable } from '../table.js';
 
 const STATES: FindingState[] = ['vulnerable', 'pending-reboot', 'fixed', 'accepted', 'not-applicable'];
 
@@ -76,18 +76,7 @@ function withRisk(row: FindingRow) {
 
 export function formatFindings(rows: FindingRow[]): string {
   if (rows.length === 0) return 'no findings\n';
-  return renderTable(rows.map(withRisk), [
-    { header: 'HOST', value: (row) => row.host, maxWidth: 28 },
-    { header: 'PACKAGE', value: (row) => row.package, maxWidth: 28 },
-    { header: 'INSTALLED', value: (row) => row.installedVersion, maxWidth: 28 },
-    { header: 'ADVISORY', value: (row) => row.advisoryId },
-    { header: 'CVE', value: (row) => cveOf(row), maxWidth: 18 },
-    { header: 'FIXED', value: (row) => row.fixedVersion ?? '-', maxWidth: 28 },
-    { header: 'SEVERITY', value: (row) => row.severity },
-    { header: 'KEV', value: (row) => (row.knownExploited ? 'yes' : '') },
-    { header: 'RISK', value: (row) => String(row.riskScore), align: 'right' },
-    { header: 'STATE', value: (row) => row.state },
-  ]);
+  return renderTable(rows.map(withRisk), [{ header: 'HOST', value: (row) => row.host, maxWidth: 28 }, ...findingColumns<ReturnType<typeof withRisk>>()]);
 }
 
 function isOpen(state: FindingState): boolean {

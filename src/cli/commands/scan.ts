@@ -8,7 +8,7 @@ import { ExitCode } from '../exit-codes.js';
 import { collect, readInventoryFile, type InventoryFileOptions } from '../inventory-input.js';
 import { createProgress } from '../progress.js';
 import { readEpssFile, readKevFile } from '../../feeds/signal-files.js';
-import { cveOf, renderTable } from '../table.js';
+import { findingColumns, renderTable } from '../table.js';
 
 interface ScanOptions extends InventoryFileOptions {
   inventory: string;
@@ -69,17 +69,7 @@ function severityThreshold(value: string): Severity {
 
 function formatScan(findings: ScanFinding[], advisories: number): string {
   const open = findings.filter((finding) => finding.state !== 'not-applicable');
-  const table = open.length === 0 ? '' : renderTable(open, [
-    { header: 'PACKAGE', value: (row) => row.package, maxWidth: 30 },
-    { header: 'INSTALLED', value: (row) => row.installedVersion, maxWidth: 28 },
-    { header: 'ADVISORY', value: (row) => row.advisoryId },
-    { header: 'CVE', value: (row) => cveOf(row), maxWidth: 18 },
-    { header: 'FIXED', value: (row) => row.fixedVersion ?? '-', maxWidth: 28 },
-    { header: 'SEVERITY', value: (row) => row.severity },
-    { header: 'KEV', value: (row) => (row.knownExploited ? 'yes' : '') },
-    { header: 'RISK', value: (row) => String(row.riskScore), align: 'right' },
-    { header: 'STATE', value: (row) => row.state },
-  ]);
+  const table = open.length === 0 ? '' : renderTable(open, findingColumns<ScanFinding>());
   const notApplicable = findings.length - open.length;
   return `${table}${open.length} finding(s) from ${advisories} advisories${notApplicable > 0 ? `; ${notApplicable} on kernels that are not running (not applicable)` : ''}\n`;
 }

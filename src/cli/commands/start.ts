@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { collectHostFacts } from '../../agent/host-facts.js';
 import { MemoryFeed } from '../../feeds/memory-feed.js';
-import { packageListDigest } from '../../protocol/agent-protocol.js';
+import { fullCheckInOf } from '../../protocol/agent-protocol.js';
 import type { RunningServer } from '../../server/run-server.js';
 import { demoFleet } from '../../simulator/demo-fleet.js';
 import { createApiToken, createEnrollmentToken } from '../../store/auth-store.js';
@@ -93,18 +93,7 @@ async function loadDemo(server: RunningServer, hosts: number): Promise<void> {
   const fleet = demoFleet(base, { hosts, advisories: 40, seed: 2026, now });
   await server.controlPlane.syncAdvisories(new MemoryFeed('fleetpatch simulator', fleet.advisories));
   for (const { inventory, lastSeenAt } of fleet.hosts) {
-    await server.controlPlane.checkIn(inventory.hostname, {
-      kind: 'full',
-      rebootRequired: inventory.rebootRequired,
-      labels: inventory.labels,
-      packageDigest: packageListDigest(inventory.packages),
-      packages: inventory.packages,
-      ...(inventory.os ? { os: inventory.os } : {}),
-      ...(inventory.osEcosystem ? { osEcosystem: inventory.osEcosystem } : {}),
-      ...(inventory.arch ? { arch: inventory.arch } : {}),
-      ...(inventory.kernel.running ? { runningKernel: inventory.kernel.running } : {}),
-      ...(inventory.bootTime ? { bootTime: inventory.bootTime.toISOString() } : {}),
-    }, lastSeenAt);
+    await server.controlPlane.checkIn(inventory.hostname, fullCheckInOf(inventory), lastSeenAt);
   }
   process.stderr.write(`demo: ${fleet.hosts.length} simulated hosts and ${fleet.advisories.length} simulated advisories loaded\n`);
 }
