@@ -147,6 +147,7 @@ async function main(): Promise<void> {
     // An agent computes its package digest once per collection, not per heartbeat.
     const digests = new Map(fleet.map((host) => [host.hostname, packageListDigest(host.packages)]));
     const latencies: number[] = [];
+    const deltaLatencies: number[] = [];
     let deltas = 0;
     let errors = 0;
     const before = processUsage(server.pid);
@@ -176,11 +177,13 @@ async function main(): Promise<void> {
         }
         if (response.status >= 300) errors++;
         latencies.push(response.ms);
+        if (response.json !== undefined && (response.json as { accepted?: boolean }).accepted) deltaLatencies.push(response.ms);
       }
     }));
     const steadySeconds = (performance.now() - started) / 1000;
     const after = processUsage(server.pid);
     latencies.sort((a, b) => a - b);
+    deltaLatencies.sort((a, b) => a - b);
     fullLatencies.sort((a, b) => a - b);
 
     // The fleet summary at 100,000 hosts: grow the fleet through the real import path.
@@ -194,9 +197,16 @@ async function main(): Promise<void> {
       log(`fleet grown to ${total} hosts`);
     }
     await adminPool.query('VACUUM ANALYZE hosts');
+    // As dashboards and scrapes ask: spread over 20 s, with the server's 5 s reuse.
     const summaryLatencies: number[] = [];
-    for (let run = 0; run < 40; run++) summaryLatencies.push((await request(`${server.url}/api/v1/fleet/summary`, 'GET', server.adminToken)).ms);
+    for (let run = 0; run < 40; run++) {
+      summaryLatencies.push((await request(`${server.url}/api/v1/fleet/summary`, 'GET', server.adminToken)).ms);
+      await new Promise((wait) => setTimeout(wait, 500));
+    }
     summaryLatencies.sort((a, b) => a - b);
+    const freshLatencies: number[] = [];
+    for (let run = 0; run < 10; run++) freshLatencies.push((await request(`${server.url}/api/v1/fleet/summary?fresh=true`, 'GET', server.adminToken)).ms);
+    freshLatencies.sort((a, b) => a - b);
     const hostsPage = await request(`${server.url}/api/v1/hosts?page=10&pageSize=50`, 'GET', server.adminToken);
     const final = processUsage(server.pid);
     await server.stop();
@@ -210,9 +220,11 @@ async function main(): Promise<void> {
       [`steady state: check-ins/s (${CONCURRENCY} in flight, ${(DELTA_SHARE * 100).toFixed(0)}% deltas)  [target >= 2000]`, (latencies.length / steadySeconds).toFixed(0)],
       ['steady state: p50 / p99 latency (ms)  [target p99 <= 50]', `${percentile(latencies, 0.5).toFixed(2)} / ${percentile(latencies, 0.99).toFixed(2)}`],
       ['steady state: deltas / errors', `${deltas} / ${errors}`],
+      ['  deltas alone: p50 / p99 latency (ms)', `${percentile(deltaLatencies, 0.5).toFixed(1)} / ${percentile(deltaLatencies, 0.99).toFixed(1)}`],
       ['server CPU during steady state (cores busy)', ((after.cpuSeconds - before.cpuSeconds) / steadySeconds).toFixed(2)],
       ['server RSS idle / after steady state / end (MB)', `${idle.rssMb.toFixed(0)} / ${after.rssMb.toFixed(0)} / ${final.rssMb.toFixed(0)}`],
-      [`fleet summary API at ${total} hosts: p50 / p95 (ms)  [target p95 <= 100]`, `${percentile(summaryLatencies, 0.5).toFixed(1)} / ${percentile(summaryLatencies, 0.95).toFixed(1)}`],
+      [`fleet summary API at ${total} hosts, 2 req/s: p50 / p95 (ms)  [target p95 <= 100]`, `${percentile(summaryLatencies, 0.5).toFixed(1)} / ${percentile(summaryLatencies, 0.95).toFixed(1)}`],
+      [`  computed anew each time (?fresh=true): p50 / p95 (ms)`, `${percentile(freshLatencies, 0.5).toFixed(1)} / ${percentile(freshLatencies, 0.95).toFixed(1)}`],
       [`host list page 10 at ${total} hosts (ms)`, hostsPage.ms.toFixed(1)],
     ];
     const width = Math.max(...rows.map(([label]) => label.length));

@@ -1,12 +1,14 @@
 // The dashboard in real headless Chromium against a real server with a seeded (simulated) fleet:
 // the numbers shown match the API, host and advisory pages work, screenshots are saved.
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
-import { apiGet, apiSend, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
+import { apiGet, apiSend, debianRoot, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
 import { repoRoot, sharedData } from './data-path.js';
+import { DEBIAN_ADVISORIES } from './fixtures/debian-advisories.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { fullCheckIn, simulatedFleet } from './simulated-fleet.js';
 
@@ -81,6 +83,24 @@ describe('dashboard in Chromium', () => {
     await page.screenshot({ path: resolve(SCREENSHOTS, 'advisory.png'), fullPage: true });
   });
 
+  it('shows a host enrolled by a real agent process, with its findings', async () => {
+    const stateDirectory = mkdtempSync(join(tmpdir(), 'fleetpatch-agent-'));
+    const run = await runCli(['agent', '--server', server.url, '--enroll-token', server.enrollmentToken, '--state-dir', stateDirectory, '--root', debianRoot(), '--hostname', 'agent-host-1', '--label', 'bucket=stateless', '--label', 'team=web', '--once']);
+    expect(run.code, run.stderr).toBe(0);
+    const advisories = mkdtempSync(join(tmpdir(), 'fleetpatch-osv-'));
+    for (const record of DEBIAN_ADVISORIES) writeFileSync(join(advisories, `${record.id}.json`), JSON.stringify(record));
+    expect((await runCli(['advisories', 'import', advisories], { DATABASE_URL: database.connectionString })).code).toBe(0);
+    // The server learns of advisories imported by another process on its next sync; ask for one.
+    expect((await apiSend(server, 'POST', '/api/v1/advisories/sync', server.adminToken, {})).status).toBe(200);
+    const host = (await apiGet<{ findings: Array<{ advisoryId: string }> }>(server, '/api/v1/hosts/agent-host-1')).body;
+    expect(host.findings.some((finding) => finding.advisoryId === 'DSA-9001-1')).toBe(true);
+    await page.goto(`${server.url}/#/host/agent-host-1`);
+    await page.getByTestId('host-name').waitFor();
+    expect(await page.getByTestId('finding-count').textContent()).toBe(host.findings.length.toLocaleString('en-US'));
+    expect(await page.getByTestId('finding-table').textContent()).toContain('DSA-9001-1');
+    await page.screenshot({ path: resolve(SCREENSHOTS, 'agent-host.png'), fullPage: true });
+  }, 120_000);
+
   it('searches hosts and filters by bucket', async () => {
     await page.getByTestId('search').fill('databases');
     await page.getByTestId('search').press('Enter');
@@ -94,10 +114,11 @@ describe('dashboard in Chromium', () => {
     await page.goto(`${server.url}/?refresh=1#/`);
     await page.getByTestId('total-hosts').waitFor();
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    const hostsBefore = (await apiGet<Summary>(server, '/api/v1/fleet/summary')).body.fleet.hosts;
     const { fleet } = await simulatedFleet(1, 99);
     const extra = { ...fleet[0]!, hostname: 'sim-extra-000001' };
     expect((await apiSend(server, 'PUT', `/api/v1/hosts/${extra.hostname}/inventory`, server.adminToken, fullCheckIn(extra))).status).toBe(200);
-    await page.waitForFunction((size) => document.querySelector('[data-testid="total-hosts"] .value')?.textContent === String(size), fleetSize + 1);
+    await page.waitForFunction((size) => document.querySelector('[data-testid="total-hosts"] .value')?.textContent === String(size), hostsBefore + 1);
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
   });
 });

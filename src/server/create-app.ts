@@ -12,17 +12,19 @@ import { SEVERITY_ORDER, type FindingState, type Severity } from '../domain/type
 import { checkInSchema, enrollSchema, heartbeatSchema } from '../protocol/agent-protocol.js';
 import { createApiToken, createEnrollmentToken, principalOf, type Principal, type Role } from '../store/auth-store.js';
 import { advisoryImpact, listFindings } from '../store/finding-queries.js';
-import { fleetSummary, hostDetail, hostPackages, hostPage } from '../store/fleet-queries.js';
+import { hostDetail, hostPackages, hostPage } from '../store/fleet-queries.js';
 import { ApiError, errorBody, respondWithError, validationError } from './api-error.js';
 import type { DashboardAssets } from './dashboard-assets.js';
 import type { FleetMetrics } from './fleet-metrics.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
+import type { SummaryCache } from './summary-cache.js';
 import type pg from 'pg';
 
 export interface AppDependencies {
   pool: pg.Pool;
   controlPlane: ControlPlane;
   metrics: FleetMetrics;
+  summaries: SummaryCache;
   dashboard: DashboardAssets;
   /** Where `advisories/sync` reads from. */
   openAdvisoryFeed: () => Promise<import('../feeds/advisory-feed.js').AdvisoryFeed>;
@@ -102,6 +104,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
 
   const limitBody = (maxSize: number) => bodyLimit({ maxSize, onError: (context) => context.json(errorBody('payload-too-large', `the request body is larger than ${maxSize} bytes`), 413) });
   const staleAfterSeconds = controlPlane.options.staleAfterSeconds;
+  const summaries = dependencies.summaries;
 
   app.get('/healthz', async (context) => {
     await pool.query('SELECT 1');
@@ -139,7 +142,12 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     return context.body(null, 204);
   });
 
-  app.get('/api/v1/fleet/summary', requireRole('viewer'), async (context) => context.json(await fleetSummary(pool, { staleAfterSeconds, now: now() })));
+  // Fleet numbers are aggregates over every host; dashboards and scrapes share one computation for
+  // a few seconds instead of each re-reading 100,000 hosts. `?fresh=true` computes anew.
+  app.get('/api/v1/fleet/summary', requireRole('viewer'), async (context) => {
+    const fresh = context.req.query('fresh') === 'true';
+    return context.json(fresh ? await summaries.refresh() : await summaries.get());
+  });
 
   app.get('/api/v1/hosts', requireRole('viewer'), async (context) => {
     const query = hostQuery.safeParse(context.req.query());

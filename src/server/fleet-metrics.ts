@@ -3,9 +3,9 @@
  * bucket and team only (bounded cardinality: no per-host or per-package labels), plus the
  * server's own health.
  */
-import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { fleetSummary, type FleetRow } from '../store/fleet-queries.js';
+import type { FleetRow } from '../store/fleet-queries.js';
+import type { SummaryCache } from './summary-cache.js';
 
 export interface FleetMetrics {
   contentType: string;
@@ -16,7 +16,7 @@ export interface FleetMetrics {
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'other'] as const;
 
-export function createFleetMetrics(pool: pg.Pool, options: { staleAfterSeconds: number; now?: () => Date }): FleetMetrics {
+export function createFleetMetrics(summaries: SummaryCache): FleetMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'fleetpatch_server_' });
   const labels = ['dimension', 'name'] as const;
@@ -56,7 +56,7 @@ export function createFleetMetrics(pool: pg.Pool, options: { staleAfterSeconds: 
     checkIns,
     requestDuration,
     async render() {
-      const summary = await fleetSummary(pool, { staleAfterSeconds: options.staleAfterSeconds, now: options.now?.() ?? new Date() });
+      const summary = await summaries.get();
       for (const gaugeToReset of [hosts, stale, coverage, findings, reboots, daysBehind, uptime, uptimeBands]) gaugeToReset.reset();
       for (const row of [summary.fleet, ...summary.buckets, ...summary.teams]) set(row);
       return registry.metrics();

@@ -17,6 +17,10 @@ import { openDatabase, type Database } from '../store/database.js';
 import { createApp } from './create-app.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { createFleetMetrics } from './fleet-metrics.js';
+import { createSummaryCache } from './summary-cache.js';
+
+/** How long fleet numbers are reused (dashboards refresh every 30 s, scrapes every 15–60 s). */
+const SUMMARY_MAX_AGE_MS = 5_000;
 
 export interface ServerOptions {
   port: number;
@@ -53,12 +57,14 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   }
   const detection = await DetectionService.load(pool);
   const controlPlane = new ControlPlane(pool, detection, { bucketRules, staleAfterSeconds: options.staleAfterSeconds });
-  const metrics = createFleetMetrics(pool, { staleAfterSeconds: options.staleAfterSeconds });
+  const summaries = createSummaryCache(pool, { staleAfterSeconds: options.staleAfterSeconds, maxAgeMs: SUMMARY_MAX_AGE_MS });
+  const metrics = createFleetMetrics(summaries);
   const hostEcosystems = async () => (await pool.query<{ ecosystem: string }>('SELECT DISTINCT ecosystem FROM package_versions')).rows.map((row) => row.ecosystem);
   const app = createApp({
     pool,
     controlPlane,
     metrics,
+    summaries,
     dashboard: loadDashboardAssets(),
     openAdvisoryFeed: async () => options.openAdvisoryFeed(await hostEcosystems()),
   });
