@@ -12,6 +12,7 @@ import { applyPackageDelta, packageListDigest, type CheckIn, type Heartbeat } fr
 import { checkEnrollmentToken, issueAgentCredential } from '../store/auth-store.js';
 import { loadHosts, loadPackageSets, loadPackageVersions } from '../store/inventory-store.js';
 import { importAdvisories, type AdvisoryImportReport } from './advisory-import.js';
+import { CheckInGate } from './check-in-gate.js';
 import type { DetectionService } from './detection-service.js';
 import { importInventories } from './inventory-import.js';
 
@@ -44,7 +45,7 @@ interface PendingHeartbeat {
 const PACKAGE_LIST_CACHE_HOSTS = 50_000;
 
 export class ControlPlane {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly gate = new CheckInGate();
   private readonly lastPackages = new Map<string, { digest: string; packages: InstalledPackage[] }>();
   private heartbeats = new Map<string, PendingHeartbeat>();
   checkIns = 0;
@@ -56,16 +57,6 @@ export class ControlPlane {
     readonly options: ControlPlaneOptions,
   ) {}
 
-  /**
-   * Inventory writes and advisory syncs run one at a time: each is a short transaction, and
-   * serialising them keeps the shared caches consistent without cross-transaction races.
-   */
-  private serialised<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   async enroll(token: string, hostname: string, labels: Record<string, string>): Promise<{ hostname: string; credential: string; labels: Record<string, string> }> {
     const granted = await checkEnrollmentToken(this.pool, token);
     if (!granted) throw new InputError('unknown or expired enrollment token', { field: 'token' });
@@ -74,7 +65,7 @@ export class ControlPlane {
   }
 
   async checkIn(hostname: string, checkIn: CheckIn, now = new Date()): Promise<CheckInResult> {
-    return this.serialised(async () => {
+    return this.gate.forHost(hostname, async () => {
       const packages = checkIn.kind === 'full' ? checkIn.packages : applyPackageDelta(await this.storedPackages(hostname, checkIn.baseDigest), checkIn.added, checkIn.removed);
       const digest = packageListDigest(packages);
       if (digest !== checkIn.packageDigest) {
@@ -152,7 +143,7 @@ export class ControlPlane {
   }
 
   syncAdvisories(feed: AdvisoryFeed, progress?: (message: string) => void): Promise<AdvisoryImportReport> {
-    return this.serialised(() => importAdvisories(this.pool, this.detection, feed, progress ? { progress } : {}));
+    return this.gate.alone(() => importAdvisories(this.pool, this.detection, feed, progress ? { progress } : {}));
   }
 }
 

@@ -183,11 +183,10 @@ export class DetectionService {
     }
     progress?.(`matched ${distinct.size} distinct package versions; ${changedDigests.size} of ${hosts.length} hosts changed, merging ${staged.length} findings`);
 
+    // Claimed before writing, so concurrent check-ins never write the same version's matches twice.
     const unrecorded = [...distinct].filter((pkg) => !this.storedMatches.has(pkg.key));
-    if (unrecorded.length > 0) {
-      await replacePackageMatches(client, unrecorded, (pkg) => this.matcher.match(pkg), this.advisoryKeys);
-      for (const pkg of unrecorded) this.storedMatches.add(pkg.key);
-    }
+    for (const pkg of unrecorded) this.storedMatches.add(pkg.key);
+    if (unrecorded.length > 0) await replacePackageMatches(client, unrecorded, (pkg) => this.matcher.match(pkg), this.advisoryKeys);
     const counts = changedDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeFindings(client, staged, now, changedDigests, newHostKeys);
     const written = performance.now();
     return {

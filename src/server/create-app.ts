@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { DeltaBaseMismatch, type ControlPlane } from '../app/control-plane.js';
 import { InputError } from '../domain/errors.js';
+import { FeedUnreachableError } from '../feeds/advisory-feed.js';
 import { SEVERITY_ORDER, type FindingState, type Severity } from '../domain/types.js';
 import { checkInSchema, enrollSchema, heartbeatSchema } from '../protocol/agent-protocol.js';
 import { createApiToken, createEnrollmentToken, principalOf, type Principal, type Role } from '../store/auth-store.js';
@@ -50,6 +51,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     if (error instanceof ApiError) return respondWithError(context, error);
     if (error instanceof InputError) return context.json(errorBody('invalid-request', error.message, { ...(error.location.field ? { field: error.location.field } : {}), ...(error.hint ? { hint: error.hint } : {}) }), 400);
     if (error instanceof DeltaBaseMismatch) return context.json(errorBody('delta-base-mismatch', error.message, { hint: 'send a full inventory' }), 409);
+    if (error instanceof FeedUnreachableError) return context.json(errorBody('feed-unreachable', error.message), 503);
     if (error instanceof SyntaxError) return context.json(errorBody('invalid-json', `the request body is not valid JSON: ${error.message}`), 400);
     console.error(error);
     return context.json(errorBody('internal', 'internal error; see the server log'), 500);

@@ -1,6 +1,7 @@
 /**
- * The fleet summary, computed at most once per `maxAgeMs` and shared by every reader (dashboard,
- * API, /metrics): concurrent readers wait for the one computation in flight.
+ * The fleet summary, shared by every reader (dashboard, API, /metrics): computed at most once per
+ * `maxAgeMs`; an older one is served while a fresh one is computed in the background, so readers
+ * wait only on the very first computation.
  */
 import type pg from 'pg';
 import { fleetSummary, type FleetSummary } from '../store/fleet-queries.js';
@@ -28,8 +29,9 @@ export function createSummaryCache(pool: pg.Pool, options: { staleAfterSeconds: 
   return {
     refresh,
     async get() {
-      if (cached && Date.now() - cached.at < options.maxAgeMs) return cached.summary;
-      return refresh();
+      if (!cached) return refresh();
+      if (Date.now() - cached.at >= options.maxAgeMs) void refresh().catch(() => undefined);
+      return cached.summary;
     },
   };
 }
