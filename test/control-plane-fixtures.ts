@@ -2,6 +2,7 @@
  * Helpers for control-plane tests: a real `fleetpatch server` process on loopback, and a host root
  * tree (os-release, dpkg status, kernel release) for real `fleetpatch agent --root` runs.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,29 @@ export function debianRoot(options: { rebootRequired?: boolean; dpkgStatus?: str
     mkdirSync(join(root, 'var/run'), { recursive: true });
     writeFileSync(join(root, 'var/run/reboot-required'), '');
   }
+  return root;
+}
+
+const NEWER_LIBUUID = `Package: libuuid1
+Version: 2.38.1-5+deb12u4
+Architecture: amd64
+Multi-Arch: same
+Source: util-linux
+Depends: libc6 (>= 2.25)
+Filename: ./libuuid1_2.38.1-5+deb12u4_amd64.deb
+Size: 1000
+Description: Universally Unique ID library
+
+`;
+
+/** A Debian root whose apt sources name a local flat repository, with its lists fetched by apt-get update. */
+export function rootWithAptRepository(): string {
+  const root = debianRoot();
+  const repository = mkdtempSync(join(tmpdir(), 'fleetpatch-apt-repo-'));
+  writeFileSync(join(repository, 'Packages'), NEWER_LIBUUID);
+  for (const directory of ['etc/apt/apt.conf.d', 'etc/apt/preferences.d', 'etc/apt/sources.list.d', 'var/lib/apt/lists/partial', 'var/cache/apt/archives/partial']) mkdirSync(join(root, directory), { recursive: true });
+  writeFileSync(join(root, 'etc/apt/sources.list'), `deb [trusted=yes] file:${repository} ./\n`);
+  execFileSync('apt-get', ['-qq', '-o', `Dir=${root}`, '-o', 'Debug::NoLocking=true', 'update'], { env: { ...process.env, LC_ALL: 'C' }, stdio: 'pipe' });
   return root;
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
-import { apiGet, apiSend, debianRoot, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
+import { apiGet, apiSend, rootWithAptRepository, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
 import { DEBIAN_ADVISORIES } from './fixtures/debian-advisories.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
@@ -14,7 +14,8 @@ describe('control plane: server and agent processes', () => {
   let server: ServerProcess;
   const advisories = mkdtempSync(join(tmpdir(), 'fleetpatch-osv-'));
   const stateDirectory = mkdtempSync(join(tmpdir(), 'fleetpatch-agent-'));
-  const root = debianRoot();
+  // The root's apt lists offer a newer libuuid1, so the agent's apt-get dry run has an update to report.
+  const root = rootWithAptRepository();
 
   beforeAll(async () => {
     for (const record of DEBIAN_ADVISORIES) writeFileSync(join(advisories, `${record.id}.json`), JSON.stringify(record));
@@ -41,9 +42,12 @@ describe('control plane: server and agent processes', () => {
     const sync = await apiSend<{ imported: number; hostsReevaluated: number }>(server, 'POST', '/api/v1/advisories/sync', server.adminToken, {});
     expect(sync.status).toBe(200);
     expect(sync.body.hostsReevaluated).toBe(1);
-    const host = await apiGet<{ bucket: string; team: string; runningKernel: string; findings: Array<{ advisoryId: string; package: string; fixedVersion: string }> }>(server, '/api/v1/hosts/web-7');
+    const host = await apiGet<{ bucket: string; team: string; runningKernel: string; findings: Array<{ advisoryId: string; package: string; fixedVersion: string }>; availableUpdates: unknown[] }>(server, '/api/v1/hosts/web-7');
     expect(host.status).toBe(200);
     expect(host.body).toMatchObject({ bucket: 'stateless', team: 'web', runningKernel: '6.1.0-18-amd64' });
+    expect(host.body.availableUpdates).toEqual([
+      { name: 'libuuid1', arch: 'amd64', installedVersion: '2.38.1-5+deb12u3', candidateVersion: '2.38.1-5+deb12u4', repository: 'localhost', availableSince: expect.any(String) },
+    ]);
     expect(host.body.findings.find((finding) => finding.package === 'libuuid1')).toMatchObject({ advisoryId: 'DSA-9001-1', fixedVersion: '2.38.1-5+deb12u4' });
     const summary = await apiGet<{ buckets: Array<{ name: string; hosts: number; openFindings: { high: number } }> }>(server, '/api/v1/fleet/summary');
     expect(summary.body.buckets.find((bucket) => bucket.name === 'stateless')).toMatchObject({ hosts: 1 });
@@ -55,8 +59,9 @@ describe('control plane: server and agent processes', () => {
     const status = readFileSync(join(root, 'var/lib/dpkg/status'), 'utf8').replaceAll('2.38.1-5+deb12u3', '2.38.1-5+deb12u4');
     writeFileSync(join(root, 'var/lib/dpkg/status'), status);
     expect((await agent()).stdout).toContain('check-in: delta');
-    const host = await apiGet<{ findings: Array<{ advisoryId: string }> }>(server, '/api/v1/hosts/web-7');
+    const host = await apiGet<{ findings: Array<{ advisoryId: string }>; availableUpdates: unknown[] }>(server, '/api/v1/hosts/web-7');
     expect(host.body.findings.some((finding) => finding.advisoryId === 'DSA-9001-1')).toBe(false);
+    expect(host.body.availableUpdates).toEqual([]);
   }, 60_000);
 
   it('does not let a host credential write another host', async () => {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
-import { apiGet, apiSend, debianRoot, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
+import { apiGet, apiSend, rootWithAptRepository, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
 import { repoRoot, sharedData } from './data-path.js';
 import { DEBIAN_ADVISORIES } from './fixtures/debian-advisories.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
@@ -17,7 +17,7 @@ const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disabl
 
 interface Summary {
   fleet: { hosts: number; patchCoverage: number; openFindings: { critical: number; high: number }; pendingReboots: number };
-  buckets: Array<{ name: string; hosts: number; openFindings: { critical: number } }>;
+  buckets: Array<{ name: string; hosts: number; openFindings: { critical: number }; availableUpdates: number; daysBehind: number }>;
 }
 
 describe('dashboard in Chromium', () => {
@@ -62,7 +62,11 @@ describe('dashboard in Chromium', () => {
       const row = page.getByTestId('bucket-table').getByTestId(`row-${bucket.name}`);
       expect(await row.getByTestId('hosts').textContent()).toBe(bucket.hosts.toLocaleString('en-US'));
       expect(await row.getByTestId('critical').textContent()).toBe(bucket.openFindings.critical.toLocaleString('en-US'));
+      expect(await row.getByTestId('available-updates').textContent()).toBe(bucket.availableUpdates.toLocaleString('en-US'));
+      expect(await row.getByTestId('days-behind').textContent()).toBe(bucket.daysBehind.toFixed(1));
     }
+    // The simulated hosts report the upgrades dnf would offer them.
+    expect(summary.buckets.reduce((sum, bucket) => sum + bucket.availableUpdates, 0)).toBeGreaterThan(0);
     expect(await page.getByTestId('host-count').textContent()).toContain(`${fleetSize} hosts`);
     await page.screenshot({ path: resolve(SCREENSHOTS, 'overview.png'), fullPage: true });
   });
@@ -85,9 +89,9 @@ describe('dashboard in Chromium', () => {
     await page.screenshot({ path: resolve(SCREENSHOTS, 'advisory.png'), fullPage: true });
   });
 
-  it('shows a host enrolled by a real agent process, with its findings', async () => {
+  it('shows a host enrolled by a real agent process, with its findings and available updates', async () => {
     const stateDirectory = mkdtempSync(join(tmpdir(), 'fleetpatch-agent-'));
-    const run = await runCli(['agent', '--server', server.url, '--enroll-token', server.enrollmentToken, '--state-dir', stateDirectory, '--root', debianRoot(), '--hostname', 'agent-host-1', '--label', 'bucket=stateless', '--label', 'team=web', '--once']);
+    const run = await runCli(['agent', '--server', server.url, '--enroll-token', server.enrollmentToken, '--state-dir', stateDirectory, '--root', rootWithAptRepository(), '--hostname', 'agent-host-1', '--label', 'bucket=stateless', '--label', 'team=web', '--once']);
     expect(run.code, run.stderr).toBe(0);
     // The server syncs its advisory source (the Debian records) on request.
     expect((await apiSend(server, 'POST', '/api/v1/advisories/sync', server.adminToken, {})).status).toBe(200);
@@ -97,6 +101,8 @@ describe('dashboard in Chromium', () => {
     await page.getByTestId('host-name').waitFor();
     expect(await page.getByTestId('finding-count').textContent()).toBe(host.findings.length.toLocaleString('en-US'));
     expect(await page.getByTestId('finding-table').textContent()).toContain('DSA-9001-1');
+    expect(await page.getByTestId('update-count').textContent()).toBe('1');
+    expect(await page.getByTestId('update-table').textContent()).toContain('2.38.1-5+deb12u4');
     await page.screenshot({ path: resolve(SCREENSHOTS, 'agent-host.png'), fullPage: true });
   }, 120_000);
 

@@ -69,7 +69,7 @@ export class Agent {
       rmSync(this.path('spool.json'));
       this.options.log('sent the check-in spooled during the outage');
     }
-    const inventory = await collectHostFacts({ root: this.options.root, hostname: credential.hostname, labels: this.options.labels });
+    const inventory = await collectHostFacts({ root: this.options.root, hostname: credential.hostname, labels: this.options.labels, availableUpdates: { log: this.options.log } });
     const bootId = await readBootId(this.options.root);
     const digest = packageListDigest(inventory.packages);
     const facts = factsOf(inventory, bootId);
@@ -179,6 +179,7 @@ function factsOf(inventory: HostInventory, bootId: string | undefined) {
     ...(inventory.kernel.running ? { runningKernel: inventory.kernel.running } : {}),
     ...(inventory.bootTime ? { bootTime: inventory.bootTime.toISOString() } : {}),
     ...(bootId ? { bootId } : {}),
+    ...(inventory.availableUpdates ? { availableUpdates: inventory.availableUpdates } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Collects a host's real facts for the inventory stage: OS release, installed packages from the
- * dpkg, apk or rpm database, running kernel, reboot-required state and boot time. Reads a mounted
+ * dpkg, apk or rpm database, running kernel, reboot-required state, boot time and, on request, the
+ * upgrades its package manager offers. Reads a mounted
  * root (`--root DIR`) as readily as the live system, so images and test trees scan the same way.
  */
 import { execFile } from 'node:child_process';
@@ -17,6 +18,7 @@ import { parseOsRelease } from '../domain/inventory/os-release.js';
 import { RPM_QUERY_FORMAT } from '../domain/inventory/rpm-qa.js';
 import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
 import type { HostInventory } from '../domain/types.js';
+import { collectAvailableUpdates } from './available-updates.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -25,6 +27,8 @@ export interface CollectOptions {
   root: string;
   hostname?: string;
   labels?: Record<string, string>;
+  /** Also ask the package manager what it would upgrade (a dry run); problems go to `log`. */
+  availableUpdates?: { log: (message: string) => void };
 }
 
 /** Package managers whose database rpm-based systems consult before rebooting (needs-restarting -r). */
@@ -60,6 +64,10 @@ export async function collectHostFacts(options: CollectOptions): Promise<HostInv
   };
   if (osEcosystem) inventory.osEcosystem = osEcosystem;
   if (bootTime) inventory.bootTime = bootTime;
+  if (options.availableUpdates) {
+    const updates = await collectAvailableUpdates(root, format, parsed.packages, options.availableUpdates.log);
+    if (updates) inventory.availableUpdates = updates;
+  }
   return inventory;
 }
 

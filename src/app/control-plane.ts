@@ -82,6 +82,7 @@ export class ControlPlane {
         ...(checkIn.osEcosystem ? { osEcosystem: checkIn.osEcosystem } : {}),
         ...(checkIn.arch ? { arch: checkIn.arch } : {}),
         ...(checkIn.bootTime ? { bootTime: new Date(checkIn.bootTime) } : {}),
+        ...(checkIn.availableUpdates ? { availableUpdates: checkIn.availableUpdates.map(stripUndefined) } : {}),
       };
       const report = await importInventories(this.pool, this.detection, [inventory], {
         source: `agent:${checkIn.kind}`,

@@ -12,6 +12,7 @@ import { VersionMatcher } from '../domain/detection/version-matcher.js';
 import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
 import type { InstalledPackage } from '../domain/types.js';
 import { loadAdvisories, type StoredAdvisory } from '../store/advisory-store.js';
+import type { DatedUpdate } from '../store/available-update-store.js';
 import { loadFindingDigests, mergeFindings, type HostFindingSummary, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
 import { loadHosts, loadPackageSets, loadPackageVersions, type StoredPackageVersion } from '../store/inventory-store.js';
 import { replacePackageMatches } from '../store/match-store.js';
@@ -38,6 +39,8 @@ export interface HostToEvaluate {
   packageSetKey?: number;
   /** The findings digest stored for the host, when the caller has already read it (null: none). */
   storedDigest?: string | null;
+  /** Upgrades the host's package manager offers; those no open finding covers count as open fixes too. */
+  availableUpdates?: DatedUpdate[];
 }
 
 export type ProgressListener = (message: string) => void;
@@ -45,6 +48,8 @@ export type ProgressListener = (message: string) => void;
 interface EvaluatedGroup {
   drafts: FindingDraft<StoredPackageVersion>[];
   summary: HostFindingSummary;
+  /** Packages whose fixes the summary already counts (open findings with a fixed version). */
+  packagesWithOpenFixes: Set<string>;
 }
 
 const DAY_MS = 86_400_000;
@@ -135,6 +140,7 @@ export class DetectionService {
     const toEvaluate = hosts.map((host): HostToEvaluate => ({
       hostKey: host.key,
       rebootRequired: host.rebootRequired,
+      ...(host.availableUpdates ? { availableUpdates: host.availableUpdates } : {}),
       packages: host.packageSetKey === undefined ? [] : (packageSets.get(host.packageSetKey) ?? []).map((key) => packages.get(key)!),
       ...(host.runningKernel !== undefined ? { runningKernel: host.runningKernel } : {}),
       ...(host.packageSetKey !== undefined ? { packageSetKey: host.packageSetKey } : {}),
@@ -176,9 +182,15 @@ export class DetectionService {
     const changedDigests = new Map<number, HostFindingSummary>();
     const staged: StagedFinding[] = [];
     for (const { host, group } of evaluated) {
-      const digest = `${group.summary.digest}${host.rebootRequired ? '+reboot' : ''}`;
+      const updates = updatesBehind(host.availableUpdates, group.packagesWithOpenFixes);
+      const digest = `${group.summary.digest}${host.rebootRequired ? '+reboot' : ''}${updates.count > 0 ? `+updates:${updates.count}:${updates.daySum}` : ''}`;
       if (!newHostKeys.has(host.hostKey) && previousDigests.get(host.hostKey) === digest) continue;
-      changedDigests.set(host.hostKey, { ...group.summary, digest });
+      changedDigests.set(host.hostKey, {
+        ...group.summary,
+        digest,
+        openFixes: group.summary.openFixes + updates.count,
+        openFixAvailableDaySum: group.summary.openFixAvailableDaySum + updates.daySum,
+      });
       for (const draft of group.drafts) staged.push(this.stagedFinding(host.hostKey, draft));
     }
     progress?.(`matched ${distinct.size} distinct package versions; ${changedDigests.size} of ${hosts.length} hosts changed, merging ${staged.length} findings`);
@@ -217,6 +229,7 @@ export class DetectionService {
       openFixes: 0,
       openFixAvailableDaySum: 0,
     };
+    const packagesWithOpenFixes = new Set<string>();
     for (const draft of drafts) {
       if (draft.state === 'not-applicable') continue;
       const severity = draft.advisory.severity;
@@ -230,9 +243,10 @@ export class DetectionService {
         // The fix became available when the advisory was published.
         summary.openFixes++;
         summary.openFixAvailableDaySum += (draft.advisory.published ?? draft.advisory.modified).getTime() / DAY_MS;
+        packagesWithOpenFixes.add(draft.installed.name);
       }
     }
-    return { drafts, summary };
+    return { drafts, summary, packagesWithOpenFixes };
   }
 
   private stagedFinding(hostKey: number, draft: FindingDraft<StoredPackageVersion>): StagedFinding {
@@ -247,4 +261,19 @@ export class DetectionService {
     if (draft.stateReason !== undefined) finding.stateReason = draft.stateReason;
     return finding;
   }
+}
+
+/**
+ * The host's available updates that no open finding already counts, as open fixes dated from the
+ * fleet's first sight of the candidate version.
+ */
+function updatesBehind(updates: DatedUpdate[] | undefined, counted: Set<string>): { count: number; daySum: number } {
+  let count = 0;
+  let daySum = 0;
+  for (const update of updates ?? []) {
+    if (counted.has(update.name)) continue;
+    count++;
+    daySum += Date.parse(update.availableSince) / DAY_MS;
+  }
+  return { count, daySum };
 }

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { assignBucket, LABEL_BUCKETS, type BucketRules } from '../domain/policy/bucket-rules.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
+import { dateAvailableUpdates } from '../store/available-update-store.js';
 import { upsertHosts, type StoredPackageVersion } from '../store/inventory-store.js';
 import { withTransaction } from '../store/transaction.js';
 import type { DetectionService, EvaluationReport, ProgressListener } from './detection-service.js';
@@ -44,6 +45,9 @@ export async function importInventories(
     const stored = await detection.catalog.resolve(client, distinct);
     const hostPackages = inventories.map((inventory) => inventory.packages.map((pkg) => stored.get(pkg)!));
     const setKeys = await detection.catalog.packageSets(client, hostPackages.map((packages) => packages.map((pkg) => pkg.key)));
+    const reporting = inventories.filter((inventory) => inventory.availableUpdates !== undefined);
+    const dated = await dateAvailableUpdates(client, reporting.map((inventory) => ({ ecosystem: inventory.osEcosystem ?? inventory.os?.id ?? 'unknown', updates: inventory.availableUpdates! })), now);
+    const updatesOf = new Map(reporting.map((inventory, index) => [inventory, dated[index]!]));
     const hosts = await upsertHosts(
       client,
       inventories.map((inventory, index) => ({
@@ -59,6 +63,7 @@ export async function importInventories(
         packageSetKey: setKeys[index]!,
         source: options.source,
         seenAt: now,
+        ...(updatesOf.has(inventory) ? { availableUpdates: updatesOf.get(inventory)! } : {}),
       })),
     );
     const secondsStore = (performance.now() - started) / 1000;
@@ -72,6 +77,7 @@ export async function importInventories(
         packages: hostPackages[index]!,
         packageSetKey: setKeys[index]!,
         ...(inventory.kernel.running !== undefined ? { runningKernel: inventory.kernel.running } : {}),
+        ...(updatesOf.has(inventory) ? { availableUpdates: updatesOf.get(inventory)! } : {}),
       })),
       now,
       new Set(hosts.filter((host) => host.created).map((host) => host.key)),

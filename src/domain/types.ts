@@ -73,6 +73,18 @@ export interface HostInventory {
   rebootRequired: boolean;
   bootTime?: Date;
   labels: Record<string, string>;
+  /** What the package manager would upgrade now; undefined when not collected (an SBOM, a mounted image). */
+  availableUpdates?: AvailableUpdate[];
+}
+
+/** An upgrade the host's package manager offers for an installed package. */
+export interface AvailableUpdate {
+  name: string;
+  arch?: string;
+  installedVersion?: string;
+  candidateVersion: string;
+  /** Where the candidate comes from, as the package manager names it (e.g. `Debian-Security:12/stable-security`). */
+  repository?: string;
 }
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'none' | 'unknown';

@@ -31,6 +31,14 @@ export const osReleaseSchema = z.object({
   cpeName: z.string().max(256).optional(),
 });
 
+export const availableUpdateSchema = z.object({
+  name: z.string().min(1).max(256),
+  arch: z.string().max(32).optional(),
+  installedVersion: z.string().max(256).optional(),
+  candidateVersion: z.string().min(1).max(256),
+  repository: z.string().max(512).optional(),
+});
+
 const hostFacts = {
   os: osReleaseSchema.optional(),
   osEcosystem: z.string().max(128).optional(),
@@ -41,6 +49,8 @@ const hostFacts = {
   bootId: z.string().max(64).optional(),
   labels: z.record(label, z.string().max(256)).default({}),
   agentVersion: z.string().max(64).optional(),
+  /** The package manager's pending upgrades (every check-in carries the whole list); absent: not collected. */
+  availableUpdates: z.array(availableUpdateSchema).max(100_000).optional(),
   /** Digest of the full package list after this check-in (see `packageListDigest`). */
   packageDigest: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
 };
@@ -120,5 +130,6 @@ export function fullCheckInOf(host: HostInventory): Extract<CheckIn, { kind: 'fu
     ...(host.arch ? { arch: host.arch } : {}),
     ...(host.kernel.running ? { runningKernel: host.kernel.running } : {}),
     ...(host.bootTime ? { bootTime: host.bootTime.toISOString() } : {}),
+    ...(host.availableUpdates ? { availableUpdates: host.availableUpdates } : {}),
   };
 }

@@ -26,7 +26,8 @@ export function createFleetMetrics(summaries: SummaryCache): FleetMetrics {
   const coverage = gauge('fleetpatch_patch_coverage_ratio', 'Share of hosts with no open finding');
   const findings = gauge('fleetpatch_open_findings', 'Open findings (vulnerable or pending reboot) by severity', ['severity']);
   const reboots = gauge('fleetpatch_pending_reboots', 'Hosts that wait for a reboot to make a fix live');
-  const daysBehind = gauge('fleetpatch_days_behind', 'Average days since the fixes of open findings became available');
+  const daysBehind = gauge('fleetpatch_days_behind', 'Average days since the open fixes (advisory fixes and other pending upgrades) became available');
+  const availableUpdates = gauge('fleetpatch_available_updates', 'Upgrades the hosts\' package managers offer');
   const uptime = gauge('fleetpatch_uptime_max_days', 'Longest uptime in days');
   const uptimeBands = gauge('fleetpatch_hosts_by_uptime', 'Hosts by uptime band', ['band']);
 
@@ -38,6 +39,7 @@ export function createFleetMetrics(summaries: SummaryCache): FleetMetrics {
     for (const severity of SEVERITIES) findings.set({ ...target, severity }, row.openFindings[severity]);
     reboots.set(target, row.pendingReboots);
     daysBehind.set(target, row.daysBehind);
+    availableUpdates.set(target, row.availableUpdates);
     uptime.set(target, row.maxUptimeDays);
     for (const [band, count] of Object.entries(row.uptimeDays)) uptimeBands.set({ ...target, band }, count);
   };
@@ -57,7 +59,7 @@ export function createFleetMetrics(summaries: SummaryCache): FleetMetrics {
     requestDuration,
     async render() {
       const summary = await summaries.get();
-      for (const gaugeToReset of [hosts, stale, coverage, findings, reboots, daysBehind, uptime, uptimeBands]) gaugeToReset.reset();
+      for (const gaugeToReset of [hosts, stale, coverage, findings, reboots, daysBehind, availableUpdates, uptime, uptimeBands]) gaugeToReset.reset();
       for (const row of [summary.fleet, ...summary.buckets, ...summary.teams]) set(row);
       return registry.metrics();
     },

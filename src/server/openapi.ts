@@ -45,7 +45,17 @@ export const OPENAPI_DOCUMENT = {
           bootId: { type: 'string' },
           labels: { type: 'object', additionalProperties: { type: 'string' } },
           agentVersion: { type: 'string' },
+          availableUpdates: {
+            type: 'array',
+            description: "The package manager's pending upgrades (a dry run); every check-in carries the whole list, absent when not collected",
+            items: { $ref: '#/components/schemas/AvailableUpdate' },
+          },
         },
+      },
+      AvailableUpdate: {
+        type: 'object',
+        required: ['name', 'candidateVersion'],
+        properties: { name: { type: 'string' }, arch: { type: 'string' }, installedVersion: { type: 'string' }, candidateVersion: { type: 'string' }, repository: { type: 'string' } },
       },
     },
   },
@@ -78,7 +88,7 @@ export const OPENAPI_DOCUMENT = {
         responses: { '200': { description: 'A page of hosts' }, ...errors },
       },
     },
-    '/api/v1/hosts/{name}': { get: { summary: 'Host detail with open findings', security: bearer, parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'Host' }, '404': { description: 'Unknown host', ...json(error) } } } },
+    '/api/v1/hosts/{name}': { get: { summary: 'Host detail with open findings and available updates (each with availableSince)', security: bearer, parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'Host' }, '404': { description: 'Unknown host', ...json(error) } } } },
     '/api/v1/hosts/{name}/packages': { get: { summary: 'Installed packages of a host', security: bearer, parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'Packages' } } } },
     '/api/v1/findings': {
       get: {

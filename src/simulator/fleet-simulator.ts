@@ -103,6 +103,11 @@ export function simulateFleet(inputs: SimulatorInputs, shape: FleetShape): HostI
     const cohort = cohortOf(random);
     const image = images.get(ecosystem)!;
     const packages = image.map((slot) => slot.versionFor(cohort, random));
+    // What dnf check-update would offer: the newest shipped version of every package behind it.
+    const availableUpdates = image.flatMap((slot, slotIndex) => {
+      const installed = packages[slotIndex]!;
+      return installed === slot.newest ? [] : [{ name: installed.name, arch: installed.arch ?? 'x86_64', installedVersion: installed.version, candidateVersion: slot.newest.version, repository: 'baseos' }];
+    });
     const kernel = kernelState(packages, previousKernels, random);
     const uptimeDays = cohort === 'stale' ? 60 + Math.floor(random() * 400) : Math.floor(random() * 45);
     hosts.push({
@@ -115,6 +120,7 @@ export function simulateFleet(inputs: SimulatorInputs, shape: FleetShape): HostI
       rebootRequired: kernel.pendingReboot,
       bootTime: new Date(shape.now.getTime() - uptimeDays * 86_400_000 - Math.floor(random() * 86_400_000)),
       labels: { simulated: 'true', bucket: owner.bucket, team: owner.team, env: random() < 0.8 ? 'production' : 'staging', cohort },
+      availableUpdates,
     });
   }
   return hosts;
@@ -122,6 +128,8 @@ export function simulateFleet(inputs: SimulatorInputs, shape: FleetShape): HostI
 
 interface PackageSlot {
   versionFor(cohort: Cohort, random: Random): InstalledPackage;
+  /** The newest version the distribution ships: what an upgrade would install. */
+  newest: InstalledPackage;
 }
 
 /**
@@ -130,7 +138,7 @@ interface PackageSlot {
  */
 function imageOf(ecosystem: string, baseline: InstalledPackage[] | undefined, history: Map<string, string[]> | undefined, random: Random): PackageSlot[] {
   if (!history) {
-    return (baseline ?? []).map((pkg) => ({ versionFor: () => pkg }));
+    return (baseline ?? []).map((pkg) => ({ versionFor: () => pkg, newest: pkg }));
   }
   const names = baseline
     ? [...new Set(baseline.map((pkg) => pkg.name))]
@@ -148,6 +156,7 @@ function slotOf(ecosystem: string, name: string, original: InstalledPackage | un
   // something waiting for the next window.
   const baselineIndex = random() < 0.04 ? Math.max(0, newest - 1) : newest;
   return {
+    newest: packages[newest]!,
     versionFor(cohort, hostRandom) {
       if (cohort === 'baseline') return packages[baselineIndex]!;
       if (cohort === 'lagging') return hostRandom() < 0.2 ? packages[Math.max(0, baselineIndex - 1 - Math.floor(hostRandom() * 3))]! : packages[baselineIndex]!;

@@ -3,6 +3,7 @@
  * per-host summaries (no scan of findings), so they stay fast at 100,000 hosts.
  */
 import type pg from 'pg';
+import type { DatedUpdate } from './available-update-store.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -16,8 +17,13 @@ export interface FleetRow {
   patchCoverage: number;
   openFindings: { critical: number; high: number; medium: number; low: number; other: number };
   pendingReboots: number;
-  /** Average days since the fixes of open findings became available. */
+  /**
+   * Average days since the open fixes became available: each open finding's fix from its advisory's
+   * publication, each other pending upgrade from the fleet's first sight of its candidate version.
+   */
   daysBehind: number;
+  /** Upgrades the hosts' package managers offer (hosts that report them). */
+  availableUpdates: number;
   uptimeDays: { under7: number; under30: number; under90: number; under365: number; over365: number };
   maxUptimeDays: number;
 }
@@ -45,6 +51,7 @@ interface Row {
   pending_reboots: number;
   fixes: number;
   fix_day_sum: number;
+  available_updates: number;
   under7: number;
   under30: number;
   under90: number;
@@ -67,6 +74,7 @@ export async function fleetSummary(db: Queryable, options: { staleAfterSeconds: 
             sum(open_low)::integer AS low, sum(open_other)::integer AS other,
             count(*) FILTER (WHERE reboot_required OR pending_reboot_findings > 0)::integer AS pending_reboots,
             sum(open_fixes)::double precision AS fixes, sum(open_fix_available_day_sum)::double precision AS fix_day_sum,
+            coalesce(sum(available_update_count), 0)::integer AS available_updates,
             count(*) FILTER (WHERE uptime < 7)::integer AS under7,
             count(*) FILTER (WHERE uptime >= 7 AND uptime < 30)::integer AS under30,
             count(*) FILTER (WHERE uptime >= 30 AND uptime < 90)::integer AS under90,
@@ -74,7 +82,7 @@ export async function fleetSummary(db: Queryable, options: { staleAfterSeconds: 
             count(*) FILTER (WHERE uptime >= 365)::integer AS over365,
             max(uptime)::double precision AS max_uptime_days
        FROM (SELECT bucket, team, open_critical, open_high, open_medium, open_low, open_other, reboot_required,
-                    pending_reboot_findings, open_fixes, open_fix_available_day_sum,
+                    pending_reboot_findings, open_fixes, open_fix_available_day_sum, available_update_count,
                     (last_seen_at IS NULL OR last_seen_at < $1::timestamptz - make_interval(secs => $2)) AS stale,
                     extract(epoch FROM ($1::timestamptz - boot_time)) / 86400 AS uptime
                FROM hosts) AS h
@@ -107,10 +115,10 @@ export async function fleetSummary(db: Queryable, options: { staleAfterSeconds: 
   };
 }
 
-const ADDITIVE = ['hosts', 'stale', 'clean', 'critical', 'high', 'medium', 'low', 'other', 'pending_reboots', 'fixes', 'fix_day_sum', 'under7', 'under30', 'under90', 'under365', 'over365'] as const;
+const ADDITIVE = ['hosts', 'stale', 'clean', 'critical', 'high', 'medium', 'low', 'other', 'pending_reboots', 'fixes', 'fix_day_sum', 'available_updates', 'under7', 'under30', 'under90', 'under365', 'over365'] as const;
 
 function emptyRow(): Row {
-  return { bucket: null, team: null, hosts: 0, stale: 0, clean: 0, critical: 0, high: 0, medium: 0, low: 0, other: 0, pending_reboots: 0, fixes: 0, fix_day_sum: 0, under7: 0, under30: 0, under90: 0, under365: 0, over365: 0, max_uptime_days: null };
+  return { bucket: null, team: null, hosts: 0, stale: 0, clean: 0, critical: 0, high: 0, medium: 0, low: 0, other: 0, pending_reboots: 0, fixes: 0, fix_day_sum: 0, available_updates: 0, under7: 0, under30: 0, under90: 0, under365: 0, over365: 0, max_uptime_days: null };
 }
 
 function addRows(total: Row, row: Row): Row {
@@ -130,6 +138,7 @@ function fleetRowOf(dimension: FleetRow['dimension'], name: string, row: Row, to
     openFindings: { critical: row.critical ?? 0, high: row.high ?? 0, medium: row.medium ?? 0, low: row.low ?? 0, other: row.other ?? 0 },
     pendingReboots: row.pending_reboots,
     daysBehind: row.fixes > 0 ? round((row.fixes * today - row.fix_day_sum) / row.fixes) : 0,
+    availableUpdates: row.available_updates,
     uptimeDays: { under7: row.under7, under30: row.under30, under90: row.under90, under365: row.under365, over365: row.over365 },
     maxUptimeDays: round(row.max_uptime_days ?? 0),
   };
@@ -217,16 +226,18 @@ export interface HostDetail {
   stale: boolean;
   agentVersion?: string;
   packageCount: number;
+  /** The package manager's pending upgrades with when each became available; absent when not reported. */
+  availableUpdates?: DatedUpdate[];
 }
 
 export async function hostDetail(db: Queryable, name: string, options: { staleAfterSeconds: number; now: Date }): Promise<HostDetail | undefined> {
   const result = await db.query<{
     name: string; bucket: string; team: string; labels: Record<string, string>; os_pretty_name: string | null; os_ecosystem: string | null;
     arch: string | null; running_kernel: string | null; reboot_required: boolean; boot_time: Date | null; last_seen_at: Date | null;
-    agent_version: string | null; package_keys: number[] | null;
+    agent_version: string | null; package_keys: number[] | null; available_updates: DatedUpdate[] | null;
   }>(
     `SELECT h.name, h.bucket, h.team, h.labels, h.os_pretty_name, h.os_ecosystem, h.arch, h.running_kernel, h.reboot_required,
-            h.boot_time, h.last_seen_at, h.agent_version, s.package_keys
+            h.boot_time, h.last_seen_at, h.agent_version, s.package_keys, h.available_updates
        FROM hosts h LEFT JOIN package_sets s ON s.key = h.package_set_key WHERE h.name = $1`,
     [name],
   );
@@ -259,6 +270,7 @@ export async function hostDetail(db: Queryable, name: string, options: { staleAf
   }
   if (row.last_seen_at) detail.lastSeenAt = row.last_seen_at.toISOString();
   if (row.agent_version) detail.agentVersion = row.agent_version;
+  if (row.available_updates) detail.availableUpdates = [...row.available_updates].sort((a, b) => a.availableSince.localeCompare(b.availableSince) || a.name.localeCompare(b.name));
   return detail;
 }
 

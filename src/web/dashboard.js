@@ -58,7 +58,7 @@ function fleetTable(title, rows, dimension) {
   return `<section><h2>${title}</h2><table data-testid="${dimension}-table">
     <thead><tr><th>${dimension}</th><th class="num">hosts</th><th class="num">stale</th><th class="num">coverage</th>
       <th class="num">critical</th><th class="num">high</th><th class="num">medium</th><th class="num">low</th>
-      <th class="num">pending reboot</th><th class="num">days behind</th><th class="num">max uptime (d)</th></tr></thead>
+      <th class="num">pending reboot</th><th class="num">updates</th><th class="num">days behind</th><th class="num">max uptime (d)</th></tr></thead>
     <tbody>${rows.map((row) => `<tr data-testid="row-${escape(row.name)}">
       <td><a href="#/hosts?${dimension}=${encodeURIComponent(row.name)}">${escape(row.name)}</a></td>
       <td class="num" data-testid="hosts">${number(row.hosts)}</td>
@@ -66,6 +66,7 @@ function fleetTable(title, rows, dimension) {
       <td class="num" data-testid="coverage">${percent(row.patchCoverage)}</td>
       ${severityCells(row.openFindings)}
       <td class="num${row.pendingReboots ? ' warn' : ''}" data-testid="pending-reboots">${number(row.pendingReboots)}</td>
+      <td class="num" data-testid="available-updates">${number(row.availableUpdates)}</td>
       <td class="num" data-testid="days-behind">${row.daysBehind.toFixed(1)}</td>
       <td class="num${row.maxUptimeDays > 180 ? ' warn' : ''}">${row.maxUptimeDays.toFixed(0)}</td>
     </tr>`).join('')}</tbody></table></section>`;
@@ -138,7 +139,18 @@ async function hostPage(name) {
       <td class="mono">${escape(finding.installedVersion)}</td><td class="mono">${escape(finding.fixedVersion ?? '—')}</td>
       <td><a href="#/advisory/${encodeURIComponent(finding.advisoryId)}">${escape(finding.advisoryId)}</a></td>
       <td>${escape([...finding.aliases, ...finding.related].find((id) => id.startsWith('CVE-')) ?? '')}</td>
-      <td>${escape(finding.state)}</td><td>${new Date(finding.firstSeenAt).toLocaleDateString()}</td></tr>`).join('')}</tbody></table></section>`;
+      <td>${escape(finding.state)}</td><td>${new Date(finding.firstSeenAt).toLocaleDateString()}</td></tr>`).join('')}</tbody></table></section>
+    ${availableUpdates(host.availableUpdates)}`;
+}
+
+function availableUpdates(updates) {
+  if (!updates) return '<section><h2>Available updates</h2><p class="hint" data-testid="update-count">not reported by this host</p></section>';
+  const daysSince = (iso) => ((Date.now() - Date.parse(iso)) / 86_400_000).toFixed(0);
+  return `<section><h2>Available updates <small data-testid="update-count">${number(updates.length)}</small></h2>
+    <p class="hint">What the package manager would upgrade now, oldest first; "waiting" counts from the fleet's first sight of the candidate.</p>
+    <table data-testid="update-table"><thead><tr><th>package</th><th>installed</th><th>candidate</th><th>repository</th><th class="num">waiting (days)</th></tr></thead>
+    <tbody>${updates.map((update) => `<tr><td>${escape(update.name)}</td><td class="mono">${escape(update.installedVersion ?? '—')}</td>
+      <td class="mono">${escape(update.candidateVersion)}</td><td>${escape(update.repository ?? '')}</td><td class="num">${daysSince(update.availableSince)}</td></tr>`).join('')}</tbody></table></section>`;
 }
 
 async function advisoryPage(id) {
