@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { assignBucket, LABEL_BUCKETS, type BucketRules } from '../domain/policy/bucket-rules.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
-import { dateAvailableUpdates } from '../store/available-update-store.js';
+import { dateAvailableUpdates, replaceAvailableUpdates } from '../store/available-update-store.js';
 import { upsertHosts, type StoredPackageVersion } from '../store/inventory-store.js';
 import { withTransaction } from '../store/transaction.js';
 import type { DetectionService, EvaluationReport, ProgressListener } from './detection-service.js';
@@ -63,9 +63,10 @@ export async function importInventories(
         packageSetKey: setKeys[index]!,
         source: options.source,
         seenAt: now,
-        ...(updatesOf.has(inventory) ? { availableUpdates: updatesOf.get(inventory)! } : {}),
+        ...(updatesOf.has(inventory) ? { availableUpdateCount: updatesOf.get(inventory)!.length } : {}),
       })),
     );
+    await replaceAvailableUpdates(client, inventories.map((inventory, index) => ({ hostKey: hosts[index]!.key, updates: updatesOf.get(inventory) })));
     const secondsStore = (performance.now() - started) / 1000;
     options.progress?.(`stored ${inventories.length} inventories (${stored.size} distinct package versions) in ${secondsStore.toFixed(2)} s`);
     const report = await detection.evaluate(

@@ -42,3 +42,16 @@ export async function dateAvailableUpdates(db: pg.PoolClient | pg.Pool, hosts: A
     updates.map((update) => ({ ...update, availableSince: firstSeen.get(keyOf(ecosystem, update.name, update.candidateVersion)) ?? now.toISOString() })),
   );
 }
+
+/** Replaces the stored lists of these hosts; a host without a list (undefined) keeps none. */
+export async function replaceAvailableUpdates(db: pg.PoolClient | pg.Pool, hosts: Array<{ hostKey: number; updates: DatedUpdate[] | undefined }>): Promise<void> {
+  if (hosts.length === 0) return;
+  await db.query('DELETE FROM host_available_updates WHERE host_key = ANY($1::integer[])', [hosts.map((host) => host.hostKey)]);
+  const reporting = hosts.filter((host) => host.updates !== undefined);
+  if (reporting.length === 0) return;
+  await db.query(
+    `INSERT INTO host_available_updates (host_key, updates)
+     SELECT r.host_key, r.updates FROM jsonb_to_recordset($1::jsonb) AS r(host_key integer, updates jsonb) ORDER BY r.host_key`,
+    [JSON.stringify(reporting.map((host) => ({ host_key: host.hostKey, updates: host.updates })))],
+  );
+}

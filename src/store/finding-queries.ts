@@ -188,7 +188,7 @@ export async function advisoryImpact(db: Queryable, advisory: string): Promise<A
         WHERE f.advisory_key IN (SELECT key FROM target) AND f.state <> 'not-applicable'
         GROUP BY f.host_key
      )
-     SELECT coalesce(h.labels ->> 'bucket', 'unassigned') AS bucket, coalesce(h.labels ->> 'team', 'unowned') AS team,
+     SELECT h.bucket, h.team,
             (ARRAY['vulnerable', 'pending-reboot', 'fixed'])[t.rank + 1] AS state, count(*)::integer AS hosts
        FROM touched t JOIN hosts h ON h.key = t.host_key
       GROUP BY 1, 2, 3

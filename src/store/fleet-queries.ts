@@ -237,8 +237,9 @@ export async function hostDetail(db: Queryable, name: string, options: { staleAf
     agent_version: string | null; package_keys: number[] | null; available_updates: DatedUpdate[] | null;
   }>(
     `SELECT h.name, h.bucket, h.team, h.labels, h.os_pretty_name, h.os_ecosystem, h.arch, h.running_kernel, h.reboot_required,
-            h.boot_time, h.last_seen_at, h.agent_version, s.package_keys, h.available_updates
-       FROM hosts h LEFT JOIN package_sets s ON s.key = h.package_set_key WHERE h.name = $1`,
+            h.boot_time, h.last_seen_at, h.agent_version, s.package_keys, u.updates AS available_updates
+       FROM hosts h LEFT JOIN package_sets s ON s.key = h.package_set_key LEFT JOIN host_available_updates u ON u.host_key = h.key
+      WHERE h.name = $1`,
     [name],
   );
   const row = result.rows[0];

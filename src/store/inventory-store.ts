@@ -95,8 +95,8 @@ export interface HostRecord {
   packageSetKey: number;
   source: string;
   seenAt: Date;
-  /** The package manager's pending upgrades; undefined when the source could not say. */
-  availableUpdates?: DatedUpdate[];
+  /** How many upgrades the package manager offers (the list goes to `host_available_updates`). */
+  availableUpdateCount?: number;
 }
 
 export interface UpsertedHost {
@@ -112,7 +112,7 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
   const byName = new Map<string, UpsertedHost>();
   for (let start = 0; start < records.length; start += HOST_BATCH) {
     const batch = records.slice(start, start + HOST_BATCH);
-    const rows = batch.map(({ inventory, bucket, team, agentVersion, bootId, inventoryDigest, packageSetKey, source, seenAt, availableUpdates }) => ({
+    const rows = batch.map(({ inventory, bucket, team, agentVersion, bootId, inventoryDigest, packageSetKey, source, seenAt, availableUpdateCount }) => ({
       name: inventory.hostname,
       inventory_digest: inventoryDigest ?? null,
       bucket,
@@ -131,20 +131,19 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
       package_set_key: packageSetKey,
       inventory_source: source,
       seen_at: seenAt.toISOString(),
-      available_updates: availableUpdates ?? null,
-      available_update_count: availableUpdates?.length ?? null,
+      available_update_count: availableUpdateCount ?? null,
     }));
     const result = await db.query<{ key: number; name: string; created: boolean; findings_digest: string | null }>(
       `INSERT INTO hosts AS h (name, inventory_digest, bucket, team, agent_version, boot_id, os_id, os_version, os_ecosystem, os_pretty_name, arch,
                                running_kernel, reboot_required, boot_time, labels, package_set_key, inventory_source,
-                               inventory_updated_at, last_seen_at, available_updates, available_update_count)
+                               inventory_updated_at, last_seen_at, available_update_count)
        SELECT r.name, r.inventory_digest, r.bucket, r.team, r.agent_version, r.boot_id, r.os_id, r.os_version, r.os_ecosystem, r.os_pretty_name, r.arch,
               r.running_kernel, r.reboot_required, r.boot_time, r.labels, r.package_set_key, r.inventory_source, r.seen_at, r.seen_at,
-              r.available_updates, r.available_update_count
+              r.available_update_count
          FROM jsonb_to_recordset($1::jsonb) AS r(name text, inventory_digest text, bucket text, team text, agent_version text, boot_id text, os_id text,
               os_version text, os_ecosystem text, os_pretty_name text, arch text, running_kernel text, reboot_required boolean,
               boot_time timestamptz, labels jsonb, package_set_key integer, inventory_source text, seen_at timestamptz,
-              available_updates jsonb, available_update_count integer)
+              available_update_count integer)
         ORDER BY r.name
        ON CONFLICT (name) DO UPDATE SET
          bucket = excluded.bucket, team = excluded.team, inventory_digest = excluded.inventory_digest,
@@ -154,8 +153,7 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
          reboot_required = excluded.reboot_required, boot_time = excluded.boot_time,
          labels = h.labels || excluded.labels, package_set_key = excluded.package_set_key,
          inventory_source = excluded.inventory_source, inventory_updated_at = excluded.inventory_updated_at,
-         last_seen_at = excluded.last_seen_at, available_updates = excluded.available_updates,
-         available_update_count = excluded.available_update_count
+         last_seen_at = excluded.last_seen_at, available_update_count = excluded.available_update_count
        RETURNING key, name, (xmax = 0) AS created, findings_digest`,
       [JSON.stringify(rows)],
     );
@@ -193,13 +191,14 @@ function hostSummaryOf(row: HostRow): HostSummary {
   return host;
 }
 
-const HOST_COLUMNS = 'key, name, os_ecosystem, running_kernel, reboot_required, package_set_key, available_updates';
+const HOST_COLUMNS = 'h.key, h.name, h.os_ecosystem, h.running_kernel, h.reboot_required, h.package_set_key, u.updates AS available_updates';
+const HOSTS_WITH_UPDATES = 'hosts h LEFT JOIN host_available_updates u ON u.host_key = h.key';
 
 /** Hosts by key, or every host when `hostKeys` is undefined. */
 export async function loadHosts(db: Queryable, hostKeys?: number[]): Promise<HostSummary[]> {
   const result = hostKeys === undefined
-    ? await db.query<HostRow>(`SELECT ${HOST_COLUMNS} FROM hosts ORDER BY key`)
-    : await db.query<HostRow>(`SELECT ${HOST_COLUMNS} FROM hosts WHERE key = ANY($1) ORDER BY key`, [hostKeys]);
+    ? await db.query<HostRow>(`SELECT ${HOST_COLUMNS} FROM ${HOSTS_WITH_UPDATES} ORDER BY h.key`)
+    : await db.query<HostRow>(`SELECT ${HOST_COLUMNS} FROM ${HOSTS_WITH_UPDATES} WHERE h.key = ANY($1) ORDER BY h.key`, [hostKeys]);
   return result.rows.map(hostSummaryOf);
 }
 

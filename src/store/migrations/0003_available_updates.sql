@@ -8,8 +8,11 @@ CREATE TABLE update_first_seen (
   PRIMARY KEY (ecosystem, name, version)
 );
 
--- Each host's latest list, every entry with its `availableSince`; NULL when the host never reported
--- one (an imported SBOM, a mounted image), which is "unknown", not "up to date".
-ALTER TABLE hosts
-  ADD COLUMN available_updates jsonb,
-  ADD COLUMN available_update_count integer;
+-- Each host's latest list, every entry with its `availableSince`. Kept out of `hosts`, whose rows
+-- every fleet summary scans. No row (and a NULL count) means the host never reported a list (an
+-- imported SBOM, a mounted image): "unknown", not "up to date".
+CREATE TABLE host_available_updates (
+  host_key  integer PRIMARY KEY REFERENCES hosts (key) ON DELETE CASCADE,
+  updates   jsonb NOT NULL
+);
+ALTER TABLE hosts ADD COLUMN available_update_count integer;
