@@ -23,21 +23,25 @@ export async function dateAvailableUpdates(db: pg.PoolClient | pg.Pool, hosts: A
   if (distinct.size === 0) return hosts.map(() => []);
   const tuples = [...distinct.values()];
   const columns = [tuples.map((tuple) => tuple[0]), tuples.map((tuple) => tuple[1]), tuples.map((tuple) => tuple[2])];
-  // Sorted, so concurrent check-ins offering the same versions take their row locks in one order.
-  await db.query(
-    `INSERT INTO update_first_seen (ecosystem, name, version, first_seen_at)
-     SELECT u.ecosystem, u.name, u.version, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(ecosystem, name, version)
-      ORDER BY 1, 2, 3
-     ON CONFLICT DO NOTHING`,
+  // One round trip: rows this statement inserts come back from RETURNING, older ones from the
+  // table. Sorted, so concurrent check-ins offering the same versions lock rows in one order; a
+  // version another check-in records at this very moment is not yet visible and counts from `now`.
+  const seen = await db.query<{ ecosystem: string; name: string; version: string; first_seen_at: Date | null }>(
+    `WITH offered AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS u(ecosystem, name, version)
+     ), recorded AS (
+       INSERT INTO update_first_seen (ecosystem, name, version, first_seen_at)
+       SELECT ecosystem, name, version, $4 FROM offered ORDER BY 1, 2, 3
+       ON CONFLICT DO NOTHING
+       RETURNING ecosystem, name, version, first_seen_at
+     )
+     SELECT o.ecosystem, o.name, o.version, coalesce(r.first_seen_at, f.first_seen_at) AS first_seen_at
+       FROM offered o
+       LEFT JOIN recorded r ON (r.ecosystem, r.name, r.version) = (o.ecosystem, o.name, o.version)
+       LEFT JOIN update_first_seen f ON (f.ecosystem, f.name, f.version) = (o.ecosystem, o.name, o.version)`,
     [...columns, now],
   );
-  const seen = await db.query<{ ecosystem: string; name: string; version: string; first_seen_at: Date }>(
-    `SELECT f.ecosystem, f.name, f.version, f.first_seen_at FROM update_first_seen f
-       JOIN unnest($1::text[], $2::text[], $3::text[]) AS u(ecosystem, name, version)
-         ON (f.ecosystem, f.name, f.version) = (u.ecosystem, u.name, u.version)`,
-    columns,
-  );
-  const firstSeen = new Map(seen.rows.map((row) => [keyOf(row.ecosystem, row.name, row.version), row.first_seen_at.toISOString()]));
+  const firstSeen = new Map(seen.rows.flatMap((row) => (row.first_seen_at ? [[keyOf(row.ecosystem, row.name, row.version), row.first_seen_at.toISOString()] as const] : [])));
   return hosts.map(({ ecosystem, updates }) =>
     updates.map((update) => ({ ...update, availableSince: firstSeen.get(keyOf(ecosystem, update.name, update.candidateVersion)) ?? now.toISOString() })),
   );
@@ -45,13 +49,15 @@ export async function dateAvailableUpdates(db: pg.PoolClient | pg.Pool, hosts: A
 
 /** Replaces the stored lists of these hosts; a host without a list (undefined) keeps none. */
 export async function replaceAvailableUpdates(db: pg.PoolClient | pg.Pool, hosts: Array<{ hostKey: number; updates: DatedUpdate[] | undefined }>): Promise<void> {
-  if (hosts.length === 0) return;
-  await db.query('DELETE FROM host_available_updates WHERE host_key = ANY($1::integer[])', [hosts.map((host) => host.hostKey)]);
+  const silent = hosts.filter((host) => host.updates === undefined);
+  if (silent.length > 0) await db.query('DELETE FROM host_available_updates WHERE host_key = ANY($1::integer[])', [silent.map((host) => host.hostKey)]);
   const reporting = hosts.filter((host) => host.updates !== undefined);
   if (reporting.length === 0) return;
+  // An unchanged list (the usual delta) is not rewritten.
   await db.query(
-    `INSERT INTO host_available_updates (host_key, updates)
-     SELECT r.host_key, r.updates FROM jsonb_to_recordset($1::jsonb) AS r(host_key integer, updates jsonb) ORDER BY r.host_key`,
+    `INSERT INTO host_available_updates AS s (host_key, updates)
+     SELECT r.host_key, r.updates FROM jsonb_to_recordset($1::jsonb) AS r(host_key integer, updates jsonb) ORDER BY r.host_key
+     ON CONFLICT (host_key) DO UPDATE SET updates = excluded.updates WHERE s.updates IS DISTINCT FROM excluded.updates`,
     [JSON.stringify(reporting.map((host) => ({ host_key: host.hostKey, updates: host.updates })))],
   );
 }
