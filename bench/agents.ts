@@ -9,7 +9,8 @@
  * server RSS and CPU, and the fleet summary API's latency on a 100,000-host fleet.
  *
  * Environment: BENCH_AGENTS (2000), BENCH_SECONDS (20), BENCH_CONCURRENCY (64), BENCH_RATE (2000),
- * BENCH_DELTA_SHARE (0.01), BENCH_SUMMARY_HOSTS (100000), FLEETPATCH_DATA_DIR.
+ * BENCH_DELTA_SHARE (0.01), BENCH_SUMMARY_HOSTS (100000), FLEETPATCH_DATA_DIR, and
+ * BENCH_SERVER_NODE_ARGS for the server's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -53,7 +54,8 @@ function processUsage(pid: number): { cpuSeconds: number; rssMb: number } {
 }
 
 async function startServer(databaseUrl: string): Promise<{ url: string; adminToken: string; enrollmentToken: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/fleetpatch.js'), 'server', '--port', '0', '--sync-interval', '0', '--stale-after', '3600'], {
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'bin/fleetpatch.js'), 'server', '--port', '0', '--sync-interval', '0', '--stale-after', '3600'], {
     env: { ...process.env, DATABASE_URL: databaseUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -102,6 +104,23 @@ function request(url: string, method: string, token: string | undefined, body?: 
     outgoing.on('error', reject);
     outgoing.end(payload);
   });
+}
+
+/**
+ * The server's own view from /metrics: event-loop delay since the previous scrape (prom-client
+ * restarts its window on every scrape) and the total time spent in garbage collection so far.
+ */
+async function serverHealth(url: string): Promise<{ loopDelayP99: number; loopDelayMax: number; gcSeconds: { minor: number; major: number } }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+  return {
+    loopDelayP99: value(/^fleetpatch_server_nodejs_eventloop_lag_p99_seconds (\S+)$/m),
+    loopDelayMax: value(/^fleetpatch_server_nodejs_eventloop_lag_max_seconds (\S+)$/m),
+    gcSeconds: {
+      minor: value(/^fleetpatch_server_nodejs_gc_duration_seconds_sum\{kind="minor"\} (\S+)$/m) || 0,
+      major: value(/^fleetpatch_server_nodejs_gc_duration_seconds_sum\{kind="major"\} (\S+)$/m) || 0,
+    },
+  };
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
@@ -219,6 +238,7 @@ async function main(): Promise<void> {
     let pacedSent = 0;
     let cursor = 0;
     const inFlight = new Set<Promise<void>>();
+    const healthBefore = await serverHealth(server.url); // also restarts the server's event-loop delay window
     const pacedBefore = processUsage(server.pid);
     started = performance.now();
     deadline = started + SECONDS * 1000;
@@ -244,6 +264,7 @@ async function main(): Promise<void> {
     await Promise.all(inFlight);
     const pacedSeconds = (performance.now() - started) / 1000;
     const pacedAfter = processUsage(server.pid);
+    const healthAfter = await serverHealth(server.url);
     pacedLatencies.sort((a, b) => a - b);
     log(`paced: ${pacedLatencies.length} check-ins in ${pacedSeconds.toFixed(1)} s`);
     if (errorSamples.length > 0) log(`errors, first ${errorSamples.length}: ${errorSamples.join('; ')}`);
@@ -287,6 +308,8 @@ async function main(): Promise<void> {
       [`paced at ${PACED_RATE} check-ins/s (open loop): achieved check-ins/s`, (pacedLatencies.length / pacedSeconds).toFixed(0)],
       [`paced: p50 / p99 latency from scheduled send (ms)  [target p99 <= 50]`, `${percentile(pacedLatencies, 0.5).toFixed(2)} / ${percentile(pacedLatencies, 0.99).toFixed(2)}`],
       ['paced: errors / server CPU (cores busy)', `${pacedErrors} / ${((pacedAfter.cpuSeconds - pacedBefore.cpuSeconds) / pacedSeconds).toFixed(2)}`],
+      ['paced: server event-loop delay p99 / max (ms)', `${(healthAfter.loopDelayP99 * 1000).toFixed(1)} / ${(healthAfter.loopDelayMax * 1000).toFixed(1)}`],
+      ['paced: server GC pauses, minor / major (s in total)', `${(healthAfter.gcSeconds.minor - healthBefore.gcSeconds.minor).toFixed(2)} / ${(healthAfter.gcSeconds.major - healthBefore.gcSeconds.major).toFixed(2)}`],
       ['server RSS idle / after steady state / end (MB)', `${idle.rssMb.toFixed(0)} / ${after.rssMb.toFixed(0)} / ${final.rssMb.toFixed(0)}`],
       [`fleet summary API at ${total} hosts, 2 req/s: p50 / p95 (ms)  [target p95 <= 100]`, `${percentile(summaryLatencies, 0.5).toFixed(1)} / ${percentile(summaryLatencies, 0.95).toFixed(1)}`],
       [`  computed anew each time (?fresh=true): p50 / p95 (ms)`, `${percentile(freshLatencies, 0.5).toFixed(1)} / ${percentile(freshLatencies, 0.95).toFixed(1)}`],
