@@ -108,12 +108,21 @@ export function packageDelta(previous: InstalledPackage[], current: InstalledPac
   };
 }
 
-/** Applies a delta to a package list. */
+/** Applies a delta to a package list (each package's line built once: this runs on every delta). */
 export function applyPackageDelta(base: InstalledPackage[], added: InstalledPackage[], removed: InstalledPackage[]): InstalledPackage[] {
   const gone = new Set(removed.map(packageLine));
-  const result = base.filter((pkg) => !gone.has(packageLine(pkg)));
-  const present = new Set(result.map(packageLine));
-  for (const pkg of added) if (!present.has(packageLine(pkg))) result.push(pkg);
+  const present = new Set<string>();
+  const result: InstalledPackage[] = [];
+  const keep = (pkg: InstalledPackage, line: string) => {
+    if (present.has(line)) return;
+    present.add(line);
+    result.push(pkg);
+  };
+  for (const pkg of base) {
+    const line = packageLine(pkg);
+    if (!gone.has(line)) keep(pkg, line);
+  }
+  for (const pkg of added) keep(pkg, packageLine(pkg));
   return result;
 }
 

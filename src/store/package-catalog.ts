@@ -12,35 +12,32 @@ type Queryable = pg.Pool | pg.PoolClient;
 
 export class PackageCatalog {
   private readonly byTuple = new Map<string, StoredPackageVersion>();
-  private readonly byObject = new WeakMap<InstalledPackage, StoredPackageVersion>();
   private readonly setByDigest = new Map<string, number>();
 
   /**
    * The stored (keyed) version of each package, inserting the ones not stored yet. Returns one
    * shared object per distinct tuple, so every host running a version points at the same object.
+   * Looked up by tuple, not remembered per input object: a server parses fresh objects on every
+   * check-in, and a weak map of millions of dead entries costs more (rehashing, ephemeron
+   * marking in every GC) than building the tuple strings.
    */
   async resolve(db: Queryable, packages: Iterable<InstalledPackage>): Promise<Map<InstalledPackage, StoredPackageVersion>> {
     const resolved = new Map<InstalledPackage, StoredPackageVersion>();
-    const missing = new Map<string, InstalledPackage>();
+    const missing = new Map<string, InstalledPackage[]>();
     for (const pkg of packages) {
       if (resolved.has(pkg)) continue;
-      const known = this.byObject.get(pkg) ?? this.byTuple.get(packageTupleKey(pkg));
-      if (known) {
-        resolved.set(pkg, known);
-        this.byObject.set(pkg, known);
-      } else {
-        missing.set(packageTupleKey(pkg), pkg);
-      }
+      const tuple = packageTupleKey(pkg);
+      const known = this.byTuple.get(tuple);
+      if (known) resolved.set(pkg, known);
+      else missing.set(tuple, [...(missing.get(tuple) ?? []), pkg]);
     }
     if (missing.size > 0) {
-      const keys = await ensurePackageVersions(db, missing.values());
-      for (const [tuple, pkg] of missing) this.byTuple.set(tuple, { ...pkg, key: keys.get(tuple)! });
-    }
-    for (const pkg of packages) {
-      if (resolved.has(pkg)) continue;
-      const stored = this.byTuple.get(packageTupleKey(pkg))!;
-      resolved.set(pkg, stored);
-      this.byObject.set(pkg, stored);
+      const keys = await ensurePackageVersions(db, [...missing.values()].map((same) => same[0]!));
+      for (const [tuple, same] of missing) {
+        const stored = { ...same[0]!, key: keys.get(tuple)! };
+        this.byTuple.set(tuple, stored);
+        for (const pkg of same) resolved.set(pkg, stored);
+      }
     }
     return resolved;
   }
