@@ -57,6 +57,11 @@ export function demoFleet(base: HostInventory, options: { hosts: number; advisor
     // How diligent this host's owner is: the share of simulated fixes already installed.
     const diligence = random();
     const packages = base.packages.map((pkg) => (fixes.has(pkg) && random() < diligence ? fixes.get(pkg)! : pkg));
+    // The simulated fixes this host has not installed are what its package manager would offer.
+    const availableUpdates = packages.flatMap((pkg) => {
+      const fixed = fixes.get(pkg);
+      return fixed ? [{ name: pkg.name, ...(pkg.arch ? { arch: pkg.arch } : {}), installedVersion: pkg.version, candidateVersion: fixed.version, repository: 'simulated' }] : [];
+    });
     const uptimeDays = random() < 0.08 ? 200 + Math.floor(random() * 300) : Math.floor(random() * 40);
     const stale = random() < 0.04;
     const inventory: HostInventory = {
@@ -66,6 +71,7 @@ export function demoFleet(base: HostInventory, options: { hosts: number; advisor
       rebootRequired: random() < 0.1,
       bootTime: new Date(options.now.getTime() - uptimeDays * DAY_MS),
       labels: { simulated: 'true', bucket: owner.bucket, team: owner.team, env: random() < 0.8 ? 'production' : 'staging' },
+      availableUpdates,
     };
     return { inventory, lastSeenAt: stale ? new Date(options.now.getTime() - 3 * DAY_MS) : options.now };
   });

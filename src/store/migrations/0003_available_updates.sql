@@ -15,4 +15,5 @@ CREATE TABLE host_available_updates (
   host_key  integer PRIMARY KEY REFERENCES hosts (key) ON DELETE CASCADE,
   updates   jsonb NOT NULL
 );
+-- The count stays on the host row, so fleet summaries need no join.
 ALTER TABLE hosts ADD COLUMN available_update_count integer;
