@@ -54,7 +54,7 @@ function processUsage(pid: number): { cpuSeconds: number; rssMb: number } {
   return { cpuSeconds: ticks / 100, rssMb: rssKb / 1024 };
 }
 
-async function startServer(databaseUrl: string): Promise<{ url: string; adminToken: string; enrollmentToken: string; pid: number; stop: () => Promise<void> }> {
+async function startServer(databaseUrl: string): Promise<{ url: string; adminToken: string; enrollmentToken: string; pid: number; log: () => string; stop: () => Promise<void> }> {
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'bin/fleetpatch.js'), 'server', '--port', '0', '--sync-interval', '0', '--stale-after', '3600'], {
     env: { ...process.env, DATABASE_URL: databaseUrl },
@@ -75,6 +75,7 @@ async function startServer(databaseUrl: string): Promise<{ url: string; adminTok
   return {
     url,
     pid: child.pid!,
+    log: () => stderr.slice(-4000),
     adminToken: /admin token:\s+(\S+)/.exec(stdout)![1]!,
     enrollmentToken: /enrollment token:\s+(\S+)/.exec(stdout)![1]!,
     stop: () => new Promise((done) => {
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
     started = performance.now();
     await pool(fleet, 8, async (host) => {
       const response = await request(`${server.url}/api/v1/hosts/${host.hostname}/inventory`, 'PUT', credentials.get(host.hostname), fullCheckIn(host));
-      if (response.status !== 200) throw new Error(`full check-in of ${host.hostname}: ${response.status} ${JSON.stringify(response.json)}`);
+      if (response.status !== 200) throw new Error(`full check-in of ${host.hostname}: ${response.status} ${JSON.stringify(response.json)}\nserver log:\n${server.log()}`);
       fullLatencies.push(response.ms);
     });
     const fullSeconds = (performance.now() - started) / 1000;

@@ -65,6 +65,7 @@ describe('available updates', () => {
     expect((await hostDetail(database.pool, 'web-2', { staleAfterSeconds: 3600, now: NOW }))!.availableUpdates).toBeUndefined();
   });
 
+
   it('counts updates no finding covers as open fixes in days behind', async () => {
     expect(advisoryFixes).toBeGreaterThan(0);
     const summary = await fleetSummary(database.pool, { staleAfterSeconds: 3600 * 24 * 365, now: NOW });
@@ -95,5 +96,25 @@ describe('available updates', () => {
       client.release();
     }
     expect(await fleetSummary(database.pool, { staleAfterSeconds: 3600 * 24 * 365, now: NOW })).toEqual(before);
+  });
+
+  it('moves a first sighting back when an import dated earlier reports the same candidate', async () => {
+    const earlier = new Date('2026-10-20T00:00:00Z');
+    await importInventories(database.pool, detection, [host('web-3', [BASH_UPDATE])], { source: 'backfill', now: earlier });
+    const backfilled = await hostDetail(database.pool, 'web-3', { staleAfterSeconds: 3600, now: NOW });
+    expect(backfilled!.availableUpdates).toEqual([{ ...BASH_UPDATE, availableSince: earlier.toISOString() }]);
+  });
+
+  it('takes concurrent check-ins of hosts sharing new packages and new candidates without a deadlock', async () => {
+    for (let round = 0; round < 5; round++) {
+      const base = host(`twin-${round}`);
+      // Every host in a round runs the same never-seen versions and is offered the same never-seen candidates.
+      const packages = base.packages.map((pkg, index) => (index % 50 === 0 ? { ...pkg, version: `${pkg.version}+round${round}` } : pkg));
+      const updates = packages.slice(0, 40).map((pkg) => ({ name: pkg.name, installedVersion: pkg.version, candidateVersion: `${pkg.version}+next${round}` }));
+      const twins = Array.from({ length: 6 }, (_unused, index) => ({ ...base, hostname: `twin-${round}-${index}`, packages: packages.map((pkg) => ({ ...pkg })), availableUpdates: updates }));
+      await Promise.all(twins.map((twin) => importInventories(database.pool, detection, [twin], { source: 'agent', now: NOW })));
+    }
+    const stored = await database.pool.query<{ n: number }>("SELECT count(*)::integer AS n FROM hosts WHERE name LIKE 'twin-%' AND available_update_count = 40");
+    expect(stored.rows[0]!.n).toBe(30);
   });
 });

@@ -56,7 +56,7 @@ const DAY_MS = 86_400_000;
 
 export class DetectionService {
   readonly index = new AdvisoryIndex();
-  private packageCatalog = new PackageCatalog();
+  private readonly packageCatalog = new PackageCatalog();
   private readonly matcher = new VersionMatcher(this.index, versionSchemeFor);
   private readonly advisoryKeys = new Map<string, number>();
   /** Package versions whose current matches are already in `package_version_matches`. */
@@ -68,11 +68,10 @@ export class DetectionService {
   }
 
   /**
-   * Forgets cached knowledge of stored rows; called when a transaction that may have added rows
-   * rolls back, so the caches never point at rows that do not exist.
+   * Forgets which versions' matches are stored; called when a transaction that may have written
+   * them rolls back. (The package catalog holds committed rows only; see `CatalogStage`.)
    */
   discardRowCaches(): void {
-    this.packageCatalog = new PackageCatalog();
     this.storedMatches.clear();
   }
 

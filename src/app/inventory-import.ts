@@ -7,6 +7,7 @@ import { assignBucket, LABEL_BUCKETS, type BucketRules } from '../domain/policy/
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import { dateAvailableUpdates, replaceAvailableUpdates } from '../store/available-update-store.js';
 import { upsertHosts, type StoredPackageVersion } from '../store/inventory-store.js';
+import { CatalogStage } from '../store/package-catalog.js';
 import { withTransaction } from '../store/transaction.js';
 import type { DetectionService, EvaluationReport, ProgressListener } from './detection-service.js';
 
@@ -38,16 +39,21 @@ export async function importInventories(
   const now = options.now ?? new Date();
   // A host reported twice in one batch counts once, with its latest inventory.
   inventories = [...new Map(inventories.map((inventory) => [inventory.hostname, inventory])).values()];
+  // First sightings of candidate versions are fleet-wide facts, committed on their own before the
+  // hosts' transaction: inside it, a row another check-in had just inserted would make this one
+  // wait while that one waits on package rows this one inserted (a deadlock PostgreSQL breaks by
+  // failing a check-in).
+  const reporting = inventories.filter((inventory) => inventory.availableUpdates !== undefined);
+  const dated = await dateAvailableUpdates(pool, reporting.map((inventory) => ({ ecosystem: inventory.osEcosystem ?? inventory.os?.id ?? 'unknown', updates: inventory.availableUpdates! })), now);
+  const updatesOf = new Map(reporting.map((inventory, index) => [inventory, dated[index]!]));
+  const stage = new CatalogStage();
   return withTransaction(pool, async (client) => {
     const started = performance.now();
     const distinct = new Set<InstalledPackage>();
     for (const inventory of inventories) for (const pkg of inventory.packages) distinct.add(pkg);
-    const stored = await detection.catalog.resolve(client, distinct);
+    const stored = await detection.catalog.resolve(client, distinct, stage);
     const hostPackages = inventories.map((inventory) => inventory.packages.map((pkg) => stored.get(pkg)!));
-    const setKeys = await detection.catalog.packageSets(client, hostPackages.map((packages) => packages.map((pkg) => pkg.key)));
-    const reporting = inventories.filter((inventory) => inventory.availableUpdates !== undefined);
-    const dated = await dateAvailableUpdates(client, reporting.map((inventory) => ({ ecosystem: inventory.osEcosystem ?? inventory.os?.id ?? 'unknown', updates: inventory.availableUpdates! })), now);
-    const updatesOf = new Map(reporting.map((inventory, index) => [inventory, dated[index]!]));
+    const setKeys = await detection.catalog.packageSets(client, hostPackages.map((packages) => packages.map((pkg) => pkg.key)), stage);
     const hosts = await upsertHosts(
       client,
       inventories.map((inventory, index) => ({
@@ -85,8 +91,14 @@ export async function importInventories(
       options.progress,
     );
     return { ...report, hostKeys: hosts.map((host) => host.key), storedPackages: hostPackages, secondsStore };
-  }, options.waitForFlush === false ? { waitForFlush: false } : {}).catch((error: unknown) => {
-    detection.discardRowCaches();
-    throw error;
-  });
+  }, options.waitForFlush === false ? { waitForFlush: false } : {}).then(
+    (report) => {
+      detection.catalog.publish(stage);
+      return report;
+    },
+    (error: unknown) => {
+      detection.discardRowCaches();
+      throw error;
+    },
+  );
 }

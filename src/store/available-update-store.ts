@@ -23,16 +23,17 @@ export async function dateAvailableUpdates(db: pg.PoolClient | pg.Pool, hosts: A
   if (distinct.size === 0) return hosts.map(() => []);
   const tuples = [...distinct.values()];
   const columns = [tuples.map((tuple) => tuple[0]), tuples.map((tuple) => tuple[1]), tuples.map((tuple) => tuple[2])];
-  // One round trip: rows this statement inserts come back from RETURNING, older ones from the
-  // table. Sorted, so concurrent check-ins offering the same versions lock rows in one order; a
+  // One round trip: rows this statement writes come back from RETURNING, others from the table
+  // (an import dated earlier, e.g. a backfill, moves a first sighting back). Sorted, so concurrent check-ins offering the same versions lock rows in one order; a
   // version another check-in records at this very moment is not yet visible and counts from `now`.
   const seen = await db.query<{ ecosystem: string; name: string; version: string; first_seen_at: Date | null }>(
     `WITH offered AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS u(ecosystem, name, version)
      ), recorded AS (
-       INSERT INTO update_first_seen (ecosystem, name, version, first_seen_at)
+       INSERT INTO update_first_seen AS s (ecosystem, name, version, first_seen_at)
        SELECT ecosystem, name, version, $4 FROM offered ORDER BY 1, 2, 3
-       ON CONFLICT DO NOTHING
+       ON CONFLICT (ecosystem, name, version) DO UPDATE SET first_seen_at = excluded.first_seen_at
+          WHERE excluded.first_seen_at < s.first_seen_at
        RETURNING ecosystem, name, version, first_seen_at
      )
      SELECT o.ecosystem, o.name, o.version, coalesce(r.first_seen_at, f.first_seen_at) AS first_seen_at

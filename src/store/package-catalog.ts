@@ -1,7 +1,10 @@
 /**
  * Remembers which package versions and package sets are already stored. Both are immutable rows
  * (a tuple's key and a set's key never change), so the cache is always safe to use, also beside
- * other fleetpatch replicas: a miss just asks the database.
+ * other fleetpatch replicas: a miss just asks the database. It holds committed rows only: a
+ * transaction's new rows wait in its `CatalogStage` until `publish`, because a concurrent check-in
+ * that used an uncommitted set key would fail its foreign key check (and one that rolled back
+ * would leave keys to nothing).
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -9,6 +12,12 @@ import type { InstalledPackage } from '../domain/types.js';
 import { ensurePackageSets, ensurePackageVersions, packageTupleKey, type StoredPackageVersion } from './inventory-store.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
+
+/** Rows one transaction added: its own later lookups see them, other transactions after `publish`. */
+export class CatalogStage {
+  readonly tuples = new Map<string, StoredPackageVersion>();
+  readonly sets = new Map<string, number>();
+}
 
 export class PackageCatalog {
   private readonly byTuple = new Map<string, StoredPackageVersion>();
@@ -21,13 +30,13 @@ export class PackageCatalog {
    * check-in, and a weak map of millions of dead entries costs more (rehashing, ephemeron
    * marking in every GC) than building the tuple strings.
    */
-  async resolve(db: Queryable, packages: Iterable<InstalledPackage>): Promise<Map<InstalledPackage, StoredPackageVersion>> {
+  async resolve(db: Queryable, packages: Iterable<InstalledPackage>, stage: CatalogStage): Promise<Map<InstalledPackage, StoredPackageVersion>> {
     const resolved = new Map<InstalledPackage, StoredPackageVersion>();
     const missing = new Map<string, InstalledPackage[]>();
     for (const pkg of packages) {
       if (resolved.has(pkg)) continue;
       const tuple = packageTupleKey(pkg);
-      const known = this.byTuple.get(tuple);
+      const known = this.byTuple.get(tuple) ?? stage.tuples.get(tuple);
       if (known) resolved.set(pkg, known);
       else missing.set(tuple, [...(missing.get(tuple) ?? []), pkg]);
     }
@@ -35,7 +44,7 @@ export class PackageCatalog {
       const keys = await ensurePackageVersions(db, [...missing.values()].map((same) => same[0]!));
       for (const [tuple, same] of missing) {
         const stored = { ...same[0]!, key: keys.get(tuple)! };
-        this.byTuple.set(tuple, stored);
+        stage.tuples.set(tuple, stored);
         for (const pkg of same) resolved.set(pkg, stored);
       }
     }
@@ -52,15 +61,22 @@ export class PackageCatalog {
   }
 
   /** Keys of the package sets holding exactly these lists of package keys, in input order. */
-  async packageSets(db: Queryable, packageKeyLists: number[][]): Promise<number[]> {
+  async packageSets(db: Queryable, packageKeyLists: number[][], stage: CatalogStage): Promise<number[]> {
     const digests = packageKeyLists.map(digestOf);
-    const unknown = [...new Set(digests.filter((digest) => !this.setByDigest.has(digest)))];
+    const keyOf = (digest: string) => this.setByDigest.get(digest) ?? stage.sets.get(digest);
+    const unknown = [...new Set(digests.filter((digest) => keyOf(digest) === undefined))];
     if (unknown.length > 0) {
       const listByDigest = new Map(digests.map((digest, index) => [digest, packageKeyLists[index]!]));
       const keys = await ensurePackageSets(db, unknown.map((digest) => ({ digest, packageKeys: sortedUnique(listByDigest.get(digest)!) })));
-      unknown.forEach((digest, index) => this.setByDigest.set(digest, keys[index]!));
+      unknown.forEach((digest, index) => stage.sets.set(digest, keys[index]!));
     }
-    return digests.map((digest) => this.setByDigest.get(digest)!);
+    return digests.map((digest) => keyOf(digest)!);
+  }
+
+  /** Makes a committed transaction's new rows known to every later lookup. */
+  publish(stage: CatalogStage): void {
+    for (const [tuple, stored] of stage.tuples) if (!this.byTuple.has(tuple)) this.byTuple.set(tuple, stored);
+    for (const [digest, key] of stage.sets) this.setByDigest.set(digest, key);
   }
 }
 
