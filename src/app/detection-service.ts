@@ -12,7 +12,7 @@ import { VersionMatcher } from '../domain/detection/version-matcher.js';
 import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
 import type { InstalledPackage } from '../domain/types.js';
 import { loadAdvisories, type StoredAdvisory } from '../store/advisory-store.js';
-import type { DatedUpdate } from '../store/available-update-store.js';
+import type { DatedUpdate, FirstSightings } from '../store/available-update-store.js';
 import { loadFindingDigests, mergeFindings, type HostFindingSummary, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
 import { loadHosts, loadPackageSets, loadPackageVersions, type StoredPackageVersion } from '../store/inventory-store.js';
 import { replacePackageMatches } from '../store/match-store.js';
@@ -57,6 +57,8 @@ const DAY_MS = 86_400_000;
 export class DetectionService {
   readonly index = new AdvisoryIndex();
   private readonly packageCatalog = new PackageCatalog();
+  /** When the fleet first saw each candidate version (committed rows of `update_first_seen`). */
+  readonly firstSightings: FirstSightings = new Map();
   private readonly matcher = new VersionMatcher(this.index, versionSchemeFor);
   private readonly advisoryKeys = new Map<string, number>();
   /** Package versions whose current matches are already in `package_version_matches`. */

@@ -40,11 +40,9 @@ export async function importInventories(
   // A host reported twice in one batch counts once, with its latest inventory.
   inventories = [...new Map(inventories.map((inventory) => [inventory.hostname, inventory])).values()];
   // First sightings of candidate versions are fleet-wide facts, committed on their own before the
-  // hosts' transaction: inside it, a row another check-in had just inserted would make this one
-  // wait while that one waits on package rows this one inserted (a deadlock PostgreSQL breaks by
-  // failing a check-in).
+  // hosts' transaction (see dateAvailableUpdates).
   const reporting = inventories.filter((inventory) => inventory.availableUpdates !== undefined);
-  const dated = await dateAvailableUpdates(pool, reporting.map((inventory) => ({ ecosystem: inventory.osEcosystem ?? inventory.os?.id ?? 'unknown', updates: inventory.availableUpdates! })), now);
+  const dated = await dateAvailableUpdates(pool, reporting.map((inventory) => ({ ecosystem: inventory.osEcosystem ?? inventory.os?.id ?? 'unknown', updates: inventory.availableUpdates! })), now, detection.firstSightings);
   const updatesOf = new Map(reporting.map((inventory, index) => [inventory, dated[index]!]));
   const stage = new CatalogStage();
   return withTransaction(pool, async (client) => {

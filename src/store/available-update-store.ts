@@ -11,16 +11,33 @@ export interface DatedUpdate extends AvailableUpdate {
 }
 
 /**
- * Records first sight of every candidate version (earlier sightings win) and returns each host's
- * list with `availableSince` filled in, in input order.
- *
- * @example await dateAvailableUpdates(client, [{ ecosystem: 'Debian:12', updates }], new Date())
+ * Committed first sightings by candidate, so a check-in offering what the fleet has seen before
+ * (the usual case) needs no round trip. A sighting only ever moves earlier, so a remembered one no
+ * later than `now` is final as far as this import can tell.
  */
-export async function dateAvailableUpdates(db: pg.PoolClient | pg.Pool, hosts: Array<{ ecosystem: string; updates: AvailableUpdate[] }>, now: Date): Promise<DatedUpdate[][]> {
+export type FirstSightings = Map<string, string>;
+
+/**
+ * Records first sight of every candidate version (the earliest sighting wins) and returns each
+ * host's list with `availableSince` filled in, in input order. Runs on its own, outside any
+ * transaction: a sighting is a fleet-wide fact, and taking its row locks inside a check-in's
+ * transaction could deadlock against another check-in.
+ *
+ * @example await dateAvailableUpdates(pool, [{ ecosystem: 'Debian:12', updates }], new Date(), new Map())
+ */
+export async function dateAvailableUpdates(db: pg.Pool, hosts: Array<{ ecosystem: string; updates: AvailableUpdate[] }>, now: Date, known: FirstSightings): Promise<DatedUpdate[][]> {
   const keyOf = (ecosystem: string, name: string, version: string) => `${ecosystem}\u0000${name}\u0000${version}`;
+  const nowIso = now.toISOString();
   const distinct = new Map<string, [string, string, string]>();
-  for (const { ecosystem, updates } of hosts) for (const update of updates) distinct.set(keyOf(ecosystem, update.name, update.candidateVersion), [ecosystem, update.name, update.candidateVersion]);
-  if (distinct.size === 0) return hosts.map(() => []);
+  for (const { ecosystem, updates } of hosts) {
+    for (const update of updates) {
+      const key = keyOf(ecosystem, update.name, update.candidateVersion);
+      const remembered = known.get(key);
+      if (remembered === undefined || remembered > nowIso) distinct.set(key, [ecosystem, update.name, update.candidateVersion]);
+    }
+  }
+  const dated = () => hosts.map(({ ecosystem, updates }) => updates.map((update) => ({ ...update, availableSince: known.get(keyOf(ecosystem, update.name, update.candidateVersion)) ?? nowIso })));
+  if (distinct.size === 0) return dated();
   const tuples = [...distinct.values()];
   const columns = [tuples.map((tuple) => tuple[0]), tuples.map((tuple) => tuple[1]), tuples.map((tuple) => tuple[2])];
   // One round trip: rows this statement writes come back from RETURNING, others from the table
@@ -42,10 +59,8 @@ export async function dateAvailableUpdates(db: pg.PoolClient | pg.Pool, hosts: A
        LEFT JOIN update_first_seen f ON (f.ecosystem, f.name, f.version) = (o.ecosystem, o.name, o.version)`,
     [...columns, now],
   );
-  const firstSeen = new Map(seen.rows.flatMap((row) => (row.first_seen_at ? [[keyOf(row.ecosystem, row.name, row.version), row.first_seen_at.toISOString()] as const] : [])));
-  return hosts.map(({ ecosystem, updates }) =>
-    updates.map((update) => ({ ...update, availableSince: firstSeen.get(keyOf(ecosystem, update.name, update.candidateVersion)) ?? now.toISOString() })),
-  );
+  for (const row of seen.rows) if (row.first_seen_at) known.set(keyOf(row.ecosystem, row.name, row.version), row.first_seen_at.toISOString());
+  return dated();
 }
 
 /** Replaces the stored lists of these hosts; a host without a list (undefined) keeps none. */
