@@ -174,13 +174,18 @@ async function main(): Promise<void> {
     const busy = new Set<string>();
     const errorSamples: string[] = [];
     let turn = 0;
+    const succeeded = (response: { status: number; json?: unknown }): boolean => {
+      if (response.status < 300) return true;
+      if (errorSamples.length < 5) errorSamples.push(`${response.status} ${JSON.stringify(response.json)}`);
+      return false;
+    };
     const checkIn = async (host: HostInventory): Promise<{ delta: boolean; ok: boolean }> => {
       busy.add(host.hostname);
       const token = credentials.get(host.hostname);
       try {
         if (Math.random() >= DELTA_SHARE) {
           const response = await request(`${server.url}/api/v1/hosts/${host.hostname}/heartbeat`, 'POST', token, { packageDigest: digests.get(host.hostname) });
-          return { delta: false, ok: noteError(response) };
+          return { delta: false, ok: succeeded(response) };
         }
         const previous = current.get(host.hostname)!;
         const position = turn++ % previous.packages.length;
@@ -192,15 +197,10 @@ async function main(): Promise<void> {
           current.set(host.hostname, { ...previous, packages: upgraded });
           digests.set(host.hostname, body.packageDigest);
         }
-        return { delta: true, ok: noteError(response) };
+        return { delta: true, ok: succeeded(response) };
       } finally {
         busy.delete(host.hostname);
       }
-    };
-    const noteError = (response: { status: number; json?: unknown }): boolean => {
-      if (response.status < 300) return true;
-      if (errorSamples.length < 5) errorSamples.push(`${response.status} ${JSON.stringify(response.json)}`);
-      return false;
     };
 
     // 1. Saturation: CONCURRENCY check-ins always in flight, to find the most the server sustains.

@@ -1,8 +1,8 @@
 /**
  * Collects a host's real facts for the inventory stage: OS release, installed packages from the
  * dpkg, apk or rpm database, running kernel, reboot-required state, boot time and, on request, the
- * upgrades its package manager offers. Reads a mounted
- * root (`--root DIR`) as readily as the live system, so images and test trees scan the same way.
+ * upgrades its package manager offers. Reads a mounted root (`--root DIR`) as readily as the live
+ * system, so images and test trees scan the same way.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -10,6 +10,7 @@ import { comparatorFor } from '../versions/index.js';
 
 // Inst libgcrypt20 [1.10.1-3] (1.10.1-3+deb12u1 Debian:12.15/oldstable, Debian-Security:12/oldstable-security [amd64]) []
 const APT_INST = /^Inst (\S+) (?:\[([^\]]+)\] )?\((\S+)(?: (.*?))? \[([^\]]+)\]\)/;
+const dpkg = comparatorFor('dpkg');
 
 /**
  * Parses `apt-get --simulate dist-upgrade` output: the upgrades of installed packages.
@@ -25,7 +26,7 @@ export function parseAptSimulation(text: string, fileName: string): AvailableUpd
     if (!match) throw new InputError(`unrecognised apt simulation line ${JSON.stringify(line.slice(0, 80))}`, { file: fileName, line: index + 1 });
     const [, qualifiedName, installedVersion, candidateVersion, repository, arch] = match as unknown as [string, string, string | undefined, string, string | undefined, string];
     // A new install is not an upgrade; a reinstall or a pinned downgrade is not one either.
-    if (installedVersion === undefined || comparatorFor('dpkg').compare(candidateVersion, installedVersion) <= 0) continue;
+    if (installedVersion === undefined || dpkg.compare(candidateVersion, installedVersion) <= 0) continue;
     const update: AvailableUpdate = { name: qualifiedName.replace(/:[a-z0-9-]+$/, ''), installedVersion, candidateVersion, arch };
     if (repository) update.repository = repository;
     updates.push(update);
