@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { dateTimeProblem, instantProblem, isoDateTime, textProblem, wellFormedString } from './well-formed-text.js';
+
+/** Every kind of bad character, as a table: each is refused in single-line text; `multiline` says whether free text may hold it. */
+const BAD_CHARACTERS: ReadonlyArray<{ name: string; text: string; multilineAllows: boolean }> = [
+  { name: 'NUL', text: '\u0000', multilineAllows: false },
+  { name: 'lone high surrogate', text: '\uD800', multilineAllows: false },
+  { name: 'lone low surrogate', text: '\uDC00', multilineAllows: false },
+  { name: 'reversed surrogate pair', text: '\uDC00\uD800', multilineAllows: false },
+  { name: 'escape', text: '\u001B[31m', multilineAllows: false },
+  { name: 'bell', text: '\u0007', multilineAllows: false },
+  { name: 'backspace', text: '\u0008', multilineAllows: false },
+  { name: 'form feed', text: '\u000C', multilineAllows: false },
+  { name: 'DEL', text: '\u007F', multilineAllows: false },
+  { name: 'C1 CSI', text: '\u009B', multilineAllows: false },
+  { name: 'tab', text: '\t', multilineAllows: true },
+  { name: 'newline', text: '\n', multilineAllows: true },
+  { name: 'carriage return', text: '\r', multilineAllows: true },
+];
+
+describe('textProblem', () => {
+  it.each(BAD_CHARACTERS)('refuses $name in single-line text, anywhere in the string', ({ text }) => {
+    for (const value of [text, `a${text}`, `${text}b`, `a${text}b`]) expect(textProblem(value)).toMatch(/contains/);
+  });
+
+  it.each(BAD_CHARACTERS)('multiline text: $name', ({ text, multilineAllows }) => {
+    expect(textProblem(`x${text}y`, true) === undefined).toBe(multilineAllows);
+  });
+
+  it('accepts ordinary Unicode, including astral characters written as surrogate pairs', () => {
+    for (const value of ['', 'openssl-libs', 'Ünïcödé', '日本語', '😀 emoji', 'a\u00A0b', '\uD83D\uDE00']) expect(textProblem(value)).toBeUndefined();
+  });
+
+  it('names the character and its position', () => {
+    expect(textProblem('ab\u0000')).toBe('contains a NUL character (U+0000) at position 2');
+    expect(textProblem('x\uD800')).toMatch(/lone UTF-16 surrogate \(U\+D800\) at position 1/);
+  });
+});
+
+describe('wellFormedString', () => {
+  it('applies the text rule and the length bounds, and keeps chaining', () => {
+    const schema = wellFormedString({ min: 1, max: 5 });
+    expect(schema.safeParse('abc').success).toBe(true);
+    expect(schema.safeParse('').success).toBe(false);
+    expect(schema.safeParse('abcdef').success).toBe(false);
+    expect(schema.safeParse('a\u0000').error?.issues[0]?.message).toMatch(/NUL/);
+    expect(wellFormedString().regex(/^[a-z]+$/).safeParse('A').success).toBe(false);
+    expect(wellFormedString({ multiline: true }).safeParse('a\nb').success).toBe(true);
+    expect(wellFormedString().safeParse('a\nb').success).toBe(false);
+  });
+});
+
+describe('isoDateTime', () => {
+  it.each(['2024-05-01T12:00:00Z', '2024-05-01t12:00:00z', '2024-02-29T00:00:00.123456789+14:00', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2000-01-01T00:00:00-05:30'])(
+    'accepts %s',
+    (value) => {
+      expect(isoDateTime.safeParse(value).success).toBe(true);
+      expect(Number.isNaN(new Date(value).getTime())).toBe(false);
+    },
+  );
+
+  it.each([
+    ['0000-01-01T00:00:00Z', /year 0/],
+    ['0001-01-01T00:00:00+01:00', /before 0001-01-01/],
+    ['9999-12-31T23:59:59-01:00', /after 9999-12-31/],
+    ['2023-02-29T00:00:00Z', /day 29 does not exist/],
+    ['2024-13-01T00:00:00Z', /month 13/],
+    ['2024-01-01T24:00:00Z', /not a time of day/],
+    ['2024-01-01T23:59:60Z', /not a time of day/],
+    ['2024-01-01T00:00:00+24:00', /not an offset/],
+    ['2024-01-01T00:00:00', /not an ISO 8601/],
+    ['2024-01-01', /not an ISO 8601/],
+    ['+002024-01-01T00:00:00Z', /not an ISO 8601/],
+    ['2024-01-01T00:00:00Z\u0000', /not an ISO 8601/],
+  ])('refuses %s', (value, reason) => {
+    expect(dateTimeProblem(value)).toMatch(reason);
+    expect(isoDateTime.safeParse(value).success).toBe(false);
+  });
+
+  it('bounds already-parsed instants the same way', () => {
+    expect(instantProblem(new Date('2024-01-01T00:00:00Z'))).toBeUndefined();
+    expect(instantProblem(new Date(Number.NaN))).toBe('not a valid date');
+    expect(instantProblem(new Date(Date.parse('0001-01-01T00:00:00Z') - 1))).toMatch(/before/);
+  });
+});
