@@ -97,6 +97,17 @@ export function parseDpkgVersion(version: string): DpkgVersion {
   return { epoch, upstream: version.slice(upstreamStart, hyphen), revision: hyphen < end ? version.slice(hyphen + 1, end) : '' };
 }
 
+/**
+ * Why dpkg's `parseversion` rejects `version` (its own error text, as `dpkg --compare-versions`
+ * prints it), or `undefined`. Strings dpkg only warns about (an upstream version not starting with
+ * a digit, characters outside `[A-Za-z0-9.+~:-]`) are not problems here: dpkg still installs them.
+ *
+ * @example dpkgVersionProblem('x:1.0-1') // 'epoch in version is empty'
+ */
+export function dpkgVersionProblem(version: string): string | undefined {
+  return locate(version);
+}
+
 function isBlank(code: number): boolean {
   return code === SPACE || code === TAB;
 }

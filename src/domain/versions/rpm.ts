@@ -177,6 +177,45 @@ export function compareRpmWithUnknownEpoch(installedVersion: string, otherVersio
   return compareEvrWith(installedVersion, otherVersion, true);
 }
 
+/** rpmbuild's `ALLOWED_CHARS_VERREL` beside ASCII letters and digits (build/parsePreamble.c). */
+const RPM_PART = /^[A-Za-z0-9._+~^%{}]*$/;
+const RPM_EPOCH_MAX = 4_294_967_295;
+
+/**
+ * Why `evr` (`[epoch:]version[-release]`) is not a version rpmbuild would give a package, or
+ * `undefined`. rpmbuild's rules: an unsigned 32-bit epoch, a non-empty version and release made of
+ * ASCII letters, digits and `._+~^%{}`, never `..`. One rule of fleetpatch's own on top: each part
+ * holds a letter or a digit, since `rpmvercmp` finds nothing to compare in `~` or `_` alone.
+ *
+ * @example rpmVersionProblem('1:3.0.7-6.el9_2') // undefined
+ * @example rpmVersionProblem('1:') // 'the version after the epoch is empty'
+ */
+export function rpmVersionProblem(evr: string): string | undefined {
+  if (evr === '') return 'the version is empty';
+  const colon = evr.indexOf(':');
+  let versionStart = 0;
+  if (colon !== -1) {
+    const epochText = evr.slice(0, colon);
+    if (epochText === '') return 'the epoch before ":" is empty';
+    if (!/^\d+$/.test(epochText)) return `the epoch ${JSON.stringify(epochText.slice(0, 40))} is not an unsigned number`;
+    if (epochText.length > 10 || Number(epochText) > RPM_EPOCH_MAX) return `the epoch ${epochText.length > 40 ? `(${epochText.length} digits)` : epochText} is larger than 4294967295`;
+    versionStart = colon + 1;
+    if (versionStart === evr.length) return 'the version after the epoch is empty';
+  }
+  const hyphen = evr.lastIndexOf('-');
+  const parts: Array<[string, string]> = hyphen < versionStart ? [['version', evr.slice(versionStart)]] : [['version', evr.slice(versionStart, hyphen)], ['release', evr.slice(hyphen + 1)]];
+  for (const [name, part] of parts) {
+    if (part === '') return `the ${name} is empty`;
+    if (!RPM_PART.test(part)) {
+      const illegal = [...part].find((character) => !RPM_PART.test(character))!;
+      return `the ${name} holds ${JSON.stringify(illegal)}, which rpm does not allow (letters, digits and ._+~^%{} only)`;
+    }
+    if (part.includes('..')) return `the ${name} holds "..", which rpm does not allow`;
+    if (!/[A-Za-z0-9]/.test(part)) return `the ${name} ${JSON.stringify(part)} holds no letter or digit`;
+  }
+  return undefined;
+}
+
 export const rpmComparator: VersionComparator = {
   scheme: 'rpm',
   compare: compareEvr,
