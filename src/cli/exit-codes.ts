@@ -9,4 +9,9 @@ export const ExitCode = {
   unavailable: 3,
   /** A bug or an unexpected failure. */
   internalError: 70,
+  /**
+   * The reader of standard output went away (`fleetpatch findings --json | head -1`): 128 + SIGPIPE,
+   * the status a shell reports for a tool that a broken pipe ended.
+   */
+  brokenPipe: 141,
 } as const;
