@@ -30,12 +30,17 @@ export function endOnOutputErrors(): void {
   process.stderr.on('error', () => undefined);
 }
 
+/** The first write error on standard output reaches both the 'error' event and the flush; said once. */
+let outputFailure: Promise<number> | undefined;
+
 /** The exit code for a failed write to standard output, after saying why unless the pipe broke. */
-async function reportOutputError(error: Error): Promise<number> {
-  if ((error as NodeJS.ErrnoException).code === 'EPIPE') return ExitCode.brokenPipe;
-  process.stderr.write(`fleetpatch: cannot write to standard output: ${error.message}\n`);
-  await flushed(process.stderr);
-  return ExitCode.internalError;
+function reportOutputError(error: Error): Promise<number> {
+  return (outputFailure ??= (async () => {
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') return ExitCode.brokenPipe;
+    process.stderr.write(`fleetpatch: cannot write to standard output: ${error.message}\n`);
+    await flushed(process.stderr);
+    return ExitCode.internalError;
+  })());
 }
 
 /**
