@@ -1,7 +1,9 @@
 /**
  * Progress lines for long-running commands, on standard error so `--json` output stays clean.
- * On a terminal a counter redraws in place; otherwise one line per step.
+ * On a terminal a counter redraws in place; otherwise one line per step. Messages quote files
+ * (warnings name packages), so their control characters are shown escaped.
  */
+import { escapeControlCharacters } from './table.js';
 
 export interface Progress {
   /** A step finished or started: printed on its own line. */
@@ -20,11 +22,11 @@ export function createProgress(enabled = true, stream: NodeJS.WriteStream = proc
       if (!enabled) return;
       if (counting && interactive) stream.write('\n');
       counting = false;
-      stream.write(`${message}\n`);
+      stream.write(`${escapeControlCharacters(message)}\n`);
     },
     count(label, done, total) {
       if (!enabled) return;
-      const text = total === undefined ? `${label}: ${done}` : `${label}: ${done}/${total} (${Math.floor((done / Math.max(total, 1)) * 100)}%)`;
+      const text = escapeControlCharacters(total === undefined ? `${label}: ${done}` : `${label}: ${done}/${total} (${Math.floor((done / Math.max(total, 1)) * 100)}%)`);
       if (interactive) {
         stream.write(`\r${text}`);
         counting = true;
