@@ -13,11 +13,14 @@ import { LABEL_BUCKETS, parseBucketRules, type BucketRules } from '../domain/pol
 import { InputError } from '../domain/errors.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
 import { countApiTokens, createApiToken, createEnrollmentToken } from '../store/auth-store.js';
-import { openDatabase, type Database } from '../store/database.js';
+import { openDatabase, supervisionFromEnvironment, type Database } from '../store/database.js';
 import { createApp } from './create-app.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { createFleetMetrics } from './fleet-metrics.js';
 import { createSummaryCache } from './summary-cache.js';
+
+/** Exit status when the embedded PostgreSQL cannot be restarted: 3, "a service fleetpatch depends on is unavailable". */
+const DATABASE_LOST_EXIT_CODE = 3;
 
 /** How long fleet numbers are reused (dashboards refresh every 30 s, scrapes every 15–60 s). */
 const SUMMARY_MAX_AGE_MS = 5_000;
@@ -49,7 +52,20 @@ export interface RunningServer {
 
 export async function runServer(options: ServerOptions): Promise<RunningServer> {
   const bucketRules = await readBucketRules(options.bucketsFile);
-  const database = await openDatabase({ home: options.home, poolSize: 16, onProgress: options.log, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) });
+  const database: Database = await openDatabase({
+    home: options.home,
+    poolSize: 16,
+    onProgress: options.log,
+    // A server whose embedded PostgreSQL will not come back exits, so its service manager starts it afresh.
+    supervision: {
+      ...supervisionFromEnvironment(process.env),
+      onGiveUp: () => {
+        options.log(`exiting with status ${DATABASE_LOST_EXIT_CODE}`);
+        void database.close().finally(() => process.exit(DATABASE_LOST_EXIT_CODE));
+      },
+    },
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+  });
   const { pool } = database;
   let firstStart: RunningServer['firstStart'];
   if ((await countApiTokens(pool)) === 0) {
@@ -105,8 +121,12 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
         // Idle keep-alive connections would hold close() open; requests in flight still finish.
         (server as import('node:http').Server).closeIdleConnections?.();
         await closed;
-        await controlPlane.flushHeartbeats();
-        await database.close();
+        try {
+          await controlPlane.flushHeartbeats();
+        } finally {
+          // Also when the database is down and the heartbeats cannot be written.
+          await database.close();
+        }
       })();
       return stopping;
     },
