@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatabaseUnavailableError, isDatabaseUnavailable, openDatabase, type Database, type DatabaseHealth } from '../src/store/database.js';
+import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
 
 const homes: string[] = [];
 afterAll(() => {
@@ -92,6 +93,33 @@ describe('losing the embedded PostgreSQL', () => {
     } finally {
       renameSync(`${versionFile}.aside`, versionFile);
       await database.close();
+    }
+  }, 120_000);
+});
+
+describe('losing an external PostgreSQL (DATABASE_URL)', () => {
+  it('is reported down while the server is away and up again once the pool reaches it', async () => {
+    const home = newHome();
+    const first = await startEmbeddedPostgres({ home });
+    const logs: string[] = [];
+    const database = await openDatabase({ home: join(home, 'unused'), databaseUrl: first.connectionString, onProgress: (message) => logs.push(message), supervision: { probeIntervalMs: 100, restartDelayMs: 10 } });
+    try {
+      await first.stop();
+      await waitFor(() => isDown(database.health()), 5_000, 'the loss to be noticed');
+      expect(database.health()).toMatchObject({ state: 'down', reason: expect.stringMatching(/^PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/fleetpatch does not answer: /) });
+      expect(logs.filter((line) => line.startsWith('database unavailable: '))).toHaveLength(1);
+      // Nothing restarts an external server; it comes back on its own, at the same address.
+      const second = await startEmbeddedPostgres({ home, port: first.port });
+      try {
+        await waitFor(() => database.health().state === 'up', 10_000, 'the server to be seen again');
+        expect((await database.pool.query('SELECT count(*)::int AS n FROM fleetpatch_migrations')).rows[0].n).toBeGreaterThan(0);
+      } finally {
+        await database.close();
+        await second.stop();
+      }
+    } finally {
+      await database.close();
+      await first.stop();
     }
   }, 120_000);
 });
