@@ -1,6 +1,6 @@
 // The home lock: one owner at a time, stale locks (dead or reused pids, garbage) taken over, and a
 // refused second owner never disturbs the first.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,46 @@ try {
     const winnerPid = winners[0]!.slice('won '.length);
     expect(outcomes.filter((outcome) => outcome === `refused the embedded database in ${home} is in use by process ${winnerPid}; stop it or set FLEETPATCH_HOME / DATABASE_URL`)).toHaveLength(5);
     expect(readdirSync(home)).toEqual([]);
+  });
+
+  it('takes over a lock whose owner was killed but not yet reaped (a zombie)', async () => {
+    const home = newHome();
+    const ownerScript = join(home, '..', `owner-${Date.now()}.mts`);
+    homes.push(ownerScript);
+    writeFileSync(
+      ownerScript,
+      `import { acquireHomeLock } from ${JSON.stringify(fileURLToPath(new URL('./home-lock.ts', import.meta.url)))};
+acquireHomeLock(process.argv[2]!);
+console.log('locked');
+setInterval(() => undefined, 1_000);
+`,
+    );
+    // The parent kills its child with SIGKILL and never waits for it, so the child stays a zombie.
+    const parentProgram = `
+import os, signal, subprocess, sys
+owner = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE)
+owner.stdout.readline()
+os.kill(owner.pid, signal.SIGKILL)
+print(owner.pid, flush=True)
+sys.stdin.read()
+`;
+    const parent = spawn('python3', ['-c', parentProgram, process.execPath, '--import', 'tsx', ownerScript, home], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const ownerPid = await new Promise<number>((resolvePid, reject) => {
+        parent.stdout.setEncoding('utf8').once('data', (line: string) => resolvePid(Number(line.trim())));
+        parent.once('exit', (code) => reject(new Error(`parent exited with ${code}`)));
+      });
+      const state = () => readFileSync(`/proc/${ownerPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
+      for (let attempt = 0; attempt < 100 && state() !== 'Z'; attempt++) await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+      expect(state()).toBe('Z');
+      expect(readFileSync(join(home, 'fleetpatch.lock'), 'utf8').split('\n')[0]).toBe(String(ownerPid));
+      expect(processInfo(ownerPid)).toEqual({ pid: ownerPid, alive: false });
+      const lock = acquireHomeLock(home);
+      expect(readFileSync(lock.file, 'utf8').split('\n')[0]).toBe(String(process.pid));
+      lock.release();
+    } finally {
+      parent.stdin.end();
+    }
   });
 
   it('does not remove a lock that another owner took over after ours went stale', () => {

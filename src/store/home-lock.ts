@@ -1,7 +1,8 @@
 /**
  * One fleetpatch process per home: `<home>/fleetpatch.lock` names the owner's pid and start time.
  * The lock appears atomically with its content (hard link of a finished file), and a lock whose
- * owner is gone (crash, kill -9, or a pid reused after a container restart) is taken over.
+ * owner is gone (crash, kill -9 even before its parent reaped it, or a pid reused after a container
+ * restart) is taken over.
  */
 import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,7 @@
 /**
  * What fleetpatch can learn about another process from its pid: whether it lives, when it started
  * (to tell a reused pid from the original), its command name and working directory (Linux /proc).
+ * A zombie (killed, not yet reaped by its parent) counts as dead: it holds nothing but its pid.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 
@@ -22,9 +23,11 @@ export interface ProcessInfo {
  */
 export function processInfo(pid: number): ProcessInfo {
   if (!isAlive(pid)) return { pid, alive: false };
+  const stat = readStat(pid);
+  // kill(pid, 0) succeeds on a zombie (Z) and on a process being torn down (X).
+  if (stat !== undefined && (stat.state === 'Z' || stat.state === 'X')) return { pid, alive: false };
   const info: ProcessInfo = { pid, alive: true };
-  const startTime = readStartTime(pid);
-  if (startTime !== undefined) info.startTime = startTime;
+  if (stat?.startTime !== undefined) info.startTime = stat.startTime;
   const command = readOrUndefined(() => readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
   if (command !== undefined) info.command = command;
   const workingDirectory = readOrUndefined(() => readlinkSync(`/proc/${pid}/cwd`));
@@ -43,12 +46,14 @@ function isAlive(pid: number): boolean {
 }
 
 /** The command name in `stat` may hold spaces and parentheses, so fields are counted after the last `)`. */
-function readStartTime(pid: number): string | undefined {
+function readStat(pid: number): { state?: string; startTime?: string } | undefined {
   const stat = readOrUndefined(() => readFileSync(`/proc/${pid}/stat`, 'utf8'));
   if (stat === undefined) return undefined;
   const fieldsAfterCommand = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Field 3 (state) is the first after the command; field 22 (starttime) is 19 further on.
-  return fieldsAfterCommand[19];
+  const [state] = fieldsAfterCommand;
+  const startTime = fieldsAfterCommand[19];
+  return { ...(state ? { state } : {}), ...(startTime ? { startTime } : {}) };
 }
 
 function readOrUndefined(read: () => string): string | undefined {
