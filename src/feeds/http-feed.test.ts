@@ -136,6 +136,17 @@ describe('HttpFeed', () => {
     expect(batch.errors.map((error) => [error.location.file, error.location.field])).toEqual([[`${base}/Debian/all.zip:DSA-5009-1.json`, 'affected[0].ranges[0].events[2]']]);
   });
 
+  it('refuses a download cut short or over the size cap, returning no record of it', async () => {
+    const whole = debianZip();
+    files.set('/Debian/all.zip', { body: whole.subarray(0, whole.length - 30) });
+    const cut = await new HttpFeed(base, ['Debian']).read().catch((caught: unknown) => caught);
+    expect(cut).toBeInstanceOf(InputError);
+    expect((cut as InputError).message).toMatch(new RegExp(`^${base}/Debian/all\\.zip: not a complete zip archive: .*(cut short|missing)`));
+    files.set('/Debian/all.zip', { body: whole });
+    const capped = await new HttpFeed(base, ['Debian'], 30_000, { maxEntryBytes: 100, maxTotalBytes: 1000 }).read().catch((caught: unknown) => caught);
+    expect((capped as InputError).message).toMatch(/inflates to more than the per-entry cap of 100 bytes/);
+  });
+
   it('says the feed is unreachable, and how to use a mirror, when nothing listens', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

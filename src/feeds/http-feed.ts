@@ -7,6 +7,7 @@
 import { InputError } from '../domain/errors.js';
 import { FeedUnreachableError, type AdvisoryFeed, type FeedBatch, type FeedReadOptions } from './advisory-feed.js';
 import { parseOsvFiles, type OsvFile } from './osv-files.js';
+import { zipLimitsFromEnvironment, type ZipLimits } from './zip-archive.js';
 import { osvFilesInZip } from './zip-feed.js';
 
 export const OSV_BUCKET_URL = 'https://osv-vulnerabilities.storage.googleapis.com';
@@ -37,6 +38,7 @@ export class HttpFeed implements AdvisoryFeed {
     baseUrl: string,
     private readonly ecosystems: string[],
     private readonly idleTimeoutMs = IDLE_TIMEOUT_MS,
+    private readonly zipLimits: ZipLimits = zipLimitsFromEnvironment(),
   ) {
     this.location = baseUrl.replace(/\/+$/, '');
   }
@@ -75,7 +77,7 @@ export class HttpFeed implements AdvisoryFeed {
     const lastModified = response.headers.get('last-modified');
     if (etag) state.etag = etag;
     if (lastModified) state.lastModified = lastModified;
-    return { part: await parseOsvFiles(osvFilesInZip(body, url), options), state };
+    return { part: await parseOsvFiles(osvFilesInZip(body, url, this.zipLimits), options), state };
   }
 
   /** Records fetched one by one; a record the CSV lists but the mirror no longer has is skipped. */

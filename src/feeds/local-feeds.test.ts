@@ -90,12 +90,16 @@ describe('ZipFeed', () => {
     expect(batch.unchanged).toBe(2);
   });
 
-  it('refuses a file that is not a zip of OSV records', async () => {
+  it('refuses a file that is not a zip of OSV records, or a cut one', async () => {
     const path = join(workDirectory, 'page.zip');
     writeFileSync(path, '<html>Service Unavailable</html>');
     const error = await new ZipFeed(path).read().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InputError);
-    expect((error as InputError).message).toBe(`${path}: no OSV .json or .yaml files in this archive`);
+    expect((error as InputError).message).toMatch(`${path}: not a complete zip archive: the end-of-central-directory record is missing`);
+    const noRecords = join(workDirectory, 'license.zip');
+    writeFileSync(noRecords, zipSync({ LICENSE: strToU8('MIT') }));
+    const noRecordsError = await new ZipFeed(noRecords).read().catch((caught: unknown) => caught);
+    expect((noRecordsError as InputError).message).toBe(`${noRecords}: no OSV .json or .yaml files in this archive`);
     const truncated = join(workDirectory, 'truncated.zip');
     writeFileSync(truncated, zipSync({ 'DSA-5001-1.json': strToU8(goodJson.repeat(50)) }).subarray(0, 200));
     const truncatedError = await new ZipFeed(truncated).read().catch((caught: unknown) => caught);
