@@ -82,7 +82,7 @@ describe('control plane: server and agent processes', () => {
       ['PUT', '/api/v1/hosts/web-7/inventory', '{"kind": "full",', 400, /not valid JSON/],
       ['PUT', '/api/v1/hosts/web-7/inventory', { kind: 'sideways' }, 400, /kind/],
       ['GET', '/api/v1/findings?severity=urgent', undefined, 400, /severity/],
-      ['POST', '/api/v1/enroll', { token: 'fpe_not-a-real-token-at-all', hostname: 'x' }, 400, /unknown or expired enrollment token/],
+      ['POST', '/api/v1/enroll', { token: 'fpe_not-a-real-token-at-all', hostname: 'x' }, 401, /unknown enrollment token/],
       ['POST', '/api/v1/tokens', { name: 'x', role: 'root' }, 400, /role/],
     ];
     for (const [method, path, body, status, message] of cases) {

@@ -156,11 +156,15 @@ export class Agent {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       throw new ServerUnavailableError(`the server ${this.options.serverUrl} is unreachable (${cause})`);
     }
-    if (response.status === 409) throw new DeltaRejected();
     if (response.status >= 500) throw new ServerUnavailableError(`the server answered ${response.status}`);
     if (!response.ok) {
-      const error = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
-      throw new InputError(`the server refused ${method} ${path}: ${response.status} ${error.error?.message ?? ''}`.trim());
+      const error = ((await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string; hint?: string } }).error ?? {};
+      if (error.code === 'delta-base-mismatch') throw new DeltaRejected();
+      // A credential that stops working was revoked, or its host retired: re-enrolling needs an operator.
+      const hint = response.status === 401 && secret?.startsWith('fph_')
+        ? `the server no longer accepts this host's credential (revoked, or the host was retired); an operator can run "fleetpatch hosts approve-enrollment <name>", then run the agent with --enroll-token after removing ${this.path('credential.json')}`
+        : error.hint;
+      throw new InputError(`the server refused ${method} ${path}: ${response.status} ${error.message ?? ''}`.trim(), {}, hint);
     }
     return response;
   }

@@ -1,18 +1,18 @@
 /**
- * The control plane's use cases: enrolling agents, taking check-ins (full or delta) and heartbeats,
- * and syncing advisories. Every check-in re-evaluates that host at once; heartbeats are coalesced
- * and written once a second, since they only move `last_seen_at`.
+ * The control plane's use cases: taking check-ins (full or delta) and heartbeats, and syncing
+ * advisories. Every check-in re-evaluates that host at once; heartbeats are coalesced and written
+ * once a second (`HeartbeatWriter`). Enrollment and retirement live in `host-access.ts`.
  */
 import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
 import type { BucketRules } from '../domain/policy/bucket-rules.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
-import { applyPackageDelta, packageListDigest, type CheckIn, type Heartbeat } from '../protocol/agent-protocol.js';
-import { checkEnrollmentToken, issueAgentCredential } from '../store/auth-store.js';
+import { applyPackageDelta, packageListDigest, type CheckIn } from '../protocol/agent-protocol.js';
 import { loadHosts, loadPackageSets, loadPackageVersions } from '../store/inventory-store.js';
 import { importAdvisories, type AdvisoryImportReport } from './advisory-import.js';
 import { CheckInGate } from './check-in-gate.js';
+import { HeartbeatWriter } from './heartbeat-writer.js';
 import type { DetectionService } from './detection-service.js';
 import { importInventories } from './inventory-import.js';
 
@@ -25,6 +25,17 @@ export interface CheckInResult {
   packageDigest: string;
 }
 
+/** The server is at its limit for this kind of work; the client should retry after a while. */
+export class TooBusy extends Error {
+  override readonly name = 'TooBusy';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /** The server holds no package list matching the delta's base: the agent must send a full one. */
 export class DeltaBaseMismatch extends Error {
   override readonly name = 'DeltaBaseMismatch';
@@ -33,12 +44,8 @@ export class DeltaBaseMismatch extends Error {
 export interface ControlPlaneOptions {
   bucketRules: BucketRules;
   staleAfterSeconds: number;
-}
-
-interface PendingHeartbeat {
-  seenAt: Date;
-  rebootRequired?: boolean;
-  bootId?: string;
+  /** Tells a database outage from bad data (a heartbeat batch is kept, not dropped, on an outage). */
+  isDatabaseUnavailable?: (error: unknown) => boolean;
 }
 
 /** How many hosts' last package lists are kept in memory for deltas (least recently used out). */
@@ -47,24 +54,25 @@ const PACKAGE_LIST_CACHE_HOSTS = 50_000;
 export class ControlPlane {
   private readonly gate = new CheckInGate();
   private readonly lastPackages = new Map<string, { digest: string; packages: InstalledPackage[] }>();
-  private heartbeats = new Map<string, PendingHeartbeat>();
+  readonly heartbeats: HeartbeatWriter;
+  // A retired host's heartbeats on another replica then update no row: harmless, and its agent's
+  // credential is refused anyway.
+  private readonly knownHosts = new Set<string>();
   checkIns = 0;
-  heartbeatCount = 0;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly detection: DetectionService,
     readonly options: ControlPlaneOptions,
-  ) {}
-
-  async enroll(token: string, hostname: string, labels: Record<string, string>): Promise<{ hostname: string; credential: string; labels: Record<string, string> }> {
-    const granted = await checkEnrollmentToken(this.pool, token);
-    if (!granted) throw new InputError('unknown or expired enrollment token', { field: 'token' });
-    const credential = await issueAgentCredential(this.pool, hostname);
-    return { hostname, credential, labels: { ...labels, ...granted } };
+  ) {
+    this.heartbeats = new HeartbeatWriter(pool, options.isDatabaseUnavailable);
   }
 
-  async checkIn(hostname: string, checkIn: CheckIn, now = new Date()): Promise<CheckInResult> {
+  /**
+   * Stores a check-in and evaluates the host. `grantedLabels` (from the host's enrollment token)
+   * override the labels the agent sends: an agent cannot move itself to another bucket or team.
+   */
+  async checkIn(hostname: string, checkIn: CheckIn, now = new Date(), grantedLabels: Record<string, string> = {}): Promise<CheckInResult> {
     return this.gate.forHost(hostname, async () => {
       const packages = checkIn.kind === 'full' ? checkIn.packages : applyPackageDelta(await this.storedPackages(hostname, checkIn.baseDigest), checkIn.added, checkIn.removed);
       const digest = packageListDigest(packages);
@@ -77,7 +85,7 @@ export class ControlPlane {
         packages,
         kernel: checkIn.runningKernel ? { running: checkIn.runningKernel, installed: [] } : { installed: [] },
         rebootRequired: checkIn.rebootRequired,
-        labels: checkIn.labels,
+        labels: { ...checkIn.labels, ...grantedLabels },
         ...(checkIn.os ? { os: stripUndefined(checkIn.os) } : {}),
         ...(checkIn.osEcosystem ? { osEcosystem: checkIn.osEcosystem } : {}),
         ...(checkIn.arch ? { arch: checkIn.arch } : {}),
@@ -94,7 +102,7 @@ export class ControlPlane {
         agent: { version: checkIn.agentVersion ?? 'unknown', inventoryDigest: digest, ...(checkIn.bootId ? { bootId: checkIn.bootId } : {}) },
       });
       this.rememberPackages(hostname, digest, report.storedPackages[0]!);
-      this.heartbeats.delete(hostname);
+      this.heartbeats.forget(hostname);
       this.checkIns++;
       return { accepted: true, packages: packages.length, findings: report.findings, opened: report.opened, resolved: report.resolved, packageDigest: digest };
     });
@@ -118,29 +126,19 @@ export class ControlPlane {
     return [...versions.values()].map(({ key: _key, ...pkg }) => pkg);
   }
 
-  /** Records that a host is alive; written with the next flush. */
-  heartbeat(hostname: string, heartbeat: Heartbeat, now = new Date()): void {
-    const pending: PendingHeartbeat = { seenAt: now };
-    if (heartbeat.rebootRequired !== undefined) pending.rebootRequired = heartbeat.rebootRequired;
-    if (heartbeat.bootId !== undefined) pending.bootId = heartbeat.bootId;
-    this.heartbeats.set(hostname, pending);
-    this.heartbeatCount++;
+  /** Whether a host has sent an inventory; remembered once true, until the host is retired here. */
+  async hostExists(hostname: string): Promise<boolean> {
+    if (this.knownHosts.has(hostname)) return true;
+    const found = ((await this.pool.query('SELECT 1 FROM hosts WHERE name = $1', [hostname])).rowCount ?? 0) > 0;
+    if (found) this.knownHosts.add(hostname);
+    return found;
   }
 
-  /** Writes the coalesced heartbeats in one statement. */
-  async flushHeartbeats(): Promise<number> {
-    if (this.heartbeats.size === 0) return 0;
-    const batch = this.heartbeats;
-    this.heartbeats = new Map();
-    const entries = [...batch];
-    await this.pool.query(
-      `UPDATE hosts h SET last_seen_at = greatest(h.last_seen_at, b.seen_at),
-              reboot_required = coalesce(b.reboot_required, h.reboot_required), boot_id = coalesce(b.boot_id, h.boot_id)
-         FROM unnest($1::text[], $2::timestamptz[], $3::boolean[], $4::text[]) AS b(name, seen_at, reboot_required, boot_id)
-        WHERE h.name = b.name`,
-      [entries.map(([name]) => name), entries.map(([, beat]) => beat.seenAt), entries.map(([, beat]) => beat.rebootRequired ?? null), entries.map(([, beat]) => beat.bootId ?? null)],
-    );
-    return entries.length;
+  /** Forgets what is held in memory about a host that was retired. */
+  forgetHost(hostname: string): void {
+    this.lastPackages.delete(hostname);
+    this.knownHosts.delete(hostname);
+    this.heartbeats.forget(hostname);
   }
 
   syncAdvisories(feed: AdvisoryFeed, progress?: (message: string) => void): Promise<AdvisoryImportReport> {

@@ -99,4 +99,5 @@ export const SEVERITY_ORDER: readonly Severity[] = ['critical', 'high', 'medium'
  * - accepted: risk accepted by a person, with a reason and an expiry.
  * - not-applicable: judged not to apply to this host (e.g. a kernel package that is not running).
  */
-export type FindingState = 'vulnerable' | 'pending-reboot' | 'fixed' | 'accepted' | 'not-applicable';
+export const FINDING_STATES = ['vulnerable', 'pending-reboot', 'fixed', 'accepted', 'not-applicable'] as const;
+export type FindingState = (typeof FINDING_STATES)[number];

@@ -5,54 +5,75 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { hostNameSchema } from '../domain/host-name.js';
+import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
+import { versionProblem } from '../domain/versions/index.js';
+import { isoDateTime, wellFormedString } from '../domain/well-formed-text.js';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 
-const label = z.string().min(1).max(128);
+// Every string an agent sends passes the one well-formed-text rule (no NUL, lone surrogates or
+// control characters): refused here with a 400 naming the field, never stored, never a 500.
+const text = (max: number, min = 0) => wellFormedString({ min, max });
 
-export const installedPackageSchema = z.object({
-  ecosystem: z.string().min(1).max(128),
-  name: z.string().min(1).max(256),
-  version: z.string().max(256),
-  arch: z.string().max(32).optional(),
-  sourceName: z.string().max(256).optional(),
-  sourceVersion: z.string().max(256).optional(),
-  epochKnown: z.boolean().optional(),
-  purl: z.string().max(1024).optional(),
-});
+/** Label keys and values; at most 64 labels, so one host cannot grow every label index. */
+export const labelsSchema = z.record(text(128, 1), text(256)).refine((labels) => Object.keys(labels).length <= 64, 'at most 64 labels');
+
+export const installedPackageSchema = z
+  .object({
+    ecosystem: text(128, 1),
+    name: text(256, 1),
+    version: text(256),
+    arch: text(32).optional(),
+    sourceName: text(256).optional(),
+    sourceVersion: text(256).optional(),
+    epochKnown: z.boolean().optional(),
+    purl: text(1024).optional(),
+  })
+  .superRefine((pkg, context) => {
+    // A version its ecosystem's own tool would refuse can never be compared correctly.
+    const scheme = versionSchemeFor(pkg.ecosystem);
+    if (scheme === undefined) return;
+    const problem = versionProblem(scheme, pkg.version);
+    if (problem !== undefined) context.addIssue({ code: 'custom', path: ['version'], message: problem });
+    const sourceProblem = pkg.sourceVersion === undefined || pkg.sourceVersion === '' ? undefined : versionProblem(scheme, pkg.sourceVersion);
+    if (sourceProblem !== undefined) context.addIssue({ code: 'custom', path: ['sourceVersion'], message: sourceProblem });
+  });
 
 export const osReleaseSchema = z.object({
-  id: z.string().min(1).max(64),
-  idLike: z.array(z.string().max(64)).max(16),
-  versionId: z.string().max(64).optional(),
-  versionCodename: z.string().max(64).optional(),
-  prettyName: z.string().max(256).optional(),
-  cpeName: z.string().max(256).optional(),
+  id: text(64, 1),
+  idLike: z.array(text(64)).max(16),
+  versionId: text(64).optional(),
+  versionCodename: text(64).optional(),
+  prettyName: text(256).optional(),
+  cpeName: text(256).optional(),
 });
 
 export const availableUpdateSchema = z.object({
-  name: z.string().min(1).max(256),
-  arch: z.string().max(32).optional(),
-  installedVersion: z.string().max(256).optional(),
-  candidateVersion: z.string().min(1).max(256),
-  repository: z.string().max(512).optional(),
+  name: text(256, 1),
+  arch: text(32).optional(),
+  installedVersion: text(256).optional(),
+  candidateVersion: text(256, 1),
+  repository: text(512).optional(),
 });
+
+const digestSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a package-list digest: 43 base64url characters');
 
 const hostFacts = {
   os: osReleaseSchema.optional(),
-  osEcosystem: z.string().max(128).optional(),
-  arch: z.string().max(32).optional(),
-  runningKernel: z.string().max(256).optional(),
+  osEcosystem: text(128).optional(),
+  arch: text(32).optional(),
+  runningKernel: text(256).optional(),
   rebootRequired: z.boolean(),
-  bootTime: z.iso.datetime({ offset: true }).optional(),
-  bootId: z.string().max(64).optional(),
-  labels: z.record(label, z.string().max(256)).default({}),
-  agentVersion: z.string().max(64).optional(),
+  bootTime: isoDateTime.optional(),
+  bootId: text(64).optional(),
+  labels: labelsSchema.default({}),
+  agentVersion: text(64).optional(),
   /** The package manager's pending upgrades (every check-in carries the whole list); absent: not collected. */
   availableUpdates: z.array(availableUpdateSchema).max(100_000).optional(),
   /** Digest of the full package list after this check-in (see `packageListDigest`). */
-  packageDigest: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  packageDigest: digestSchema,
 };
 
 /** A full inventory, sent on first contact and whenever the server asks for one. */
@@ -62,7 +83,7 @@ export const fullCheckInSchema = z.object({ kind: z.literal('full'), ...hostFact
 export const deltaCheckInSchema = z.object({
   kind: z.literal('delta'),
   ...hostFacts,
-  baseDigest: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  baseDigest: digestSchema,
   added: z.array(installedPackageSchema).max(100_000),
   removed: z.array(installedPackageSchema).max(100_000),
 });
@@ -72,15 +93,15 @@ export type CheckIn = z.infer<typeof checkInSchema>;
 
 export const heartbeatSchema = z.object({
   rebootRequired: z.boolean().optional(),
-  bootId: z.string().max(64).optional(),
-  packageDigest: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
+  bootId: text(64).optional(),
+  packageDigest: digestSchema.optional(),
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
 export const enrollSchema = z.object({
-  token: z.string().min(16).max(256),
-  hostname: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, 'a host name: letters, digits, ".", "_" and "-"'),
-  labels: z.record(label, z.string().max(256)).default({}),
+  token: text(256, 16),
+  hostname: hostNameSchema,
+  labels: labelsSchema.default({}),
 });
 
 /** One line per package, in a fixed field order: the unit of both digests and deltas. */

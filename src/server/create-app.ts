@@ -1,23 +1,43 @@
 /**
- * The HTTP API and dashboard of `fleetpatch server`, on Hono. Routes delegate to the control plane
- * and the store in a line or two; authentication, validation and error shapes are handled here,
- * at the edge.
+ * The HTTP API and dashboard of `fleetpatch server`, on Hono. Each API route is a `RouteSpec` (path,
+ * access, zod schemas, example) with a handler that delegates to the control plane or the store in
+ * a line or two; validation, authentication and the error shape are applied here, at the edge, from
+ * the same specs that generate `/openapi.json`.
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { DeltaBaseMismatch, type ControlPlane } from '../app/control-plane.js';
+import { DeltaBaseMismatch, TooBusy, type ControlPlane } from '../app/control-plane.js';
+import { enrollHost, EnrollmentRefused, retireHost } from '../app/host-access.js';
 import { InputError } from '../domain/errors.js';
+import { hostNameSchema } from '../domain/host-name.js';
+import { FINDING_STATES, SEVERITY_ORDER, type FindingState, type Severity } from '../domain/types.js';
+import { wellFormedString } from '../domain/well-formed-text.js';
+import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
 import { FeedUnreachableError } from '../feeds/advisory-feed.js';
-import { SEVERITY_ORDER, type FindingState, type Severity } from '../domain/types.js';
-import { checkInSchema, enrollSchema, heartbeatSchema } from '../protocol/agent-protocol.js';
-import { createApiToken, createEnrollmentToken, principalOf, type Principal, type Role } from '../store/auth-store.js';
-import { advisoryImpact, listFindings } from '../store/finding-queries.js';
+import { checkInSchema, enrollSchema, heartbeatSchema, labelsSchema } from '../protocol/agent-protocol.js';
+import {
+  approveReenrollment,
+  createApiToken,
+  createEnrollmentToken,
+  hashSecret,
+  listApiTokens,
+  listEnrollmentTokens,
+  principalOf,
+  revokeAgentCredential,
+  revokeApiToken,
+  revokeEnrollmentToken,
+  type Principal,
+  type Role,
+} from '../store/auth-store.js';
+import type { ChangeListener } from '../store/change-notifications.js';
+import { isDatabaseUnavailable, type DatabaseHealth } from '../store/database.js';
+import { advisoryImpact, findingPage } from '../store/finding-queries.js';
 import { hostDetail, hostPackages, hostPage } from '../store/fleet-queries.js';
 import { ApiError, errorBody, respondWithError, validationError } from './api-error.js';
 import type { DashboardAssets } from './dashboard-assets.js';
 import type { FleetMetrics } from './fleet-metrics.js';
-import { OPENAPI_DOCUMENT } from './openapi.js';
+import { honoPath, openApiDocument, type RouteSpec } from './route-spec.js';
 import type { SummaryCache } from './summary-cache.js';
 import type pg from 'pg';
 
@@ -28,31 +48,72 @@ export interface AppDependencies {
   summaries: SummaryCache;
   dashboard: DashboardAssets;
   /** Where `advisories/sync` reads from. */
-  openAdvisoryFeed: () => Promise<import('../feeds/advisory-feed.js').AdvisoryFeed>;
+  openAdvisoryFeed: () => Promise<AdvisoryFeed>;
+  /** Whether the database answers (embedded: watched and restarted; external: probed). */
+  databaseHealth?: () => DatabaseHealth;
+  /**
+   * Change notifications from every process on the database. Without them (or while they are not
+   * heard) principals are not cached at all, so a revocation anywhere still takes effect at once.
+   */
+  changes?: ChangeListener;
   now?: () => Date;
 }
 
 type Env = { Variables: { principal: Principal } };
 
+interface RouteInput {
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  body: unknown;
+  principal: Principal | undefined;
+  context: Context<Env>;
+}
+
+type Route = RouteSpec & { handle(input: RouteInput): Promise<Response> | Response };
+
 const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 const MAX_INVENTORY_BYTES = 32 * 1024 * 1024;
 const MAX_BODY_BYTES = 64 * 1024;
-const AUTH_CACHE_MS = 30_000;
+/** Principals cached per process; only known ones, so bogus tokens cannot grow it. */
+const PRINCIPAL_CACHE_ENTRIES = 20_000;
+const PRINCIPAL_CACHE_MS = 60_000;
+/** What a fleetpatch secret looks like; anything else is refused without a database query. */
+const SECRET_FORMAT = /^fp[aeh]_[A-Za-z0-9_-]{32}$/;
+
+const text = (max: number, min = 0) => wellFormedString({ min, max });
+const hostParams = z.object({ name: hostNameSchema });
+/** Reads accept any stored name; writes (above) accept only host names. */
+const storedHostParams = z.object({ name: text(256, 1) });
+const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
+const listOf = <T extends string>(values: readonly T[], what: string) =>
+  z.string().regex(new RegExp(`^(${values.join('|')})(,(${values.join('|')}))*$`), `a comma-separated list of ${what}: ${values.join(', ')}`);
+const severityList = listOf(SEVERITY_ORDER, 'severities');
+const stateList = listOf(FINDING_STATES, 'states');
 
 export function createApp(dependencies: AppDependencies): Hono<Env> {
   const { pool, controlPlane } = dependencies;
   const now = dependencies.now ?? (() => new Date());
   const app = new Hono<Env>();
-  const authCache = new Map<string, { principal: Principal | undefined; until: number }>();
-  // Hosts are never deleted while the server runs, so a host seen once stays known.
-  const knownHosts = new Set<string>();
+  const principals = principalCache(dependencies.changes);
 
   app.onError((error, context) => {
     if (error instanceof ApiError) return respondWithError(context, error);
     if (error instanceof InputError) return context.json(errorBody('invalid-request', error.message, { ...(error.location.field ? { field: error.location.field } : {}), ...(error.hint ? { hint: error.hint } : {}) }), 400);
     if (error instanceof DeltaBaseMismatch) return context.json(errorBody('delta-base-mismatch', error.message, { hint: 'send a full inventory' }), 409);
+    if (error instanceof EnrollmentRefused) {
+      const status = error.reason === 'unknown-token' ? 401 : error.reason === 'host-already-enrolled' ? 409 : 403;
+      return context.json(errorBody(error.reason, error.message, error.hint ? { hint: error.hint } : {}), status);
+    }
+    if (error instanceof TooBusy) {
+      context.header('retry-after', String(error.retryAfterSeconds));
+      return context.json(errorBody('busy', error.message, { hint: `retry in ${error.retryAfterSeconds} s` }), 503);
+    }
     if (error instanceof FeedUnreachableError) return context.json(errorBody('feed-unreachable', error.message), 503);
     if (error instanceof SyntaxError) return context.json(errorBody('invalid-json', `the request body is not valid JSON: ${error.message}`), 400);
+    if (isDatabaseUnavailable(error)) {
+      context.header('retry-after', '5');
+      return context.json(errorBody('database-unavailable', `the database is unavailable: ${databaseDownReason() ?? (error as Error).message}`), 503);
+    }
     console.error(error);
     return context.json(errorBody('internal', 'internal error; see the server log'), 500);
   });
@@ -65,54 +126,300 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   });
   app.notFound((context) => context.json(errorBody('not-found', `no route for ${context.req.method} ${context.req.path}`), 404));
 
-  /** Resolves the bearer secret to a principal (cached briefly: check-ins must stay cheap). */
+  function databaseDownReason(): string | undefined {
+    const health = dependencies.databaseHealth?.();
+    return health?.state === 'down' ? `${health.reason} (since ${health.since.toISOString()})` : undefined;
+  }
+
+  /** Resolves the bearer secret to a principal; revoked or unknown secrets are a 401. */
   async function authenticate(context: Context<Env>): Promise<Principal> {
-    const header = context.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const match = /^Bearer\s+(\S+)$/i.exec(context.req.header('authorization') ?? '');
     if (!match) throw new ApiError(401, 'unauthenticated', 'send Authorization: Bearer <token>');
     const secret = match[1]!;
-    const cached = authCache.get(secret);
-    let principal = cached && cached.until > Date.now() ? cached.principal : undefined;
-    if (!cached || cached.until <= Date.now()) {
-      principal = await principalOf(pool, secret);
-      authCache.set(secret, { principal, until: Date.now() + AUTH_CACHE_MS });
-    }
-    if (!principal) throw new ApiError(401, 'unauthenticated', 'unknown token or credential');
+    if (!SECRET_FORMAT.test(secret)) throw new ApiError(401, 'unauthenticated', 'unknown token or credential');
+    const principal = await principals.resolve(secret, () => principalOf(pool, secret));
+    if (!principal) throw new ApiError(401, 'unauthenticated', 'unknown or revoked token or credential');
     context.set('principal', principal);
     return principal;
   }
 
-  const requireRole = (role: Role) => async (context: Context<Env>, next: () => Promise<void>) => {
+  async function authorize(route: RouteSpec, context: Context<Env>, params: Record<string, unknown>): Promise<Principal | undefined> {
+    if (route.access === 'public') return undefined;
     const principal = await authenticate(context);
-    if (principal.kind !== 'token' || ROLE_RANK[principal.role] < ROLE_RANK[role]) throw new ApiError(403, 'forbidden', `this needs the ${role} role`);
-    await next();
-  };
-
-  /** An agent may write only its own host; operators may write any. */
-  const requireHostWriter = async (context: Context<Env>, next: () => Promise<void>) => {
-    const principal = await authenticate(context);
-    const host = context.req.param('name');
-    if (principal.kind === 'agent' && principal.hostName !== host) throw new ApiError(403, 'forbidden', `this credential belongs to ${principal.hostName} and cannot write ${host}`);
-    if (principal.kind === 'token' && ROLE_RANK[principal.role] < ROLE_RANK.operator) throw new ApiError(403, 'forbidden', 'writing inventories needs the operator role or the host\'s own credential');
-    await next();
-  };
-
-  async function body<T>(context: Context<Env>, schema: z.ZodType<T>): Promise<T> {
-    const raw: unknown = await context.req.json();
-    const result = schema.safeParse(raw);
-    if (!result.success) throw validationError(result.error);
-    return result.data;
+    if (route.access === 'host-writer') {
+      const host = String(params.name);
+      if (principal.kind === 'agent' && principal.hostName !== host) throw new ApiError(403, 'forbidden', `this credential belongs to ${principal.hostName} and cannot write ${host}`);
+      if (principal.kind === 'token' && ROLE_RANK[principal.role] < ROLE_RANK.operator) throw new ApiError(403, 'forbidden', 'writing a host needs the operator role or the host\'s own credential');
+      return principal;
+    }
+    if (principal.kind !== 'token' || ROLE_RANK[principal.role] < ROLE_RANK[route.access]) throw new ApiError(403, 'forbidden', `this needs the ${route.access} role`);
+    return principal;
   }
 
-  const limitBody = (maxSize: number) => bodyLimit({ maxSize, onError: (context) => context.json(errorBody('payload-too-large', `the request body is larger than ${maxSize} bytes`), 413) });
-  const staleAfterSeconds = controlPlane.options.staleAfterSeconds;
-  const summaries = dependencies.summaries;
+  const parse = <T>(schema: z.ZodType<T>, value: unknown): T => {
+    const result = schema.safeParse(value);
+    if (!result.success) throw validationError(result.error);
+    return result.data;
+  };
 
-  app.get('/healthz', async (context) => {
-    await pool.query('SELECT 1');
-    return context.json({ status: 'ok' });
-  });
-  app.get('/openapi.json', (context) => context.json(OPENAPI_DOCUMENT));
+  const actor = (principal: Principal | undefined) => (principal?.kind === 'token' ? `token:${principal.name}` : principal?.kind === 'agent' ? `host:${principal.hostName}` : 'anonymous');
+  const staleAfterSeconds = controlPlane.options.staleAfterSeconds;
+
+  const routes: Route[] = [
+    {
+      method: 'get', path: '/healthz', summary: 'Liveness and database reachability', access: 'public',
+      responses: { 200: 'The server and its database answer', 503: 'The database is unavailable (the body says why)' },
+      async handle({ context }) {
+        const reason = databaseDownReason();
+        if (reason) return context.json({ status: 'unavailable', reason }, 503);
+        try {
+          await pool.query('SELECT 1');
+        } catch (error) {
+          if (!isDatabaseUnavailable(error)) throw error;
+          return context.json({ status: 'unavailable', reason: `the database does not answer: ${(error as Error).message}` }, 503);
+        }
+        return context.json({ status: 'ok' });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/enroll', summary: 'Enroll an agent with an enrollment token; a taken name needs its current credential (Authorization) or an operator\'s approval', access: 'public',
+      body: enrollSchema, responses: { 201: 'The host credential, shown once', 401: 'Unknown enrollment token', 403: 'Token revoked, expired or used up', 409: 'The name is already enrolled' },
+      example: { body: { token: 'fpe_exampleexampleexampleexampleexam', hostname: 'db-7', labels: { role: 'database' } } },
+      async handle({ body, context }) {
+        const request = body as z.infer<typeof enrollSchema>;
+        const presented = /^Bearer\s+(fph_\S+)$/i.exec(context.req.header('authorization') ?? '')?.[1];
+        const enrollment = await enrollHost(pool, { token: request.token, hostname: request.hostname, ...(presented ? { currentCredential: presented } : {}) }, now());
+        principals.clear();
+        return context.json({ hostname: enrollment.hostname, credential: enrollment.credential, labels: { ...request.labels, ...enrollment.labels } }, 201);
+      },
+    },
+    {
+      method: 'put', path: '/api/v1/hosts/{name}/inventory', summary: 'Check in a full inventory or a delta (the host\'s credential, or an operator)', access: 'host-writer',
+      params: hostParams, body: checkInSchema, maxBodyBytes: MAX_INVENTORY_BYTES,
+      responses: { 200: 'Stored and evaluated', 409: 'The delta\'s base is not the list the server holds: send a full inventory' },
+      example: { params: { name: 'db-7' }, body: { kind: 'full', rebootRequired: false, packageDigest: '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU', packages: [], labels: { role: 'database' }, bootTime: '2026-11-30T08:00:00Z', bootId: 'b1', runningKernel: '6.1.0-18-amd64' } },
+      async handle({ params, body, principal, context }) {
+        const checkIn = body as z.infer<typeof checkInSchema>;
+        const granted = principal?.kind === 'agent' ? principal.grantedLabels : {};
+        const result = await controlPlane.checkIn(String(params.name), checkIn, now(), granted);
+        dependencies.metrics.checkIns.inc({ kind: checkIn.kind });
+        return context.json(result);
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/hosts/{name}/heartbeat', summary: 'Record that a host is alive (written within a second)', access: 'host-writer',
+      params: hostParams, body: heartbeatSchema, responses: { 204: 'Recorded', 404: 'The host has not sent an inventory yet' },
+      example: { params: { name: 'db-7' }, body: { rebootRequired: false, bootId: 'b1' } },
+      async handle({ params, body, context }) {
+        const name = String(params.name);
+        if (!(await controlPlane.hostExists(name))) throw new ApiError(404, 'unknown-host', `${name} has not sent an inventory yet`);
+        controlPlane.heartbeats.record(name, body as z.infer<typeof heartbeatSchema>, now());
+        dependencies.metrics.checkIns.inc({ kind: 'heartbeat' });
+        return context.body(null, 204);
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/hosts/{name}/retire', summary: 'Retire a host: its inventory, findings and credential go, a record stays (operator)', access: 'operator',
+      params: storedHostParams, body: z.object({ reason: text(512, 1) }), responses: { 200: 'Retired', 404: 'No such host' },
+      example: { params: { name: 'db-7' }, body: { reason: 'decommissioned' } },
+      async handle({ params, body, principal, context }) {
+        const name = String(params.name);
+        const retired = await retireHost(pool, name, actor(principal), (body as { reason: string }).reason, now());
+        if (!retired) throw new ApiError(404, 'unknown-host', `no host named ${name}`);
+        controlPlane.forgetHost(name);
+        principals.clear();
+        return context.json({ retired });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/hosts/{name}/credential/revoke', summary: 'Revoke a host\'s credential at once; its agent is refused until a new enrollment is approved (operator)', access: 'operator',
+      params: storedHostParams, responses: { 200: 'Revoked', 404: 'The host has no active credential' },
+      example: { params: { name: 'db-7' } },
+      async handle({ params, context }) {
+        const name = String(params.name);
+        if (!(await revokeAgentCredential(pool, name))) throw new ApiError(404, 'no-credential', `${name} has no active credential`);
+        principals.clear();
+        return context.json({ host: name, revoked: true });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/hosts/{name}/enrollment-approval', summary: 'Let an enrolled name be enrolled again (a reinstalled host), once, within the given minutes (operator)', access: 'operator',
+      params: hostParams, body: z.object({ validForMinutes: z.number().int().positive().max(7 * 24 * 60).default(60) }), responses: { 200: 'Approved' },
+      example: { params: { name: 'db-7' }, body: { validForMinutes: 60 } },
+      async handle({ params, body, principal, context }) {
+        const until = new Date(now().getTime() + (body as { validForMinutes: number }).validForMinutes * 60_000);
+        await approveReenrollment(pool, String(params.name), until, actor(principal));
+        return context.json({ host: params.name, approvedUntil: until.toISOString() });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/fleet/summary', summary: 'Fleet numbers per bucket and team', access: 'viewer',
+      query: z.object({ fresh: z.enum(['true', 'false']).optional() }), responses: { 200: 'Summary' },
+      example: { query: { fresh: 'true' } },
+      async handle({ query, context }) {
+        return context.json(query.fresh === 'true' ? await dependencies.summaries.refresh() : await dependencies.summaries.get());
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/hosts', summary: 'Hosts, worst first, paginated; q is a literal substring of the name', access: 'viewer',
+      query: z.object({
+        page: z.coerce.number().int().positive().max(1_000_000).default(1),
+        pageSize: z.coerce.number().int().positive().max(500).default(50),
+        bucket: text(128).optional(),
+        team: text(128).optional(),
+        q: text(256).optional(),
+        stale: z.enum(['true', 'false']).optional(),
+      }),
+      responses: { 200: 'A page of hosts' },
+      example: { query: { page: '1', pageSize: '50', bucket: 'databases', team: 'data-platform', q: 'db', stale: 'false' } },
+      async handle({ query, context }) {
+        const { page, pageSize, bucket, team, q, stale } = query as { page: number; pageSize: number; bucket?: string; team?: string; q?: string; stale?: 'true' | 'false' };
+        return context.json(await hostPage(pool, {
+          offset: (page - 1) * pageSize,
+          limit: pageSize,
+          staleAfterSeconds,
+          now: now(),
+          ...(bucket ? { bucket } : {}),
+          ...(team ? { team } : {}),
+          ...(q ? { search: q } : {}),
+          ...(stale !== undefined ? { stale: stale === 'true' } : {}),
+        }));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/hosts/{name}', summary: 'Host detail with a page of its open findings (findingsTotal counts them all) and available updates', access: 'viewer',
+      params: storedHostParams,
+      query: z.object({ findingsLimit: z.coerce.number().int().positive().max(10_000).default(2_000), findingsOffset: z.coerce.number().int().min(0).max(10_000_000).default(0) }),
+      responses: { 200: 'Host', 404: 'Unknown host' },
+      example: { params: { name: 'db-7' }, query: { findingsLimit: '100', findingsOffset: '0' } },
+      async handle({ params, query, context }) {
+        const name = String(params.name);
+        const detail = await hostDetail(pool, name, { staleAfterSeconds, now: now() });
+        if (!detail) throw new ApiError(404, 'unknown-host', `no host named ${name}`);
+        const { findingsLimit, findingsOffset } = query as { findingsLimit: number; findingsOffset: number };
+        const page = await findingPage(pool, { host: name, states: ['vulnerable', 'pending-reboot', 'accepted'], limit: findingsLimit, offset: findingsOffset });
+        return context.json({ ...detail, findings: page.findings, findingsTotal: page.total, findingsOffset });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/hosts/{name}/packages', summary: 'Installed packages of a host', access: 'viewer',
+      params: storedHostParams, responses: { 200: 'Packages', 404: 'Unknown host' },
+      example: { params: { name: 'db-7' } },
+      async handle({ params, context }) {
+        const packages = await hostPackages(pool, String(params.name));
+        if (!packages) throw new ApiError(404, 'unknown-host', `no host named ${String(params.name)}`);
+        return context.json(packages);
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/findings', summary: 'Findings (open by default), with the total that match', access: 'viewer',
+      query: z.object({
+        host: text(256).optional(),
+        advisory: text(256).optional(),
+        severity: severityList.optional(),
+        state: stateList.optional(),
+        limit: z.coerce.number().int().positive().max(10_000).default(1_000),
+        offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+      }),
+      responses: { 200: 'Findings' },
+      example: { query: { host: 'db-7', advisory: 'CVE-2024-6387', severity: 'critical,high', state: 'vulnerable', limit: '100', offset: '0' } },
+      async handle({ query, context }) {
+        const { host, advisory, severity, state, limit, offset } = query as { host?: string; advisory?: string; severity?: string; state?: string; limit: number; offset: number };
+        const page = await findingPage(pool, {
+          limit,
+          offset,
+          ...(host ? { host } : {}),
+          ...(advisory ? { advisory } : {}),
+          ...(severity ? { severity: severity.split(',') as Severity[] } : {}),
+          ...(state ? { states: state.split(',') as FindingState[] } : {}),
+        });
+        context.header('x-total-count', String(page.total));
+        return context.json(page.findings);
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/advisories/{id}', summary: 'An advisory (id or CVE) and who it affects, by bucket and owner', access: 'viewer',
+      params: z.object({ id: text(256, 1) }), responses: { 200: 'Advisory and impact', 404: 'Unknown advisory' },
+      example: { params: { id: 'CVE-2024-6387' } },
+      async handle({ params, context }) {
+        const id = String(params.id);
+        const advisory = await pool.query<{ id: string; aliases: string[]; related: string[]; summary: string | null; severity: string; published: Date | null; references: string[] }>(
+          `SELECT id, aliases, related, summary, severity, published, ARRAY(SELECT jsonb_array_elements_text(document -> 'references')) AS references
+             FROM advisories WHERE id = $1 OR $1 = ANY(aliases) OR $1 = ANY(related) ORDER BY (id = $1) DESC LIMIT 1`,
+          [id],
+        );
+        if (!advisory.rows[0]) throw new ApiError(404, 'unknown-advisory', `no advisory ${id}`);
+        return context.json({ advisory: advisory.rows[0], impact: await advisoryImpact(pool, advisory.rows[0].id) });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/advisories/sync', summary: 'Sync advisories now (operator)', access: 'operator', responses: { 200: 'Import report' },
+      async handle({ context }) {
+        return context.json(await controlPlane.syncAdvisories(await dependencies.openAdvisoryFeed()));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/tokens', summary: 'API tokens (never their secrets), revoked ones included (admin)', access: 'admin', responses: { 200: 'Tokens' },
+      async handle({ context }) {
+        return context.json(await listApiTokens(pool));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/tokens', summary: 'Create an API token (admin)', access: 'admin',
+      body: z.object({ name: text(128, 1), role: z.enum(['viewer', 'operator', 'admin']) }), responses: { 201: 'Token, shown once' },
+      example: { body: { name: 'grafana', role: 'viewer' } },
+      async handle({ body, principal, context }) {
+        const request = body as { name: string; role: Role };
+        const created = await createApiToken(pool, request.name, request.role, actor(principal));
+        return context.json({ id: created.id, name: request.name, role: request.role, token: created.token }, 201);
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/tokens/{id}/revoke', summary: 'Revoke an API token at once, on every replica (admin)', access: 'admin',
+      params: idParams, responses: { 200: 'Revoked', 404: 'No such active token' },
+      example: { params: { id: '1' } },
+      async handle({ params, context }) {
+        if (!(await revokeApiToken(pool, Number(params.id)))) throw new ApiError(404, 'unknown-token', `no active token ${String(params.id)}`);
+        principals.clear();
+        return context.json({ id: params.id, revoked: true });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/enrollment-tokens', summary: 'Enrollment tokens with their uses, expiry and revocation (admin)', access: 'admin', responses: { 200: 'Enrollment tokens' },
+      async handle({ context }) {
+        return context.json(await listEnrollmentTokens(pool));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/enrollment-tokens', summary: 'Create an enrollment token: it expires (default 24 hours) and allows maxUses enrollments (default 1) (admin)', access: 'admin',
+      body: z.object({
+        name: text(128, 1),
+        labels: labelsSchema.default({}),
+        expiresInHours: z.number().int().positive().max(24 * 365).default(24),
+        maxUses: z.number().int().positive().max(1_000_000).default(1),
+      }),
+      responses: { 201: 'Token, shown once' },
+      example: { body: { name: 'databases', labels: { bucket: 'databases', team: 'data-platform' }, expiresInHours: 24, maxUses: 50 } },
+      async handle({ body, principal, context }) {
+        const request = body as { name: string; labels: Record<string, string>; expiresInHours: number; maxUses: number };
+        const expiresAt = new Date(now().getTime() + request.expiresInHours * 3_600_000);
+        const created = await createEnrollmentToken(pool, { name: request.name, labels: request.labels, expiresAt, maxUses: request.maxUses, createdBy: actor(principal) });
+        return context.json({ id: created.id, name: request.name, labels: request.labels, expiresAt: expiresAt.toISOString(), maxUses: request.maxUses, token: created.token }, 201);
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/enrollment-tokens/{id}/revoke', summary: 'Revoke an enrollment token (hosts it enrolled keep their credentials) (admin)', access: 'admin',
+      params: idParams, responses: { 200: 'Revoked', 404: 'No such active token' },
+      example: { params: { id: '1' } },
+      async handle({ params, context }) {
+        if (!(await revokeEnrollmentToken(pool, Number(params.id)))) throw new ApiError(404, 'unknown-token', `no active enrollment token ${String(params.id)}`);
+        return context.json({ id: params.id, revoked: true });
+      },
+    },
+  ];
+
+  const document = openApiDocument(routes, { title: 'fleetpatch', version: '0.1.0', description: 'Fleet patch management: inventory, findings, fleet numbers and access control.' });
+  app.get('/openapi.json', (context) => context.json(document));
   app.get('/metrics', async (context) => context.text(await dependencies.metrics.render(), 200, { 'content-type': dependencies.metrics.contentType }));
   app.get('/', (context) => context.html(dependencies.dashboard.html));
   app.get('/assets/:file', (context) => {
@@ -121,119 +428,60 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     return context.body(asset.body, 200, { 'content-type': asset.contentType, 'cache-control': 'no-cache' });
   });
 
-  app.post('/api/v1/enroll', limitBody(MAX_BODY_BYTES), async (context) => {
-    const request = await body(context, enrollSchema);
-    return context.json(await controlPlane.enroll(request.token, request.hostname, request.labels), 201);
-  });
-
-  app.put('/api/v1/hosts/:name/inventory', limitBody(MAX_INVENTORY_BYTES), requireHostWriter, async (context) => {
-    const checkIn = await body(context, checkInSchema);
-    const result = await controlPlane.checkIn(context.req.param('name')!, checkIn, now());
-    dependencies.metrics.checkIns.inc({ kind: checkIn.kind });
-    return context.json(result);
-  });
-
-  app.post('/api/v1/hosts/:name/heartbeat', limitBody(MAX_BODY_BYTES), requireHostWriter, async (context) => {
-    const name = context.req.param('name');
-    if (!knownHosts.has(name)) {
-      if (!(await hostExists(pool, name))) throw new ApiError(404, 'unknown-host', `${name} has not sent an inventory yet`);
-      knownHosts.add(name);
-    }
-    controlPlane.heartbeat(name, await body(context, heartbeatSchema), now());
-    dependencies.metrics.checkIns.inc({ kind: 'heartbeat' });
-    return context.body(null, 204);
-  });
-
-  // Fleet numbers are aggregates over every host; dashboards and scrapes share one computation for
-  // a few seconds instead of each re-reading 100,000 hosts. `?fresh=true` computes anew.
-  app.get('/api/v1/fleet/summary', requireRole('viewer'), async (context) => {
-    const fresh = context.req.query('fresh') === 'true';
-    return context.json(fresh ? await summaries.refresh() : await summaries.get());
-  });
-
-  app.get('/api/v1/hosts', requireRole('viewer'), async (context) => {
-    const query = hostQuery.safeParse(context.req.query());
-    if (!query.success) throw validationError(query.error);
-    const { page, pageSize, bucket, team, q, stale } = query.data;
-    return context.json(await hostPage(pool, {
-      offset: (page - 1) * pageSize,
-      limit: pageSize,
-      staleAfterSeconds,
-      now: now(),
-      ...(bucket ? { bucket } : {}),
-      ...(team ? { team } : {}),
-      ...(q ? { search: q } : {}),
-      ...(stale !== undefined ? { stale: stale === 'true' } : {}),
-    }));
-  });
-
-  app.get('/api/v1/hosts/:name', requireRole('viewer'), async (context) => {
-    const name = context.req.param('name')!;
-    const detail = await hostDetail(pool, name, { staleAfterSeconds, now: now() });
-    if (!detail) throw new ApiError(404, 'unknown-host', `no host named ${name}`);
-    const findings = await listFindings(pool, { host: name, states: ['vulnerable', 'pending-reboot', 'accepted'], limit: 2_000 });
-    return context.json({ ...detail, findings });
-  });
-
-  app.get('/api/v1/hosts/:name/packages', requireRole('viewer'), async (context) => context.json(await hostPackages(pool, context.req.param('name')!)));
-
-  app.get('/api/v1/findings', requireRole('viewer'), async (context) => {
-    const query = findingQuery.safeParse(context.req.query());
-    if (!query.success) throw validationError(query.error);
-    const { host, advisory, severity, state, limit } = query.data;
-    return context.json(await listFindings(pool, {
-      limit,
-      ...(host ? { host } : {}),
-      ...(advisory ? { advisory } : {}),
-      ...(severity ? { severity: severity.split(',') as Severity[] } : {}),
-      ...(state ? { states: state.split(',') as FindingState[] } : {}),
-    }));
-  });
-
-  app.get('/api/v1/advisories/:id', requireRole('viewer'), async (context) => {
-    const id = context.req.param('id')!;
-    const advisory = await pool.query<{ id: string; aliases: string[]; related: string[]; summary: string | null; severity: string; published: Date | null; references: string[] }>(
-      `SELECT id, aliases, related, summary, severity, published, ARRAY(SELECT jsonb_array_elements_text(document -> 'references')) AS references
-         FROM advisories WHERE id = $1 OR $1 = ANY(aliases) OR $1 = ANY(related) ORDER BY (id = $1) DESC LIMIT 1`,
-      [id],
-    );
-    if (!advisory.rows[0]) throw new ApiError(404, 'unknown-advisory', `no advisory ${id}`);
-    return context.json({ advisory: advisory.rows[0], impact: await advisoryImpact(pool, advisory.rows[0].id) });
-  });
-
-  app.post('/api/v1/advisories/sync', requireRole('operator'), async (context) => context.json(await controlPlane.syncAdvisories(await dependencies.openAdvisoryFeed())));
-
-  app.post('/api/v1/tokens', limitBody(MAX_BODY_BYTES), requireRole('admin'), async (context) => {
-    const request = await body(context, z.object({ name: z.string().min(1).max(128), role: z.enum(['viewer', 'operator', 'admin']) }));
-    return context.json({ name: request.name, role: request.role, token: await createApiToken(pool, request.name, request.role) }, 201);
-  });
-
-  app.post('/api/v1/enrollment-tokens', limitBody(MAX_BODY_BYTES), requireRole('admin'), async (context) => {
-    const request = await body(context, z.object({ name: z.string().min(1).max(128), labels: z.record(z.string(), z.string()).default({}), expiresInDays: z.number().int().positive().max(3650).optional() }));
-    const expiresAt = request.expiresInDays ? new Date(now().getTime() + request.expiresInDays * 86_400_000) : undefined;
-    return context.json({ name: request.name, token: await createEnrollmentToken(pool, request.name, request.labels, expiresAt) }, 201);
-  });
-
+  for (const route of routes) {
+    const limit = bodyLimit({
+      maxSize: route.maxBodyBytes ?? MAX_BODY_BYTES,
+      onError: (context) => context.json(errorBody('payload-too-large', `the request body is larger than ${route.maxBodyBytes ?? MAX_BODY_BYTES} bytes`), 413),
+    });
+    const handler = async (context: Context<Env>) => {
+      // Path and query first: the principal check needs the host name, and a bad name is a 400.
+      const params = route.params ? parse(route.params, context.req.param()) : {};
+      const principal = await authorize(route, context, params as Record<string, unknown>);
+      const query = route.query ? parse(route.query, context.req.query()) : {};
+      const body = route.body ? parse(route.body, await context.req.json()) : undefined;
+      return route.handle({ params: params as Record<string, unknown>, query: query as Record<string, unknown>, body, principal, context });
+    };
+    const path = honoPath(route.path);
+    if (route.body) app.on(route.method.toUpperCase(), path, limit, handler);
+    else app.on(route.method.toUpperCase(), path, handler);
+  }
   return app;
 }
 
-const hostQuery = z.object({
-  page: z.coerce.number().int().positive().default(1),
-  pageSize: z.coerce.number().int().positive().max(500).default(50),
-  bucket: z.string().max(128).optional(),
-  team: z.string().max(128).optional(),
-  q: z.string().max(256).optional(),
-  stale: z.enum(['true', 'false']).optional(),
-});
-
-const findingQuery = z.object({
-  host: z.string().max(256).optional(),
-  advisory: z.string().max(256).optional(),
-  severity: z.string().regex(new RegExp(`^(${SEVERITY_ORDER.join('|')})(,(${SEVERITY_ORDER.join('|')}))*$`), 'a comma-separated list of severities').optional(),
-  state: z.string().regex(/^(vulnerable|pending-reboot|fixed|accepted|not-applicable)(,(vulnerable|pending-reboot|fixed|accepted|not-applicable))*$/, 'a comma-separated list of states').optional(),
-  limit: z.coerce.number().int().positive().max(10_000).default(1_000),
-});
-
-async function hostExists(pool: pg.Pool, name: string): Promise<boolean> {
-  return ((await pool.query('SELECT 1 FROM hosts WHERE name = $1', [name])).rowCount ?? 0) > 0;
+/**
+ * Known principals, cached briefly so check-ins stay cheap. Access changes on any replica notify
+ * `fleetpatch_access`, which empties the cache; while notifications cannot be heard nothing is
+ * cached, so a revocation is never outlived by a cache entry.
+ */
+function principalCache(changes: ChangeListener | undefined) {
+  const entries = new Map<string, { principal: Principal; until: number }>();
+  // Bumped by every invalidation: a lookup that started before one must not cache its answer.
+  let generation = 0;
+  const clear = () => {
+    entries.clear();
+    generation++;
+  };
+  changes?.subscribe('fleetpatch_access', clear);
+  changes?.onReset(clear);
+  return {
+    async resolve(secret: string, load: () => Promise<Principal | undefined>): Promise<Principal | undefined> {
+      const key = hashSecret(secret);
+      const cached = entries.get(key);
+      if (cached && cached.until > Date.now()) {
+        // Least recently used last: re-inserting keeps the Map's order an LRU order.
+        entries.delete(key);
+        entries.set(key, cached);
+        return cached.principal;
+      }
+      if (cached) entries.delete(key);
+      const startedAt = generation;
+      const principal = await load();
+      if (principal && changes?.listening && generation === startedAt) {
+        entries.set(key, { principal, until: Date.now() + PRINCIPAL_CACHE_MS });
+        if (entries.size > PRINCIPAL_CACHE_ENTRIES) entries.delete(entries.keys().next().value!);
+      }
+      return principal;
+    },
+    clear,
+  };
 }

@@ -13,7 +13,8 @@ import { LABEL_BUCKETS, parseBucketRules, type BucketRules } from '../domain/pol
 import { InputError } from '../domain/errors.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
 import { countApiTokens, createApiToken, createEnrollmentToken } from '../store/auth-store.js';
-import { openDatabase, supervisionFromEnvironment, type Database } from '../store/database.js';
+import { listenForChanges } from '../store/change-notifications.js';
+import { isDatabaseUnavailable, openDatabase, supervisionFromEnvironment, type Database } from '../store/database.js';
 import { createApp } from './create-app.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { createFleetMetrics } from './fleet-metrics.js';
@@ -21,6 +22,9 @@ import { createSummaryCache } from './summary-cache.js';
 
 /** Exit status when the embedded PostgreSQL cannot be restarted: 3, "a service fleetpatch depends on is unavailable". */
 const DATABASE_LOST_EXIT_CODE = 3;
+
+/** The enrollment token printed on first start: enough for a first batch of hosts, not forever. */
+const FIRST_ENROLLMENT_TOKEN = { days: 7, uses: 100 };
 
 /** How long fleet numbers are reused (dashboards refresh every 30 s, scrapes every 15–60 s). */
 const SUMMARY_MAX_AGE_MS = 5_000;
@@ -69,10 +73,13 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   const { pool } = database;
   let firstStart: RunningServer['firstStart'];
   if ((await countApiTokens(pool)) === 0) {
-    firstStart = { adminToken: await createApiToken(pool, 'initial admin', 'admin'), enrollmentToken: await createEnrollmentToken(pool, 'initial', {}) };
+    const admin = await createApiToken(pool, 'initial admin', 'admin', 'first start');
+    const enrollment = await createEnrollmentToken(pool, { name: 'initial', labels: {}, expiresAt: new Date(Date.now() + FIRST_ENROLLMENT_TOKEN.days * 86_400_000), maxUses: FIRST_ENROLLMENT_TOKEN.uses, createdBy: 'first start' });
+    firstStart = { adminToken: admin.token, enrollmentToken: enrollment.token };
   }
+  const changes = await listenForChanges(pool, { log: options.log });
   const detection = await DetectionService.load(pool);
-  const controlPlane = new ControlPlane(pool, detection, { bucketRules, staleAfterSeconds: options.staleAfterSeconds });
+  const controlPlane = new ControlPlane(pool, detection, { bucketRules, staleAfterSeconds: options.staleAfterSeconds, isDatabaseUnavailable });
   const summaries = createSummaryCache(pool, { staleAfterSeconds: options.staleAfterSeconds, maxAgeMs: SUMMARY_MAX_AGE_MS });
   const metrics = createFleetMetrics(summaries);
   const hostEcosystems = async () => (await pool.query<{ ecosystem: string }>('SELECT DISTINCT ecosystem FROM package_versions')).rows.map((row) => row.ecosystem);
@@ -83,6 +90,8 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     summaries,
     dashboard: loadDashboardAssets(),
     openAdvisoryFeed: async () => options.openAdvisoryFeed(await hostEcosystems()),
+    databaseHealth: () => database.health(),
+    changes,
   });
 
   const server: ServerType = await new Promise((resolve) => {
@@ -92,7 +101,12 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
 
   const heartbeatTimer = setInterval(() => {
-    controlPlane.flushHeartbeats().catch((error: unknown) => options.log(`writing heartbeats failed: ${String(error)}`));
+    controlPlane.heartbeats.flush().then(
+      (report) => {
+        for (const refused of report.refused) options.log(`heartbeat of ${refused.host} refused by the database: ${refused.error}`);
+      },
+      (error: unknown) => options.log(`writing heartbeats failed (kept for the next try): ${String(error)}`),
+    );
   }, 1_000);
   const syncAdvisories = async () => {
     const ecosystems = await hostEcosystems();
@@ -122,7 +136,8 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
         (server as import('node:http').Server).closeIdleConnections?.();
         await closed;
         try {
-          await controlPlane.flushHeartbeats();
+          await changes.close();
+          await controlPlane.heartbeats.flush();
         } finally {
           // Also when the database is down and the heartbeats cannot be written.
           await database.close();

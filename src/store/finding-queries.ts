@@ -13,6 +13,7 @@ export interface FindingFilter {
   severity?: Severity[];
   states?: FindingState[];
   limit?: number;
+  offset?: number;
 }
 
 export interface FindingRow {
@@ -57,10 +58,16 @@ interface Row {
   first_seen_at: Date;
   resolved_at: Date | null;
   internet_facing: boolean;
+  total: number;
 }
 
 /** Open findings by default (vulnerable, pending-reboot, accepted); filter by host, advisory (id or alias), severity, state. */
 export async function listFindings(db: Queryable, filter: FindingFilter = {}): Promise<FindingRow[]> {
+  return (await findingPage(db, filter)).findings;
+}
+
+/** A page of findings and how many match in all, so a reader can tell a page from the whole. */
+export async function findingPage(db: Queryable, filter: FindingFilter = {}): Promise<{ findings: FindingRow[]; total: number }> {
   const states = filter.states ?? ['vulnerable', 'pending-reboot', 'accepted'];
   const result = await db.query<Row>(
     `WITH scoped AS (
@@ -84,13 +91,15 @@ export async function listFindings(db: Queryable, filter: FindingFilter = {}): P
           AND ($2::text IS NULL OR a.id = $2 OR $2 = ANY(a.aliases) OR $2 = ANY(a.related))
           AND ($3::text[] IS NULL OR a.severity = ANY($3))
      )
-     SELECT * FROM scoped WHERE state = ANY($4)
+     SELECT *, count(*) OVER ()::integer AS total FROM scoped WHERE state = ANY($4)
       ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END,
                host, package, advisory_id
-      LIMIT $5`,
-    [filter.host ?? null, filter.advisory ?? null, filter.severity ?? null, states, filter.limit ?? null],
+      OFFSET $6 LIMIT $5`,
+    [filter.host ?? null, filter.advisory ?? null, filter.severity ?? null, states, filter.limit ?? null, filter.offset ?? 0],
   );
-  return result.rows.map(findingOf);
+  // A page past the end has no rows to carry the total; count again only then.
+  const total = result.rows[0]?.total ?? ((filter.offset ?? 0) > 0 ? (await findingPage(db, { ...filter, offset: 0, limit: 1 })).total : 0);
+  return { findings: result.rows.map(findingOf), total };
 }
 
 function findingOf(row: Row): FindingRow {

@@ -171,9 +171,11 @@ export async function hostPage(
   db: Queryable,
   filter: { bucket?: string; team?: string; search?: string; stale?: boolean; offset: number; limit: number; staleAfterSeconds: number; now: Date },
 ): Promise<HostPage> {
-  const where = `($3::text IS NULL OR bucket = $3) AND ($4::text IS NULL OR team = $4) AND ($5::text IS NULL OR name ILIKE '%' || $5 || '%')
+  const where = `($3::text IS NULL OR bucket = $3) AND ($4::text IS NULL OR team = $4) AND ($5::text IS NULL OR name ILIKE '%' || $5 || '%' ESCAPE '\\')
                  AND ($6::boolean IS NULL OR (last_seen_at IS NULL OR last_seen_at < $1::timestamptz - make_interval(secs => $2))= $6)`;
-  const parameters = [filter.now, filter.staleAfterSeconds, filter.bucket ?? null, filter.team ?? null, filter.search ?? null, filter.stale ?? null];
+  // The search is a literal substring: LIKE's wildcards and its escape character are escaped.
+  const search = filter.search === undefined ? null : filter.search.replace(/[\\%_]/g, (character) => `\\${character}`);
+  const parameters = [filter.now, filter.staleAfterSeconds, filter.bucket ?? null, filter.team ?? null, search, filter.stale ?? null];
   const [count, page] = await Promise.all([
     db.query<{ n: number }>(`SELECT count(*)::integer AS n FROM hosts WHERE ${where}`, parameters),
     db.query<{
@@ -275,12 +277,13 @@ export async function hostDetail(db: Queryable, name: string, options: { staleAf
   return detail;
 }
 
-/** The packages of a host, for the host page. */
-export async function hostPackages(db: Queryable, name: string): Promise<Array<{ name: string; version: string; arch?: string; sourceName?: string }>> {
-  const result = await db.query<{ name: string; version: string; arch: string; source_name: string }>(
-    `SELECT p.name, p.version, p.arch, p.source_name FROM hosts h JOIN package_sets s ON s.key = h.package_set_key
-       JOIN package_versions p ON p.key = ANY(s.package_keys) WHERE h.name = $1 ORDER BY p.name`,
+/** The packages of a host, for the host page; undefined when there is no such host. */
+export async function hostPackages(db: Queryable, name: string): Promise<Array<{ name: string; version: string; arch?: string; sourceName?: string }> | undefined> {
+  const result = await db.query<{ name: string | null; version: string; arch: string; source_name: string }>(
+    `SELECT p.name, p.version, p.arch, p.source_name FROM hosts h LEFT JOIN package_sets s ON s.key = h.package_set_key
+       LEFT JOIN package_versions p ON p.key = ANY(s.package_keys) WHERE h.name = $1 ORDER BY p.name`,
     [name],
   );
-  return result.rows.map((row) => ({ name: row.name, version: row.version, ...(row.arch ? { arch: row.arch } : {}), ...(row.source_name ? { sourceName: row.source_name } : {}) }));
+  if (result.rows.length === 0) return undefined;
+  return result.rows.filter((row) => row.name !== null).map((row) => ({ name: row.name!, version: row.version, ...(row.arch ? { arch: row.arch } : {}), ...(row.source_name ? { sourceName: row.source_name } : {}) }));
 }

@@ -107,7 +107,10 @@ export interface UpsertedHost {
   findingsDigest: string | null;
 }
 
-/** Inserts or updates hosts (labels are merged) and returns their keys in input order. */
+/**
+ * Inserts or updates hosts and returns their keys in input order. Labels are replaced, not merged:
+ * a label the host no longer reports is gone.
+ */
 export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise<UpsertedHost[]> {
   const byName = new Map<string, UpsertedHost>();
   for (let start = 0; start < records.length; start += HOST_BATCH) {
@@ -151,7 +154,7 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
          os_id = excluded.os_id, os_version = excluded.os_version, os_ecosystem = excluded.os_ecosystem,
          os_pretty_name = excluded.os_pretty_name, arch = excluded.arch, running_kernel = excluded.running_kernel,
          reboot_required = excluded.reboot_required, boot_time = excluded.boot_time,
-         labels = h.labels || excluded.labels, package_set_key = excluded.package_set_key,
+         labels = excluded.labels, package_set_key = excluded.package_set_key,
          inventory_source = excluded.inventory_source, inventory_updated_at = excluded.inventory_updated_at,
          last_seen_at = excluded.last_seen_at, available_update_count = excluded.available_update_count
        RETURNING key, name, (xmax = 0) AS created, findings_digest`,

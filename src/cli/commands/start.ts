@@ -13,7 +13,7 @@ import { MemoryFeed } from '../../feeds/memory-feed.js';
 import { fullCheckInOf } from '../../protocol/agent-protocol.js';
 import type { RunningServer } from '../../server/run-server.js';
 import { demoFleet } from '../../simulator/demo-fleet.js';
-import { createApiToken, createEnrollmentToken } from '../../store/auth-store.js';
+import { approveReenrollment, createApiToken, createEnrollmentToken } from '../../store/auth-store.js';
 import { fleetpatchHome } from '../../store/fleetpatch-home.js';
 import { parsePositiveInteger } from './findings.js';
 import { startServer, untilSignal } from './server.js';
@@ -70,7 +70,7 @@ async function localAdminToken(server: RunningServer, home: string): Promise<str
     return server.firstStart.adminToken;
   }
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const token = await createApiToken(server.database.pool, 'quick start', 'admin');
+  const { token } = await createApiToken(server.database.pool, 'quick start', 'admin', 'quick start');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return token;
 }
@@ -78,13 +78,24 @@ async function localAdminToken(server: RunningServer, home: string): Promise<str
 /** Runs the real agent, as a separate process, once against the server. */
 async function enrollThisMachine(server: RunningServer, home: string): Promise<void> {
   const stateDirectory = join(home, 'agent');
-  const enrollToken = server.firstStart?.enrollmentToken ?? (existsSync(join(stateDirectory, 'credential.json')) ? undefined : await createEnrollmentToken(server.database.pool, 'quick start', {}));
+  const enrollToken = server.firstStart?.enrollmentToken ?? (existsSync(join(stateDirectory, 'credential.json')) ? undefined : await quickStartEnrollment(server));
   const args = [process.argv[1]!, 'agent', '--server', server.url, '--state-dir', stateDirectory, '--once', '--label', 'bucket=local', '--label', 'team=local', ...(enrollToken ? ['--enroll-token', enrollToken] : [])];
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('close', resolve);
   });
   if (code !== 0) process.stderr.write(`the agent run for this machine exited with ${code}; the server keeps running\n`);
+}
+
+/**
+ * A one-use token for this machine's agent. Its state was lost while the server kept the host, so
+ * the quick start (the local administrator) also approves the name's new enrollment.
+ */
+async function quickStartEnrollment(server: RunningServer): Promise<string> {
+  const { pool } = server.database;
+  const { hostname } = await collectHostFacts({ root: '/' });
+  await approveReenrollment(pool, hostname, new Date(Date.now() + 10 * 60_000), 'quick start');
+  return (await createEnrollmentToken(pool, { name: 'quick start', labels: {}, expiresAt: new Date(Date.now() + 10 * 60_000), maxUses: 1, createdBy: 'quick start' })).token;
 }
 
 async function loadDemo(server: RunningServer, hosts: number): Promise<void> {
