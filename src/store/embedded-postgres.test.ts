@@ -133,6 +133,24 @@ describe('startEmbeddedPostgres', () => {
     expect(first.connectionString).toContain(encodeURIComponent(readFileSync(join(home, 'postgres.credentials'), 'utf8').trim()));
   });
 
+  it('keeps the home private (0700, 0711 as root) and its log and password file 0600, tightening an older home', async () => {
+    const home = newHome();
+    const modeOf = (name: string) => statSync(join(home, name)).mode & 0o777;
+    const homeMode = process.getuid?.() === 0 ? 0o711 : 0o700;
+    // An older version left the home and its log readable by everyone.
+    mkdirSync(home, { mode: 0o755 });
+    chmodSync(home, 0o755);
+    writeFileSync(join(home, 'postgres.log'), '', { mode: 0o644 });
+    await (await start(home)).stop();
+    expect({ home: modeOf('.'), log: modeOf('postgres.log'), credentials: modeOf('postgres.credentials') }).toEqual({ home: homeMode, log: 0o600, credentials: 0o600 });
+
+    chmodSync(home, 0o755);
+    chmodSync(join(home, 'postgres.log'), 0o644);
+    chmodSync(join(home, 'postgres.credentials'), 0o644);
+    await (await start(home)).stop();
+    expect({ home: modeOf('.'), log: modeOf('postgres.log'), credentials: modeOf('postgres.credentials') }).toEqual({ home: homeMode, log: 0o600, credentials: 0o600 });
+  });
+
   it('refuses a second start on the same home in the same process', async () => {
     const home = newHome();
     const first = await start(home);

