@@ -1,5 +1,5 @@
 // A running `fleetpatch server` whose embedded PostgreSQL is killed with SIGKILL: it says so in its
-// log, restarts the database and serves the same data again; when the database cannot be
+// log and /healthz, restarts the database and serves the same data again; when the database cannot be
 // restarted it exits non-zero for its service manager to start it afresh.
 import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,11 +66,17 @@ describe('fleetpatch server losing its embedded PostgreSQL', () => {
   it('logs the loss, restarts the database and serves the same data again', async () => {
     const home = mkdtempSync(join(tmpdir(), 'fleetpatch-loss-server-'));
     homes.push(home);
-    const server = await startServer(home, { FLEETPATCH_DATABASE_RESTART_DELAY_MS: '300' });
+    const server = await startServer(home, { FLEETPATCH_DATABASE_RESTART_DELAY_MS: '1000' });
     try {
       expect(await status(`${server.url}/api/v1/hosts`, server.adminToken)).toBe(200);
       killPostmaster(home);
-      const detectMs = await waitFor(() => server.stderr().includes('embedded PostgreSQL exited (signal SIGKILL); restarting in 300 ms'), 5_000, 'the log line');
+      const detectMs = await waitFor(() => server.stderr().includes('embedded PostgreSQL exited (signal SIGKILL); restarting in 1s'), 5_000, 'the log line');
+      const healthz = await fetch(`${server.url}/healthz`);
+      expect(healthz.status).toBe(503);
+      expect(await healthz.json()).toEqual({ status: 'unavailable', reason: expect.stringMatching(/^embedded PostgreSQL exited \(signal SIGKILL\) \(since \d{4}-.+Z\)$/) });
+      const hosts = await fetch(`${server.url}/api/v1/hosts`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+      expect(hosts.status).toBe(503);
+      expect(((await hosts.json()) as { error: { code: string } }).error.code).toBe('database-unavailable');
       const recoverMs = await waitFor(async () => (await status(`${server.url}/healthz`)) === 200, 30_000, '/healthz to answer 200');
       console.log(`server: loss logged after ${detectMs} ms, /healthz 200 again ${recoverMs} ms later`);
       // The admin token is read from the database: the data survived.
