@@ -97,12 +97,39 @@ describe('losing the embedded PostgreSQL', () => {
   }, 120_000);
 });
 
+describe('an embedded PostgreSQL that keeps dying after restarts', () => {
+  it('counts a death within a minute of a restart as a failed restart; a server that ran longer starts afresh', async () => {
+    const home = newHome();
+    let clock = new Date('2026-01-01T00:00:00Z');
+    let gaveUp: DatabaseUnavailableError | undefined;
+    const database = await openDatabase({ home, supervision: { restartDelayMs: 50, maxRestarts: 1, now: () => clock, onGiveUp: (error) => (gaveUp = error) } });
+    const killAndAwaitRestart = async () => {
+      process.kill(postmasterPid(home), 'SIGKILL');
+      await waitFor(() => isDown(database.health()), 5_000, 'the loss to be noticed');
+      await waitFor(() => database.health().state === 'up', 30_000, 'the restart');
+    };
+    try {
+      await killAndAwaitRestart();
+      clock = new Date(clock.getTime() + 61_000);
+      await killAndAwaitRestart();
+      expect(gaveUp).toBeUndefined();
+      clock = new Date(clock.getTime() + 59_000);
+      process.kill(postmasterPid(home), 'SIGKILL');
+      await waitFor(() => gaveUp !== undefined, 10_000, 'giving up');
+      expect(gaveUp!.message).toBe('embedded PostgreSQL exited (signal SIGKILL); giving up after 1 failed restart');
+      expect(database.health()).toEqual({ state: 'down', reason: 'embedded PostgreSQL exited (signal SIGKILL)', since: clock });
+    } finally {
+      await database.close();
+    }
+  }, 120_000);
+});
+
 describe('losing an external PostgreSQL (DATABASE_URL)', () => {
   it('is reported down while the server is away and up again once the pool reaches it', async () => {
     const home = newHome();
     const first = await startEmbeddedPostgres({ home });
     const logs: string[] = [];
-    const database = await openDatabase({ home: join(home, 'unused'), databaseUrl: first.connectionString, onProgress: (message) => logs.push(message), supervision: { probeIntervalMs: 100, restartDelayMs: 10 } });
+    const database = await openDatabase({ home: join(home, 'unused'), databaseUrl: first.connectionString, onProgress: (message) => logs.push(message), supervision: { probeIntervalMs: 100 } });
     try {
       await first.stop();
       await waitFor(() => isDown(database.health()), 5_000, 'the loss to be noticed');

@@ -69,6 +69,8 @@ export interface SupervisionSettings {
 
 const DEFAULT_POOL_SIZE = 8;
 const CONNECT_TIMEOUT_MS = 15_000;
+/** A restarted server that runs this long has recovered; one that dies sooner is in a crash loop. */
+const STABLE_AFTER_MS = 60_000;
 const DEFAULT_SUPERVISION: SupervisionSettings = {
   maxRestarts: 5,
   restartDelayMs: 1_000,
@@ -188,6 +190,8 @@ class DatabaseWatcher {
   /** From the embedded server's unexpected exit until it is back or given up. */
   private restarting = false;
   private failedRestarts = 0;
+  /** When the last restart succeeded: a server that dies again soon after counts as a failed restart. */
+  private restartedAt: Date | undefined;
   private stopped = false;
 
   constructor(
@@ -252,7 +256,8 @@ class DatabaseWatcher {
     if (this.stopped) return;
     const reason = `embedded PostgreSQL exited (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`;
     this.restarting = true;
-    this.failedRestarts = 0;
+    const crashLoop = this.restartedAt !== undefined && this.settings.now().getTime() - this.restartedAt.getTime() < STABLE_AFTER_MS;
+    this.failedRestarts = crashLoop ? this.failedRestarts + 1 : 0;
     this.markDown(reason, false);
     this.scheduleRestart(reason);
   }
@@ -283,6 +288,7 @@ class DatabaseWatcher {
       return;
     }
     this.restarting = false;
+    this.restartedAt = this.settings.now();
     this.markUp();
   }
 
