@@ -10,6 +10,7 @@ import { apiGet, apiSend, rootWithAptRepository, startServerProcess, type Server
 import { repoRoot, sharedData } from './data-path.js';
 import { DEBIAN_ADVISORIES } from './fixtures/debian-advisories.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { requireTool } from './required-tools.js';
 import { fullCheckIn, simulatedFleet } from './simulated-fleet.js';
 
 const SCREENSHOTS = resolve(repoRoot, 'test-results/screenshots');
@@ -28,6 +29,7 @@ describe('dashboard in Chromium', () => {
   let fleetSize = 0;
 
   beforeAll(async () => {
+    const chromiumBinary = requireTool('chromium');
     mkdirSync(SCREENSHOTS, { recursive: true });
     database = await createTestDatabase();
     const env = { DATABASE_URL: database.connectionString };
@@ -41,7 +43,7 @@ describe('dashboard in Chromium', () => {
       const response = await apiSend(server, 'PUT', `/api/v1/hosts/${host.hostname}/inventory`, server.adminToken, fullCheckIn(host));
       expect(response.status).toBe(200);
     }
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await chromium.launch({ executablePath: chromiumBinary, args: CHROMIUM_FLAGS });
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   }, 240_000);
   afterAll(async () => {

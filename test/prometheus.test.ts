@@ -1,7 +1,7 @@
 // A real Prometheus (Debian's package) scrapes a real fleetpatch server on loopback; PromQL sees
 // the fleet numbers the API reports.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,8 +10,7 @@ import { debianRoot, startServerProcess, type ServerProcess } from './control-pl
 import { runCli } from './cli.js';
 import { repoRoot } from './data-path.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
-
-const PROMETHEUS = '/usr/bin/prometheus';
+import { requireTool } from './required-tools.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -28,13 +27,14 @@ async function promQuery(base: string, query: string): Promise<Array<{ metric: R
   return body.data.result;
 }
 
-describe.runIf(existsSync(PROMETHEUS) || process.env.CI === 'true')('Prometheus scrape', () => {
+describe('Prometheus scrape', () => {
   let database: TestDatabase;
   let server: ServerProcess;
   let prometheus: ChildProcess;
   let prometheusUrl: string;
 
   beforeAll(async () => {
+    const prometheusBinary = requireTool('prometheus');
     database = await createTestDatabase();
     server = await startServerProcess({ DATABASE_URL: database.connectionString });
     // Two hosts through the real agent, in two buckets.
@@ -47,7 +47,7 @@ describe.runIf(existsSync(PROMETHEUS) || process.env.CI === 'true')('Prometheus 
     prometheusUrl = `http://127.0.0.1:${port}`;
     const target = new URL(server.url).host;
     writeFileSync(join(directory, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: fleetpatch\n    static_configs:\n      - targets: ['${target}']\n`);
-    prometheus = spawn(PROMETHEUS, [`--config.file=${join(directory, 'prometheus.yml')}`, `--storage.tsdb.path=${join(directory, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    prometheus = spawn(prometheusBinary, [`--config.file=${join(directory, 'prometheus.yml')}`, `--storage.tsdb.path=${join(directory, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
   }, 120_000);
   afterAll(async () => {
     prometheus?.kill('SIGTERM');

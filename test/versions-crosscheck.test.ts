@@ -1,34 +1,20 @@
 // Cross-checks the dpkg and rpm comparators against the real tools on 10,000+ generated pairs each
-// (real versions and their mutations; see versions-pairs.ts). With CI=true a missing tool fails the
-// test; elsewhere the test is skipped with a message saying which tool to install.
+// (real versions and their mutations; see versions-pairs.ts). A missing tool fails the test and
+// names the package to install (npm test installs it first).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/domain/errors.js';
 import { compareDpkg } from '../src/domain/versions/dpkg.js';
 import { compareEvr } from '../src/domain/versions/rpm.js';
+import { requireTool } from './required-tools.js';
 import { almaLinuxFixedVersions, dpkgStatusVersions, generatePairs, vectorVersions } from './versions-pairs.js';
 
 const PAIRS = 10_000;
 /** Field separator in the pair files: versions may hold spaces (dpkg must reject those). */
 const SEPARATOR = '\x1f';
-
-function toolPath(tool: string): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Fails in CI, skips with the reason elsewhere. */
-function requireTool(tool: string, context: TestContext): void {
-  if (toolPath(tool) !== undefined) return;
-  if (process.env.CI === 'true') throw new Error(`${tool} is required in CI for the version cross-check (install it: apt-get install ${tool})`);
-  context.skip(`${tool} is not installed: cross-check against it skipped (install it to run; CI requires it)`);
-}
 
 /** What our comparator says, as the tool would print it: -1, 0, 1, or error for rejected input. */
 function ours(compare: (a: string, b: string) => number, a: string, b: string): string {
@@ -62,8 +48,8 @@ while IFS=$'\\x1f' read -r a b; do
 done`;
 
 describe('cross-check against the real tools', () => {
-  it(`dpkg --compare-versions agrees on ${PAIRS} generated pairs`, async (context) => {
-    requireTool('dpkg', context);
+  it(`dpkg --compare-versions agrees on ${PAIRS} generated pairs`, async () => {
+    requireTool('dpkg');
     const real = [...new Set([...vectorVersions(['dpkg.json', 'dpkg-osv-generated.json']), ...dpkgStatusVersions()])];
     const pairs = generatePairs('dpkg', real, PAIRS, 20261124).filter(([a, b]) => !(a + b).includes('\n') && !(a + b).includes(SEPARATOR));
     expect(pairs.length).toBe(PAIRS);
@@ -83,8 +69,8 @@ describe('cross-check against the real tools', () => {
     expect(answers.filter((answer) => answer === 'error').length).toBeGreaterThan(100);
   }, 120_000);
 
-  it(`rpm.vercmp agrees on ${PAIRS * 3} generated pairs`, (context) => {
-    requireTool('rpm', context);
+  it(`rpm.vercmp agrees on ${PAIRS * 3} generated pairs`, () => {
+    const rpm = requireTool('rpm');
     const real = [...new Set([...vectorVersions(['rpm.json', 'dpkg-osv-generated.json', 'apk-osv-generated.json']), ...almaLinuxFixedVersions()])];
     expect(real.length).toBeGreaterThan(20_000);
     const pairs = generatePairs('rpm', real, PAIRS * 3, 20261124).filter(([a, b]) => !(a + b).includes('\n') && !(a + b).includes(SEPARATOR));
@@ -95,7 +81,7 @@ describe('cross-check against the real tools', () => {
       writeFileSync(file, pairs.map((pair) => pair.join(SEPARATOR)).join('\n') + '\n');
       // One rpm process; pcall turns rpm's "invalid version" (the empty string) into "error".
       const lua = `%{lua: for line in io.lines('${file}') do local at = line:find('\\31', 1, true); local ok, order = pcall(rpm.vercmp, line:sub(1, at - 1), line:sub(at + 1)); io.write(ok and order or 'error', '\\n') end}`;
-      const answers = execFileSync('rpm', ['--eval', lua], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).trimEnd().split('\n');
+      const answers = execFileSync(rpm, ['--eval', lua], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).trimEnd().split('\n');
       expect(answers).toHaveLength(pairs.length);
       const disagreements = pairs
         .map(([a, b], index) => ({ a, b, rpm: answers[index]!, ours: ours(compareEvr, a, b) }))

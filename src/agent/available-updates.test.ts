@@ -1,20 +1,15 @@
 // The agent asks the real apt-get what it would upgrade, against a root with its own package
 // lists (a local repository offering a newer libuuid1), and says so when it cannot tell.
-import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { debianRoot, rootWithAptRepository } from '../../test/control-plane-fixtures.js';
+import { requireTool } from '../../test/required-tools.js';
 import { collectAvailableUpdates } from './available-updates.js';
 
-const hasAptGet = (() => {
-  try {
-    execFileSync('apt-get', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+describe('collectAvailableUpdates with apt-get', () => {
+  beforeAll(() => {
+    requireTool('apt');
+  });
 
-describe.runIf(hasAptGet)('collectAvailableUpdates with apt-get', () => {
   it('lists the upgrade the root\'s repositories offer', async () => {
     const log: string[] = [];
     const updates = await collectAvailableUpdates(rootWithAptRepository(), 'dpkg-status', [], (message) => log.push(message));
