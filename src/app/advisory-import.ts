@@ -1,14 +1,17 @@
 /**
  * Imports advisories from a feed in one transaction, skipping unchanged records, then re-evaluates
  * only the hosts that run a package the new or changed advisories touch. A batch with any invalid
- * record is refused whole: the database keeps what it had.
+ * record is refused whole: the database keeps what it had. The import holds the advisory lock
+ * exclusively (check-ins of every process wait), writes the next advisory generation and announces
+ * it on `fleetpatch_advisories` when it commits.
  */
 import type pg from 'pg';
 import type { Advisory } from '../domain/advisories/advisory.js';
 import { ecosystemKey } from '../domain/detection/ecosystem-key.js';
 import { InputError } from '../domain/errors.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
-import { loadFeedState, loadModifiedTimes, saveFeedState, upsertAdvisories } from '../store/advisory-store.js';
+import { loadFeedState, loadModifiedTimes, lockAdvisoriesExclusive, saveFeedState, upsertAdvisories } from '../store/advisory-store.js';
+import { notifyChange } from '../store/change-notifications.js';
 import { hostsWithPackages, loadPackageVersions } from '../store/inventory-store.js';
 import { withTransaction } from '../store/transaction.js';
 import type { DetectionService, EvaluationReport, ProgressListener } from './detection-service.js';
@@ -54,15 +57,25 @@ export async function importAdvisories(
   // The index is updated inside the transaction; if the transaction fails, rebuild it from what
   // the database kept so memory never holds advisories that were rolled back.
   return withTransaction(pool, async (client) => {
-    const keys = await upsertAdvisories(client, advisories, feed.location);
-    await saveFeedState(client, feed.location, batch.state);
-    const touched = detection.addAdvisories(advisories.map((advisory, index) => ({ key: keys[index]!, advisory })));
     const report: AdvisoryImportReport = {
       imported: advisories.length,
       unchanged: batch.unchanged,
       withdrawn: advisories.filter((advisory) => advisory.withdrawn).length,
       hostsReevaluated: 0,
     };
+    if (advisories.length === 0) {
+      await saveFeedState(client, feed.location, batch.state);
+      return report;
+    }
+    // First, before any row lock: check-ins in flight finish, later ones wait for the commit. The
+    // index then catches up with imports other processes committed, so re-evaluation sees them too.
+    const committed = await lockAdvisoriesExclusive(client);
+    await detection.catchUp(client, committed);
+    const generation = committed + 1;
+    const keys = await upsertAdvisories(client, advisories, feed.location, generation);
+    await saveFeedState(client, feed.location, batch.state);
+    await notifyChange(client, 'fleetpatch_advisories', String(generation));
+    const touched = detection.addAdvisories(advisories.map((advisory, index) => ({ key: keys[index]!, advisory, generation })));
     if (touched.length === 0) return report;
     const hostKeys = await affectedHosts(client, detection, touched);
     options.progress?.(`re-evaluating ${hostKeys.length} hosts that run packages these advisories name`);

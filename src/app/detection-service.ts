@@ -1,17 +1,20 @@
 /**
  * Keeps the advisory index in memory and turns inventories into stored findings. Hosts that share
  * a package set (and running kernel) are evaluated once; every package version is matched once for
- * the whole fleet; only findings that changed are written.
+ * the whole fleet; only findings that changed are written. The index follows the database, not
+ * this process: other replicas and the CLI import advisories too, so every evaluation first takes
+ * the advisory lock and catches up with the generation committed (`holdCurrentAdvisories`).
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Advisory } from '../domain/advisories/advisory.js';
 import { AdvisoryIndex } from '../domain/detection/advisory-index.js';
-import { evaluateHost, type FindingDraft } from '../domain/detection/host-findings.js';
+import { collapseDrafts, evaluateHost, type FindingDraft } from '../domain/detection/host-findings.js';
 import { VersionMatcher } from '../domain/detection/version-matcher.js';
 import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
 import type { InstalledPackage } from '../domain/types.js';
-import { loadAdvisories, type StoredAdvisory } from '../store/advisory-store.js';
+import { loadAdvisories, lockAdvisoriesShared, type StoredAdvisory } from '../store/advisory-store.js';
+import type { ChangeListener } from '../store/change-notifications.js';
 import type { DatedUpdate, FirstSightings } from '../store/available-update-store.js';
 import { loadFindingDigests, mergeFindings, type HostFindingSummary, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
 import { loadHosts, loadPackageSets, loadPackageVersions, type StoredPackageVersion } from '../store/inventory-store.js';
@@ -24,6 +27,7 @@ export interface EvaluationReport extends MergeCounts {
   hostsChanged: number;
   packageInstances: number;
   distinctVersions: number;
+  /** Open findings (vulnerable or pending reboot) of the evaluated hosts, as their summaries count them. */
   findings: number;
   seconds: { load: number; match: number; write: number };
 }
@@ -46,7 +50,10 @@ export interface HostToEvaluate {
 export type ProgressListener = (message: string) => void;
 
 interface EvaluatedGroup {
+  /** One per (advisory, package name): the findings rows to write. */
   drafts: FindingDraft<StoredPackageVersion>[];
+  /** Of those, the open ones (vulnerable or pending reboot), as the summary counts them. */
+  openFindings: number;
   summary: HostFindingSummary;
   /** Packages whose fixes the summary already counts (open findings with a fixed version). */
   packagesWithOpenFixes: Set<string>;
@@ -63,6 +70,9 @@ export class DetectionService {
   private readonly advisoryKeys = new Map<string, number>();
   /** Package versions whose current matches are already in `package_version_matches`. */
   private readonly storedMatches = new Set<number>();
+  /** The advisory generation the index holds: every advisory written by imports up to it. */
+  private loadedGeneration = 0;
+  private catchingUp: Promise<void> | undefined;
 
   /** Which package versions and sets are stored (a cache of immutable rows). */
   get catalog(): PackageCatalog {
@@ -84,7 +94,15 @@ export class DetectionService {
     return service;
   }
 
-  /** Forgets everything and reloads the advisories the database holds (after a rolled-back import). */
+  /** The advisory generation the index holds. */
+  get generation(): number {
+    return this.loadedGeneration;
+  }
+
+  /**
+   * Forgets everything and reloads the advisories the database holds (after a rolled-back import,
+   * whose advisories the index already held).
+   */
   async reload(db: pg.Pool | pg.PoolClient): Promise<void> {
     const stored = await loadAdvisories(db);
     const storedIds = new Set(stored.map(({ advisory }) => advisory.id));
@@ -94,13 +112,54 @@ export class DetectionService {
       this.advisoryKeys.delete(advisory.id);
     }
     this.discardRowCaches();
+    this.loadedGeneration = 0;
     this.addAdvisories(stored);
   }
 
-  /** Adds or replaces advisories and forgets cached verdicts for the packages they touch. */
+  /**
+   * Takes the shared advisory lock in the caller's transaction and brings the index up to the
+   * generation committed: no advisory import (of any process) commits until the transaction ends,
+   * so what the transaction evaluates against stays the latest. Must be its first statement, before
+   * any row lock an import could be waiting for.
+   */
+  async holdCurrentAdvisories(client: pg.PoolClient): Promise<void> {
+    await this.catchUp(client, await lockAdvisoriesShared(client));
+  }
+
+  /**
+   * Loads the advisories written after the loaded generation, until the index holds at least
+   * `committed`. Concurrent callers share one load; a load that read an older snapshot than the
+   * caller's (started before the import committed) is followed by another.
+   */
+  async catchUp(db: pg.Pool | pg.PoolClient, committed: number): Promise<void> {
+    while (this.loadedGeneration < committed) {
+      this.catchingUp ??= loadAdvisories(db, this.loadedGeneration)
+        .then((stored) => void this.addAdvisories(stored))
+        .finally(() => (this.catchingUp = undefined));
+      await this.catchingUp;
+    }
+  }
+
+  /**
+   * Catches up as soon as another process announces an import, so the next check-in finds the
+   * index current; correctness never waits for this (see `holdCurrentAdvisories`).
+   */
+  follow(listener: ChangeListener, pool: pg.Pool, log: (message: string) => void): void {
+    listener.subscribe('fleetpatch_advisories', (payload) => {
+      const generation = Number(payload);
+      if (!Number.isSafeInteger(generation)) return;
+      this.catchUp(pool, generation).catch((error: unknown) => log(`loading advisories imported elsewhere failed (the next check-in retries): ${String(error)}`));
+    });
+  }
+
+  /**
+   * Adds or replaces advisories and forgets cached verdicts for the packages they touch. Each
+   * carries the generation that wrote it; the index then holds the highest one seen.
+   */
   addAdvisories(stored: StoredAdvisory[]): Array<{ ecosystem: string; name: string }> {
     const touched: Array<{ ecosystem: string; name: string }> = [];
-    for (const { key, advisory } of stored) {
+    for (const { key, advisory, generation } of stored) {
+      if (generation !== undefined && generation > this.loadedGeneration) this.loadedGeneration = generation;
       const previous = this.index.get(advisory.id);
       if (previous) touched.push(...AdvisoryIndex.packagesOf(previous));
       touched.push(...AdvisoryIndex.packagesOf(advisory));
@@ -168,10 +227,10 @@ export class DetectionService {
       if (!group) {
         for (const pkg of host.packages) distinct.add(pkg);
         const input = host.runningKernel === undefined ? { packages: host.packages } : { packages: host.packages, runningKernel: host.runningKernel };
-        group = this.evaluatedGroup(evaluateHost(input, this.matcher, versionSchemeFor));
+        group = this.evaluatedGroup(collapseDrafts(evaluateHost(input, this.matcher, versionSchemeFor)));
         if (groupKey !== undefined) perGroup.set(groupKey, group);
       }
-      findings += group.drafts.length;
+      findings += group.openFindings;
       evaluated.push({ host, group });
     }
     const matched = performance.now();
@@ -247,7 +306,8 @@ export class DetectionService {
         packagesWithOpenFixes.add(draft.installed.name);
       }
     }
-    return { drafts, summary, packagesWithOpenFixes };
+    const openFindings = summary.openCritical + summary.openHigh + summary.openMedium + summary.openLow + summary.openOther;
+    return { drafts, openFindings, summary, packagesWithOpenFixes };
   }
 
   private stagedFinding(hostKey: number, draft: FindingDraft<StoredPackageVersion>): StagedFinding {

@@ -47,6 +47,7 @@ export async function importInventories(
   const stage = new CatalogStage();
   return withTransaction(pool, async (client) => {
     const started = performance.now();
+    await detection.holdCurrentAdvisories(client);
     const distinct = new Set<InstalledPackage>();
     for (const inventory of inventories) for (const pkg of inventory.packages) distinct.add(pkg);
     const stored = await detection.catalog.resolve(client, distinct, stage);

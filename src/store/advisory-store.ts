@@ -14,7 +14,32 @@ const UPSERT_BATCH = 500;
 export interface StoredAdvisory {
   key: number;
   advisory: Advisory;
+  /** The import that last wrote it (see `advisories.generation`). */
+  generation?: number;
 }
+
+/** Arbitrary, fixed: the advisory lock key ("fpad") that orders advisory imports and check-ins. */
+const ADVISORY_LOCK_KEY = 0x66706164;
+
+/**
+ * Waits until no advisory import is in flight and keeps one from committing until this transaction
+ * ends, then returns the advisory generation committed so far. Every check-in takes it first, in
+ * every process: whatever it evaluates against must be at least this generation, and stays the
+ * latest while it runs. Two statements: the generation must be read after the lock is granted
+ * (each statement reads its own snapshot), and one round trip carries both.
+ */
+export async function lockAdvisoriesShared(client: pg.PoolClient): Promise<number> {
+  const results = (await client.query(`SELECT pg_advisory_xact_lock_shared(${ADVISORY_LOCK_KEY}); ${GENERATION_QUERY}`)) as unknown as Array<pg.QueryResult<{ generation: string }>>;
+  return Number(results[1]!.rows[0]!.generation);
+}
+
+/** Waits for the check-ins and imports in flight (in every process) and holds off new ones until this transaction ends; returns the generation committed so far. */
+export async function lockAdvisoriesExclusive(client: pg.PoolClient): Promise<number> {
+  const results = (await client.query(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY}); ${GENERATION_QUERY}`)) as unknown as Array<pg.QueryResult<{ generation: string }>>;
+  return Number(results[1]!.rows[0]!.generation);
+}
+
+const GENERATION_QUERY = 'SELECT coalesce(max(generation), 0) AS generation FROM advisories';
 
 /** `modified` of every stored advisory, so an import can skip what did not change. */
 export async function loadModifiedTimes(db: Queryable): Promise<Map<string, Date>> {
@@ -22,8 +47,8 @@ export async function loadModifiedTimes(db: Queryable): Promise<Map<string, Date
   return new Map(result.rows.map((row) => [row.id, row.modified]));
 }
 
-/** Inserts or replaces advisories; returns their keys in input order. */
-export async function upsertAdvisories(db: Queryable, advisories: Advisory[], source: string): Promise<number[]> {
+/** Inserts or replaces advisories as written by import `generation`; returns their keys in input order. */
+export async function upsertAdvisories(db: Queryable, advisories: Advisory[], source: string, generation: number): Promise<number[]> {
   const keys: number[] = [];
   for (let start = 0; start < advisories.length; start += UPSERT_BATCH) {
     const batch = advisories.slice(start, start + UPSERT_BATCH);
@@ -40,19 +65,19 @@ export async function upsertAdvisories(db: Queryable, advisories: Advisory[], so
       document: advisory,
     }));
     const result = await db.query<{ key: number; id: string }>(
-      `INSERT INTO advisories (id, modified, published, withdrawn, aliases, related, summary, severity, cvss_score, source, document)
+      `INSERT INTO advisories (id, modified, published, withdrawn, aliases, related, summary, severity, cvss_score, source, document, generation)
        SELECT r.id, r.modified, r.published, r.withdrawn,
               ARRAY(SELECT jsonb_array_elements_text(r.aliases)), ARRAY(SELECT jsonb_array_elements_text(r.related)), r.summary, r.severity,
-              NULLIF(r.cvss_score, -1), $2, r.document
+              NULLIF(r.cvss_score, -1), $2, r.document, $3
          FROM jsonb_to_recordset($1::jsonb) AS r(id text, modified timestamptz, published timestamptz,
               withdrawn timestamptz, aliases jsonb, related jsonb, summary text, severity text, cvss_score real, document jsonb)
        ON CONFLICT (id) DO UPDATE SET
          modified = excluded.modified, published = excluded.published, withdrawn = excluded.withdrawn,
          aliases = excluded.aliases, related = excluded.related, summary = excluded.summary, severity = excluded.severity,
          cvss_score = excluded.cvss_score, source = excluded.source, document = excluded.document,
-         imported_at = now()
+         generation = excluded.generation, imported_at = now()
        RETURNING key, id`,
-      [JSON.stringify(rows), source],
+      [JSON.stringify(rows), source, generation],
     );
     const keyById = new Map(result.rows.map((row) => [row.id, row.key]));
     keys.push(...batch.map((advisory) => keyById.get(advisory.id)!));
@@ -60,10 +85,16 @@ export async function upsertAdvisories(db: Queryable, advisories: Advisory[], so
   return keys;
 }
 
-/** Every stored advisory, withdrawn ones included (the index drops those itself). */
-export async function loadAdvisories(db: Queryable): Promise<StoredAdvisory[]> {
-  const result = await db.query<{ key: number; document: AdvisoryDocument }>('SELECT key, document FROM advisories ORDER BY key');
-  return result.rows.map((row) => ({ key: row.key, advisory: reviveAdvisory(row.document) }));
+/**
+ * Every stored advisory written after generation `after` (all of them by default), withdrawn ones
+ * included (the index drops those itself). One statement, so what it returns is one committed state.
+ */
+export async function loadAdvisories(db: Queryable, after = -1): Promise<StoredAdvisory[]> {
+  const result = await db.query<{ key: number; document: AdvisoryDocument; generation: string }>(
+    'SELECT key, document, generation FROM advisories WHERE generation > $1 ORDER BY key',
+    [after],
+  );
+  return result.rows.map((row) => ({ key: row.key, advisory: reviveAdvisory(row.document), generation: Number(row.generation) }));
 }
 
 type AdvisoryDocument = Omit<Advisory, 'modified' | 'published' | 'withdrawn'> & {
