@@ -6,7 +6,7 @@ import type { Advisory } from '../domain/advisories/advisory.js';
 import type { EpssScore } from '../domain/advisories/epss.js';
 import type { KevEntry } from '../domain/advisories/kev.js';
 import { AdvisoryIndex } from '../domain/detection/advisory-index.js';
-import { evaluateHost } from '../domain/detection/host-findings.js';
+import { collapseDrafts, evaluateHost } from '../domain/detection/host-findings.js';
 import { VersionMatcher, type MatchWarning } from '../domain/detection/version-matcher.js';
 import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
 import { riskScore } from '../domain/prioritization/risk-score.js';
@@ -33,11 +33,12 @@ export interface ScanResult {
 /** @example scanInventory(inventory, advisories, { kev }) */
 export function scanInventory(inventory: HostInventory, advisories: Iterable<Advisory>, signals: ScanSignals = {}): ScanResult {
   const matcher = new VersionMatcher(new AdvisoryIndex(advisories), versionSchemeFor);
-  const drafts = evaluateHost(
+  // One finding per (advisory, package name), as the server stores them.
+  const drafts = collapseDrafts(evaluateHost(
     inventory.kernel.running === undefined ? { packages: inventory.packages } : { packages: inventory.packages, runningKernel: inventory.kernel.running },
     matcher,
     versionSchemeFor,
-  );
+  ));
   const internetFacing = inventory.labels['internet-facing'] === 'true';
   const findings = drafts.map((draft): ScanFinding => {
     const ids = [draft.advisory.id, ...draft.advisory.aliases, ...draft.advisory.related];

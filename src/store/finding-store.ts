@@ -40,11 +40,11 @@ export interface MergeCounts {
 const COLUMNS = ['host_key', 'advisory_key', 'package_name', 'package_key', 'fixed_version', 'state', 'state_reason'];
 /** Below this many rows, arrays in one statement beat a staging table. */
 const SMALL_BATCH = 5_000;
-const STATE_RANK: Record<DetectedState, number> = { vulnerable: 0, 'pending-reboot': 1, 'not-applicable': 2 };
 
 /**
  * Makes `findings` the complete current findings of the hosts in `digests` and records each host's
- * new findings digest and summary. `newHostKeys` are hosts created in this transaction: they have no history,
+ * new findings digest and summary. `findings` holds one row per (host, advisory, package name), as
+ * detection's `collapseDrafts` leaves them, so the summary counts exactly the rows written. `newHostKeys` are hosts created in this transaction: they have no history,
  * so their findings are bulk-copied straight in. Must run inside a transaction.
  */
 export async function mergeFindings(
@@ -54,9 +54,8 @@ export async function mergeFindings(
   digests: Map<number, HostFindingSummary>,
   newHostKeys: ReadonlySet<number> = new Set(),
 ): Promise<MergeCounts> {
-  const unique = mostUrgentPerKey(findings);
-  const fresh = unique.filter((finding) => newHostKeys.has(finding.hostKey));
-  const known = unique.filter((finding) => !newHostKeys.has(finding.hostKey));
+  const fresh = findings.filter((finding) => newHostKeys.has(finding.hostKey));
+  const known = findings.filter((finding) => !newHostKeys.has(finding.hostKey));
   const knownDigests = new Map([...digests].filter(([hostKey]) => !newHostKeys.has(hostKey)));
   const freshDigests = new Map([...digests].filter(([hostKey]) => newHostKeys.has(hostKey)));
   if (fresh.length > 0) {
@@ -66,17 +65,6 @@ export async function mergeFindings(
   const counts = knownDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeKnownHosts(client, [...knownDigests.keys()], known, now);
   await saveFindingSummaries(client, knownDigests);
   return { ...counts, opened: counts.opened + fresh.length };
-}
-
-/** Several installed versions of one name (kernels) share a finding key: the most urgent state wins. */
-function mostUrgentPerKey(findings: StagedFinding[]): StagedFinding[] {
-  const byKey = new Map<string, StagedFinding>();
-  for (const finding of findings) {
-    const key = `${finding.hostKey}\u0000${finding.advisoryKey}\u0000${finding.packageName}`;
-    const previous = byKey.get(key);
-    if (!previous || STATE_RANK[finding.state] < STATE_RANK[previous.state]) byKey.set(key, finding);
-  }
-  return byKey.size === findings.length ? findings : [...byKey.values()];
 }
 
 function* rowsOf(findings: StagedFinding[], firstSeen?: string): Generator<CopyValue[]> {

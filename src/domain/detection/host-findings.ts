@@ -91,6 +91,33 @@ function evaluateKernels<P extends InstalledPackage>(
   return findings;
 }
 
+const STATE_RANK: Record<DetectedState, number> = { vulnerable: 0, 'pending-reboot': 1, 'not-applicable': 2 };
+
+/**
+ * One draft per (advisory, package name), as findings are kept: a package installed for two
+ * architectures, or several installed versions of one name (kernels, a library nested twice in a
+ * lockfile), meets an advisory once. The most urgent state wins; among equals the lowest installed
+ * version, then architecture, so the choice does not depend on the order packages were listed in.
+ *
+ * @example collapseDrafts(evaluateHost(host, matcher, versionSchemeFor))
+ */
+export function collapseDrafts<P extends InstalledPackage>(drafts: FindingDraft<P>[]): FindingDraft<P>[] {
+  const byKey = new Map<string, FindingDraft<P>>();
+  for (const candidate of drafts) {
+    const key = `${candidate.advisory.id}\u0000${candidate.packageName}`;
+    const kept = byKey.get(key);
+    if (!kept || precedes(candidate, kept)) byKey.set(key, candidate);
+  }
+  return byKey.size === drafts.length ? drafts : [...byKey.values()];
+}
+
+function precedes(a: FindingDraft, b: FindingDraft): boolean {
+  const rank = STATE_RANK[a.state] - STATE_RANK[b.state];
+  if (rank !== 0) return rank < 0;
+  if (a.installedVersion !== b.installedVersion) return a.installedVersion < b.installedVersion;
+  return (a.installed.arch ?? '') < (b.installed.arch ?? '');
+}
+
 interface DraftState {
   state: DetectedState;
   kernel: boolean;
