@@ -71,7 +71,7 @@ const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
  */
 export function dateTimeProblem(value: string): string | undefined {
   const match = DATE_TIME.exec(value);
-  if (match === null) return `not an ISO 8601 date-time with offset (like 2024-05-01T12:00:00Z): ${JSON.stringify(value.slice(0, 80))}`;
+  if (match === null) return `not an RFC 3339 timestamp: ${JSON.stringify(value.slice(0, 80))} (ISO 8601 with an offset, like 2024-05-01T12:00:00Z)`;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   if (year < 1) return `year ${year} is outside 1..9999`;
   if (month < 1 || month > 12) return `month ${month} is outside 1..12`;

@@ -7,21 +7,63 @@ import { InputError } from '../errors.js';
 import type { Severity } from '../types.js';
 import { SEVERITY_ORDER } from '../types.js';
 import type { Advisory, AffectedRange, CvssScore, RangeEvent } from './advisory.js';
+import { dateTimeProblem, instantProblem, textProblem, wellFormedString } from '../well-formed-text.js';
 import { cvssMajorVersion, scoreCvssVector, severityOfScore } from './cvss.js';
 import { jsonPath } from './json-path.js';
 
-/** RFC 3339 date-time as the OSV schema requires (`2024-05-01T12:00:00Z`, fractional seconds and offsets allowed). */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-// YAML 1.1 loaders may already have turned timestamps into Date objects; accept those as well.
+// YAML 1.1 loaders may already have turned timestamps into Date objects; accept those as well. Both
+// forms are held to years 1..9999, which PostgreSQL stores (a year 0 was an internal error).
 const timestamp = z.unknown().transform((value, context) => {
-  const date = value instanceof Date ? value : typeof value === 'string' && RFC3339.test(value) ? new Date(value) : undefined;
-  if (date === undefined || Number.isNaN(date.getTime())) {
-    context.addIssue({ code: 'custom', message: value === undefined ? 'required' : `not an RFC 3339 timestamp: ${JSON.stringify(value)}` });
+  const problem = value instanceof Date ? instantProblem(value) : typeof value === 'string' ? dateTimeProblem(value) : value === undefined ? 'required' : `not an RFC 3339 timestamp: ${JSON.stringify(value)}`;
+  if (problem !== undefined) {
+    context.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }
-  return date;
+  return value instanceof Date ? value : new Date(value as string);
 });
+
+/** Identifiers, names, versions, URLs: one line of well-formed text. */
+const text = wellFormedString();
+
+/** A JSON path kept as a chain to the parent, so walking deep values copies nothing. */
+interface PathLink {
+  segment: PropertyKey;
+  parent: PathLink | undefined;
+}
+
+function pathOf(link: PathLink | undefined): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  for (let at = link; at !== undefined; at = at.parent) path.push(at.segment);
+  return path.reverse();
+}
+
+/**
+ * The free-form `database_specific` / `ecosystem_specific` objects: any JSON, but every key and
+ * string in it is well-formed text (strings may span lines). Walked with a stack, not recursion, so
+ * a deeply nested value cannot overflow the call stack.
+ */
+const specific = z
+  .record(z.string(), z.unknown())
+  .superRefine((value, context) => {
+    const pending: Array<{ value: unknown; link: PathLink | undefined }> = [{ value, link: undefined }];
+    while (pending.length > 0) {
+      const { value: current, link } = pending.pop()!;
+      if (typeof current === 'string') {
+        const problem = textProblem(current, true);
+        if (problem !== undefined) context.addIssue({ code: 'custom', path: pathOf(link), message: problem });
+      } else if (Array.isArray(current)) {
+        current.forEach((item, index) => pending.push({ value: item, link: { segment: index, parent: link } }));
+      } else if (typeof current === 'object' && current !== null) {
+        for (const [key, item] of Object.entries(current)) {
+          const child = { segment: key, parent: link };
+          const problem = textProblem(key);
+          if (problem !== undefined) context.addIssue({ code: 'custom', path: pathOf(child), message: `key ${problem}` });
+          pending.push({ value: item, link: child });
+        }
+      }
+    }
+  })
+  .nullish();
 
 const EVENT_KEYS = ['introduced', 'fixed', 'last_affected', 'limit'] as const;
 
@@ -43,11 +85,16 @@ const rangeEvent = z.unknown().transform((event, context): RangeEvent => {
     context.addIssue({ code: 'custom', message: `${key} must be a non-empty version string` });
     return z.NEVER;
   }
+  const problem = textProblem(value);
+  if (problem !== undefined) {
+    context.addIssue({ code: 'custom', path: [key], message: problem });
+    return z.NEVER;
+  }
   return { [key]: value } as RangeEvent;
 });
 
 const osvRange = z
-  .object({ type: z.enum(['ECOSYSTEM', 'SEMVER', 'GIT']), repo: z.string().nullish(), events: z.array(rangeEvent).min(1), database_specific: z.record(z.string(), z.unknown()).nullish() })
+  .object({ type: z.enum(['ECOSYSTEM', 'SEMVER', 'GIT']), repo: text.nullish(), events: z.array(rangeEvent).min(1), database_specific: specific })
   .superRefine((range, context) => {
     // The three rules the OSV JSON schema states beyond field types.
     if (range.type === 'GIT' && !range.repo) context.addIssue({ code: 'custom', path: ['repo'], message: 'a GIT range needs the repository URL in repo' });
@@ -58,33 +105,32 @@ const osvRange = z
   });
 
 // `type` stays a free string: a severity type newer than this code is ignored, not a reason to refuse the record.
-const severityEntry = z.object({ type: z.string().min(1), score: z.string() });
-const specific = z.record(z.string(), z.unknown()).nullish();
+const severityEntry = z.object({ type: wellFormedString({ min: 1 }), score: text });
 
 export const osvRecordSchema = z.object({
-  schema_version: z.string().optional(),
-  id: z.string().min(1),
+  schema_version: text.optional(),
+  id: wellFormedString({ min: 1 }),
   modified: timestamp,
   published: timestamp.optional(),
   withdrawn: timestamp.optional(),
-  aliases: z.array(z.string()).nullish(),
-  related: z.array(z.string()).nullish(),
-  summary: z.string().nullish(),
-  details: z.string().nullish(),
+  aliases: z.array(text).nullish(),
+  related: z.array(text).nullish(),
+  summary: wellFormedString({ multiline: true }).nullish(),
+  details: wellFormedString({ multiline: true }).nullish(),
   severity: z.array(severityEntry).nullish(),
   affected: z
     .array(
       z.object({
-        package: z.object({ ecosystem: z.string().min(1), name: z.string().min(1), purl: z.string().nullish() }).optional(),
+        package: z.object({ ecosystem: wellFormedString({ min: 1 }), name: wellFormedString({ min: 1 }), purl: text.nullish() }).optional(),
         severity: z.array(severityEntry).nullish(),
         ranges: z.array(osvRange).nullish(),
-        versions: z.array(z.string()).nullish(),
+        versions: z.array(text).nullish(),
         ecosystem_specific: specific,
         database_specific: specific,
       }),
     )
     .nullish(),
-  references: z.array(z.object({ type: z.string(), url: z.string() })).nullish(),
+  references: z.array(z.object({ type: text, url: text })).nullish(),
   database_specific: specific,
 });
 
@@ -124,9 +170,13 @@ const MAX_ERRORS_PER_RECORD = 10;
 export function readOsvRecord(raw: unknown, source: { file: string }): OsvReading {
   const result = osvRecordSchema.safeParse(raw);
   if (!result.success) {
-    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? ` (${(raw as { id: string }).id})` : '';
+    const rawId = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+    // An id that is itself bad text is shown escaped, so the message cannot carry a NUL or an escape sequence.
+    const id = typeof rawId === 'string' ? ` (${textProblem(rawId) === undefined ? rawId : JSON.stringify(rawId)})` : '';
     const errors = result.error.issues.slice(0, MAX_ERRORS_PER_RECORD).map((issue) => {
-      const field = jsonPath(issue.path);
+      // A path into a value nested thousands deep is shortened to its ends.
+      const fullField = jsonPath(issue.path);
+      const field = fullField.length > 200 ? `${fullField.slice(0, 100)}…${fullField.slice(-100)}` : fullField;
       return new InputError(`invalid OSV record${id}: ${issue.message}`, { file: source.file, ...(field === '' ? {} : { field }) });
     });
     return { errors };
