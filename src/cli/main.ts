@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../domain/errors.js';
 import { ExitCode } from './exit-codes.js';
 import { FeedUnreachableError } from '../feeds/advisory-feed.js';
+import { registerAccessCommands } from './commands/access.js';
 import { registerAdvisoriesCommand } from './commands/advisories.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerFindingsCommand } from './commands/findings.js';
@@ -31,7 +32,7 @@ export function buildProgram(): Command {
   registerAdvisoriesCommand(program);
   registerSignalsCommand(program);
   registerFindingsCommand(program);
-  registerHostsCommand(program);
+  registerAccessCommands(program, registerHostsCommand(program));
   registerVersionsCommand(program);
   return program;
 }

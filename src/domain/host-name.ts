@@ -19,7 +19,7 @@ export function hostNameProblem(name: string): string | undefined {
   return `not a host name: use letters, digits, ".", "_" and "-", starting with a letter or digit, at most 253 characters (got ${JSON.stringify(name.slice(0, 40))}${name.length > 40 ? '…' : ''})`;
 }
 
-export const hostNameSchema = z.string().superRefine((name, context) => {
+export const hostNameSchema = z.string().max(253).superRefine((name, context) => {
   const problem = hostNameProblem(name);
   if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
 }).meta({ pattern: HOST_NAME.source, description: 'A host name: letters, digits, ".", "_" and "-", at most 253 characters' });

@@ -58,7 +58,7 @@ export const availableUpdateSchema = z.object({
   repository: text(512).optional(),
 });
 
-const digestSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a package-list digest: 43 base64url characters');
+const digestSchema = z.string().max(43).regex(/^[A-Za-z0-9_-]{43}$/, 'a package-list digest: 43 base64url characters');
 
 const hostFacts = {
   os: osReleaseSchema.optional(),
@@ -66,7 +66,7 @@ const hostFacts = {
   arch: text(32).optional(),
   runningKernel: text(256).optional(),
   rebootRequired: z.boolean(),
-  bootTime: isoDateTime.optional(),
+  bootTime: isoDateTime.max(64).meta({ format: 'date-time' }).optional(),
   bootId: text(64).optional(),
   labels: labelsSchema.default({}),
   agentVersion: text(64).optional(),

@@ -15,7 +15,7 @@ import { FINDING_STATES, SEVERITY_ORDER, type FindingState, type Severity } from
 import { wellFormedString } from '../domain/well-formed-text.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
 import { FeedUnreachableError } from '../feeds/advisory-feed.js';
-import { checkInSchema, enrollSchema, heartbeatSchema, labelsSchema } from '../protocol/agent-protocol.js';
+import { checkInSchema, enrollSchema, heartbeatSchema, labelsSchema, packageListDigest } from '../protocol/agent-protocol.js';
 import {
   approveReenrollment,
   createApiToken,
@@ -80,13 +80,28 @@ const PRINCIPAL_CACHE_MS = 60_000;
 /** What a fleetpatch secret looks like; anything else is refused without a database query. */
 const SECRET_FORMAT = /^fp[aeh]_[A-Za-z0-9_-]{32}$/;
 
+const EXAMPLE_PACKAGES = [{ ecosystem: 'Debian:12', name: 'openssl', version: '3.0.15-1~deb12u1', arch: 'amd64', sourceName: 'openssl', sourceVersion: '3.0.15-1~deb12u1', purl: 'pkg:deb/debian/openssl@3.0.15-1~deb12u1?arch=amd64' }];
+const EXAMPLE_CHECK_IN = {
+  kind: 'full',
+  rebootRequired: false,
+  packageDigest: packageListDigest(EXAMPLE_PACKAGES),
+  packages: EXAMPLE_PACKAGES,
+  labels: { role: 'database' },
+  os: { id: 'debian', idLike: ['debian'], versionId: '12', versionCodename: 'bookworm', prettyName: 'Debian GNU/Linux 12 (bookworm)', cpeName: 'cpe:/o:debian:debian_linux:12' },
+  osEcosystem: 'Debian:12',
+  arch: 'amd64',
+  runningKernel: '6.1.0-18-amd64',
+  bootTime: '2026-11-30T08:00:00Z',
+  bootId: '5f0c3a52-8a3e-4c1e-9b8e-0d6f1b2c3d4e',
+  agentVersion: '0.1.0',
+  availableUpdates: [{ name: 'openssl', arch: 'amd64', installedVersion: '3.0.15-1~deb12u1', candidateVersion: '3.0.15-1~deb12u2', repository: 'debian-security' }],
+};
+
 const text = (max: number, min = 0) => wellFormedString({ min, max });
 const hostParams = z.object({ name: hostNameSchema });
-/** Reads accept any stored name; writes (above) accept only host names. */
-const storedHostParams = z.object({ name: text(256, 1) });
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 const listOf = <T extends string>(values: readonly T[], what: string) =>
-  z.string().regex(new RegExp(`^(${values.join('|')})(,(${values.join('|')}))*$`), `a comma-separated list of ${what}: ${values.join(', ')}`);
+  z.string().max(256).regex(new RegExp(`^(${values.join("|")})(,(${values.join("|")}))*$`), `a comma-separated list of ${what}: ${values.join(", ")}`);
 const severityList = listOf(SEVERITY_ORDER, 'severities');
 const stateList = listOf(FINDING_STATES, 'states');
 
@@ -123,6 +138,13 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     await next();
     const route = context.req.routePath === '/*' || !context.req.routePath ? 'other' : context.req.routePath;
     dependencies.metrics.requestDuration.observe({ route, status: String(context.res.status) }, (performance.now() - started) / 1000);
+  });
+  // Percent-encoding that is not UTF-8 (say %ED%A0%80, a lone surrogate) would reach the routes
+  // undecoded; it is refused here, once for every path and query parameter.
+  app.use('/api/*', async (context, next) => {
+    const problem = undecodableUrlPart(context.req.url);
+    if (problem) throw new ApiError(400, 'invalid-request', `${problem}: not valid percent-encoded UTF-8`, problem);
+    await next();
   });
   app.notFound((context) => context.json(errorBody('not-found', `no route for ${context.req.method} ${context.req.path}`), 404));
 
@@ -197,7 +219,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       method: 'put', path: '/api/v1/hosts/{name}/inventory', summary: 'Check in a full inventory or a delta (the host\'s credential, or an operator)', access: 'host-writer',
       params: hostParams, body: checkInSchema, maxBodyBytes: MAX_INVENTORY_BYTES,
       responses: { 200: 'Stored and evaluated', 409: 'The delta\'s base is not the list the server holds: send a full inventory' },
-      example: { params: { name: 'db-7' }, body: { kind: 'full', rebootRequired: false, packageDigest: '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU', packages: [], labels: { role: 'database' }, bootTime: '2026-11-30T08:00:00Z', bootId: 'b1', runningKernel: '6.1.0-18-amd64' } },
+      example: { params: { name: 'db-7' }, body: EXAMPLE_CHECK_IN },
       async handle({ params, body, principal, context }) {
         const checkIn = body as z.infer<typeof checkInSchema>;
         const granted = principal?.kind === 'agent' ? principal.grantedLabels : {};
@@ -209,7 +231,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     {
       method: 'post', path: '/api/v1/hosts/{name}/heartbeat', summary: 'Record that a host is alive (written within a second)', access: 'host-writer',
       params: hostParams, body: heartbeatSchema, responses: { 204: 'Recorded', 404: 'The host has not sent an inventory yet' },
-      example: { params: { name: 'db-7' }, body: { rebootRequired: false, bootId: 'b1' } },
+      example: { params: { name: 'db-7' }, body: { rebootRequired: false, bootId: '5f0c3a52-8a3e-4c1e-9b8e-0d6f1b2c3d4e', packageDigest: EXAMPLE_CHECK_IN.packageDigest } },
       async handle({ params, body, context }) {
         const name = String(params.name);
         if (!(await controlPlane.hostExists(name))) throw new ApiError(404, 'unknown-host', `${name} has not sent an inventory yet`);
@@ -220,7 +242,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     },
     {
       method: 'post', path: '/api/v1/hosts/{name}/retire', summary: 'Retire a host: its inventory, findings and credential go, a record stays (operator)', access: 'operator',
-      params: storedHostParams, body: z.object({ reason: text(512, 1) }), responses: { 200: 'Retired', 404: 'No such host' },
+      params: hostParams, body: z.object({ reason: text(512, 1) }), responses: { 200: 'Retired', 404: 'No such host' },
       example: { params: { name: 'db-7' }, body: { reason: 'decommissioned' } },
       async handle({ params, body, principal, context }) {
         const name = String(params.name);
@@ -233,7 +255,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     },
     {
       method: 'post', path: '/api/v1/hosts/{name}/credential/revoke', summary: 'Revoke a host\'s credential at once; its agent is refused until a new enrollment is approved (operator)', access: 'operator',
-      params: storedHostParams, responses: { 200: 'Revoked', 404: 'The host has no active credential' },
+      params: hostParams, responses: { 200: 'Revoked', 404: 'The host has no active credential' },
       example: { params: { name: 'db-7' } },
       async handle({ params, context }) {
         const name = String(params.name);
@@ -288,7 +310,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     },
     {
       method: 'get', path: '/api/v1/hosts/{name}', summary: 'Host detail with a page of its open findings (findingsTotal counts them all) and available updates', access: 'viewer',
-      params: storedHostParams,
+      params: hostParams,
       query: z.object({ findingsLimit: z.coerce.number().int().positive().max(10_000).default(2_000), findingsOffset: z.coerce.number().int().min(0).max(10_000_000).default(0) }),
       responses: { 200: 'Host', 404: 'Unknown host' },
       example: { params: { name: 'db-7' }, query: { findingsLimit: '100', findingsOffset: '0' } },
@@ -303,7 +325,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     },
     {
       method: 'get', path: '/api/v1/hosts/{name}/packages', summary: 'Installed packages of a host', access: 'viewer',
-      params: storedHostParams, responses: { 200: 'Packages', 404: 'Unknown host' },
+      params: hostParams, responses: { 200: 'Packages', 404: 'Unknown host' },
       example: { params: { name: 'db-7' } },
       async handle({ params, context }) {
         const packages = await hostPackages(pool, String(params.name));
@@ -377,7 +399,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     {
       method: 'post', path: '/api/v1/tokens/{id}/revoke', summary: 'Revoke an API token at once, on every replica (admin)', access: 'admin',
       params: idParams, responses: { 200: 'Revoked', 404: 'No such active token' },
-      example: { params: { id: '1' } },
+      example: { params: { id: '42' } },
       async handle({ params, context }) {
         if (!(await revokeApiToken(pool, Number(params.id)))) throw new ApiError(404, 'unknown-token', `no active token ${String(params.id)}`);
         principals.clear();
@@ -410,7 +432,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     {
       method: 'post', path: '/api/v1/enrollment-tokens/{id}/revoke', summary: 'Revoke an enrollment token (hosts it enrolled keep their credentials) (admin)', access: 'admin',
       params: idParams, responses: { 200: 'Revoked', 404: 'No such active token' },
-      example: { params: { id: '1' } },
+      example: { params: { id: '42' } },
       async handle({ params, context }) {
         if (!(await revokeEnrollmentToken(pool, Number(params.id)))) throw new ApiError(404, 'unknown-token', `no active enrollment token ${String(params.id)}`);
         return context.json({ id: params.id, revoked: true });
@@ -446,6 +468,30 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     else app.on(route.method.toUpperCase(), path, handler);
   }
   return app;
+}
+
+/** The part of a URL (`path`, or a query parameter's name) whose percent-encoding is not UTF-8. */
+function undecodableUrlPart(url: string): string | undefined {
+  const { pathname, search } = new URL(url);
+  try {
+    decodeURIComponent(pathname);
+  } catch {
+    return 'path';
+  }
+  for (const pair of search.slice(1).split('&')) {
+    const [name = '', value = ''] = pair.split('=', 2);
+    try {
+      decodeURIComponent(name.replaceAll('+', ' '));
+    } catch {
+      return 'query';
+    }
+    try {
+      decodeURIComponent(value.replaceAll('+', ' '));
+    } catch {
+      return decodeURIComponent(name.replaceAll('+', ' '));
+    }
+  }
+  return undefined;
 }
 
 /**

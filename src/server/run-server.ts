@@ -79,7 +79,13 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   }
   const changes = await listenForChanges(pool, { log: options.log });
   const detection = await DetectionService.load(pool);
+  // Advisories imported elsewhere are loaded at once; check-ins catch up themselves regardless.
+  detection.follow(changes, pool, options.log);
   const controlPlane = new ControlPlane(pool, detection, { bucketRules, staleAfterSeconds: options.staleAfterSeconds, isDatabaseUnavailable });
+  // A host retired or re-enrolled by another process: drop what this one remembers of it.
+  changes.subscribe('fleetpatch_access', (payload) => {
+    if (payload.startsWith('host:')) controlPlane.forgetHost(payload.slice('host:'.length));
+  });
   const summaries = createSummaryCache(pool, { staleAfterSeconds: options.staleAfterSeconds, maxAgeMs: SUMMARY_MAX_AGE_MS });
   const metrics = createFleetMetrics(summaries);
   const hostEcosystems = async () => (await pool.query<{ ecosystem: string }>('SELECT DISTINCT ecosystem FROM package_versions')).rows.map((row) => row.ecosystem);

@@ -132,7 +132,8 @@ async function hostPage(name) {
       <div><span>last check-in</span>${host.lastSeenAt ? new Date(host.lastSeenAt).toLocaleString() : 'never'}${host.stale ? ' <b class="warn">stale</b>' : ''}</div>
       <div><span>packages</span>${number(host.packageCount)}</div><div><span>agent</span>${escape(host.agentVersion ?? '—')}</div>
     </div>
-    <section><h2>Open findings <small data-testid="finding-count">${number(host.findings.length)}</small></h2>
+    <section><h2>Open findings <small data-testid="finding-count">${number(host.findingsTotal)}</small></h2>
+    ${host.findingsTotal > host.findings.length ? `<p class="note" data-testid="finding-page-note">showing the ${number(host.findings.length)} most severe of ${number(host.findingsTotal)}; <code>fleetpatch findings --host ${escape(host.name)} --json</code> lists them all</p>` : ''}
     <table data-testid="finding-table"><thead><tr><th>severity</th><th>package</th><th>installed</th><th>fixed in</th><th>advisory</th><th>CVE</th><th>state</th><th>first seen</th></tr></thead>
     <tbody>${host.findings.map((finding) => `<tr><td class="sev-${finding.severity}">${escape(finding.severity)}${finding.knownExploited ? ' <b class="bad">KEV</b>' : ''}</td>
       <td>${escape(finding.package)}${finding.sourcePackage !== finding.package ? ` <small>(${escape(finding.sourcePackage)})</small>` : ''}</td>

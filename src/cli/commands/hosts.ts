@@ -5,8 +5,8 @@ import { withDatabase } from '../database-session.js';
 import { createProgress } from '../progress.js';
 import { renderTable } from '../table.js';
 
-export function registerHostsCommand(program: Command): void {
-  program
+export function registerHostsCommand(program: Command): Command {
+  return program
     .command('hosts')
     .description('List the hosts fleetpatch knows.')
     .option('--json', 'print a JSON array')
