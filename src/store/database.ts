@@ -241,6 +241,7 @@ class DatabaseWatcher {
     // The probe's own connection breaking is the quickest sign that the server went away.
     client.on('error', () => {
       if (this.probeClient === client) this.probeClient = undefined;
+      void client.end().catch(() => undefined);
       this.probeSoon();
     });
     try {
