@@ -26,6 +26,20 @@ describe('fleetpatch CLI on the database', () => {
   });
   afterAll(async () => database.drop());
 
+  it('refuses host names and labels no agent could enroll with, storing nothing', async () => {
+    const before = await counts(database);
+    const inventory = sharedData('inventories/almalinux-9.2-rpm-qa.txt');
+    for (const host of ['a/b', '\u001b[31mred', 'line\nbreak', 'x'.repeat(254), '-leading-dash', '<img src=x onerror=alert(1)>']) {
+      const result = await runCli(['inventory', 'import', inventory, '--host', host, '--distro', 'almalinux:9'], env);
+      expect(result.code, JSON.stringify(host)).toBe(2);
+      expect(result.stderr).toMatch(/field --host: not a host name/);
+    }
+    const label = await runCli(['inventory', 'import', inventory, '--host', 'ok-1', '--distro', 'almalinux:9', '--label', 'team=a\u0007b'], env);
+    expect(label.code).toBe(2);
+    expect(label.stderr).toMatch(/field --label: label contains a control character/);
+    expect(await counts(database)).toEqual(before);
+  });
+
   it('imports an inventory and lists its findings as JSON', async () => {
     const advisories = await runCli(['advisories', 'import', sharedData('osv/almalinux/almalinux9.zip')], env);
     expect(advisories.stderr).not.toMatch(/internal error/);

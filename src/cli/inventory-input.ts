@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../domain/errors.js';
+import { textProblem } from '../domain/well-formed-text.js';
 import { INVENTORY_FORMATS, parseInventory, type InventoryFormat } from '../domain/inventory/index.js';
 import { isKernelPackage } from '../domain/inventory/kernel.js';
 import { osReleaseFromDistro, osvEcosystemFor } from '../domain/inventory/os-ecosystem.js';
@@ -74,6 +75,8 @@ export function parseLabels(labels: string[]): Record<string, string> {
   for (const label of labels) {
     const equals = label.indexOf('=');
     if (equals <= 0) throw new InputError(`expected key=value, found ${JSON.stringify(label)}`, { field: '--label' });
+    const problem = textProblem(label);
+    if (problem) throw new InputError(`label ${problem}`, { field: '--label' });
     parsed[label.slice(0, equals)] = label.slice(equals + 1);
   }
   return parsed;

@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { DetectionService } from '../../app/detection-service.js';
 import { importInventories } from '../../app/inventory-import.js';
+import { InputError } from '../../domain/errors.js';
+import { hostNameProblem } from '../../domain/host-name.js';
 import { withDatabase } from '../database-session.js';
 import { collect, readInventoryFile, type InventoryFileOptions } from '../inventory-input.js';
 import { createProgress } from '../progress.js';
@@ -26,6 +28,8 @@ export function registerInventoryCommand(program: Command): void {
     .option('--label <key=value>', 'host label (repeatable)', collect)
     .option('--json', 'print the import report as JSON')
     .action(async (file: string, options: ImportOptions) => {
+      const problem = hostNameProblem(options.host);
+      if (problem) throw new InputError(problem, { field: '--host' });
       const progress = createProgress(!options.json);
       const { inventory: hostInventory, format, warnings } = await readInventoryFile(file, options.host, options);
       for (const warning of warnings) progress.note(`warning: ${warning}`);
