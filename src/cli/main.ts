@@ -23,6 +23,9 @@ export function buildProgram(): Command {
     .description('Fleet patch management: know what every host runs, which advisories apply, and patch in gated waves.')
     .version('0.1.0')
     .showHelpAfterError()
+    // Options belong to the command they follow, so a subcommand may reuse its parent's option
+    // names (`findings --host` filters, `findings accept --host` scopes the acceptance).
+    .enablePositionalOptions()
     .exitOverride();
   registerStartCommand(program);
   registerServerCommand(program);

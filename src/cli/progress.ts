@@ -13,8 +13,13 @@ export interface Progress {
   done(): void;
 }
 
-export function createProgress(enabled = true, stream: NodeJS.WriteStream = process.stderr): Progress {
+/**
+ * @param always print progress even when the stream is not a terminal; false for `--json` runs,
+ *   whose scripts and logs want a quiet standard error (a person at a terminal still sees it).
+ */
+export function createProgress(always = true, stream: NodeJS.WriteStream = process.stderr): Progress {
   const interactive = stream.isTTY === true;
+  const enabled = always || interactive;
   let lastPrinted = 0;
   let counting = false;
   return {

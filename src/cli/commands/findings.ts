@@ -15,6 +15,9 @@ export function registerFindingsCommand(program: Command): void {
   const findings = program
     .command('findings')
     .description('List findings stored in the database (open ones by default).')
+    // `findings accept --advisory X --host Y`: options after `accept` are its own, not the listing
+    // filters of the same names (the program is positional too, see main.ts).
+    .enablePositionalOptions()
     .option('--host <name>', 'only this host')
     .option('--advisory <id>', 'only this advisory (id or alias such as a CVE id)')
     .option('--severity <list>', 'comma-separated severities: critical,high,medium,low,none,unknown')
@@ -45,7 +48,8 @@ export function registerFindingsCommand(program: Command): void {
     .option('--host <name>', 'only on this host')
     .option('--package <name>', 'only for this package')
     .option('--by <name>', 'who accepts it', process.env.USER ?? 'unknown')
-    .action(async (options: { advisory: string; reason: string; expires: string; host?: string; package?: string; by: string }) => {
+    .option('--json', 'print the recorded acceptance as JSON')
+    .action(async (options: { advisory: string; reason: string; expires: string; host?: string; package?: string; by: string; json?: boolean }) => {
       const expiresAt = new Date(options.expires);
       if (Number.isNaN(expiresAt.getTime())) throw new InputError(`not a date: ${options.expires}`, { field: '--expires' }, 'use an ISO date such as 2027-01-31');
       if (expiresAt.getTime() <= Date.now()) throw new InputError('the expiry must be in the future', { field: '--expires' });
@@ -59,6 +63,11 @@ export function registerFindingsCommand(program: Command): void {
           ...(options.package ? { packageName: options.package } : {}),
         }),
       );
+      if (options.json) {
+        const acceptance = { id, advisory: options.advisory, host: options.host ?? null, package: options.package ?? null, reason: options.reason, acceptedBy: options.by, expiresAt };
+        process.stdout.write(`${JSON.stringify(acceptance, null, 2)}\n`);
+        return;
+      }
       process.stdout.write(`accepted risk #${id}: ${options.advisory} until ${expiresAt.toISOString().slice(0, 10)}\n`);
     });
 }

@@ -14,16 +14,25 @@ export function registerSignalsCommand(program: Command): void {
     .description('Replace the stored KEV catalogue and/or EPSS scores with the given files.')
     .option('--kev <file>', 'CISA known_exploited_vulnerabilities.json')
     .option('--epss <file>', 'FIRST EPSS scores CSV')
-    .action(async (options: { kev?: string; epss?: string }) => {
+    .option('--json', 'print what was imported as JSON')
+    .action(async (options: { kev?: string; epss?: string; json?: boolean }) => {
       if (!options.kev && !options.epss) throw new InputError('give --kev FILE, --epss FILE or both');
       const kev = options.kev ? await readKevFile(options.kev) : undefined;
       const epss = options.epss ? await readEpssFile(options.epss) : undefined;
-      await withDatabase(createProgress(), (database) =>
+      await withDatabase(createProgress(!options.json), (database) =>
         withTransaction(database.pool, async (client) => {
           if (kev) await replaceKevCatalogue(client, kev.entries);
           if (epss) await replaceEpssScores(client, epss.scores, epss.scoreDate);
         }),
       );
+      if (options.json) {
+        const report = {
+          ...(kev ? { kev: { catalogVersion: kev.catalogVersion, entries: kev.entries.length } } : {}),
+          ...(epss ? { epss: { scoreDate: epss.scoreDate ?? null, scores: epss.scores.length } } : {}),
+        };
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        return;
+      }
       if (kev) process.stdout.write(`KEV catalogue ${kev.catalogVersion}: ${kev.entries.length} entries\n`);
       if (epss) process.stdout.write(`EPSS ${epss.scoreDate ?? ''}: ${epss.scores.length} scores\n`);
     });
