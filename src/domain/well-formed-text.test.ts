@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BAD_CHARACTERS } from '../../test/fuzz/bad-text.js';
-import { dateTimeProblem, instantProblem, isoDateTime, textProblem, wellFormedString } from './well-formed-text.js';
+import { dateTimeProblem, findTextProblem, instantProblem, isoDateTime, textProblem, wellFormedString } from './well-formed-text.js';
 
 
 describe('textProblem', () => {
@@ -18,7 +18,9 @@ describe('textProblem', () => {
 
   it('names the character and its position', () => {
     expect(textProblem('ab\u0000')).toBe('contains a NUL character (U+0000) at position 2');
-    expect(textProblem('x\uD800')).toMatch(/lone UTF-16 surrogate \(U\+D800\) at position 1/);
+    expect(textProblem('x\uD800')).toBe('contains a lone UTF-16 surrogate (U+D800), not valid Unicode at position 1');
+    expect(findTextProblem('ok\n\u001b', true)).toEqual({ index: 3, problem: 'contains a control character (U+001B)' });
+    expect(findTextProblem('\uD800\u0000')).toEqual({ index: 0, problem: expect.stringMatching(/surrogate/) });
   });
 });
 

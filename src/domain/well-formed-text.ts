@@ -27,15 +27,26 @@ const CONTROL_MULTILINE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]
  * @example textProblem('line one\nline two', true) // undefined
  */
 export function textProblem(value: string, multiline = false): string | undefined {
+  const found = findTextProblem(value, multiline);
+  return found === undefined ? undefined : `${found.problem} at position ${found.index}`;
+}
+
+/**
+ * The first offending character of `value` (its UTF-16 index, for reporting a line) and what is
+ * wrong with it, or `undefined`; `textProblem` in a form a caller can locate.
+ *
+ * @example findTextProblem('ok\n\u001b', true) // { index: 3, problem: 'contains a control character (U+001B)' }
+ */
+export function findTextProblem(value: string, multiline = false): { index: number; problem: string } | undefined {
   const control = (multiline ? CONTROL_MULTILINE : CONTROL_SINGLE_LINE).exec(value);
-  if (control !== null) {
+  const surrogate = LONE_SURROGATE.exec(value);
+  if (control !== null && (surrogate === null || control.index < surrogate.index)) {
     const code = control[0].charCodeAt(0);
     const what = code === 0 ? 'a NUL character' : 'a control character';
-    return `contains ${what} (U+${code.toString(16).toUpperCase().padStart(4, '0')}) at position ${control.index}`;
+    return { index: control.index, problem: `contains ${what} (U+${code.toString(16).toUpperCase().padStart(4, '0')})` };
   }
-  const surrogate = LONE_SURROGATE.exec(value);
   if (surrogate !== null) {
-    return `contains a lone UTF-16 surrogate (U+${surrogate[0].charCodeAt(0).toString(16).toUpperCase()}) at position ${surrogate.index}; not valid Unicode`;
+    return { index: surrogate.index, problem: `contains a lone UTF-16 surrogate (U+${surrogate[0].charCodeAt(0).toString(16).toUpperCase()}), not valid Unicode` };
   }
   return undefined;
 }

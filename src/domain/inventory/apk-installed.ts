@@ -5,6 +5,7 @@
  */
 import { InputError } from '../errors.js';
 import type { InstalledPackage } from '../types.js';
+import { versionProblem } from '../versions/index.js';
 import type { ParsedInventory } from './parsed-inventory.js';
 
 /**
@@ -20,6 +21,7 @@ export function parseApkInstalled(text: string, fileName: string, ecosystem: str
   let recordLine = 0;
   let name: string | undefined;
   let version: string | undefined;
+  let versionLine = 0;
   let arch: string | undefined;
   let origin: string | undefined;
 
@@ -27,6 +29,8 @@ export function parseApkInstalled(text: string, fileName: string, ecosystem: str
     if (recordLine === 0) return;
     if (name === undefined || name === '') throw new InputError('package record without a name', { file: fileName, line: recordLine, field: 'P' });
     if (version === undefined || version === '') throw new InputError(`package ${name} has no version`, { file: fileName, line: recordLine, field: 'V' });
+    const problem = versionProblem('apk', version);
+    if (problem !== undefined) throw new InputError(`package ${name}: ${problem}`, { file: fileName, line: versionLine, field: 'V' });
     const pkg: InstalledPackage = { ecosystem, name, version };
     if (arch) pkg.arch = arch;
     if (origin) pkg.sourceName = origin;
@@ -51,7 +55,10 @@ export function parseApkInstalled(text: string, fileName: string, ecosystem: str
         name ??= line.slice(2);
         break;
       case 'V':
-        version ??= line.slice(2);
+        if (version === undefined) {
+          version = line.slice(2);
+          versionLine = index + 1;
+        }
         break;
       case 'A':
         arch ??= line.slice(2);

@@ -5,6 +5,7 @@
  */
 import { InputError } from '../errors.js';
 import type { InstalledPackage } from '../types.js';
+import { versionProblem } from '../versions/index.js';
 import type { ParsedInventory } from './parsed-inventory.js';
 
 /**
@@ -31,6 +32,7 @@ interface Stanza {
   architecture: string | undefined;
   source: string | undefined;
   sourceLine: number;
+  versionLine: number;
 }
 
 /**
@@ -76,7 +78,7 @@ export function parseDpkgStatus(text: string, fileName: string, ecosystem: strin
           'continuation lines of a multi-line field start with a space',
         );
       }
-      stanza ??= { firstLine: lineNumber, name: undefined, version: undefined, status: undefined, architecture: undefined, source: undefined, sourceLine: 0 };
+      stanza ??= { firstLine: lineNumber, name: undefined, version: undefined, status: undefined, architecture: undefined, source: undefined, sourceLine: 0, versionLine: 0 };
       fieldStart = position;
       readField(stanza, text, position, colon, lineEnd, lineNumber);
     }
@@ -100,6 +102,8 @@ function finishStanza(stanza: Stanza, fileName: string, ecosystem: string, tally
   }
   if (state !== 'installed') tally.keptStates.set(state, (tally.keptStates.get(state) ?? 0) + 1);
   if (stanza.version === undefined || stanza.version === '') throw new InputError(`package ${stanza.name} has no Version`, { file: fileName, line: stanza.firstLine, field: 'Version' });
+  const problem = versionProblem('dpkg', stanza.version);
+  if (problem !== undefined) throw new InputError(`package ${stanza.name}: ${problem}`, { file: fileName, line: stanza.versionLine, field: 'Version' });
   const pkg: InstalledPackage = { ecosystem, name: stanza.name, version: stanza.version };
   if (stanza.architecture) pkg.arch = stanza.architecture;
   if (stanza.source !== undefined) addSource(pkg, stanza.source, { file: fileName, line: stanza.sourceLine, field: 'Source' });
@@ -118,7 +122,10 @@ function readField(stanza: Stanza, text: string, start: number, colon: number, l
       return;
     case 7:
       if (text.startsWith('Package', start)) stanza.name = fieldValue(text, colon, lineEnd);
-      else if (text.startsWith('Version', start)) stanza.version = fieldValue(text, colon, lineEnd);
+      else if (text.startsWith('Version', start)) {
+        stanza.version = fieldValue(text, colon, lineEnd);
+        stanza.versionLine = lineNumber;
+      }
       return;
     case 12:
       if (text.startsWith('Architecture', start)) stanza.architecture = fieldValue(text, colon, lineEnd);
@@ -160,4 +167,6 @@ function addSource(pkg: InstalledPackage, source: string, where: { file: string;
   }
   pkg.sourceName = source.slice(0, space);
   pkg.sourceVersion = sourceVersion.slice(1, -1).trim();
+  const problem = versionProblem('dpkg', pkg.sourceVersion);
+  if (problem !== undefined) throw new InputError(`source of package ${pkg.name}: ${problem}`, where);
 }

@@ -15,6 +15,7 @@ import type { ParsedInventory } from './parsed-inventory.js';
 import { parsePipfileLock } from './pipfile-lock.js';
 import { parseRpmQa } from './rpm-qa.js';
 import { parseSpdx } from './spdx.js';
+import { checkInventoryText, checkPackageText } from './well-formed-inventory.js';
 
 export { detectFormat } from './detect-format.js';
 export { parseDistroFlag } from './distro-flag.js';
@@ -43,6 +44,7 @@ export interface ParsedInventoryWithFormat extends ParsedInventory {
  */
 export function parseInventory(input: InventoryInput): ParsedInventoryWithFormat {
   const { text, fileName, osEcosystem } = input;
+  checkInventoryText(text, fileName);
   const format = input.format === 'auto' ? detectFormat(text, fileName) : input.format;
   if (OS_FORMATS.has(format) && !osEcosystem) {
     throw new InputError(
@@ -61,5 +63,7 @@ export function parseInventory(input: InventoryInput): ParsedInventoryWithFormat
     'pipfile-lock': () => parsePipfileLock(text, fileName),
     'go-mod': () => parseGoMod(text, fileName),
   };
-  return { format, ...parse[format]() };
+  const parsed = parse[format]();
+  checkPackageText(parsed.packages, fileName);
+  return { format, ...parsed };
 }

@@ -1,16 +1,23 @@
-/** Reads JSON inventory text, turning a syntax error into an `InputError` that names the line. */
+/**
+ * Reads JSON inventory text, turning a syntax error into an `InputError` that names the line, and a
+ * decoded string that is not well-formed text into one that names the JSON path.
+ */
 import { InputError } from '../errors.js';
+import { checkJsonText } from './well-formed-inventory.js';
 
 /**
  * @example parseJsonText('{"a": 1}', 'bom.json') // { a: 1 }
  */
 export function parseJsonText(text: string, fileName: string): unknown {
+  let document: unknown;
   try {
-    return JSON.parse(text);
+    document = JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
     return throwWithLine(message, text, fileName);
   }
+  checkJsonText(document, fileName);
+  return document;
 }
 
 function throwWithLine(message: string, text: string, fileName: string): never {

@@ -5,6 +5,7 @@
  */
 import { InputError, type InputLocation } from '../errors.js';
 import type { InstalledPackage } from '../types.js';
+import { versionProblem } from '../versions/index.js';
 import type { ParsedInventory } from './parsed-inventory.js';
 
 /**
@@ -75,6 +76,9 @@ function fromQueryFormat(line: string, ecosystem: string, file: string, lineNumb
   if (!isDigits(epoch)) throw new InputError(`epoch ${JSON.stringify(epoch)} is not a number`, location(file, lineNumber, 'EPOCHNUM'));
   if (version === '') throw new InputError(`package ${name} has an empty version`, location(file, lineNumber, 'VERSION'));
   if (release === '') throw new InputError(`package ${name} has an empty release`, location(file, lineNumber, 'RELEASE'));
+  // Checked with the epoch always written, so a colon or hyphen inside VERSION cannot pass as an epoch or release.
+  const problem = versionProblem('rpm', `${epoch}:${version}-${release}`);
+  if (problem !== undefined) throw new InputError(`package ${name}: ${problem}`, location(file, lineNumber, 'VERSION'));
   const pkg: InstalledPackage = { ecosystem, name, version: epoch === '0' ? `${version}-${release}` : `${epoch}:${version}-${release}`, epochKnown: true };
   if (arch !== '(none)' && arch !== '') pkg.arch = arch;
   const sourceName = sourceRpmName(sourceRpm);
@@ -109,8 +113,15 @@ function fromNevra(nevra: string, ecosystem: string, file: string, lineNumber: n
     if (epoch === '0') version = version.slice(colon + 1);
   }
   const pkg: InstalledPackage = { ecosystem, name: nevra.slice(0, versionHyphen), version: `${version}-${release}`, epochKnown };
+  checkVersion(pkg, location(file, lineNumber, 'VERSION'));
   if (hasArch) pkg.arch = nevra.slice(lastDot + 1);
   return pkg;
+}
+
+/** Refuses an `[epoch:]version-release` rpmbuild would never write (see `versionProblem`). */
+function checkVersion(pkg: InstalledPackage, where: InputLocation): void {
+  const problem = versionProblem('rpm', pkg.version);
+  if (problem !== undefined) throw new InputError(`package ${pkg.name}: ${problem}`, where);
 }
 
 /** `bash-5.1.8-6.el9_1.src.rpm` → `bash`; `(none)` → undefined. */
