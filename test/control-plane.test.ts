@@ -84,6 +84,11 @@ describe('control plane: server and agent processes', () => {
       ['GET', '/api/v1/findings?severity=urgent', undefined, 400, /severity/],
       ['POST', '/api/v1/enroll', { token: 'fpe_not-a-real-token-at-all', hostname: 'x' }, 401, /unknown enrollment token/],
       ['POST', '/api/v1/tokens', { name: 'x', role: 'root' }, 400, /role/],
+      // Versions the ecosystem's own tool refuses (the probe: an empty rpm version matched 15 advisories).
+      ...['', ':', '1:', '~', `${'9'.repeat(256)}:1-1`].map((version): [string, string, unknown, number, RegExp] =>
+        ['PUT', '/api/v1/hosts/web-7/inventory', { kind: 'full', rebootRequired: false, packageDigest: 'x'.repeat(43), packages: [{ ecosystem: 'AlmaLinux:9', name: 'openssl', version }] }, 400, /packages\[0\]\.version/]),
+      ...['x:1.0-1', ':', '1.0-'].map((version): [string, string, unknown, number, RegExp] =>
+        ['PUT', '/api/v1/hosts/web-7/inventory', { kind: 'full', rebootRequired: false, packageDigest: 'x'.repeat(43), packages: [{ ecosystem: 'Debian:12', name: 'bash', version }] }, 400, /packages\[0\]\.version/]),
     ];
     for (const [method, path, body, status, message] of cases) {
       const response = method === 'GET'
@@ -96,6 +101,23 @@ describe('control plane: server and agent processes', () => {
     expect(unauthenticated.status).toBe(401);
     const after = await apiGet<{ findings: unknown[]; packageCount: number }>(server, '/api/v1/hosts/web-7');
     expect(after.body).toEqual(before.body);
+  });
+
+  it('says how many findings a host has when it returns a page of them, and searches names literally', async () => {
+    const all = await apiGet<{ findings: unknown[]; findingsTotal: number }>(server, '/api/v1/hosts/web-7?findingsLimit=10000');
+    expect(all.body.findingsTotal).toBe(all.body.findings.length);
+    expect(all.body.findingsTotal).toBeGreaterThan(2);
+    const page = await apiGet<{ findings: unknown[]; findingsTotal: number }>(server, '/api/v1/hosts/web-7?findingsLimit=2&findingsOffset=1');
+    expect(page.body.findings).toEqual(all.body.findings.slice(1, 3));
+    expect(page.body.findingsTotal).toBe(all.body.findingsTotal);
+    const findings = await fetch(`${server.url}/api/v1/findings?host=web-7&limit=1`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    expect(findings.headers.get('x-total-count')).toBe(String(all.body.findingsTotal));
+    for (const pattern of ['_', '%', 'web_7', 'w%7', '\\']) {
+      const hosts = await apiGet<{ total: number }>(server, `/api/v1/hosts?q=${encodeURIComponent(pattern)}`);
+      expect(hosts.body.total, pattern).toBe(0);
+    }
+    expect((await apiGet<{ total: number }>(server, '/api/v1/hosts?q=eb-')).body.total).toBe(1);
+    expect((await apiGet(server, '/api/v1/hosts/no-such-host/packages')).status).toBe(404);
   });
 
   it('serves an OpenAPI document and Prometheus metrics', async () => {

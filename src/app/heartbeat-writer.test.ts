@@ -1,0 +1,44 @@
+// The heartbeat writer on a real PostgreSQL: a row the database refuses (here a NUL that the API
+// would have refused at the door) costs only itself; a batch that meets a stopped database is kept.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/postgres.js';
+import { HeartbeatWriter } from './heartbeat-writer.js';
+
+describe('HeartbeatWriter', () => {
+  let database: TestDatabase;
+  const hosts = Array.from({ length: 50 }, (_, index) => `writer-${index}`);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await database.pool.query("INSERT INTO hosts (name, reboot_required, last_seen_at) SELECT unnest($1::text[]), false, '2020-01-01T00:00:00Z'", [hosts]);
+  });
+  afterAll(async () => database?.drop());
+
+  it('writes every other host when one row is refused', async () => {
+    const writer = new HeartbeatWriter(database.pool);
+    const now = new Date('2026-12-01T12:00:00Z');
+    for (const host of hosts) writer.record(host, { bootId: host === 'writer-7' ? 'bad\u0000boot' : `boot-${host}` }, now);
+    const report = await writer.flush();
+    expect(report.written).toBe(49);
+    expect(report.refused.map((refusal) => refusal.host)).toEqual(['writer-7']);
+    const written = await database.pool.query<{ n: number }>("SELECT count(*)::integer AS n FROM hosts WHERE last_seen_at = $1 AND boot_id = 'boot-' || name", [now]);
+    expect(written.rows[0]!.n).toBe(49);
+  });
+
+  it('keeps a batch the database could not take, unless a newer heartbeat arrived', async () => {
+    let unavailable = true;
+    const failingPool = { query: async (...args: Parameters<typeof database.pool.query>) => {
+      if (unavailable) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      return database.pool.query(...args);
+    } } as unknown as typeof database.pool;
+    const writer = new HeartbeatWriter(failingPool, (error) => (error as { code?: string }).code === 'ECONNREFUSED');
+    writer.record('writer-1', { bootId: 'during-outage' }, new Date('2026-12-01T13:00:00Z'));
+    writer.record('writer-2', { bootId: 'during-outage' }, new Date('2026-12-01T13:00:00Z'));
+    await expect(writer.flush()).rejects.toThrow(/ECONNREFUSED/);
+    writer.record('writer-2', { bootId: 'after-outage' }, new Date('2026-12-01T13:00:01Z'));
+    unavailable = false;
+    expect(await writer.flush()).toEqual({ written: 2, refused: [] });
+    const rows = await database.pool.query<{ name: string; boot_id: string }>("SELECT name, boot_id FROM hosts WHERE name IN ('writer-1', 'writer-2') ORDER BY name");
+    expect(rows.rows).toEqual([{ name: 'writer-1', boot_id: 'during-outage' }, { name: 'writer-2', boot_id: 'after-outage' }]);
+  });
+});
