@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BAD_CHARACTERS } from '../../test/fuzz/bad-text.js';
-import { dateTimeProblem, findTextProblem, instantProblem, isoDateTime, textProblem, wellFormedString } from './well-formed-text.js';
+import { dateTimeProblem, findTextProblem, instantProblem, printableText, isoDateTime, textProblem, wellFormedString } from './well-formed-text.js';
 
 
 describe('textProblem', () => {
@@ -21,6 +21,18 @@ describe('textProblem', () => {
     expect(textProblem('x\uD800')).toBe('contains a lone UTF-16 surrogate (U+D800), not valid Unicode at position 1');
     expect(findTextProblem('ok\n\u001b', true)).toEqual({ index: 3, problem: 'contains a control character (U+001B)' });
     expect(findTextProblem('\uD800\u0000')).toEqual({ index: 0, problem: expect.stringMatching(/surrogate/) });
+  });
+});
+
+describe('printableText', () => {
+  it.each(BAD_CHARACTERS)('escapes $name so the result is one line of well-formed text', ({ text }) => {
+    const printable = printableText(`a${text}b`);
+    expect(textProblem(printable)).toBeUndefined();
+    expect(printable).toMatch(/\\u[0-9a-f]{4}/);
+  });
+
+  it('leaves ordinary text and surrogate pairs alone', () => {
+    expect(printableText('Ünï 😀 x')).toBe('Ünï 😀 x');
   });
 });
 

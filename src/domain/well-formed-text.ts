@@ -52,6 +52,18 @@ export function findTextProblem(value: string, multiline = false): { index: numb
 }
 
 /**
+ * `value` with every character `textProblem` refuses in one line written as a `\uXXXX` escape:
+ * for quoting untrusted text (a parser's message, a bad value) in an error message or a log line.
+ *
+ * @example printableText('a\u0000b\n') // 'a\\u0000b\\u000a'
+ */
+export function printableText(value: string): string {
+  return value.replace(UNPRINTABLE, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const UNPRINTABLE = new RegExp(`${CONTROL_SINGLE_LINE.source}|${LONE_SURROGATE.source}`, 'g');
+
+/**
  * A zod string that passes `textProblem`, with optional length bounds (in UTF-16 code units, as
  * zod counts). It stays a `ZodString`, so `.regex()`, `.optional()` and the like still chain.
  *

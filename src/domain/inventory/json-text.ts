@@ -3,6 +3,7 @@
  * decoded string that is not well-formed text into one that names the JSON path.
  */
 import { InputError } from '../errors.js';
+import { printableText } from '../well-formed-text.js';
 import { checkJsonText } from './well-formed-inventory.js';
 
 /**
@@ -27,7 +28,8 @@ function throwWithLine(message: string, text: string, fileName: string): never {
   let line: number | undefined;
   if (lineMatch) line = Number(lineMatch[1]);
   else if (positionMatch) line = lineOfOffset(text, Number(positionMatch[1]));
-  throw new InputError(`not valid JSON: ${message}`, line === undefined ? { file: fileName } : { file: fileName, line });
+  // V8 quotes the text around the error, halves of surrogate pairs included: escape what is unprintable.
+  throw new InputError(`not valid JSON: ${printableText(message)}`, line === undefined ? { file: fileName } : { file: fileName, line });
 }
 
 function lineOfOffset(text: string, offset: number): number {
