@@ -1,7 +1,8 @@
 /**
  * Orders the control plane's writes: check-ins of different hosts run side by side (their database
  * round trips overlap), check-ins of one host run one after another, and an advisory sync runs
- * alone, after the check-ins in flight and before the next ones.
+ * alone, after the check-ins in flight and before the next ones. Large check-ins also need one of
+ * a few slots. (Across processes the advisory lock orders syncs and check-ins; see advisory-store.)
  */
 export class CheckInGate {
   private shared = 0;
@@ -44,5 +45,33 @@ export class CheckInGate {
       this.shared--;
       if (this.shared === 0) for (const resolve of this.drained.splice(0)) resolve();
     }
+  }
+}
+
+/**
+ * A fixed number of slots for large check-ins (big bodies parsed, thousands of versions resolved
+ * and matched): one agent, or a handful, cannot take the server's memory and both cores. A
+ * check-in that finds every slot taken is refused at once, not queued: a queue would hold its
+ * parsed body in memory while it waits, and the agent retries with backoff anyway.
+ */
+export class LargeCheckInSlots {
+  private taken = 0;
+
+  constructor(readonly slots: number) {}
+
+  /** A release function, or undefined when every slot is taken. */
+  tryTake(): (() => void) | undefined {
+    if (this.taken >= this.slots) return undefined;
+    this.taken++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.taken--;
+    };
+  }
+
+  get inUse(): number {
+    return this.taken;
   }
 }

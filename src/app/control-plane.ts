@@ -1,7 +1,9 @@
 /**
  * The control plane's use cases: taking check-ins (full or delta) and heartbeats, and syncing
  * advisories. Every check-in re-evaluates that host at once; heartbeats are coalesced and written
- * once a second (`HeartbeatWriter`). Enrollment and retirement live in `host-access.ts`.
+ * once a second (`HeartbeatWriter`). Enrollment and retirement live in `host-access.ts`. One host
+ * cannot grow the server without bound: per check-in quotas (`QuotaExceeded`), a few slots for
+ * large check-ins (`TooBusy`), and pruning of package rows nothing references any more.
  */
 import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
@@ -9,12 +11,15 @@ import type { BucketRules } from '../domain/policy/bucket-rules.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
 import { applyPackageDelta, packageListDigest, type CheckIn } from '../protocol/agent-protocol.js';
-import { loadHosts, loadPackageSets, loadPackageVersions } from '../store/inventory-store.js';
+import { loadHosts, loadPackageSets, loadPackageVersions, prunePackages, type PruneReport } from '../store/inventory-store.js';
+import { withTransaction } from '../store/transaction.js';
 import { importAdvisories, type AdvisoryImportReport } from './advisory-import.js';
-import { CheckInGate } from './check-in-gate.js';
+import { CheckInGate, LargeCheckInSlots } from './check-in-gate.js';
 import { HeartbeatWriter } from './heartbeat-writer.js';
 import type { DetectionService } from './detection-service.js';
-import { importInventories } from './inventory-import.js';
+import { importInventories, QuotaExceeded } from './inventory-import.js';
+
+export { QuotaExceeded };
 
 export interface CheckInResult {
   accepted: true;
@@ -46,13 +51,63 @@ export interface ControlPlaneOptions {
   staleAfterSeconds: number;
   /** Tells a database outage from bad data (a heartbeat batch is kept, not dropped, on an outage). */
   isDatabaseUnavailable?: (error: unknown) => boolean;
+  limits?: Partial<CheckInLimits>;
 }
+
+/** What one host may ask of the server per check-in, and how many large check-ins run at once. */
+export interface CheckInLimits {
+  /** Packages in one host's list (QuotaExceeded beyond). */
+  maxPackages: number;
+  /** Package versions new to the fleet in one check-in (QuotaExceeded beyond). */
+  maxNewPackageVersions: number;
+  /** A check-in sending at least this many packages (full) or changes (delta) is large. */
+  largeCheckInPackages: number;
+  /** Large check-ins in flight at once; one more is TooBusy. */
+  maxConcurrentLargeCheckIns: number;
+  retryAfterSeconds: number;
+  /** Unreferenced package sets and versions are pruned after going unconfirmed this long. */
+  pruneGraceSeconds: number;
+}
+
+export const DEFAULT_CHECK_IN_LIMITS: CheckInLimits = {
+  maxPackages: 30_000,
+  maxNewPackageVersions: 10_000,
+  largeCheckInPackages: 5_000,
+  maxConcurrentLargeCheckIns: 2,
+  retryAfterSeconds: 15,
+  pruneGraceSeconds: 3_600,
+};
+
+/** Limits from FLEETPATCH_MAX_PACKAGES_PER_CHECK_IN, FLEETPATCH_MAX_NEW_VERSIONS_PER_CHECK_IN, FLEETPATCH_LARGE_CHECK_IN_PACKAGES, FLEETPATCH_MAX_CONCURRENT_LARGE_CHECK_INS and FLEETPATCH_PRUNE_GRACE_SECONDS. */
+export function checkInLimitsFrom(env: NodeJS.ProcessEnv): Partial<CheckInLimits> {
+  const limits: Partial<CheckInLimits> = {};
+  const read = (name: string, field: keyof CheckInLimits) => {
+    const text = env[name];
+    if (text === undefined || text === '') return;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < 1) throw new InputError(`${name} must be a positive integer, not ${JSON.stringify(text)}`, { field: name });
+    limits[field] = value;
+  };
+  read('FLEETPATCH_MAX_PACKAGES_PER_CHECK_IN', 'maxPackages');
+  read('FLEETPATCH_MAX_NEW_VERSIONS_PER_CHECK_IN', 'maxNewPackageVersions');
+  read('FLEETPATCH_LARGE_CHECK_IN_PACKAGES', 'largeCheckInPackages');
+  read('FLEETPATCH_MAX_CONCURRENT_LARGE_CHECK_INS', 'maxConcurrentLargeCheckIns');
+  read('FLEETPATCH_PRUNE_GRACE_SECONDS', 'pruneGraceSeconds');
+  return limits;
+}
+
+/** Rows deleted per prune statement: short transactions beside the check-ins. */
+const PRUNE_BATCH = 5_000;
+/** Arbitrary, fixed: one process prunes at a time ("fppr"). */
+const PRUNE_LOCK_KEY = 0x66707072;
 
 /** How many hosts' last package lists are kept in memory for deltas (least recently used out). */
 const PACKAGE_LIST_CACHE_HOSTS = 50_000;
 
 export class ControlPlane {
   private readonly gate = new CheckInGate();
+  readonly limits: CheckInLimits;
+  private readonly largeSlots: LargeCheckInSlots;
   private readonly lastPackages = new Map<string, { digest: string; packages: InstalledPackage[] }>();
   readonly heartbeats: HeartbeatWriter;
   // A retired host's heartbeats on another replica then update no row: harmless, and its agent's
@@ -66,6 +121,12 @@ export class ControlPlane {
     readonly options: ControlPlaneOptions,
   ) {
     this.heartbeats = new HeartbeatWriter(pool, options.isDatabaseUnavailable);
+    this.limits = { ...DEFAULT_CHECK_IN_LIMITS, ...options.limits };
+    // A cached key is trusted for the touch interval; pruning waits several of them (see package-catalog.ts).
+    if (this.limits.pruneGraceSeconds < 4 * detection.catalog.options.trustSeconds) {
+      throw new InputError(`the prune grace (${this.limits.pruneGraceSeconds} s) must be at least 4 × the catalog's trust (${detection.catalog.options.trustSeconds} s)`, { field: 'FLEETPATCH_PRUNE_GRACE_SECONDS' });
+    }
+    this.largeSlots = new LargeCheckInSlots(this.limits.maxConcurrentLargeCheckIns);
   }
 
   /**
@@ -73,39 +134,58 @@ export class ControlPlane {
    * override the labels the agent sends: an agent cannot move itself to another bucket or team.
    */
   async checkIn(hostname: string, checkIn: CheckIn, now = new Date(), grantedLabels: Record<string, string> = {}): Promise<CheckInResult> {
-    return this.gate.forHost(hostname, async () => {
-      const packages = checkIn.kind === 'full' ? checkIn.packages : applyPackageDelta(await this.storedPackages(hostname, checkIn.baseDigest), checkIn.added, checkIn.removed);
-      const digest = packageListDigest(packages);
-      if (digest !== checkIn.packageDigest) {
-        if (checkIn.kind === 'delta') throw new DeltaBaseMismatch(`the delta does not lead to the package list the agent describes (${hostname})`);
-        throw new InputError('packageDigest does not match the packages sent', { field: 'packageDigest' });
-      }
-      const inventory: HostInventory = {
-        hostname,
-        packages,
-        kernel: checkIn.runningKernel ? { running: checkIn.runningKernel, installed: [] } : { installed: [] },
-        rebootRequired: checkIn.rebootRequired,
-        labels: { ...checkIn.labels, ...grantedLabels },
-        ...(checkIn.os ? { os: stripUndefined(checkIn.os) } : {}),
-        ...(checkIn.osEcosystem ? { osEcosystem: checkIn.osEcosystem } : {}),
-        ...(checkIn.arch ? { arch: checkIn.arch } : {}),
-        ...(checkIn.bootTime ? { bootTime: new Date(checkIn.bootTime) } : {}),
-        ...(checkIn.availableUpdates ? { availableUpdates: checkIn.availableUpdates.map(stripUndefined) } : {}),
-      };
-      const report = await importInventories(this.pool, this.detection, [inventory], {
-        source: `agent:${checkIn.kind}`,
-        now,
-        // If the server crashes before the flush, the agent's next delta names a base the server
-        // no longer has; the server answers 409 and the agent sends its full inventory again.
-        waitForFlush: false,
-        bucketRules: this.options.bucketRules,
-        agent: { version: checkIn.agentVersion ?? 'unknown', inventoryDigest: digest, ...(checkIn.bootId ? { bootId: checkIn.bootId } : {}) },
-      });
-      this.rememberPackages(hostname, digest, report.storedPackages[0]!);
-      this.heartbeats.forget(hostname);
-      this.checkIns++;
-      return { accepted: true, packages: packages.length, findings: report.findings, opened: report.opened, resolved: report.resolved, packageDigest: digest };
+    const sent = checkIn.kind === 'full' ? checkIn.packages.length : checkIn.added.length + checkIn.removed.length;
+    if (checkIn.kind === 'full' ? sent > this.limits.maxPackages : checkIn.added.length > this.limits.maxPackages) this.refuseSize(sent);
+    let release: (() => void) | undefined;
+    if (sent >= this.limits.largeCheckInPackages) {
+      release = this.largeSlots.tryTake();
+      if (!release) throw new TooBusy(`${this.largeSlots.slots} large check-ins are in flight; this one (${sent} packages) must wait`, this.limits.retryAfterSeconds);
+    }
+    try {
+      return await this.gate.forHost(hostname, () => this.store(hostname, checkIn, now, grantedLabels));
+    } finally {
+      release?.();
+    }
+  }
+
+  private refuseSize(packages: number): never {
+    throw new QuotaExceeded(`${packages} packages in one check-in; a host may list at most ${this.limits.maxPackages}`, { field: 'packages' }, 'raise FLEETPATCH_MAX_PACKAGES_PER_CHECK_IN if real hosts list more');
+  }
+
+  private async store(hostname: string, checkIn: CheckIn, now: Date, grantedLabels: Record<string, string>): Promise<CheckInResult> {
+    const packages = checkIn.kind === 'full' ? checkIn.packages : applyPackageDelta(await this.storedPackages(hostname, checkIn.baseDigest), checkIn.added, checkIn.removed);
+    if (packages.length > this.limits.maxPackages) this.refuseSize(packages.length);
+    const digest = packageListDigest(packages);
+    if (digest !== checkIn.packageDigest) {
+      if (checkIn.kind === 'delta') throw new DeltaBaseMismatch(`the delta does not lead to the package list the agent describes (${hostname})`);
+      throw new InputError('packageDigest does not match the packages sent', { field: 'packageDigest' });
+    }
+    const inventory: HostInventory = {
+      hostname,
+      packages,
+      kernel: checkIn.runningKernel ? { running: checkIn.runningKernel, installed: [] } : { installed: [] },
+      rebootRequired: checkIn.rebootRequired,
+      labels: { ...checkIn.labels, ...grantedLabels },
+      ...(checkIn.os ? { os: stripUndefined(checkIn.os) } : {}),
+      ...(checkIn.osEcosystem ? { osEcosystem: checkIn.osEcosystem } : {}),
+      ...(checkIn.arch ? { arch: checkIn.arch } : {}),
+      ...(checkIn.bootTime ? { bootTime: new Date(checkIn.bootTime) } : {}),
+      ...(checkIn.availableUpdates ? { availableUpdates: checkIn.availableUpdates.map(stripUndefined) } : {}),
+    };
+    const report = await importInventories(this.pool, this.detection, [inventory], {
+      source: `agent:${checkIn.kind}`,
+      now,
+      // If the server crashes before the flush, the agent's next delta names a base the server
+      // no longer has; the server answers 409 and the agent sends its full inventory again.
+      waitForFlush: false,
+      maxNewPackageVersions: this.limits.maxNewPackageVersions,
+      bucketRules: this.options.bucketRules,
+      agent: { version: checkIn.agentVersion ?? 'unknown', inventoryDigest: digest, ...(checkIn.bootId ? { bootId: checkIn.bootId } : {}) },
     });
+    this.rememberPackages(hostname, digest, report.storedPackages[0]!);
+    this.heartbeats.forget(hostname);
+    this.checkIns++;
+    return { accepted: true, packages: packages.length, findings: report.findings, opened: report.opened, resolved: report.resolved, packageDigest: digest };
   }
 
   private rememberPackages(hostname: string, digest: string, packages: InstalledPackage[]): void {
@@ -139,6 +219,25 @@ export class ControlPlane {
     this.lastPackages.delete(hostname);
     this.knownHosts.delete(hostname);
     this.heartbeats.forget(hostname);
+  }
+
+  /**
+   * Deletes package sets and versions nothing has referenced for the grace period (and their
+   * matches), in short batches; one process at a time does it, the others skip. Safe beside
+   * check-ins of every process (see `prunePackages`).
+   */
+  async prunePackages(): Promise<PruneReport> {
+    const total: PruneReport = { packageSets: 0, packageVersions: 0 };
+    for (;;) {
+      const report = await withTransaction(this.pool, async (client) => {
+        const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [PRUNE_LOCK_KEY]);
+        return locked.rows[0]!.locked ? prunePackages(client, this.limits.pruneGraceSeconds, PRUNE_BATCH) : undefined;
+      });
+      if (!report) return total;
+      total.packageSets += report.packageSets;
+      total.packageVersions += report.packageVersions;
+      if (report.packageSets < PRUNE_BATCH && report.packageVersions < PRUNE_BATCH) return total;
+    }
   }
 
   syncAdvisories(feed: AdvisoryFeed, progress?: (message: string) => void): Promise<AdvisoryImportReport> {

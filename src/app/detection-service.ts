@@ -19,7 +19,7 @@ import type { DatedUpdate, FirstSightings } from '../store/available-update-stor
 import { loadFindingDigests, mergeFindings, type HostFindingSummary, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
 import { loadHosts, loadPackageSets, loadPackageVersions, type StoredPackageVersion } from '../store/inventory-store.js';
 import { replacePackageMatches } from '../store/match-store.js';
-import { PackageCatalog } from '../store/package-catalog.js';
+import { PackageCatalog, type PackageCatalogOptions } from '../store/package-catalog.js';
 
 export interface EvaluationReport extends MergeCounts {
   hosts: number;
@@ -60,15 +60,26 @@ interface EvaluatedGroup {
 }
 
 const DAY_MS = 86_400_000;
+/** Bounds of the per-process caches beside the catalog: the oldest entries go first. */
+const MAX_STORED_MATCHES = 500_000;
+const MAX_FIRST_SIGHTINGS = 200_000;
 
 export class DetectionService {
   readonly index = new AdvisoryIndex();
-  private readonly packageCatalog = new PackageCatalog();
-  /** When the fleet first saw each candidate version (committed rows of `update_first_seen`). */
+  private readonly packageCatalog: PackageCatalog;
+  /**
+   * When the fleet first saw each candidate version (committed rows of `update_first_seen`). A
+   * sighting only moves earlier, and only when an import is dated in the past (a backfill): a
+   * replica remembering a later one dates that update from it until the entry ages out.
+   */
   readonly firstSightings: FirstSightings = new Map();
   private readonly matcher = new VersionMatcher(this.index, versionSchemeFor);
   private readonly advisoryKeys = new Map<string, number>();
-  /** Package versions whose current matches are already in `package_version_matches`. */
+  /**
+   * Package versions whose current matches are already in `package_version_matches`. Another
+   * process may rewrite them, but only with what this one would write: whoever writes holds the
+   * advisory lock at the same generation. Cleared whenever the index changes.
+   */
   private readonly storedMatches = new Set<number>();
   /** The advisory generation the index holds: every advisory written by imports up to it. */
   private loadedGeneration = 0;
@@ -87,9 +98,13 @@ export class DetectionService {
     this.storedMatches.clear();
   }
 
+  constructor(catalogOptions?: PackageCatalogOptions) {
+    this.packageCatalog = new PackageCatalog(catalogOptions);
+  }
+
   /** Builds the service from every advisory stored in the database. */
-  static async load(db: pg.Pool | pg.PoolClient): Promise<DetectionService> {
-    const service = new DetectionService();
+  static async load(db: pg.Pool | pg.PoolClient, catalogOptions?: PackageCatalogOptions): Promise<DetectionService> {
+    const service = new DetectionService(catalogOptions);
     service.addAdvisories(await loadAdvisories(db));
     return service;
   }
@@ -258,6 +273,8 @@ export class DetectionService {
     // Claimed before writing, so concurrent check-ins never write the same version's matches twice.
     const unrecorded = [...distinct].filter((pkg) => !this.storedMatches.has(pkg.key));
     for (const pkg of unrecorded) this.storedMatches.add(pkg.key);
+    forgetOldest(this.storedMatches, MAX_STORED_MATCHES);
+    forgetOldest(this.firstSightings, MAX_FIRST_SIGHTINGS);
     if (unrecorded.length > 0) await replacePackageMatches(client, unrecorded, (pkg) => this.matcher.match(pkg), this.advisoryKeys);
     const counts = changedDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeFindings(client, staged, now, changedDigests, newHostKeys);
     const written = performance.now();
@@ -321,6 +338,14 @@ export class DetectionService {
     if (draft.fixedVersion !== undefined) finding.fixedVersion = draft.fixedVersion;
     if (draft.stateReason !== undefined) finding.stateReason = draft.stateReason;
     return finding;
+  }
+}
+
+/** Sets and maps iterate in insertion order: the first entries are the oldest. */
+function forgetOldest(collection: Set<number> | Map<string, unknown>, limit: number): void {
+  for (const key of collection.keys()) {
+    if (collection.size <= limit) return;
+    collection.delete(key as never);
   }
 }
 

@@ -3,6 +3,7 @@
  * and the findings it implies land together or not at all.
  */
 import type pg from 'pg';
+import { InputError } from '../domain/errors.js';
 import { assignBucket, LABEL_BUCKETS, type BucketRules } from '../domain/policy/bucket-rules.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import { dateAvailableUpdates, replaceAvailableUpdates } from '../store/available-update-store.js';
@@ -10,6 +11,9 @@ import { upsertHosts, type StoredPackageVersion } from '../store/inventory-store
 import { CatalogStage } from '../store/package-catalog.js';
 import { withTransaction } from '../store/transaction.js';
 import type { DetectionService, EvaluationReport, ProgressListener } from './detection-service.js';
+
+/** A check-in beyond a configured per-host quota (packages, new package versions). Nothing was stored. */
+export class QuotaExceeded extends InputError {}
 
 export interface InventoryImportReport extends EvaluationReport {
   hostKeys: number[];
@@ -34,6 +38,8 @@ export async function importInventories(
     agent?: { version: string; bootId?: string; inventoryDigest?: string };
     /** False for agent check-ins: a check-in lost in a crash is detected and re-sent by the agent. */
     waitForFlush?: boolean;
+    /** Refuse the import (QuotaExceeded) when it would add more package versions the fleet has never stored. */
+    maxNewPackageVersions?: number;
   },
 ): Promise<InventoryImportReport> {
   const now = options.now ?? new Date();
@@ -51,6 +57,9 @@ export async function importInventories(
     const distinct = new Set<InstalledPackage>();
     for (const inventory of inventories) for (const pkg of inventory.packages) distinct.add(pkg);
     const stored = await detection.catalog.resolve(client, distinct, stage);
+    if (options.maxNewPackageVersions !== undefined && stage.inserted > options.maxNewPackageVersions) {
+      throw new QuotaExceeded(`${stage.inserted} package versions new to the fleet in one check-in; at most ${options.maxNewPackageVersions} are taken`, { field: 'packages' }, 'real hosts add a few new versions at a time; raise FLEETPATCH_MAX_NEW_VERSIONS_PER_CHECK_IN for a new kind of host');
+    }
     const hostPackages = inventories.map((inventory) => inventory.packages.map((pkg) => stored.get(pkg)!));
     const setKeys = await detection.catalog.packageSets(client, hostPackages.map((packages) => packages.map((pkg) => pkg.key)), stage);
     const hosts = await upsertHosts(

@@ -7,7 +7,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { ControlPlane } from '../app/control-plane.js';
+import { checkInLimitsFrom, ControlPlane } from '../app/control-plane.js';
 import { DetectionService } from '../app/detection-service.js';
 import { LABEL_BUCKETS, parseBucketRules, type BucketRules } from '../domain/policy/bucket-rules.js';
 import { InputError } from '../domain/errors.js';
@@ -81,7 +81,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   const detection = await DetectionService.load(pool);
   // Advisories imported elsewhere are loaded at once; check-ins catch up themselves regardless.
   detection.follow(changes, pool, options.log);
-  const controlPlane = new ControlPlane(pool, detection, { bucketRules, staleAfterSeconds: options.staleAfterSeconds, isDatabaseUnavailable });
+  const controlPlane = new ControlPlane(pool, detection, { bucketRules, staleAfterSeconds: options.staleAfterSeconds, isDatabaseUnavailable, limits: checkInLimitsFrom(process.env) });
   // A host retired or re-enrolled by another process: drop what this one remembers of it.
   changes.subscribe('fleetpatch_access', (payload) => {
     if (payload.startsWith('host:')) controlPlane.forgetHost(payload.slice('host:'.length));
@@ -126,6 +126,16 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     }
   };
   const syncTimer = options.syncIntervalSeconds > 0 ? setInterval(() => void syncAdvisories(), options.syncIntervalSeconds * 1000) : undefined;
+  // Package rows no host or finding references any more; a tenth of the grace keeps the table near its live size.
+  const pruneTimer = setInterval(() => {
+    controlPlane.prunePackages().then(
+      (report) => {
+        if (report.packageSets + report.packageVersions > 0) options.log(`pruned ${report.packageSets} unreferenced package sets and ${report.packageVersions} package versions`);
+      },
+      (error: unknown) => options.log(`pruning package rows failed (retried later): ${String(error)}`),
+    );
+  }, (controlPlane.limits.pruneGraceSeconds * 1000) / 10);
+  pruneTimer.unref();
 
   let stopping: Promise<void> | undefined;
   const running: RunningServer = {
@@ -137,6 +147,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
       stopping ??= (async () => {
         clearInterval(heartbeatTimer);
         if (syncTimer) clearInterval(syncTimer);
+        clearInterval(pruneTimer);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Idle keep-alive connections would hold close() open; requests in flight still finish.
         (server as import('node:http').Server).closeIdleConnections?.();

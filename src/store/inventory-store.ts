@@ -20,68 +20,170 @@ function tupleKey(pkg: InstalledPackage): string {
 }
 
 /**
- * Keys of the given package versions, inserting the ones not stored yet. Returns a map from each
- * package's tuple to its key; duplicates in the input are stored once.
+ * Keys of the given package versions, inserting the ones not stored yet, and how many were new.
+ * Returns a map from each package's tuple to its key; duplicates in the input are stored once.
+ * Rows found are confirmed: `last_used_at` moves to now when it is older than `touchSeconds`, so a
+ * key a process caches for at most that long is never pruned under it (see `prunePackages`).
  */
-export async function ensurePackageVersions(db: Queryable, packages: Iterable<InstalledPackage>): Promise<Map<string, number>> {
+export async function ensurePackageVersions(db: Queryable, packages: Iterable<InstalledPackage>, touchSeconds: number): Promise<{ keys: Map<string, number>; inserted: number }> {
   const distinct = new Map<string, InstalledPackage>();
   for (const pkg of packages) distinct.set(tupleKey(pkg), pkg);
   const keys = new Map<string, number>();
-  const all = [...distinct.values()];
-  for (let start = 0; start < all.length; start += PACKAGE_BATCH) {
-    const batch = all.slice(start, start + PACKAGE_BATCH);
-    const columns = [
-      batch.map((pkg) => pkg.ecosystem),
-      batch.map((pkg) => pkg.name),
-      batch.map((pkg) => pkg.version),
-      batch.map((pkg) => pkg.arch ?? ''),
-      batch.map((pkg) => pkg.sourceName ?? ''),
-      batch.map((pkg) => pkg.sourceVersion ?? ''),
-      batch.map((pkg) => pkg.epochKnown !== false),
-    ];
-    // Insert the missing ones first, then read every key back: ON CONFLICT DO NOTHING returns no
-    // row for tuples that already existed.
-    await db.query(
-      `INSERT INTO package_versions (ecosystem, name, version, arch, source_name, source_version, epoch_known)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
-       ORDER BY 1, 2, 3
-       ON CONFLICT DO NOTHING`,
-      columns,
-    );
-    const result = await db.query<{ key: number; ecosystem: string; name: string; version: string; arch: string; source_name: string; source_version: string; epoch_known: boolean }>(
-      `SELECT p.key, p.ecosystem, p.name, p.version, p.arch, p.source_name, p.source_version, p.epoch_known
-         FROM package_versions p
-         JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
-              AS u(ecosystem, name, version, arch, source_name, source_version, epoch_known)
-           ON (p.ecosystem, p.name, p.version, p.arch, p.source_name, p.source_version, p.epoch_known)
-            = (u.ecosystem, u.name, u.version, u.arch, u.source_name, u.source_version, u.epoch_known)`,
-      columns,
-    );
-    for (const row of result.rows) keys.set(tupleKey(packageOfRow(row)), row.key);
+  let inserted = 0;
+  let pending = [...distinct.values()];
+  // A row a prune deleted between this insert and the touch is missing afterwards: inserted anew.
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt === 3) throw new Error(`package versions kept disappearing while being stored (${pending.length} left)`);
+    const vanished: InstalledPackage[] = [];
+    for (let start = 0; start < pending.length; start += PACKAGE_BATCH) {
+      const batch = pending.slice(start, start + PACKAGE_BATCH);
+      const columns = [
+        batch.map((pkg) => pkg.ecosystem),
+        batch.map((pkg) => pkg.name),
+        batch.map((pkg) => pkg.version),
+        batch.map((pkg) => pkg.arch ?? ''),
+        batch.map((pkg) => pkg.sourceName ?? ''),
+        batch.map((pkg) => pkg.sourceVersion ?? ''),
+        batch.map((pkg) => pkg.epochKnown !== false),
+      ];
+      // Insert the missing ones first, then read every key back: ON CONFLICT DO NOTHING returns no
+      // row for tuples that already existed.
+      const insert = await db.query(
+        `INSERT INTO package_versions (ecosystem, name, version, arch, source_name, source_version, epoch_known)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
+         ORDER BY 1, 2, 3
+         ON CONFLICT DO NOTHING`,
+        columns,
+      );
+      inserted += insert.rowCount ?? 0;
+      // Found rows not confirmed lately are touched, locked in key order (concurrent check-ins
+      // touching the same rows wait for each other instead of deadlocking). A recent row cannot be
+      // pruned; an old one is alive only if the touch found it.
+      const result = await db.query<PackageRow & { alive: boolean }>(
+        `WITH found AS (
+           SELECT p.key, p.ecosystem, p.name, p.version, p.arch, p.source_name, p.source_version, p.epoch_known,
+                  p.last_used_at >= now() - make_interval(secs => $8) AS recent
+             FROM package_versions p
+             JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
+                  AS u(ecosystem, name, version, arch, source_name, source_version, epoch_known)
+               ON (p.ecosystem, p.name, p.version, p.arch, p.source_name, p.source_version, p.epoch_known)
+                = (u.ecosystem, u.name, u.version, u.arch, u.source_name, u.source_version, u.epoch_known)
+         ), touched AS (
+           UPDATE package_versions p SET last_used_at = now()
+            WHERE p.key IN (SELECT o.key FROM package_versions o WHERE o.key IN (SELECT key FROM found WHERE NOT recent) ORDER BY o.key FOR UPDATE)
+           RETURNING p.key
+         )
+         SELECT f.key, f.ecosystem, f.name, f.version, f.arch, f.source_name, f.source_version, f.epoch_known,
+                f.recent OR t.key IS NOT NULL AS alive
+           FROM found f LEFT JOIN touched t ON t.key = f.key`,
+        [...columns, touchSeconds],
+      );
+      const alive = new Set<string>();
+      for (const row of result.rows) {
+        if (!row.alive) continue;
+        const tuple = tupleKey(packageOfRow(row));
+        keys.set(tuple, row.key);
+        alive.add(tuple);
+      }
+      for (const pkg of batch) if (!alive.has(tupleKey(pkg))) vanished.push(pkg);
+    }
+    pending = vanished;
   }
-  return keys;
+  return { keys, inserted };
 }
 
 const SET_BATCH = 500;
 const HOST_BATCH = 1_000;
 
-/** Inserts the package sets not stored yet and returns the keys of all of them, in input order. */
-export async function ensurePackageSets(db: Queryable, sets: Array<{ digest: string; packageKeys: number[] }>): Promise<number[]> {
+/**
+ * Inserts the package sets not stored yet and returns the keys of all of them, in input order.
+ * Found sets are confirmed as `ensurePackageVersions` confirms versions.
+ */
+export async function ensurePackageSets(db: Queryable, sets: Array<{ digest: string; packageKeys: number[] }>, touchSeconds: number): Promise<number[]> {
   const keyByDigest = new Map<string, number>();
-  for (let start = 0; start < sets.length; start += SET_BATCH) {
-    const batch = sets.slice(start, start + SET_BATCH);
-    await db.query(
-      `INSERT INTO package_sets (digest, package_keys)
-       SELECT r.digest, ARRAY(SELECT jsonb_array_elements_text(r.package_keys)::integer)
-         FROM jsonb_to_recordset($1::jsonb) AS r(digest text, package_keys jsonb)
-        ORDER BY r.digest
-       ON CONFLICT (digest) DO NOTHING`,
-      [JSON.stringify(batch.map((entry) => ({ digest: entry.digest, package_keys: entry.packageKeys })))],
-    );
-    const result = await db.query<{ key: number; digest: string }>('SELECT key, digest FROM package_sets WHERE digest = ANY($1)', [batch.map((entry) => entry.digest)]);
-    for (const row of result.rows) keyByDigest.set(row.digest, row.key);
+  let pending = sets;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt === 3) throw new Error(`package sets kept disappearing while being stored (${pending.length} left)`);
+    const vanished: typeof sets = [];
+    for (let start = 0; start < pending.length; start += SET_BATCH) {
+      const batch = pending.slice(start, start + SET_BATCH);
+      await db.query(
+        `INSERT INTO package_sets (digest, package_keys)
+         SELECT r.digest, ARRAY(SELECT jsonb_array_elements_text(r.package_keys)::integer)
+           FROM jsonb_to_recordset($1::jsonb) AS r(digest text, package_keys jsonb)
+          ORDER BY r.digest
+         ON CONFLICT (digest) DO NOTHING`,
+        [JSON.stringify(batch.map((entry) => ({ digest: entry.digest, package_keys: entry.packageKeys })))],
+      );
+      const result = await db.query<{ key: number; digest: string; alive: boolean }>(
+        `WITH found AS (SELECT key, digest, last_used_at >= now() - make_interval(secs => $2) AS recent FROM package_sets WHERE digest = ANY($1)),
+         touched AS (
+           UPDATE package_sets s SET last_used_at = now()
+            WHERE s.key IN (SELECT o.key FROM package_sets o WHERE o.key IN (SELECT key FROM found WHERE NOT recent) ORDER BY o.key FOR UPDATE)
+           RETURNING s.key
+         )
+         SELECT f.key, f.digest, f.recent OR t.key IS NOT NULL AS alive FROM found f LEFT JOIN touched t ON t.key = f.key`,
+        [batch.map((entry) => entry.digest), touchSeconds],
+      );
+      for (const row of result.rows) if (row.alive) keyByDigest.set(row.digest, row.key);
+      for (const entry of batch) if (!keyByDigest.has(entry.digest)) vanished.push(entry);
+    }
+    pending = vanished;
   }
   return sets.map((entry) => keyByDigest.get(entry.digest)!);
+}
+
+export interface PruneReport {
+  packageSets: number;
+  packageVersions: number;
+}
+
+/**
+ * Deletes package sets no host points at and package versions no set or finding names, once they
+ * have gone unconfirmed for `graceSeconds`, up to `batch` of each. Safe beside check-ins of any
+ * process: a process trusts a cached key only for the touch interval (a fraction of the grace),
+ * rows a check-in is confirming or referencing are locked and skipped, and a version deleted
+ * between a check-in's lookup and its use is inserted again under a new key by the next lookup.
+ */
+export async function prunePackages(client: pg.PoolClient, graceSeconds: number, batch: number): Promise<PruneReport> {
+  const sets = await client.query(
+    `DELETE FROM package_sets d USING (
+       SELECT s.key FROM package_sets s
+        WHERE s.last_used_at < now() - make_interval(secs => $1)
+          AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.package_set_key = s.key)
+        ORDER BY s.last_used_at LIMIT $2
+        FOR UPDATE SKIP LOCKED
+     ) doomed
+     WHERE d.key = doomed.key`,
+    [graceSeconds, batch],
+  );
+  const candidates = await client.query<{ key: number }>(
+    `SELECT v.key FROM package_versions v
+      WHERE v.last_used_at < now() - make_interval(secs => $1)
+        AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.package_key = v.key)
+      ORDER BY v.last_used_at LIMIT $2
+      FOR UPDATE SKIP LOCKED`,
+    [graceSeconds, batch],
+  );
+  let versions = 0;
+  if (candidates.rows.length > 0) {
+    const keys = candidates.rows.map((row) => row.key);
+    // One pass over every set's keys (no index can answer "which sets contain k" cheaply, and
+    // check-ins must not maintain one); `= ANY` of a long array is hashed.
+    const referenced = await client.query<{ k: number }>(
+      'SELECT DISTINCT k FROM package_sets s CROSS JOIN LATERAL unnest(s.package_keys) AS k WHERE k = ANY($1::integer[])',
+      [keys],
+    );
+    const kept = new Set(referenced.rows.map((row) => row.k));
+    const unreferenced = keys.filter((key) => !kept.has(key));
+    if (unreferenced.length > 0) {
+      await client.query('DELETE FROM package_version_matches WHERE package_key = ANY($1::integer[])', [unreferenced]);
+      versions = (await client.query('DELETE FROM package_versions WHERE key = ANY($1::integer[])', [unreferenced])).rowCount ?? 0;
+    }
+    // Versions that stay are referenced: confirmed, so they are not candidates again for a grace.
+    if (kept.size > 0) await client.query('UPDATE package_versions SET last_used_at = now() WHERE key = ANY($1::integer[])', [[...kept]]);
+  }
+  return { packageSets: sets.rowCount ?? 0, packageVersions: versions };
 }
 
 export interface HostRecord {

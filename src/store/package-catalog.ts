@@ -1,10 +1,12 @@
 /**
- * Remembers which package versions and package sets are already stored. Both are immutable rows
- * (a tuple's key and a set's key never change), so the cache is always safe to use, also beside
- * other fleetpatch replicas: a miss just asks the database. It holds committed rows only: a
- * transaction's new rows wait in its `CatalogStage` until `publish`, because a concurrent check-in
- * that used an uncommitted set key would fail its foreign key check (and one that rolled back
- * would leave keys to nothing).
+ * Remembers which package versions and package sets are stored, so a check-in of known packages
+ * needs no round trip. A tuple's key and a set's key never change, but unreferenced rows are
+ * pruned (`prunePackages`), also by other processes, so an entry is trusted only for `trustSeconds`
+ * after a check-in confirmed the row (which keeps the row from being pruned for longer than that);
+ * later it is looked up, and confirmed, again. It holds committed rows only: a transaction's new
+ * rows wait in its `CatalogStage` until `publish`, because a concurrent check-in that used an
+ * uncommitted set key would fail its foreign key check (and one that rolled back would leave keys
+ * to nothing). Both maps are bounded: the oldest confirmations go first.
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -13,37 +15,69 @@ import { ensurePackageSets, ensurePackageVersions, packageTupleKey, type StoredP
 
 type Queryable = pg.Pool | pg.PoolClient;
 
-/** Rows one transaction added: its own later lookups see them, other transactions after `publish`. */
+interface Confirmed<T> {
+  value: T;
+  /** `Date.now()` when a check-in confirmed the row. */
+  confirmedAt: number;
+}
+
+/** Rows one transaction added or confirmed: its own later lookups see them, other transactions after `publish`. */
 export class CatalogStage {
   readonly tuples = new Map<string, StoredPackageVersion>();
   readonly sets = new Map<string, number>();
+  /** Package versions this transaction inserted (not merely found). */
+  inserted = 0;
+  readonly startedAt = Date.now();
 }
 
+export interface PackageCatalogOptions {
+  /** How long a confirmed row is used without asking the database again. */
+  trustSeconds: number;
+  maxVersions: number;
+  maxSets: number;
+}
+
+export const DEFAULT_CATALOG_OPTIONS: PackageCatalogOptions = { trustSeconds: 600, maxVersions: 300_000, maxSets: 100_000 };
+
 export class PackageCatalog {
-  private readonly byTuple = new Map<string, StoredPackageVersion>();
-  private readonly setByDigest = new Map<string, number>();
+  private readonly byTuple = new Map<string, Confirmed<StoredPackageVersion>>();
+  private readonly setByDigest = new Map<string, Confirmed<number>>();
+  /** Canonical objects of rows read back from the database, not confirmed (see `adopt`). */
+  private readonly adopted = new Map<string, StoredPackageVersion>();
+
+  constructor(readonly options: PackageCatalogOptions = DEFAULT_CATALOG_OPTIONS) {}
 
   /**
    * The stored (keyed) version of each package, inserting the ones not stored yet. Returns one
    * shared object per distinct tuple, so every host running a version points at the same object.
    * Looked up by tuple, not remembered per input object: a server parses fresh objects on every
    * check-in, and a weak map of millions of dead entries costs more (rehashing, ephemeron
-   * marking in every GC) than building the tuple strings.
+   * marking in every GC) than building the tuple strings. `stage.inserted` counts the new rows.
    */
   async resolve(db: Queryable, packages: Iterable<InstalledPackage>, stage: CatalogStage): Promise<Map<InstalledPackage, StoredPackageVersion>> {
     const resolved = new Map<InstalledPackage, StoredPackageVersion>();
     const missing = new Map<string, InstalledPackage[]>();
+    const trustedSince = stage.startedAt - this.options.trustSeconds * 1000;
     for (const pkg of packages) {
       if (resolved.has(pkg)) continue;
       const tuple = packageTupleKey(pkg);
-      const known = this.byTuple.get(tuple) ?? stage.tuples.get(tuple);
+      const cached = this.byTuple.get(tuple);
+      const known = (cached && cached.confirmedAt >= trustedSince ? cached.value : undefined) ?? stage.tuples.get(tuple);
       if (known) resolved.set(pkg, known);
-      else missing.set(tuple, [...(missing.get(tuple) ?? []), pkg]);
+      else {
+        const same = missing.get(tuple);
+        if (same) same.push(pkg);
+        else missing.set(tuple, [pkg]);
+      }
     }
     if (missing.size > 0) {
-      const keys = await ensurePackageVersions(db, [...missing.values()].map((same) => same[0]!));
+      const { keys, inserted } = await ensurePackageVersions(db, [...missing.values()].map((same) => same[0]!), this.options.trustSeconds);
+      stage.inserted += inserted;
       for (const [tuple, same] of missing) {
-        const stored = { ...same[0]!, key: keys.get(tuple)! };
+        const key = keys.get(tuple)!;
+        // Keep the object hosts already share when the row is the same one.
+        const previous = this.byTuple.get(tuple)?.value ?? this.adopted.get(tuple);
+        const stored = previous?.key === key ? previous : { ...same[0]!, key };
         stage.tuples.set(tuple, stored);
         for (const pkg of same) resolved.set(pkg, stored);
       }
@@ -51,32 +85,65 @@ export class PackageCatalog {
     return resolved;
   }
 
-  /** Canonical objects for package versions read back from the database. */
+  /**
+   * Canonical objects for package versions read back from the database (re-evaluations), shared
+   * with the confirmed ones. Reading a row does not keep it from being pruned, so these are not
+   * trusted by `resolve`.
+   */
   adopt(stored: StoredPackageVersion): StoredPackageVersion {
     const tuple = packageTupleKey(stored);
-    const known = this.byTuple.get(tuple);
-    if (known) return known;
-    this.byTuple.set(tuple, stored);
+    const known = this.byTuple.get(tuple)?.value ?? this.adopted.get(tuple);
+    if (known?.key === stored.key) return known;
+    this.adopted.set(tuple, stored);
+    if (this.adopted.size > this.options.maxVersions) this.adopted.delete(this.adopted.keys().next().value!);
     return stored;
   }
 
   /** Keys of the package sets holding exactly these lists of package keys, in input order. */
   async packageSets(db: Queryable, packageKeyLists: number[][], stage: CatalogStage): Promise<number[]> {
     const digests = packageKeyLists.map(digestOf);
-    const keyOf = (digest: string) => this.setByDigest.get(digest) ?? stage.sets.get(digest);
+    const trustedSince = stage.startedAt - this.options.trustSeconds * 1000;
+    const keyOf = (digest: string) => {
+      const cached = this.setByDigest.get(digest);
+      return (cached && cached.confirmedAt >= trustedSince ? cached.value : undefined) ?? stage.sets.get(digest);
+    };
     const unknown = [...new Set(digests.filter((digest) => keyOf(digest) === undefined))];
     if (unknown.length > 0) {
       const listByDigest = new Map(digests.map((digest, index) => [digest, packageKeyLists[index]!]));
-      const keys = await ensurePackageSets(db, unknown.map((digest) => ({ digest, packageKeys: sortedUnique(listByDigest.get(digest)!) })));
+      const keys = await ensurePackageSets(db, unknown.map((digest) => ({ digest, packageKeys: sortedUnique(listByDigest.get(digest)!) })), this.options.trustSeconds);
       unknown.forEach((digest, index) => stage.sets.set(digest, keys[index]!));
     }
     return digests.map((digest) => keyOf(digest)!);
   }
 
-  /** Makes a committed transaction's new rows known to every later lookup. */
+  /**
+   * Makes a committed transaction's new and confirmed rows known to every later lookup, as
+   * confirmed when the transaction started (its `now()`, which is what the rows carry).
+   */
   publish(stage: CatalogStage): void {
-    for (const [tuple, stored] of stage.tuples) if (!this.byTuple.has(tuple)) this.byTuple.set(tuple, stored);
-    for (const [digest, key] of stage.sets) this.setByDigest.set(digest, key);
+    for (const [tuple, stored] of stage.tuples) {
+      this.byTuple.delete(tuple);
+      this.byTuple.set(tuple, { value: stored, confirmedAt: stage.startedAt });
+      this.adopted.delete(tuple);
+    }
+    for (const [digest, key] of stage.sets) {
+      this.setByDigest.delete(digest);
+      this.setByDigest.set(digest, { value: key, confirmedAt: stage.startedAt });
+    }
+    evictOldest(this.byTuple, this.options.maxVersions);
+    evictOldest(this.setByDigest, this.options.maxSets);
+  }
+
+  get size(): { versions: number; sets: number } {
+    return { versions: this.byTuple.size + this.adopted.size, sets: this.setByDigest.size };
+  }
+}
+
+/** Maps keep insertion order and entries are re-inserted when confirmed: the first are the oldest. */
+function evictOldest<K, V>(map: Map<K, V>, limit: number): void {
+  for (const key of map.keys()) {
+    if (map.size <= limit) return;
+    map.delete(key);
   }
 }
 

@@ -30,6 +30,9 @@ export type SchemeResolver = (ecosystem: string) => VersionScheme | undefined;
 
 const RPM_EPOCH = /^(\d+):/;
 
+/** Verdicts kept by default: beyond, the oldest are forgotten (and evaluated again if seen again). */
+const DEFAULT_CACHED_VERSIONS = 500_000;
+
 export class VersionMatcher {
   private readonly cache = new Map<string, VersionMatch[]>();
   // Inventories share package objects across hosts; remembering the verdict per object skips
@@ -43,6 +46,7 @@ export class VersionMatcher {
   constructor(
     private readonly index: AdvisoryIndex,
     private readonly schemeFor: SchemeResolver,
+    private readonly maxCachedVersions = DEFAULT_CACHED_VERSIONS,
   ) {}
 
   /**
@@ -67,6 +71,8 @@ export class VersionMatcher {
     if (cached) return cached;
     const matches = this.evaluate(identity, scheme, epochUnknown);
     this.cache.set(cacheKey, matches);
+    // Bounded: one host sending endless new versions must not grow the server's memory.
+    if (this.cache.size > this.maxCachedVersions) this.cache.delete(this.cache.keys().next().value!);
     this.evaluations++;
     return matches;
   }
