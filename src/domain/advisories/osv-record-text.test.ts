@@ -103,7 +103,7 @@ describe('OSV records: the well-formed-text rule on every string', () => {
 
   it.each(ALWAYS_BAD)('a key of a *_specific object with $name', ({ text }) => {
     const raw = withValue(['affected', 0, 'database_specific'], () => ({ [`k${text}`]: 'v' }));
-    expect(problemsOf(raw)).toEqual([{ field: `affected[0].database_specific.k${text}`, message: expect.stringMatching(/key contains/) }]);
+    expect(problemsOf(raw)).toEqual([{ field: expect.stringMatching(/^affected\[0\]\.database_specific\.k\\u[0-9a-f]{4}/), message: expect.stringMatching(/key contains/) }]);
   });
 
   it('shows a bad id escaped in the message, never raw', () => {

@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import type { Severity } from '../types.js';
 import { SEVERITY_ORDER } from '../types.js';
 import type { Advisory, AffectedRange, CvssScore, RangeEvent } from './advisory.js';
-import { dateTimeProblem, instantProblem, textProblem, wellFormedString } from '../well-formed-text.js';
+import { dateTimeProblem, instantProblem, printableText, textProblem, wellFormedString } from '../well-formed-text.js';
 import { cvssMajorVersion, scoreCvssVector, severityOfScore } from './cvss.js';
 import { jsonPath } from './json-path.js';
 
@@ -177,7 +177,8 @@ export function readOsvRecord(raw: unknown, source: { file: string }): OsvReadin
       // A path into a value nested thousands deep is shortened to its ends.
       const fullField = jsonPath(issue.path);
       const field = fullField.length > 200 ? `${fullField.slice(0, 100)}…${fullField.slice(-100)}` : fullField;
-      return new InputError(`invalid OSV record${id}: ${issue.message}`, { file: source.file, ...(field === '' ? {} : { field }) });
+      // Messages may quote the record (a key, a value); what is unprintable is escaped.
+      return new InputError(`invalid OSV record${id}: ${printableText(issue.message)}`, { file: source.file, ...(field === '' ? {} : { field: printableText(field) }) });
     });
     return { errors };
   }
