@@ -294,7 +294,9 @@ async function checkCentralDirectory(reader: ByteReader, locals: LocalEntry[], f
     if (!(await reader.fill(56))) fail('the ZIP64 end record is cut short');
     const record = reader.peek(12);
     const recordLength = 12 + Number(record.readBigUInt64LE(4));
-    if (recordLength < 56 || !(await reader.fill(recordLength))) fail('the ZIP64 end record is cut short');
+    // The record's extensible data is never large; a huge length is damage, not a reason to buffer the rest.
+    if (recordLength < 56 || recordLength > 56 + MAX_16) fail(`the ZIP64 end record claims ${recordLength} bytes`);
+    if (!(await reader.fill(recordLength))) fail('the ZIP64 end record is cut short');
     const body = reader.take(recordLength);
     zip64 = { count: Number(body.readBigUInt64LE(32)), size: Number(body.readBigUInt64LE(40)), offset: Number(body.readBigUInt64LE(48)) };
     if (!(await reader.fill(20)) || reader.peek(4).readUInt32LE(0) !== ZIP64_LOCATOR) fail('the ZIP64 end locator is missing');
@@ -399,7 +401,9 @@ export async function readCentralDirectory(size: number, readAt: (offset: number
     if (locatorAt < 0) return { problem: 'the ZIP64 end locator is missing' };
     const locator = await readAt(locatorAt, 20);
     if (locator.readUInt32LE(0) !== ZIP64_LOCATOR) return { problem: 'the ZIP64 end locator is missing' };
-    const record = await readAt(Number(locator.readBigUInt64LE(8)), 56);
+    const recordAt = Number(locator.readBigUInt64LE(8));
+    if (recordAt + 56 > locatorAt) return { problem: 'the ZIP64 end locator points beyond the directory' };
+    const record = await readAt(recordAt, 56);
     if (record.readUInt32LE(0) !== ZIP64_END) return { problem: 'the ZIP64 end record is missing' };
     directorySize = Number(record.readBigUInt64LE(40));
     directoryOffset = Number(record.readBigUInt64LE(48));

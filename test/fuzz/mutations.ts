@@ -164,7 +164,7 @@ export function mutatedBytes(seeds: readonly Uint8Array[], maxEdits = 3): fc.Arb
       else if (kind === 'insert') bytes = Buffer.concat([bytes.subarray(0, at), Buffer.alloc(length, value), bytes.subarray(at)]);
       else if (kind === 'delete') bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + length)]);
       else if (kind === 'truncate') bytes = bytes.subarray(0, at);
-      else if (kind === 'zero') bytes.fill(0, at, at + length);
+      else if (kind === 'zero') bytes.fill(0, at, Math.min(bytes.length, at + length));
     }
     return new Uint8Array(bytes);
   });
