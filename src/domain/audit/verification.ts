@@ -1,0 +1,122 @@
+/**
+ * Verification of the audit log as read back from the database: every entry re-parsed and
+ * re-hashed, the positions contiguous, the tree rebuilt from the entries' own text, and every
+ * checkpoint's signature (checked by the caller, who holds the keys) and consistency with that
+ * tree. The first bad entry is named, so an auditor knows where the record stops being trustworthy.
+ */
+import { parseAuditEntry } from './audit-entry.js';
+import { bytesOfHex, equalBytes, hexOf, MerkleTree, verifyConsistency, type MerkleHasher } from './merkle.js';
+
+/** One row of `audit_log` as stored. */
+export interface StoredAuditRow {
+  seq: number;
+  /** The canonical JSON that was hashed. */
+  entry: string;
+  leafHash: Uint8Array;
+  /** The denormalised columns the listing filters on; they must agree with the entry. */
+  action: string;
+  actor: string;
+  recordedAt: Date;
+}
+
+/** A checkpoint to hold the log against, from a file or the database. */
+export interface CheckpointClaim {
+  /** Where it came from, for messages: `file 000000000012.json`, `database`. */
+  source: string;
+  treeSize: number;
+  rootHash: string;
+  /** Undefined when the signature verified under a trusted key; otherwise why not. */
+  signatureProblem?: string;
+}
+
+export interface AuditProblem {
+  /** The first entry the problem concerns, when it concerns entries. */
+  seq?: number;
+  /** The checkpoint's source, when it concerns a checkpoint. */
+  checkpoint?: string;
+  message: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  /** Entries present. */
+  size: number;
+  /** The tree head recomputed from the entries' text, hex. */
+  rootHash: string;
+  checkpointsChecked: number;
+  /** The largest tree size a good checkpoint covers; entries after it are not yet anchored outside the database. */
+  anchoredSize: number;
+  /** The first entry that cannot be trusted, if any. */
+  firstBadSeq?: number;
+  problems: AuditProblem[];
+}
+
+/**
+ * Verifies `rows` (ordered by seq) against `checkpoints`; `headSize` is the count the append head
+ * claims, so entries deleted at the end show even without a checkpoint.
+ *
+ * @example verifyAuditRows(hasher, rows, rows.length, []) // { ok: true, size: rows.length, … }
+ */
+export function verifyAuditRows(hasher: MerkleHasher, rows: readonly StoredAuditRow[], headSize: number, checkpoints: readonly CheckpointClaim[]): AuditVerification {
+  const problems: AuditProblem[] = [];
+  const encoder = new TextEncoder();
+  const leaves = rows.map((row, index) => {
+    const expected = index + 1;
+    if (row.seq !== expected) {
+      problems.push({ seq: Math.min(row.seq, expected), message: row.seq > expected ? `entries ${expected}–${row.seq - 1} are missing (the next entry present is ${row.seq})` : `entry ${row.seq} appears twice or out of order` });
+    }
+    const problem = rowProblem(row);
+    if (problem) problems.push({ seq: row.seq, message: `entry ${row.seq}: ${problem}` });
+    const leaf = hasher.leaf(encoder.encode(row.entry));
+    if (!equalBytes(leaf, row.leafHash)) problems.push({ seq: row.seq, message: `entry ${row.seq}: its leaf hash does not match its text (the entry or its hash was changed after it was written)` });
+    return leaf;
+  });
+  if (headSize !== rows.length) {
+    problems.push(headSize > rows.length
+      ? { seq: rows.length + 1, message: `${headSize} entries were appended but ${rows.length} are present: entries after ${rows.length} were deleted` }
+      : { message: `${rows.length} entries are present but the append head says ${headSize}: entries were inserted around the append lock` });
+  }
+
+  const tree = new MerkleTree(hasher, leaves);
+  const root = tree.root();
+  let anchoredSize = 0;
+  // Smallest first, so a mismatch can be narrowed to the entries after the last good checkpoint.
+  for (const checkpoint of [...checkpoints].sort((left, right) => left.treeSize - right.treeSize)) {
+    const where = `checkpoint at size ${checkpoint.treeSize} (${checkpoint.source})`;
+    if (checkpoint.signatureProblem) {
+      problems.push({ checkpoint: checkpoint.source, message: `${where}: ${checkpoint.signatureProblem}` });
+      continue;
+    }
+    if (checkpoint.treeSize > tree.size) {
+      problems.push({ checkpoint: checkpoint.source, seq: tree.size + 1, message: `${where}: the log has only ${tree.size} entries: entries ${tree.size + 1}–${checkpoint.treeSize} were removed` });
+      continue;
+    }
+    const claimed = bytesOfHex(checkpoint.rootHash);
+    const consistent = claimed !== undefined && verifyConsistency(hasher, checkpoint.treeSize, tree.size, claimed, root, tree.consistencyProof(checkpoint.treeSize));
+    if (!consistent) {
+      problems.push({
+        checkpoint: checkpoint.source,
+        seq: anchoredSize + 1,
+        message: `${where}: the log is not an extension of it: an entry between ${anchoredSize + 1} and ${checkpoint.treeSize} was changed (text and hash) after it was signed`,
+      });
+      continue;
+    }
+    anchoredSize = Math.max(anchoredSize, checkpoint.treeSize);
+  }
+
+  const bad = problems.map((problem) => problem.seq).filter((seq): seq is number => seq !== undefined);
+  const verification: AuditVerification = { ok: problems.length === 0, size: tree.size, rootHash: hexOf(root), checkpointsChecked: checkpoints.length, anchoredSize, problems };
+  if (bad.length > 0) verification.firstBadSeq = bad.reduce((lowest, seq) => Math.min(lowest, seq));
+  return verification;
+}
+
+function rowProblem(row: StoredAuditRow): string | undefined {
+  const parsed = parseAuditEntry(row.entry);
+  if ('problem' in parsed) return parsed.problem;
+  const { entry } = parsed;
+  if (entry.seq !== row.seq) return `its text says it is entry ${entry.seq} (moved)`;
+  if (entry.action !== row.action) return `its action column (${row.action}) differs from its text (${entry.action})`;
+  if (entry.actor !== row.actor) return `its actor column (${row.actor}) differs from its text (${entry.actor})`;
+  if (entry.at !== row.recordedAt.toISOString()) return `its time column (${row.recordedAt.toISOString()}) differs from its text (${entry.at})`;
+  return undefined;
+}
