@@ -6,10 +6,10 @@ module.exports = {
   forbidden: [
     {
       name: 'domain-is-pure',
-      comment: 'src/domain holds pure logic: no Node built-ins, no adapters, no I/O libraries.',
+      comment: 'src/domain holds pure logic: no Node built-ins, no adapters, no I/O libraries (temporal-polyfill: time-zone rules for maintenance windows).',
       severity: 'error',
       from: { path: '^src/domain/', pathNot: '\\.test\\.ts$' },
-      to: { pathNot: ['^src/domain/', '(^|/)node_modules/(zod|ae-cvss-calculator|yaml)/'] },
+      to: { pathNot: ['^src/domain/', '(^|/)node_modules/(zod|ae-cvss-calculator|yaml|temporal-polyfill)/'] },
     },
     {
       name: 'adapters-do-not-import-cli',
