@@ -152,6 +152,9 @@ export async function* zipEntries(chunks: AsyncIterable<Uint8Array>, label: stri
   const fail: Fail = (message, hint) => {
     throw new InputError(`not a complete zip archive: ${message}`, { file: label }, hint);
   };
+  const tooLarge: Fail = (message, hint) => {
+    throw new InputError(`zip archive refused: ${message}`, { file: label }, hint);
+  };
   const reader = new ByteReader(chunks);
   const known = new Map((options.directory ?? []).map((entry) => [entry.localHeaderOffset, entry]));
   const locals: LocalEntry[] = [];
@@ -168,11 +171,11 @@ export async function* zipEntries(chunks: AsyncIterable<Uint8Array>, label: stri
     locals.push(entry);
     const wanted = options.wanted(entry.name) && !entry.name.endsWith('/');
     if (wanted) {
-      if (entry.uncompressedSize > options.limits.maxEntryBytes) fail(entryCapMessage(entry.name, options.limits), ENTRY_CAP_HINT);
-      if (inflatedTotal + entry.uncompressedSize > options.limits.maxTotalBytes) fail(totalCapMessage(options.limits), TOTAL_CAP_HINT);
+      if (entry.uncompressedSize > options.limits.maxEntryBytes) tooLarge(entryCapMessage(entry.name, options.limits), ENTRY_CAP_HINT);
+      if (inflatedTotal + entry.uncompressedSize > options.limits.maxTotalBytes) tooLarge(totalCapMessage(options.limits), TOTAL_CAP_HINT);
       // Deflate cannot shrink data below about 1/1032 of its size, so a larger compressed entry
       // cannot fit the caps either; refusing here keeps a huge entry's compressed bytes out of memory.
-      if (entry.compressedSize > options.limits.maxEntryBytes + 1024) fail(entryCapMessage(entry.name, options.limits), ENTRY_CAP_HINT);
+      if (entry.compressedSize > options.limits.maxEntryBytes + 1024) tooLarge(entryCapMessage(entry.name, options.limits), ENTRY_CAP_HINT);
     }
     const compressed: Buffer[] = [];
     const complete = await reader.pieces(entry.compressedSize, (piece) => {
@@ -181,7 +184,7 @@ export async function* zipEntries(chunks: AsyncIterable<Uint8Array>, label: stri
     if (!complete) fail(`entry ${JSON.stringify(entry.name)} is cut short (it needs ${entry.compressedSize} bytes of data)`, 'the download or copy was probably cut short; fetch it again');
     if (entry.flags & FLAG_DATA_DESCRIPTOR) await skipDataDescriptor(reader, entry, fail);
     if (!wanted) continue;
-    const bytes = inflateEntry(entry, Buffer.concat(compressed), Math.min(options.limits.maxEntryBytes, options.limits.maxTotalBytes - inflatedTotal), options.limits, fail);
+    const bytes = inflateEntry(entry, Buffer.concat(compressed), Math.min(options.limits.maxEntryBytes, options.limits.maxTotalBytes - inflatedTotal), options.limits, fail, tooLarge);
     inflatedTotal += bytes.length;
     yield { name: entry.name, bytes };
   }
@@ -247,7 +250,7 @@ async function skipDataDescriptor(reader: ByteReader, entry: LocalEntry, fail: F
   }
 }
 
-function inflateEntry(entry: LocalEntry, compressed: Buffer, cap: number, limits: ZipLimits, fail: Fail): Buffer {
+function inflateEntry(entry: LocalEntry, compressed: Buffer, cap: number, limits: ZipLimits, fail: Fail, tooLarge: Fail): Buffer {
   let bytes: Buffer;
   if (entry.method === STORED) bytes = compressed;
   else {
@@ -256,7 +259,7 @@ function inflateEntry(entry: LocalEntry, compressed: Buffer, cap: number, limits
       bytes = zlib.inflateRawSync(compressed, { maxOutputLength: Math.max(cap, 1) });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        fail(cap === limits.maxEntryBytes ? entryCapMessage(entry.name, limits) : totalCapMessage(limits), cap === limits.maxEntryBytes ? ENTRY_CAP_HINT : TOTAL_CAP_HINT);
+        tooLarge(cap === limits.maxEntryBytes ? entryCapMessage(entry.name, limits) : totalCapMessage(limits), cap === limits.maxEntryBytes ? ENTRY_CAP_HINT : TOTAL_CAP_HINT);
       }
       fail(`entry ${JSON.stringify(entry.name)} does not inflate: ${(error as Error).message}`);
     }
