@@ -9,6 +9,7 @@ import { FeedUnreachableError } from '../feeds/advisory-feed.js';
 import { registerAccessCommands } from './commands/access.js';
 import { registerAdvisoriesCommand } from './commands/advisories.js';
 import { registerAgentCommand } from './commands/agent.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerFindingsCommand } from './commands/findings.js';
 import { registerHostsCommand } from './commands/hosts.js';
 import { registerInventoryCommand } from './commands/inventory.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerFindingsCommand(program);
   registerAccessCommands(program, registerHostsCommand(program));
   registerVersionsCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 

@@ -80,6 +80,7 @@ export function verifyAuditRows(hasher: MerkleHasher, rows: readonly StoredAudit
   const tree = new MerkleTree(hasher, leaves);
   const root = tree.root();
   let anchoredSize = 0;
+  const ranges = new Map<AuditProblem, [number, number]>();
   // Smallest first, so a mismatch can be narrowed to the entries after the last good checkpoint.
   for (const checkpoint of [...checkpoints].sort((left, right) => left.treeSize - right.treeSize)) {
     const where = `checkpoint at size ${checkpoint.treeSize} (${checkpoint.source})`;
@@ -94,17 +95,23 @@ export function verifyAuditRows(hasher: MerkleHasher, rows: readonly StoredAudit
     const claimed = bytesOfHex(checkpoint.rootHash);
     const consistent = claimed !== undefined && verifyConsistency(hasher, checkpoint.treeSize, tree.size, claimed, root, tree.consistencyProof(checkpoint.treeSize));
     if (!consistent) {
-      problems.push({
+      const problem = {
         checkpoint: checkpoint.source,
         seq: anchoredSize + 1,
-        message: `${where}: the log is not an extension of it: an entry between ${anchoredSize + 1} and ${checkpoint.treeSize} was changed (text and hash) after it was signed`,
-      });
+        message: `${where}: the log is not an extension of it: an entry between ${anchoredSize + 1} and ${checkpoint.treeSize} was changed after it was signed`,
+      };
+      problems.push(problem);
+      ranges.set(problem, [anchoredSize + 1, checkpoint.treeSize]);
       continue;
     }
     anchoredSize = Math.max(anchoredSize, checkpoint.treeSize);
   }
 
-  const bad = problems.map((problem) => problem.seq).filter((seq): seq is number => seq !== undefined);
+  // A checkpoint mismatch only bounds where the change is; an entry found bad inside that range
+  // explains it, otherwise the range's first entry is the first that cannot be trusted.
+  const definite = problems.filter((problem) => problem.seq !== undefined && !ranges.has(problem)).map((problem) => problem.seq!);
+  const unexplained = [...ranges].filter(([, [first, last]]) => !definite.some((seq) => seq >= first && seq <= last)).map(([, [first]]) => first);
+  const bad = [...definite, ...unexplained];
   const verification: AuditVerification = { ok: problems.length === 0, size: tree.size, rootHash: hexOf(root), checkpointsChecked: checkpoints.length, anchoredSize, problems };
   if (bad.length > 0) verification.firstBadSeq = bad.reduce((lowest, seq) => Math.min(lowest, seq));
   return verification;
