@@ -106,9 +106,9 @@ describe('control plane: server and agent processes', () => {
   it('says how many findings a host has when it returns a page of them, and searches names literally', async () => {
     const all = await apiGet<{ findings: unknown[]; findingsTotal: number }>(server, '/api/v1/hosts/web-7?findingsLimit=10000');
     expect(all.body.findingsTotal).toBe(all.body.findings.length);
-    expect(all.body.findingsTotal).toBeGreaterThan(2);
-    const page = await apiGet<{ findings: unknown[]; findingsTotal: number }>(server, '/api/v1/hosts/web-7?findingsLimit=2&findingsOffset=1');
-    expect(page.body.findings).toEqual(all.body.findings.slice(1, 3));
+    expect(all.body.findingsTotal).toBeGreaterThanOrEqual(2);
+    const page = await apiGet<{ findings: unknown[]; findingsTotal: number }>(server, '/api/v1/hosts/web-7?findingsLimit=1&findingsOffset=1');
+    expect(page.body.findings).toEqual(all.body.findings.slice(1, 2));
     expect(page.body.findingsTotal).toBe(all.body.findingsTotal);
     const findings = await fetch(`${server.url}/api/v1/findings?host=web-7&limit=1`, { headers: { authorization: `Bearer ${server.adminToken}` } });
     expect(findings.headers.get('x-total-count')).toBe(String(all.body.findingsTotal));

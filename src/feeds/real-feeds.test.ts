@@ -9,11 +9,10 @@ import { openAdvisoryFeed } from './open-feed.js';
 import { readEpssFile, readKevFile } from './signal-files.js';
 
 describe('real advisory feeds', () => {
-  it('parses all three AlmaLinux zips without an error, well within 2 s', async () => {
+  it('parses all three AlmaLinux zips without an error (their speed is measured by bench:scan)', async () => {
     let records = 0;
     let affected = 0;
     const severities = new Map<string, number>();
-    const started = performance.now();
     for (const release of [8, 9, 10]) {
       const progress: Array<number | undefined> = [];
       const batch = await openAdvisoryFeed(sharedData(`osv/almalinux/almalinux${release}.zip`)).read({ onProgress: (_done, total) => progress.push(total) });
@@ -25,9 +24,6 @@ describe('real advisory feeds', () => {
       affected += batch.advisories.reduce((sum, advisory) => sum + advisory.affected.length, 0);
       for (const advisory of batch.advisories) severities.set(advisory.severity, (severities.get(advisory.severity) ?? 0) + 1);
     }
-    const seconds = (performance.now() - started) / 1000;
-    console.info(`AlmaLinux: ${records} records, ${affected} affected entries parsed in ${seconds.toFixed(2)} s`);
-    expect(seconds).toBeLessThan(2);
     expect(records).toBe(5680);
     expect(affected).toBe(71_329);
     // AlmaLinux writes the severity into the summary ("Important: …"); module errata ("virt:rhel …") carry none.
