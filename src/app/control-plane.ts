@@ -101,8 +101,12 @@ const PRUNE_BATCH = 5_000;
 /** Arbitrary, fixed: one process prunes at a time ("fppr"). */
 const PRUNE_LOCK_KEY = 0x66707072;
 
-/** How many hosts' last package lists are kept in memory for deltas (least recently used out). */
-const PACKAGE_LIST_CACHE_HOSTS = 50_000;
+/**
+ * How many hosts' last package lists are kept in memory for deltas (least recently used out). A
+ * list costs about 8 KB (a reference per package; the packages are the catalog's shared objects),
+ * so 10,000 is 80 MB; a delta from a host not among them reads its list from the database.
+ */
+const PACKAGE_LIST_CACHE_HOSTS = 10_000;
 
 export class ControlPlane {
   private readonly gate = new CheckInGate();
