@@ -10,6 +10,9 @@ import type { AuditEvent } from '../src/domain/audit/audit-entry.js';
 import { checkpointFileName } from '../src/domain/audit/checkpoint.js';
 import { AuditLogTampered, auditPaths, createCheckpoint, verifyAuditLog } from '../src/store/audit-checkpoints.js';
 import { appendAudit, auditedChange, listAudit, readAuditRows, recordAudit } from '../src/store/audit-log.js';
+import { enrollHost, retireHost } from '../src/app/host-access.js';
+import { approveReenrollment, createApiToken, createEnrollmentToken, revokeAgentCredential, revokeApiToken, revokeEnrollmentToken } from '../src/store/auth-store.js';
+import { acceptRisk } from '../src/store/finding-queries.js';
 import { withTransaction } from '../src/store/transaction.js';
 import { runCli } from './cli.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
@@ -212,5 +215,40 @@ describe('audit log', () => {
     const json = await runCli(['audit', 'verify', '--json'], environment);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, firstBadSeq: 2 });
+  });
+
+  it('records every access change and risk acceptance with its actor, in the change\'s transaction', async () => {
+    const now = new Date();
+    const api = await createApiToken(database.pool, 'grafana', 'viewer', 'token:admin');
+    await revokeApiToken(database.pool, api.id, 'cli:alice');
+    expect(await revokeApiToken(database.pool, api.id, 'cli:alice')).toBe(false);
+    const enrollment = await createEnrollmentToken(database.pool, { name: 'databases', labels: { team: 'data' }, expiresAt: new Date(now.getTime() + 3_600_000), maxUses: 3, createdBy: 'first start' });
+    await enrollHost(database.pool, { token: enrollment.token, hostname: 'db-7' }, now);
+    await revokeAgentCredential(database.pool, 'db-7', 'token:ops');
+    await approveReenrollment(database.pool, 'db-7', new Date(now.getTime() + 60_000), 'token:ops');
+    await enrollHost(database.pool, { token: enrollment.token, hostname: 'db-7' }, now);
+    await revokeEnrollmentToken(database.pool, enrollment.id, 'cli:alice');
+    await database.pool.query("INSERT INTO hosts (name, bucket, team) VALUES ('db-7', 'databases', 'data')");
+    await retireHost(database.pool, 'db-7', 'cli:alice', 'decommissioned', now);
+    await acceptRisk(database.pool, { advisoryId: 'CVE-2027-0001', reason: 'not reachable', acceptedBy: 'bob', expiresAt: new Date(now.getTime() + 86_400_000) });
+    const entries = (await listAudit(database.pool)).reverse();
+    expect(entries.map((entry) => [entry.action, entry.actor, entry.subject])).toEqual([
+      ['api-token.created', 'token:admin', `api-token:${api.id}`],
+      ['api-token.revoked', 'cli:alice', `api-token:${api.id}`],
+      ['enrollment-token.created', 'system:first start', `enrollment-token:${enrollment.id}`],
+      ['host.enrolled', 'host:db-7', 'host:db-7'],
+      ['host.credential-revoked', 'token:ops', 'host:db-7'],
+      ['host.reenrollment-approved', 'token:ops', 'host:db-7'],
+      ['host.enrolled', 'host:db-7', 'host:db-7'],
+      ['enrollment-token.revoked', 'cli:alice', `enrollment-token:${enrollment.id}`],
+      ['host.retired', 'cli:alice', 'host:db-7'],
+      ['risk.accepted', 'cli:bob', 'risk-acceptance:1'],
+    ]);
+    expect(entries[3]!.details).toMatchObject({ how: 'new', grantedLabels: { team: 'data' } });
+    expect(entries[6]!.details).toMatchObject({ how: 'approved-reenrollment' });
+    expect(entries[8]).toMatchObject({ reason: 'decommissioned', details: { bucket: 'databases', team: 'data', openFindings: 0 } });
+    // A refused enrollment changes nothing and records nothing.
+    await expect(enrollHost(database.pool, { token: 'fpe_unknown', hostname: 'db-8' }, now)).rejects.toThrow('unknown enrollment token');
+    expect((await verifyAuditLog(database.pool, { home })).size).toBe(10);
   });
 });

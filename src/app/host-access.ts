@@ -1,9 +1,11 @@
 /**
  * Who may write a host: enrolling an agent, re-enrolling a name that is already taken, and retiring
  * a host. A name that has a host or a credential is never handed to whoever holds an enrollment
- * token: it needs that host's current credential (rotation) or an operator's approval.
+ * token: it needs that host's current credential (rotation) or an operator's approval. Each
+ * enrollment and retirement is recorded in the audit log in its own transaction.
  */
 import type pg from 'pg';
+import { appendAudit, auditActor } from '../store/audit-log.js';
 import { hashSecret, newSecret } from '../store/auth-store.js';
 import { notifyChange } from '../store/change-notifications.js';
 import { withTransaction } from '../store/transaction.js';
@@ -68,8 +70,9 @@ export async function enrollHost(pool: pg.Pool, request: EnrollmentRequest, now:
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`enroll:${request.hostname}`]);
     const existing = (await client.query<CredentialRow>('SELECT credential_hash, revoked_at, reenrollment_approved_until FROM agent_credentials WHERE host_name = $1 FOR UPDATE', [request.hostname])).rows[0];
     const hostExists = ((await client.query('SELECT 1 FROM hosts WHERE name = $1', [request.hostname])).rowCount ?? 0) > 0;
-    if (hostExists || existing?.credential_hash) {
-      const rotating = request.currentCredential !== undefined && existing?.credential_hash === hashSecret(request.currentCredential) && !existing.revoked_at;
+    const taken = hostExists || Boolean(existing?.credential_hash);
+    const rotating = request.currentCredential !== undefined && existing?.credential_hash === hashSecret(request.currentCredential) && !existing.revoked_at;
+    if (taken) {
       const approved = existing?.reenrollment_approved_until !== null && existing?.reenrollment_approved_until !== undefined && existing.reenrollment_approved_until > now;
       if (!rotating && !approved) {
         throw new EnrollmentRefused(
@@ -90,6 +93,8 @@ export async function enrollHost(pool: pg.Pool, request: EnrollmentRequest, now:
     );
     // The replaced credential must stop working on every replica now, not when a cache expires.
     await notifyChange(client, 'fleetpatch_access', `host:${request.hostname}`);
+    const how = !taken ? 'new' : rotating ? 'rotation' : 'approved-reenrollment';
+    await appendAudit(client, { action: 'host.enrolled', actor: `host:${request.hostname}`, subject: `host:${request.hostname}`, details: { enrollmentTokenId: token.id, how, grantedLabels: token.labels } });
     return { hostname: request.hostname, credential, labels: token.labels };
   });
 }
@@ -118,6 +123,7 @@ export async function retireHost(pool: pg.Pool, hostname: string, retiredBy: str
     await client.query('DELETE FROM hosts WHERE key = $1', [host.key]);
     await client.query('DELETE FROM agent_credentials WHERE host_name = $1', [hostname]);
     await notifyChange(client, 'fleetpatch_access', `host:${hostname}`);
+    await appendAudit(client, { action: 'host.retired', actor: auditActor(retiredBy), subject: `host:${hostname}`, reason, details: { bucket: host.bucket, team: host.team, openFindings: open } });
     return { name: hostname, bucket: host.bucket, team: host.team, openFindings: open };
   });
 }

@@ -257,9 +257,9 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       method: 'post', path: '/api/v1/hosts/{name}/credential/revoke', summary: 'Revoke a host\'s credential at once; its agent is refused until a new enrollment is approved (operator)', access: 'operator',
       params: hostParams, responses: { 200: 'Revoked', 404: 'The host has no active credential' },
       example: { params: { name: 'db-7' } },
-      async handle({ params, context }) {
+      async handle({ params, principal, context }) {
         const name = String(params.name);
-        if (!(await revokeAgentCredential(pool, name))) throw new ApiError(404, 'no-credential', `${name} has no active credential`);
+        if (!(await revokeAgentCredential(pool, name, actor(principal)))) throw new ApiError(404, 'no-credential', `${name} has no active credential`);
         principals.clear();
         return context.json({ host: name, revoked: true });
       },
@@ -400,8 +400,8 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       method: 'post', path: '/api/v1/tokens/{id}/revoke', summary: 'Revoke an API token at once, on every replica (admin)', access: 'admin',
       params: idParams, responses: { 200: 'Revoked', 404: 'No such active token' },
       example: { params: { id: '42' } },
-      async handle({ params, context }) {
-        if (!(await revokeApiToken(pool, Number(params.id)))) throw new ApiError(404, 'unknown-token', `no active token ${String(params.id)}`);
+      async handle({ params, principal, context }) {
+        if (!(await revokeApiToken(pool, Number(params.id), actor(principal)))) throw new ApiError(404, 'unknown-token', `no active token ${String(params.id)}`);
         principals.clear();
         return context.json({ id: params.id, revoked: true });
       },
@@ -433,8 +433,8 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       method: 'post', path: '/api/v1/enrollment-tokens/{id}/revoke', summary: 'Revoke an enrollment token (hosts it enrolled keep their credentials) (admin)', access: 'admin',
       params: idParams, responses: { 200: 'Revoked', 404: 'No such active token' },
       example: { params: { id: '42' } },
-      async handle({ params, context }) {
-        if (!(await revokeEnrollmentToken(pool, Number(params.id)))) throw new ApiError(404, 'unknown-token', `no active enrollment token ${String(params.id)}`);
+      async handle({ params, principal, context }) {
+        if (!(await revokeEnrollmentToken(pool, Number(params.id), actor(principal)))) throw new ApiError(404, 'unknown-token', `no active enrollment token ${String(params.id)}`);
         return context.json({ id: params.id, revoked: true });
       },
     },

@@ -12,6 +12,7 @@ import { DetectionService } from '../app/detection-service.js';
 import { LABEL_BUCKETS, parseBucketRules, type BucketRules } from '../domain/policy/bucket-rules.js';
 import { InputError } from '../domain/errors.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
+import { scheduleCheckpoints } from '../store/audit-checkpoints.js';
 import { countApiTokens, createApiToken, createEnrollmentToken } from '../store/auth-store.js';
 import { listenForChanges } from '../store/change-notifications.js';
 import { isDatabaseUnavailable, openDatabase, supervisionFromEnvironment, type Database } from '../store/database.js';
@@ -77,6 +78,8 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     const enrollment = await createEnrollmentToken(pool, { name: 'initial', labels: {}, expiresAt: new Date(Date.now() + FIRST_ENROLLMENT_TOKEN.days * 86_400_000), maxUses: FIRST_ENROLLMENT_TOKEN.uses, createdBy: 'first start' });
     firstStart = { adminToken: admin.token, enrollmentToken: enrollment.token };
   }
+  // Signed checkpoints of the audit log under <home>/audit: every 1000 entries or 15 minutes.
+  const auditCheckpoints = scheduleCheckpoints(pool, { home: options.home, log: options.log });
   const changes = await listenForChanges(pool, { log: options.log });
   const detection = await DetectionService.load(pool);
   // Advisories imported elsewhere are loaded at once; check-ins catch up themselves regardless.
@@ -153,6 +156,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
         (server as import('node:http').Server).closeIdleConnections?.();
         await closed;
         try {
+          await auditCheckpoints.stop();
           await changes.close();
           await controlPlane.heartbeats.flush();
         } finally {

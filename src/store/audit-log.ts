@@ -72,6 +72,17 @@ export async function recordAudit(pool: pg.Pool, event: AuditEvent): Promise<Aud
   return withTransaction(pool, (client) => appendAudit(client, event));
 }
 
+/**
+ * The actor of an entry from the names the access layer records (`token:ci`, `host:db-7`,
+ * `cli:alice`); a bare name (`first start`) is taken to be `defaultKind`'s.
+ *
+ * @example auditActor('first start') // 'system:first start'
+ */
+export function auditActor(name: string | undefined, defaultKind = 'system'): string {
+  if (name === undefined || name === '') return `${defaultKind}:unknown`;
+  return /^[a-z][a-z0-9-]*:./s.test(name) ? name : `${defaultKind}:${name}`;
+}
+
 export interface AuditListFilter {
   since?: Date;
   /** An action (`api-token.created`) or a prefix of whole words (`api-token`). */

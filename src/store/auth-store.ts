@@ -3,10 +3,11 @@
  * API tokens carry a role; enrollment tokens let agents register (with an expiry, a use limit and
  * revocation); each enrolled host gets a credential that can write only that host. Every change
  * that takes access away notifies `fleetpatch_access`, so every replica drops its cached
- * principals at once.
+ * principals at once. Every change appends to the audit log in its own transaction.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { auditActor, auditedChange } from './audit-log.js';
 import { notifyChange } from './change-notifications.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -33,8 +34,12 @@ export async function countApiTokens(db: Queryable): Promise<number> {
 /** Creates an API token and returns the secret (shown once, never stored). */
 export async function createApiToken(db: Queryable, name: string, role: Role, createdBy?: string): Promise<{ id: number; token: string }> {
   const token = newSecret('fpa');
-  const result = await db.query<{ id: number }>('INSERT INTO api_tokens (name, role, token_hash, created_by) VALUES ($1, $2, $3, $4) RETURNING id', [name, role, hashSecret(token), createdBy ?? null]);
-  return { id: result.rows[0]!.id, token };
+  const id = await auditedChange(
+    db,
+    async (client) => (await client.query<{ id: number }>('INSERT INTO api_tokens (name, role, token_hash, created_by) VALUES ($1, $2, $3, $4) RETURNING id', [name, role, hashSecret(token), createdBy ?? null])).rows[0]!.id,
+    (created) => ({ action: 'api-token.created', actor: auditActor(createdBy), subject: `api-token:${created}`, details: { name, role } }),
+  );
+  return { id, token };
 }
 
 export interface EnrollmentTokenOptions {
@@ -48,11 +53,20 @@ export interface EnrollmentTokenOptions {
 
 export async function createEnrollmentToken(db: Queryable, options: EnrollmentTokenOptions): Promise<{ id: number; token: string }> {
   const token = newSecret('fpe');
-  const result = await db.query<{ id: number }>(
-    'INSERT INTO enrollment_tokens (name, token_hash, labels, expires_at, max_uses, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
-    [options.name, hashSecret(token), JSON.stringify(options.labels), options.expiresAt, options.maxUses ?? null, options.createdBy ?? null],
+  const id = await auditedChange(
+    db,
+    async (client) => (await client.query<{ id: number }>(
+      'INSERT INTO enrollment_tokens (name, token_hash, labels, expires_at, max_uses, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+      [options.name, hashSecret(token), JSON.stringify(options.labels), options.expiresAt, options.maxUses ?? null, options.createdBy ?? null],
+    )).rows[0]!.id,
+    (created) => ({
+      action: 'enrollment-token.created',
+      actor: auditActor(options.createdBy),
+      subject: `enrollment-token:${created}`,
+      details: { name: options.name, labels: options.labels, expiresAt: options.expiresAt.toISOString(), maxUses: options.maxUses ?? null },
+    }),
   );
-  return { id: result.rows[0]!.id, token };
+  return { id, token };
 }
 
 export interface ApiTokenRow {
@@ -93,33 +107,52 @@ export async function listEnrollmentTokens(db: Queryable): Promise<EnrollmentTok
 }
 
 /** Revokes an API token; false when there is no such (unrevoked) token. */
-export async function revokeApiToken(db: Queryable, id: number): Promise<boolean> {
-  const result = await db.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
-  if ((result.rowCount ?? 0) === 0) return false;
-  await notifyChange(db, 'fleetpatch_access', `token:${id}`);
-  return true;
+export async function revokeApiToken(db: Queryable, id: number, revokedBy?: string): Promise<boolean> {
+  return auditedChange(
+    db,
+    async (client) => {
+      const result = await client.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+      if ((result.rowCount ?? 0) === 0) return false;
+      await notifyChange(client, 'fleetpatch_access', `token:${id}`);
+      return true;
+    },
+    (revoked) => (revoked ? { action: 'api-token.revoked', actor: auditActor(revokedBy), subject: `api-token:${id}` } : undefined),
+  );
 }
 
 /** Revokes an enrollment token; hosts it enrolled keep their credentials. */
-export async function revokeEnrollmentToken(db: Queryable, id: number): Promise<boolean> {
-  const result = await db.query('UPDATE enrollment_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
-  return (result.rowCount ?? 0) > 0;
+export async function revokeEnrollmentToken(db: Queryable, id: number, revokedBy?: string): Promise<boolean> {
+  return auditedChange(
+    db,
+    async (client) => ((await client.query('UPDATE enrollment_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id])).rowCount ?? 0) > 0,
+    (revoked) => (revoked ? { action: 'enrollment-token.revoked', actor: auditActor(revokedBy), subject: `enrollment-token:${id}` } : undefined),
+  );
 }
 
 /** Revokes a host's credential: its agent is refused until an operator approves a new enrollment. */
-export async function revokeAgentCredential(db: Queryable, hostName: string): Promise<boolean> {
-  const result = await db.query('UPDATE agent_credentials SET revoked_at = now() WHERE host_name = $1 AND revoked_at IS NULL AND credential_hash IS NOT NULL', [hostName]);
-  if ((result.rowCount ?? 0) === 0) return false;
-  await notifyChange(db, 'fleetpatch_access', `host:${hostName}`);
-  return true;
+export async function revokeAgentCredential(db: Queryable, hostName: string, revokedBy?: string): Promise<boolean> {
+  return auditedChange(
+    db,
+    async (client) => {
+      const result = await client.query('UPDATE agent_credentials SET revoked_at = now() WHERE host_name = $1 AND revoked_at IS NULL AND credential_hash IS NOT NULL', [hostName]);
+      if ((result.rowCount ?? 0) === 0) return false;
+      await notifyChange(client, 'fleetpatch_access', `host:${hostName}`);
+      return true;
+    },
+    (revoked) => (revoked ? { action: 'host.credential-revoked', actor: auditActor(revokedBy), subject: `host:${hostName}` } : undefined),
+  );
 }
 
 /** Lets `hostName` be enrolled again (once) until `until`, e.g. after the host was reinstalled. */
 export async function approveReenrollment(db: Queryable, hostName: string, until: Date, approvedBy: string): Promise<void> {
-  await db.query(
-    `INSERT INTO agent_credentials (host_name, credential_hash, reenrollment_approved_until, reenrollment_approved_by) VALUES ($1, NULL, $2, $3)
-     ON CONFLICT (host_name) DO UPDATE SET reenrollment_approved_until = excluded.reenrollment_approved_until, reenrollment_approved_by = excluded.reenrollment_approved_by`,
-    [hostName, until, approvedBy],
+  await auditedChange(
+    db,
+    (client) => client.query(
+      `INSERT INTO agent_credentials (host_name, credential_hash, reenrollment_approved_until, reenrollment_approved_by) VALUES ($1, NULL, $2, $3)
+       ON CONFLICT (host_name) DO UPDATE SET reenrollment_approved_until = excluded.reenrollment_approved_until, reenrollment_approved_by = excluded.reenrollment_approved_by`,
+      [hostName, until, approvedBy],
+    ),
+    () => ({ action: 'host.reenrollment-approved', actor: auditActor(approvedBy), subject: `host:${hostName}`, details: { until: until.toISOString() } }),
   );
 }
 

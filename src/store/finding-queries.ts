@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import type { FindingState, Severity } from '../domain/types.js';
+import { auditActor, auditedChange } from './audit-log.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -136,13 +137,23 @@ export interface RiskAcceptance {
   expiresAt: Date;
 }
 
+/** Records an accepted risk, and its audit entry in the same transaction. `acceptedBy` without a kind is a CLI user. */
 export async function acceptRisk(db: Queryable, acceptance: RiskAcceptance): Promise<number> {
-  const result = await db.query<{ id: number }>(
-    `INSERT INTO risk_acceptances (advisory_id, host_name, package_name, reason, accepted_by, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-    [acceptance.advisoryId, acceptance.hostName ?? null, acceptance.packageName ?? null, acceptance.reason, acceptance.acceptedBy, acceptance.expiresAt],
+  return auditedChange(
+    db,
+    async (client) => (await client.query<{ id: number }>(
+      `INSERT INTO risk_acceptances (advisory_id, host_name, package_name, reason, accepted_by, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [acceptance.advisoryId, acceptance.hostName ?? null, acceptance.packageName ?? null, acceptance.reason, acceptance.acceptedBy, acceptance.expiresAt],
+    )).rows[0]!.id,
+    (id) => ({
+      action: 'risk.accepted',
+      actor: auditActor(acceptance.acceptedBy, 'cli'),
+      subject: `risk-acceptance:${id}`,
+      reason: acceptance.reason,
+      details: { advisoryId: acceptance.advisoryId, hostName: acceptance.hostName ?? null, packageName: acceptance.packageName ?? null, expiresAt: acceptance.expiresAt.toISOString() },
+    }),
   );
-  return result.rows[0]!.id;
 }
 
 export interface HostListing {

@@ -58,7 +58,7 @@ export function registerAccessCommands(program: Command, hosts: Command): void {
     .command('revoke <id>')
     .description('Revoke an API token; every server refuses it at once.')
     .action(async (id: string) => {
-      const revoked = await withDatabase(createProgress(true), (database) => revokeApiToken(database.pool, parseId(id)));
+      const revoked = await withDatabase(createProgress(true), (database) => revokeApiToken(database.pool, parseId(id), OPERATOR));
       if (!revoked) throw new InputError(`no active API token ${id}`, { field: 'id' }, 'fleetpatch tokens list shows them');
       process.stdout.write(`revoked token ${id}\n`);
     });
@@ -98,7 +98,7 @@ export function registerAccessCommands(program: Command, hosts: Command): void {
     .command('revoke <id>')
     .description('Revoke an enrollment token (hosts it enrolled keep their credentials).')
     .action(async (id: string) => {
-      const revoked = await withDatabase(createProgress(true), (database) => revokeEnrollmentToken(database.pool, parseId(id)));
+      const revoked = await withDatabase(createProgress(true), (database) => revokeEnrollmentToken(database.pool, parseId(id), OPERATOR));
       if (!revoked) throw new InputError(`no active enrollment token ${id}`, { field: 'id' }, 'fleetpatch enrollment-tokens list shows them');
       process.stdout.write(`revoked enrollment token ${id}\n`);
     });
@@ -118,7 +118,7 @@ export function registerAccessCommands(program: Command, hosts: Command): void {
     .command('revoke-credential <name>')
     .description('Revoke a host\'s agent credential; every server refuses it at once.')
     .action(async (name: string) => {
-      const revoked = await withDatabase(createProgress(true), (database) => revokeAgentCredential(database.pool, name));
+      const revoked = await withDatabase(createProgress(true), (database) => revokeAgentCredential(database.pool, name, OPERATOR));
       if (!revoked) throw new InputError(`${JSON.stringify(name)} has no active credential`, { field: 'name' });
       process.stdout.write(`revoked the credential of ${name}\n`);
     });
