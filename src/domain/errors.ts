@@ -7,6 +7,8 @@
 export interface InputLocation {
   file?: string;
   line?: number;
+  /** 1-based, with `line`: where in a YAML or JSON file the bad value starts. */
+  column?: number;
   field?: string;
 }
 
@@ -30,7 +32,7 @@ export class InputError extends Error {
 function formatInputMessage(message: string, location: InputLocation): string {
   const where = [
     location.file,
-    location.line !== undefined ? `line ${location.line}` : undefined,
+    location.line !== undefined ? `line ${location.line}${location.column !== undefined ? `, column ${location.column}` : ''}` : undefined,
     location.field !== undefined ? `field ${location.field}` : undefined,
   ].filter((part) => part !== undefined);
   return where.length > 0 ? `${where.join(', ')}: ${message}` : message;

@@ -79,7 +79,7 @@ function knownTimeZone(text: string): string | undefined {
   }
 }
 
-const timeZoneSchema = z
+export const timeZoneSchema = z
   .string()
   .max(64)
   .transform((text, context) => {
