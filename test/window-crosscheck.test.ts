@@ -159,6 +159,10 @@ describe('maintenance windows against dateutil.rrule and zoneinfo', () => {
     expect(all.length).toBeGreaterThan(30_000);
     expect(all.filter((occurrence) => occurrence.transition === 'gap').length).toBeGreaterThan(250);
     expect(all.filter((occurrence) => occurrence.transition === 'overlap').length).toBeGreaterThan(250);
-    for (const zone of ZONES) expect(cases.filter((entry) => entry.window.timeZone === zone).length).toBeGreaterThan(RECURRENCES / 5);
+    for (const zone of ZONES) {
+      expect(cases.filter((entry) => entry.window.timeZone === zone).length).toBeGreaterThan(RECURRENCES / 5);
+      const transitionsSeen = new Set(cases.flatMap((entry, index) => (entry.window.timeZone === zone ? ours[index]!.map((occurrence) => occurrence.transition ?? 'none') : [])));
+      expect([...transitionsSeen].sort()).toEqual(zone === 'Asia/Kolkata' ? ['none'] : ['gap', 'none', 'overlap']);
+    }
   }, 60_000);
 });

@@ -2,7 +2,9 @@
 // 2026 transitions: US Mar 8 02:00 EST→03:00 EDT (07:00Z), Nov 1 02:00 EDT→01:00 EST (06:00Z);
 // EU Mar 29 and Oct 25 at 01:00Z; Lord Howe Apr 5 02:00→01:30 (+11:00→+10:30, 15:00Z Apr 4) and
 // Oct 4 02:00→02:30 (15:30Z Oct 3); Asia/Kolkata is +05:30 all year. 2026-01-01 is a Thursday.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { z } from 'zod';
 import {
   describeRecurrence,
@@ -201,6 +203,14 @@ describe('the window schema', () => {
     [{ validFrom: '2026-02-01', validUntil: '2026-01-31' }, 'validUntil: validUntil 2026-01-31 is before validFrom 2026-02-01'],
   ])('refuses %j', (input, message) => {
     expect(issues(input)).toContain(message);
+  });
+
+  it('accepts the windows of docs/windows.md', () => {
+    const documentation = readFileSync(new URL('../../../docs/windows.md', import.meta.url), 'utf8');
+    const example = parse(/```yaml\n([\s\S]*?)```/.exec(documentation)![1]!) as { windows: Record<string, unknown> };
+    const windows = z.record(z.string(), maintenanceWindowSchema).parse(example.windows);
+    expect(Object.keys(windows)).toEqual(['k8s-nightly', 'stateless-sunday', 'patch-saturday', 'month-end']);
+    expect(nextOccurrences(windows['patch-saturday']!, at('2026-12-01T00:00Z'), 2).map((occurrence) => occurrence.localStart)).toEqual(['2027-01-16T22:00-05:00', '2027-02-13T22:00-05:00']);
   });
 
   it('refuses unknown keys', () => {
