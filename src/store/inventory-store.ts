@@ -225,6 +225,7 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
       agent_version: agentVersion ?? null,
       boot_id: bootId ?? null,
       os_id: inventory.os?.id ?? null,
+      os_id_like: inventory.os?.idLike ?? null,
       os_version: inventory.os?.versionId ?? null,
       os_ecosystem: inventory.osEcosystem ?? null,
       os_pretty_name: inventory.os?.prettyName ?? null,
@@ -239,13 +240,13 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
       available_update_count: availableUpdateCount ?? null,
     }));
     const result = await db.query<{ key: number; name: string; created: boolean; findings_digest: string | null }>(
-      `INSERT INTO hosts AS h (name, inventory_digest, bucket, team, agent_version, boot_id, os_id, os_version, os_ecosystem, os_pretty_name, arch,
+      `INSERT INTO hosts AS h (name, inventory_digest, bucket, team, agent_version, boot_id, os_id, os_id_like, os_version, os_ecosystem, os_pretty_name, arch,
                                running_kernel, reboot_required, boot_time, labels, package_set_key, inventory_source,
                                inventory_updated_at, last_seen_at, available_update_count)
-       SELECT r.name, r.inventory_digest, r.bucket, r.team, r.agent_version, r.boot_id, r.os_id, r.os_version, r.os_ecosystem, r.os_pretty_name, r.arch,
+       SELECT r.name, r.inventory_digest, r.bucket, r.team, r.agent_version, r.boot_id, r.os_id, r.os_id_like, r.os_version, r.os_ecosystem, r.os_pretty_name, r.arch,
               r.running_kernel, r.reboot_required, r.boot_time, r.labels, r.package_set_key, r.inventory_source, r.seen_at, r.seen_at,
               r.available_update_count
-         FROM jsonb_to_recordset($1::jsonb) AS r(name text, inventory_digest text, bucket text, team text, agent_version text, boot_id text, os_id text,
+         FROM jsonb_to_recordset($1::jsonb) AS r(name text, inventory_digest text, bucket text, team text, agent_version text, boot_id text, os_id text, os_id_like jsonb,
               os_version text, os_ecosystem text, os_pretty_name text, arch text, running_kernel text, reboot_required boolean,
               boot_time timestamptz, labels jsonb, package_set_key integer, inventory_source text, seen_at timestamptz,
               available_update_count integer)
@@ -253,7 +254,7 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
        ON CONFLICT (name) DO UPDATE SET
          bucket = excluded.bucket, team = excluded.team, inventory_digest = excluded.inventory_digest,
          agent_version = coalesce(excluded.agent_version, h.agent_version), boot_id = coalesce(excluded.boot_id, h.boot_id),
-         os_id = excluded.os_id, os_version = excluded.os_version, os_ecosystem = excluded.os_ecosystem,
+         os_id = excluded.os_id, os_id_like = excluded.os_id_like, os_version = excluded.os_version, os_ecosystem = excluded.os_ecosystem,
          os_pretty_name = excluded.os_pretty_name, arch = excluded.arch, running_kernel = excluded.running_kernel,
          reboot_required = excluded.reboot_required, boot_time = excluded.boot_time,
          labels = excluded.labels, package_set_key = excluded.package_set_key,
