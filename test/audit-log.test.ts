@@ -193,6 +193,9 @@ describe('audit log', () => {
     const again = (await createCheckpoint(database.pool, home))!;
     expect(again).toMatchObject({ created: false, checkpoint: first.checkpoint });
     expect((await database.pool.query('SELECT count(*)::integer AS n FROM audit_checkpoints')).rows[0].n).toBe(1);
+    // Without the files, only the database's copy remains: consistent, but not anchored outside it.
+    rmSync(auditPaths(home).checkpoints, { recursive: true });
+    expect(await verifyAuditLog(database.pool, { home })).toMatchObject({ ok: true, size: 2, checkpointsChecked: 1, anchoredSize: 0 });
   });
 
   it('fleetpatch audit verify exits 0 on an untouched log and 1 naming the entry on a tampered one', async () => {

@@ -242,11 +242,11 @@ export async function verifyAuditLog(db: Queryable, options: AuditVerifyOptions)
   for (const file of readCheckpointFiles(checkpointsDirectory)) {
     const source = `file ${file.file}`;
     if (!file.checkpoint) {
-      claims.push({ source, treeSize: 0, rootHash: '', signatureProblem: file.problem ?? 'unreadable' });
+      claims.push({ source, treeSize: 0, rootHash: '', signatureProblem: file.problem ?? 'unreadable', outsideDatabase: true });
       continue;
     }
     const signatureProblem = trusted ? checkpointSignatureProblem(file.checkpoint, trusted.publicKey, trusted.keyId) : `no public key to check it with (${publicKeyFile} is missing)`;
-    claims.push({ source, treeSize: file.checkpoint.treeSize, rootHash: file.checkpoint.rootHash, ...(signatureProblem ? { signatureProblem } : {}) });
+    claims.push({ source, treeSize: file.checkpoint.treeSize, rootHash: file.checkpoint.rootHash, outsideDatabase: true, ...(signatureProblem ? { signatureProblem } : {}) });
   }
   const recorded = await db.query<{ tree_size: string; key_id: string; root_hash: Buffer; signed_at: Date; public_key: Buffer; signature: Buffer }>(
     'SELECT tree_size, key_id, root_hash, signed_at, public_key, signature FROM audit_checkpoints ORDER BY tree_size, key_id',
@@ -260,7 +260,7 @@ export async function verifyAuditLog(db: Queryable, options: AuditVerifyOptions)
     } catch (error) {
       signatureProblem = `its recorded public key is unreadable (${(error as Error).message})`;
     }
-    claims.push({ source: `database, key ${row.key_id}`, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, ...(signatureProblem ? { signatureProblem } : {}) });
+    claims.push({ source: `database, key ${row.key_id}`, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, outsideDatabase: false, ...(signatureProblem ? { signatureProblem } : {}) });
   }
   const rows = await readAuditRows(db);
   const headSize = await auditHeadSize(db);

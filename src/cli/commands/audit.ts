@@ -71,7 +71,7 @@ export function registerAuditCommand(program: Command): void {
 function formatReport(report: AuditVerifyReport): string {
   const lines = [
     `${report.size} entries, tree head ${report.rootHash}`,
-    `${report.checkpointsChecked} checkpoints checked (trusted key ${report.trustedKeyId ?? 'none'}, files in ${report.checkpointsDirectory}); entries 1–${report.anchoredSize} anchored, ${report.size - report.anchoredSize} after the last checkpoint`,
+    `${report.checkpointsChecked} checkpoints checked (trusted key ${report.trustedKeyId ?? 'none'}, files in ${report.checkpointsDirectory}); ${report.anchoredSize === 0 ? 'no entry anchored outside the database yet' : `entries 1–${report.anchoredSize} anchored outside the database`}, ${Math.max(0, report.size - report.anchoredSize)} after the last checkpoint file`,
   ];
   if (report.ok) return `${[...lines, 'audit log verified'].join('\n')}\n`;
   lines.push(`audit log FAILED verification: first bad entry ${report.firstBadSeq ?? '(none: a checkpoint itself is bad)'}`);

@@ -27,6 +27,8 @@ export interface CheckpointClaim {
   rootHash: string;
   /** Undefined when the signature verified under a trusted key; otherwise why not. */
   signatureProblem?: string;
+  /** Kept outside the database (a file), so a database superuser could not have rewritten it. */
+  outsideDatabase: boolean;
 }
 
 export interface AuditProblem {
@@ -44,7 +46,7 @@ export interface AuditVerification {
   /** The tree head recomputed from the entries' text, hex. */
   rootHash: string;
   checkpointsChecked: number;
-  /** The largest tree size a good checkpoint covers; entries after it are not yet anchored outside the database. */
+  /** The largest tree size a good checkpoint kept outside the database covers; entries after it are not yet anchored. */
   anchoredSize: number;
   /** The first entry that cannot be trusted, if any. */
   firstBadSeq?: number;
@@ -79,6 +81,8 @@ export function verifyAuditRows(hasher: MerkleHasher, rows: readonly StoredAudit
 
   const tree = new MerkleTree(hasher, leaves);
   const root = tree.root();
+  // goodSize: the largest good checkpoint of any source, which bounds where a change can be.
+  let goodSize = 0;
   let anchoredSize = 0;
   const ranges = new Map<AuditProblem, [number, number]>();
   // Smallest first, so a mismatch can be narrowed to the entries after the last good checkpoint.
@@ -97,14 +101,15 @@ export function verifyAuditRows(hasher: MerkleHasher, rows: readonly StoredAudit
     if (!consistent) {
       const problem = {
         checkpoint: checkpoint.source,
-        seq: anchoredSize + 1,
-        message: `${where}: the log is not an extension of it: an entry between ${anchoredSize + 1} and ${checkpoint.treeSize} was changed after it was signed`,
+        seq: goodSize + 1,
+        message: `${where}: the log is not an extension of it: an entry between ${goodSize + 1} and ${checkpoint.treeSize} was changed after it was signed`,
       };
       problems.push(problem);
-      ranges.set(problem, [anchoredSize + 1, checkpoint.treeSize]);
+      ranges.set(problem, [goodSize + 1, checkpoint.treeSize]);
       continue;
     }
-    anchoredSize = Math.max(anchoredSize, checkpoint.treeSize);
+    goodSize = Math.max(goodSize, checkpoint.treeSize);
+    if (checkpoint.outsideDatabase) anchoredSize = Math.max(anchoredSize, checkpoint.treeSize);
   }
 
   // A checkpoint mismatch only bounds where the change is; an entry found bad inside that range
