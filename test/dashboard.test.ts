@@ -1,24 +1,40 @@
 // The dashboard in real headless Chromium against a real server with a seeded (simulated) fleet:
-// the numbers shown match the API, host and advisory pages work, screenshots are saved.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// the numbers shown match the API, the charts draw and their tables repeat the API's numbers,
+// navigation works, hostile label values stay text, and screenshots are saved to a temp directory.
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 import { apiGet, apiSend, rootWithAptRepository, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
-import { repoRoot, sharedData } from './data-path.js';
+import { sharedData } from './data-path.js';
 import { DEBIAN_ADVISORIES } from './fixtures/debian-advisories.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { requireTool } from './required-tools.js';
 import { fullCheckIn, simulatedFleet } from './simulated-fleet.js';
 
-const SCREENSHOTS = resolve(repoRoot, 'test-results/screenshots');
+// A fresh directory per run, printed, so a person can look at the pictures of this run.
+const SCREENSHOTS = mkdtempSync(join(tmpdir(), 'fleetpatch-dashboard-'));
+const HOSTILE = '<img src=x onerror=alert(1)>';
+const CHARTS = ['findings-by-severity', 'days-behind', 'uptime-bands', 'patch-coverage'];
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
+interface FleetRow {
+  name: string;
+  hosts: number;
+  patchCoverage: number;
+  openFindings: Record<'critical' | 'high' | 'medium' | 'low' | 'other', number>;
+  pendingReboots: number;
+  availableUpdates: number;
+  daysBehind: number;
+  uptimeDays: Record<'under7' | 'under30' | 'under90' | 'under365' | 'over365', number>;
+}
+
 interface Summary {
-  fleet: { hosts: number; patchCoverage: number; openFindings: { critical: number; high: number }; pendingReboots: number };
-  buckets: Array<{ name: string; hosts: number; openFindings: { critical: number }; availableUpdates: number; daysBehind: number }>;
+  fleet: FleetRow;
+  buckets: FleetRow[];
+  teams: FleetRow[];
 }
 
 describe('dashboard in Chromium', () => {
@@ -27,10 +43,11 @@ describe('dashboard in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let fleetSize = 0;
+  const dialogs: string[] = [];
 
   beforeAll(async () => {
     const chromiumBinary = requireTool('chromium');
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    console.info(`dashboard screenshots: ${SCREENSHOTS}`);
     database = await createTestDatabase();
     const env = { DATABASE_URL: database.connectionString };
     for (const release of [8, 9, 10]) expect((await runCli(['advisories', 'import', sharedData(`osv/almalinux/almalinux${release}.zip`)], env)).code).toBe(0);
@@ -45,6 +62,11 @@ describe('dashboard in Chromium', () => {
     }
     browser = await chromium.launch({ executablePath: chromiumBinary, args: CHROMIUM_FLAGS });
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    // An alert() from injected markup would show here; the hostile-strings test expects none.
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
   }, 240_000);
   afterAll(async () => {
     await browser?.close();
@@ -128,4 +150,104 @@ describe('dashboard in Chromium', () => {
     await page.waitForFunction((size) => document.querySelector('[data-testid="total-hosts"] .value')?.textContent === String(size), hostsBefore + 1);
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
   });
+
+  it('draws every chart on a canvas, and its table shows the numbers of the API', async () => {
+    const summary = (await apiGet<Summary>(server, '/api/v1/fleet/summary')).body;
+    await page.goto(`${server.url}/#/`);
+    for (const chart of CHARTS) await page.getByTestId(`chart-${chart}`).locator('canvas').first().waitFor();
+    for (const chart of CHARTS) {
+      const canvas = page.getByTestId(`chart-${chart}`).locator('canvas').first();
+      const box = (await canvas.boundingBox())!;
+      expect(box.width, chart).toBeGreaterThan(100);
+      expect(box.height, chart).toBeGreaterThan(100);
+    }
+    const table = (chart: string, row: string) => page.getByTestId(`chart-${chart}-table`).getByTestId(`row-${row}`);
+    for (const bucket of summary.buckets) {
+      for (const severity of ['critical', 'high', 'medium', 'low'] as const) {
+        expect(await table('findings-by-severity', bucket.name).getByTestId(severity).textContent()).toBe(bucket.openFindings[severity].toLocaleString('en-US'));
+      }
+      for (const band of ['under7', 'under30', 'under90', 'under365', 'over365'] as const) {
+        expect(await table('uptime-bands', bucket.name).getByTestId(band).textContent()).toBe(bucket.uptimeDays[band].toLocaleString('en-US'));
+      }
+      expect(await table('patch-coverage', bucket.name).getByTestId('coverage').textContent()).toBe(`${(bucket.patchCoverage * 100).toFixed(1)}%`);
+    }
+    for (const team of summary.teams) expect(await table('days-behind', team.name).getByTestId('days-behind').textContent()).toBe(team.daysBehind.toFixed(1));
+    // The accountability chart puts the team furthest behind first.
+    const worst = [...summary.teams].sort((a, b) => b.daysBehind - a.daysBehind)[0]!;
+    expect(await page.getByTestId('chart-days-behind-table').locator('tbody tr').first().locator('th').textContent()).toBe(worst.name);
+
+    // Marks were drawn: the axes and grid are grey, every series colour is saturated.
+    const saturatedPixels = await page.evaluate((charts) => charts.map((chart) => {
+      const canvas = document.querySelector(`[data-testid="chart-${chart}"] canvas`) as HTMLCanvasElement;
+      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let saturated = 0;
+      for (let index = 0; index < pixels.length; index += 4) {
+        if (pixels[index + 3]! > 0 && Math.max(pixels[index]!, pixels[index + 1]!, pixels[index + 2]!) - Math.min(pixels[index]!, pixels[index + 1]!, pixels[index + 2]!) > 60) saturated++;
+      }
+      return saturated;
+    }), CHARTS);
+    const drawsSomething = {
+      'findings-by-severity': summary.fleet.openFindings.critical + summary.fleet.openFindings.high + summary.fleet.openFindings.medium + summary.fleet.openFindings.low > 0,
+      'days-behind': summary.teams.some((team) => team.daysBehind > 0),
+      'uptime-bands': summary.fleet.hosts > 0,
+      'patch-coverage': summary.buckets.some((bucket) => bucket.patchCoverage > 0),
+    };
+    CHARTS.forEach((chart, index) => expect(saturatedPixels[index]! > 500, `${chart}: ${saturatedPixels[index]} coloured pixels`).toBe(drawsSomething[chart as keyof typeof drawsSomething]));
+    await page.screenshot({ path: resolve(SCREENSHOTS, 'charts.png'), fullPage: false });
+  });
+
+  it('moves between pages with the navigation, links and the back button', async () => {
+    await page.goto(`${server.url}/#/`);
+    await page.getByTestId('total-hosts').waitFor();
+    const navigation = page.getByTestId('navigation');
+    expect(await navigation.getByRole('link', { name: 'Overview' }).getAttribute('aria-current')).toBe('page');
+    await navigation.getByRole('link', { name: 'Hosts' }).click();
+    await page.waitForURL(/#\/hosts$/);
+    await page.getByTestId('host-count').waitFor();
+    expect(await page.getByTestId('total-hosts').count()).toBe(0);
+    expect(await navigation.getByRole('link', { name: 'Hosts' }).getAttribute('aria-current')).toBe('page');
+    const firstHost = page.getByTestId('host-table').locator('tbody tr').first().locator('a').first();
+    const name = (await firstHost.textContent())!;
+    await firstHost.click();
+    await page.getByTestId('host-name').waitFor();
+    expect(await page.getByTestId('host-name').textContent()).toBe(name);
+    await page.goBack();
+    await page.getByTestId('host-count').waitFor();
+    expect(page.url()).toMatch(/#\/hosts$/);
+    // A bucket link on the overview filters the host list.
+    await navigation.getByRole('link', { name: 'Overview' }).click();
+    const bucketLink = page.getByTestId('bucket-table').locator('tbody tr').first().locator('a');
+    const bucket = (await bucketLink.textContent())!;
+    await bucketLink.click();
+    await page.waitForURL(/#\/hosts\?bucket=/);
+    const expected = (await apiGet<{ total: number }>(server, `/api/v1/hosts?bucket=${encodeURIComponent(bucket)}`)).body.total;
+    await page.waitForFunction((total) => document.querySelector('[data-testid="host-count"]')?.textContent?.includes(`${total} hosts`), expected);
+  });
+
+  it('shows hostile label values and package names as text: nothing injected, no dialog', async () => {
+    const { fleet } = await simulatedFleet(1, 31);
+    const hostile = {
+      ...fleet[0]!,
+      hostname: 'hostile-labels-1',
+      labels: { bucket: HOSTILE, team: `<script>window.injected = 1</script>${HOSTILE}` },
+      availableUpdates: [{ name: HOSTILE, candidateVersion: '"><svg onload=alert(2)>', repository: "javascript:alert('3')" }],
+    };
+    expect((await apiSend(server, 'PUT', `/api/v1/hosts/${hostile.hostname}/inventory`, server.adminToken, fullCheckIn(hostile))).status).toBe(200);
+    await apiGet(server, '/api/v1/fleet/summary?fresh=true');
+    await page.goto(`${server.url}/#/`);
+    const row = page.getByTestId('bucket-table').getByTestId(`row-${HOSTILE}`);
+    await row.waitFor();
+    expect(await row.locator('a').textContent()).toBe(HOSTILE);
+    expect(await page.getByTestId('chart-findings-by-severity-table').getByTestId(`row-${HOSTILE}`).locator('th').textContent()).toBe(HOSTILE);
+    expect(await page.getByTestId('team-table').getByTestId(`row-<script>window.injected = 1</script>${HOSTILE}`).locator('a').textContent()).toBe(`<script>window.injected = 1</script>${HOSTILE}`);
+    await page.screenshot({ path: resolve(SCREENSHOTS, 'hostile-overview.png'), fullPage: true });
+
+    await page.goto(`${server.url}/#/host/hostile-labels-1`);
+    await page.getByTestId('update-table').waitFor();
+    expect(await page.getByTestId('update-table').locator('tbody td').first().textContent()).toBe(HOSTILE);
+    expect(await page.getByTestId('update-table').textContent()).toContain('"><svg onload=alert(2)>');
+    for (const selector of ['img[src="x"]', 'svg[onload]', 'main script']) expect(await page.locator(selector).count(), selector).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { injected?: number }).injected)).toBeUndefined();
+    expect(dialogs).toEqual([]);
+  }, 60_000);
 });

@@ -444,8 +444,9 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   app.get('/openapi.json', (context) => context.json(document));
   app.get('/metrics', async (context) => context.text(await dependencies.metrics.render(), 200, { 'content-type': dependencies.metrics.contentType }));
   app.get('/', (context) => context.html(dependencies.dashboard.html));
-  app.get('/assets/:file', (context) => {
-    const asset = dependencies.dashboard.assets.get(context.req.param('file'));
+  // Only the files loaded at start are served, looked up by their exact path: nothing is read from disk per request.
+  app.get('/assets/*', (context) => {
+    const asset = dependencies.dashboard.assets.get(context.req.path.slice('/assets/'.length));
     if (!asset) throw new ApiError(404, 'not-found', 'no such asset');
     return context.body(asset.body, 200, { 'content-type': asset.contentType, 'cache-control': 'no-cache' });
   });

@@ -1,0 +1,25 @@
+// The frame of every page: a banner slot on top (the incident banner of the emergency path will
+// live there), the header with the navigation, search and status line, then the page itself.
+import { html } from '../html.js';
+import { SearchForm } from './search-form.js';
+import { StatusLine } from './status-line.js';
+
+/**
+ * @param {{ routes: Array<{ name: string, navigation?: { label: string, href: string } }>, currentRoute: string,
+ *   status: object, banner?: unknown, children: unknown }} props
+ */
+export function Layout({ routes, currentRoute, status, banner, children }) {
+  return html`
+    ${banner ? html`<div class="banner-slot" data-testid="banner">${banner}</div>` : null}
+    <header>
+      <a class="brand" href="#/">fleetpatch</a>
+      <nav aria-label="Pages" data-testid="navigation">
+        ${routes
+          .filter((route) => route.navigation)
+          .map((route) => html`<a href=${route.navigation.href} aria-current=${route.name === currentRoute ? 'page' : undefined}>${route.navigation.label}</a>`)}
+      </nav>
+      <${SearchForm} />
+      <${StatusLine} status=${status} />
+    </header>
+    <main data-testid="view">${children}</main>`;
+}

@@ -1,0 +1,21 @@
+// How the dashboard writes numbers and times: one place, so a table, a card and a chart's fallback
+// table show a value identically (the tests compare them with the API's numbers).
+
+/** `1234` → `1,234`; a missing count is 0. */
+export const count = (value) => Number(value ?? 0).toLocaleString('en-US');
+
+/** A ratio 0..1 → `87.5%`. */
+export const percent = (ratio) => `${(ratio * 100).toFixed(1)}%`;
+
+/** Days with one decimal, as the API rounds them. */
+export const days = (value) => Number(value ?? 0).toFixed(1);
+
+/** Whole days, for uptimes and waiting times. */
+export const wholeDays = (value) => Number(value ?? 0).toFixed(0);
+
+export const dateTime = (iso) => (iso ? new Date(iso).toLocaleString() : 'never');
+
+export const date = (iso) => new Date(iso).toLocaleDateString();
+
+/** Days from an ISO time until now. */
+export const daysSince = (iso) => (Date.now() - Date.parse(iso)) / 86_400_000;

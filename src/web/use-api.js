@@ -1,0 +1,33 @@
+// Data for a component: fetched when its API path changes and again on every refresh tick. The last
+// answer stays on screen while the next one loads, so refreshing in place never blanks a page.
+import { createContext } from 'preact';
+import { useContext, useEffect, useState } from 'preact/hooks';
+import { apiGet } from './api-client.js';
+
+/**
+ * Given by the app: `tick` grows on every refresh; `report(error)` is told of each answer (null)
+ * or failure, for the status line and the sign-in dialog.
+ */
+export const RefreshContext = createContext({ tick: 0, report: () => {} });
+
+/** The body of GET `path`, or undefined until the first answer for this path arrives. */
+export function useApi(path) {
+  const { tick, report } = useContext(RefreshContext);
+  const [answer, setAnswer] = useState({ path: undefined, body: undefined });
+  useEffect(() => {
+    let current = true;
+    apiGet(path).then(
+      (body) => {
+        if (!current) return;
+        setAnswer({ path, body });
+        report(null);
+      },
+      (error) => current && report(error),
+    );
+    return () => {
+      current = false;
+    };
+  }, [path, tick]);
+  // Another path's answer is never shown for this one (host A's findings on host B's page).
+  return answer.path === path ? answer.body : undefined;
+}
