@@ -26,6 +26,13 @@ module.exports = {
       to: { path: '^src/app/' },
     },
     {
+      name: 'web-is-browser-code',
+      comment: 'src/web runs in the browser: it imports only itself and the libraries the server ships under /assets/vendor.',
+      severity: 'error',
+      from: { path: '^src/web/' },
+      to: { pathNot: ['^src/web/', '(^|/)node_modules/(preact|htm|uplot)/'] },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -250,4 +250,23 @@ describe('dashboard in Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { injected?: number }).injected)).toBeUndefined();
     expect(dialogs).toEqual([]);
   }, 60_000);
+  it('asks for a token when it has none or the server refuses it, then opens the overview', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    try {
+      const fresh = await context.newPage();
+      await fresh.goto(`${server.url}/#/`);
+      const dialog = fresh.getByTestId('login');
+      await dialog.waitFor();
+      await dialog.getByLabel('API token').fill('fpa_not-a-real-token');
+      await dialog.getByRole('button').click();
+      await fresh.getByTestId('status').filter({ hasText: 'the token was refused' }).waitFor();
+      await dialog.waitFor();
+      await dialog.getByLabel('API token').fill(server.adminToken);
+      await dialog.getByRole('button').click();
+      await fresh.getByTestId('total-hosts').waitFor();
+      expect(await dialog.isVisible()).toBe(false);
+    } finally {
+      await context.close();
+    }
+  });
 });
