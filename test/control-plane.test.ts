@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
-import { apiGet, apiSend, rootWithAptRepository, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
+import { apiGet, apiSend, debianRoot, rootWithAptRepository, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
 import { DEBIAN_ADVISORIES } from './fixtures/debian-advisories.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
@@ -104,19 +104,23 @@ describe('control plane: server and agent processes', () => {
   });
 
   it('says how many findings a host has when it returns a page of them, and searches names literally', async () => {
-    const all = await apiGet<{ findings: unknown[]; findingsTotal: number }>(server, '/api/v1/hosts/web-7?findingsLimit=10000');
+    // A second host on the image's own package list, which the fixture advisories affect.
+    const pageHost = await runCli(['agent', '--server', server.url, '--enroll-token', server.enrollmentToken, '--state-dir', mkdtempSync(join(tmpdir(), 'fleetpatch-agent-')), '--root', debianRoot(), '--hostname', 'page-1', '--label', 'bucket=stateless', '--once']);
+    expect(pageHost.code, pageHost.stderr).toBe(0);
+    const all = await apiGet<{ findings: unknown[]; findingsTotal: number }>(server, '/api/v1/hosts/page-1?findingsLimit=10000');
     expect(all.body.findingsTotal).toBe(all.body.findings.length);
     expect(all.body.findingsTotal).toBeGreaterThanOrEqual(2);
-    const page = await apiGet<{ findings: unknown[]; findingsTotal: number }>(server, '/api/v1/hosts/web-7?findingsLimit=1&findingsOffset=1');
+    const page = await apiGet<{ findings: unknown[]; findingsTotal: number }>(server, '/api/v1/hosts/page-1?findingsLimit=1&findingsOffset=1');
     expect(page.body.findings).toEqual(all.body.findings.slice(1, 2));
     expect(page.body.findingsTotal).toBe(all.body.findingsTotal);
-    const findings = await fetch(`${server.url}/api/v1/findings?host=web-7&limit=1`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    const findings = await fetch(`${server.url}/api/v1/findings?host=page-1&limit=1`, { headers: { authorization: `Bearer ${server.adminToken}` } });
     expect(findings.headers.get('x-total-count')).toBe(String(all.body.findingsTotal));
     for (const pattern of ['_', '%', 'web_7', 'w%7', '\\']) {
       const hosts = await apiGet<{ total: number }>(server, `/api/v1/hosts?q=${encodeURIComponent(pattern)}`);
       expect(hosts.body.total, pattern).toBe(0);
     }
     expect((await apiGet<{ total: number }>(server, '/api/v1/hosts?q=eb-')).body.total).toBe(1);
+    expect((await apiGet<{ total: number }>(server, '/api/v1/hosts?q=ge-')).body.total).toBe(1);
     expect((await apiGet(server, '/api/v1/hosts/no-such-host/packages')).status).toBe(404);
   });
 
