@@ -29,7 +29,7 @@ export function HostList({ query }) {
         <th class="num">critical</th><th class="num">high</th><th class="num">medium</th><th class="num">low</th><th>reboot</th><th>last check-in</th></tr></thead>
       <tbody>
         ${result.hosts.map((host) => html`<tr key=${host.name} class=${host.stale ? 'stale' : ''}>
-          <td class="host-name"><a href=${hostHref(host.name)}>${host.name}</a></td><td>${host.bucket}</td><td>${host.team}</td>
+          <td class="host-name"><a href=${hostHref(host.name)}>${host.name}</a></td><td class="label">${host.bucket}</td><td class="label">${host.team}</td>
           <td>${host.os}</td><td class="mono">${host.runningKernel}</td>
           <${SeverityCells} open=${host.openFindings} />
           <td>${host.rebootRequired || host.pendingRebootFindings ? 'pending' : ''}</td>

@@ -12,7 +12,7 @@ export function UptimeTable({ hosts }) {
       <thead><tr><th>host</th><th>bucket</th><th>team</th><th class="num">uptime (days)</th><th>reboot required</th></tr></thead>
       <tbody>
         ${hosts.map((host) => html`<tr key=${host.host}>
-          <td class="host-name"><a href=${hostHref(host.host)}>${host.host}</a></td><td>${host.bucket}</td><td>${host.team}</td>
+          <td class="host-name"><a href=${hostHref(host.host)}>${host.host}</a></td><td class="label">${host.bucket}</td><td class="label">${host.team}</td>
           <td class="num">${wholeDays(host.uptimeDays)}</td><td>${host.rebootRequired ? 'yes' : ''}</td>
         </tr>`)}
       </tbody>
