@@ -7,7 +7,7 @@ import { importAdvisories } from '../src/app/advisory-import.js';
 import { DetectionService } from '../src/app/detection-service.js';
 import { importInventories } from '../src/app/inventory-import.js';
 import { parseInventory } from '../src/domain/inventory/index.js';
-import { parseBucketRules } from '../src/domain/policy/bucket-rules.js';
+import { bucketRulesOwnership, parseBucketRules } from '../src/domain/policy/bucket-rules.js';
 import type { HostInventory } from '../src/domain/types.js';
 import { openAdvisoryFeed } from '../src/feeds/open-feed.js';
 import { advisoryImpact } from '../src/store/finding-queries.js';
@@ -15,7 +15,7 @@ import { sharedData } from './data-path.js';
 import { DEBIAN_ADVISORIES } from './fixtures/debian-advisories.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
-const RULES = parseBucketRules('buckets:\n  - name: databases\n    owner: dba\n    selector: { role: postgres }\ndefault: { name: unassigned, owner: sre }\n', 'buckets.yaml');
+const RULES = bucketRulesOwnership(parseBucketRules('buckets:\n  - name: databases\n    owner: dba\n    selector: { role: postgres }\ndefault: { name: unassigned, owner: sre }\n', 'buckets.yaml'));
 
 function host(hostname: string, labels: Record<string, string>): HostInventory {
   const text = readFileSync(sharedData('inventories/debian12-node-image/dpkg-status'), 'utf8');
@@ -32,7 +32,7 @@ describe('advisory impact', () => {
     const directory = mkdtempSync(join(tmpdir(), 'fleetpatch-osv-'));
     for (const record of DEBIAN_ADVISORIES) writeFileSync(join(directory, `${record.id}.json`), JSON.stringify(record));
     await importAdvisories(database.pool, detection, openAdvisoryFeed(directory));
-    await importInventories(database.pool, detection, [host('pg-1', { role: 'postgres' }), host('pg-2', { role: 'postgres' }), host('misc-1', { role: 'batch' })], { source: 'test', bucketRules: RULES });
+    await importInventories(database.pool, detection, [host('pg-1', { role: 'postgres' }), host('pg-2', { role: 'postgres' }), host('misc-1', { role: 'batch' })], { source: 'test', ownership: RULES });
   });
   afterAll(async () => database?.drop());
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlane, QuotaExceeded, TooBusy, type CheckInLimits } from '../src/app/control-plane.js';
 import { DetectionService } from '../src/app/detection-service.js';
-import { LABEL_BUCKETS } from '../src/domain/policy/bucket-rules.js';
+import { LABEL_OWNERSHIP } from '../src/domain/policy/ownership.js';
 import type { InstalledPackage } from '../src/domain/types.js';
 import { packageListDigest, type CheckIn } from '../src/protocol/agent-protocol.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
@@ -33,7 +33,7 @@ async function danglingKeys(database: TestDatabase): Promise<number> {
 describe('package limits and pruning', () => {
   let database: TestDatabase;
   const limits: Partial<CheckInLimits> = { maxPackages: 300, maxNewPackageVersions: 150, largeCheckInPackages: 100, maxConcurrentLargeCheckIns: 1, retryAfterSeconds: 7 };
-  const controlPlane = (detection = new DetectionService()) => new ControlPlane(database.pool, detection, { bucketRules: LABEL_BUCKETS, staleAfterSeconds: 3600, limits });
+  const controlPlane = (detection = new DetectionService()) => new ControlPlane(database.pool, detection, { ownership: LABEL_OWNERSHIP, staleAfterSeconds: 3600, limits });
 
   beforeAll(async () => {
     database = await createTestDatabase();

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
-import type { BucketRules } from '../domain/policy/bucket-rules.js';
+import type { OwnershipRules } from '../domain/policy/ownership.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
 import { applyPackageDelta, packageListDigest, type CheckIn } from '../protocol/agent-protocol.js';
@@ -47,7 +47,8 @@ export class DeltaBaseMismatch extends Error {
 }
 
 export interface ControlPlaneOptions {
-  bucketRules: BucketRules;
+  /** Who owns a host; the server passes the policy in force, which may change while it runs. */
+  ownership: OwnershipRules;
   staleAfterSeconds: number;
   /** Tells a database outage from bad data (a heartbeat batch is kept, not dropped, on an outage). */
   isDatabaseUnavailable?: (error: unknown) => boolean;
@@ -183,7 +184,7 @@ export class ControlPlane {
       // no longer has; the server answers 409 and the agent sends its full inventory again.
       waitForFlush: false,
       maxNewPackageVersions: this.limits.maxNewPackageVersions,
-      bucketRules: this.options.bucketRules,
+      ownership: this.options.ownership,
       agent: { version: checkIn.agentVersion ?? 'unknown', inventoryDigest: digest, ...(checkIn.bootId ? { bootId: checkIn.bootId } : {}) },
     });
     this.rememberPackages(hostname, digest, report.storedPackages[0]!);

@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
-import { assignBucket, LABEL_BUCKETS, type BucketRules } from '../domain/policy/bucket-rules.js';
+import { LABEL_OWNERSHIP, selectableHost, type OwnershipRules } from '../domain/policy/ownership.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import { dateAvailableUpdates, replaceAvailableUpdates } from '../store/available-update-store.js';
 import { upsertHosts, type StoredPackageVersion } from '../store/inventory-store.js';
@@ -33,8 +33,8 @@ export async function importInventories(
     source: string;
     now?: Date;
     progress?: ProgressListener;
-    /** Who owns each host (default: the host's own `bucket` and `team` labels). */
-    bucketRules?: BucketRules;
+    /** Who owns each host: the policy in force (default: the host's own `bucket` and `team` labels). */
+    ownership?: OwnershipRules;
     agent?: { version: string; bootId?: string; inventoryDigest?: string };
     /** False for agent check-ins: a check-in lost in a crash is detected and re-sent by the agent. */
     waitForFlush?: boolean;
@@ -66,7 +66,7 @@ export async function importInventories(
       client,
       inventories.map((inventory, index) => ({
         inventory,
-        ...assignBucket(options.bucketRules ?? LABEL_BUCKETS, inventory.labels),
+        ...(options.ownership ?? LABEL_OWNERSHIP).ownerOf(selectableHost(inventory.hostname, inventory.labels, inventory.os)),
         ...(options.agent
           ? {
               agentVersion: options.agent.version,

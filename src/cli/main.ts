@@ -13,6 +13,8 @@ import { registerAuditCommand } from './commands/audit.js';
 import { registerFindingsCommand } from './commands/findings.js';
 import { registerHostsCommand } from './commands/hosts.js';
 import { registerInventoryCommand } from './commands/inventory.js';
+import { registerPolicyCommand } from './commands/policy.js';
+import { registerPlanCommand } from './commands/plan.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSignalsCommand } from './commands/signals.js';
@@ -32,6 +34,7 @@ export function buildProgram(): Command {
   registerServerCommand(program);
   registerAgentCommand(program);
   registerScanCommand(program);
+  registerPlanCommand(program);
   registerInventoryCommand(program);
   registerAdvisoriesCommand(program);
   registerSignalsCommand(program);
@@ -39,6 +42,7 @@ export function buildProgram(): Command {
   registerAccessCommands(program, registerHostsCommand(program));
   registerVersionsCommand(program);
   registerAuditCommand(program);
+  registerPolicyCommand(program);
   return program;
 }
 

@@ -9,6 +9,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { DeltaBaseMismatch, TooBusy, type ControlPlane } from '../app/control-plane.js';
 import { enrollHost, EnrollmentRefused, retireHost } from '../app/host-access.js';
+import type { PolicyReader } from '../app/policy-reader.js';
+import { applyPolicy, PolicyRefused, reassignHosts, type PolicyInForce } from '../app/policy-service.js';
+import { policyJsonSchema } from '../domain/policy/policy-json-schema.js';
+import { formatPolicyIssue } from '../domain/policy/policy-report.js';
 import { InputError } from '../domain/errors.js';
 import { hostNameSchema } from '../domain/host-name.js';
 import { FINDING_STATES, SEVERITY_ORDER, type FindingState, type Severity } from '../domain/types.js';
@@ -34,6 +38,7 @@ import type { ChangeListener } from '../store/change-notifications.js';
 import { isDatabaseUnavailable, type DatabaseHealth } from '../store/database.js';
 import { advisoryImpact, findingPage } from '../store/finding-queries.js';
 import { hostDetail, hostPackages, hostPage } from '../store/fleet-queries.js';
+import { listPolicyRevisions } from '../store/policy-store.js';
 import { ApiError, errorBody, respondWithError, validationError } from './api-error.js';
 import type { DashboardAssets } from './dashboard-assets.js';
 import type { FleetMetrics } from './fleet-metrics.js';
@@ -56,6 +61,8 @@ export interface AppDependencies {
    * heard) principals are not cached at all, so a revocation anywhere still takes effect at once.
    */
   changes?: ChangeListener;
+  /** The policy in force and the (worker-thread) reader that judges a text before it is applied. */
+  policy: { inForce: PolicyInForce; reader: PolicyReader };
   now?: () => Date;
 }
 
@@ -103,6 +110,20 @@ const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483
 const listOf = <T extends string>(values: readonly T[], what: string) =>
   z.string().max(256).regex(new RegExp(`^(${values.join("|")})(,(${values.join("|")}))*$`), `a comma-separated list of ${what}: ${values.join(", ")}`);
 const severityList = listOf(SEVERITY_ORDER, 'severities');
+/** The largest policy text PUT /api/v1/policy takes (a 1000-bucket policy is about 300 KB). */
+const MAX_POLICY_BYTES = 2 * 1024 * 1024;
+const EXAMPLE_POLICY = [
+  'version: 1',
+  'windows:',
+  '  nightly: { timeZone: Europe/Berlin, every: day, start: "03:00", duration: 2h }',
+  'buckets:',
+  '  - name: databases',
+  '    owner: data-platform',
+  '    match: { expressions: [{ key: role, operator: in, values: [postgres, mysql] }] }',
+  '    strategy: { kind: in-place }',
+  '    windows: [nightly]',
+  '',
+].join('\n');
 const stateList = listOf(FINDING_STATES, 'states');
 
 export function createApp(dependencies: AppDependencies): Hono<Env> {
@@ -186,6 +207,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
 
   const actor = (principal: Principal | undefined) => (principal?.kind === 'token' ? `token:${principal.name}` : principal?.kind === 'agent' ? `host:${principal.hostName}` : 'anonymous');
   const staleAfterSeconds = controlPlane.options.staleAfterSeconds;
+  const policySchemaDocument = policyJsonSchema();
 
   const routes: Route[] = [
     {
@@ -378,6 +400,48 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       method: 'post', path: '/api/v1/advisories/sync', summary: 'Sync advisories now (operator)', access: 'operator', responses: { 200: 'Import report' },
       async handle({ context }) {
         return context.json(await controlPlane.syncAdvisories(await dependencies.openAdvisoryFeed()));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/policy', summary: 'The policy in force: its revision, text and parsed form (origin labels or buckets-file before the first revision)', access: 'viewer',
+      responses: { 200: 'Policy' },
+      async handle({ context }) {
+        const { origin, revision, text, policy } = dependencies.policy.inForce.current;
+        return context.json({ origin, revision: revision ?? null, text: text ?? null, policy: policy ?? null });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/policy/revisions', summary: 'Every applied policy revision, newest first (hash, author, message, source; not the texts)', access: 'viewer',
+      responses: { 200: 'Revisions' },
+      async handle({ context }) {
+        return context.json(await listPolicyRevisions(pool));
+      },
+    },
+    {
+      method: 'put', path: '/api/v1/policy', summary: 'Apply a policy text as the next revision, in force on every replica; identical content stores nothing; a bad text is a 400 listing every problem with line and column (operator)', access: 'operator',
+      body: z.object({ text: wellFormedString({ min: 1, max: MAX_POLICY_BYTES, multiline: true }), message: text(512).default('') }), maxBodyBytes: MAX_POLICY_BYTES + 64 * 1024,
+      responses: { 200: 'Identical to the latest revision: nothing stored', 201: 'Applied as a new revision' },
+      example: { body: { text: EXAMPLE_POLICY, message: 'databases nightly' } },
+      async handle({ body, principal, context }) {
+        const request = body as { text: string; message: string };
+        const judgement = await dependencies.policy.reader.judge(request.text, now());
+        try {
+          const result = await applyPolicy(pool, { text: request.text, judgement, author: actor(principal), message: request.message, source: 'api' });
+          dependencies.policy.inForce.adopt(result.revision, request.text, result.policy);
+          const hosts = result.status === 'applied' ? await reassignHosts(pool, dependencies.policy.inForce) : undefined;
+          return context.json({ status: result.status, revision: result.revision, warnings: result.warnings, ...(hosts ? { hostsMoved: hosts.moved } : {}) }, result.status === 'applied' ? 201 : 200);
+        } catch (error) {
+          if (!(error instanceof PolicyRefused)) throw error;
+          const errors = error.issues.filter((issue) => issue.level === 'error');
+          return context.json({ error: { code: 'invalid-policy', message: formatPolicyIssue('text', errors[0]!), field: 'text', hint: 'nothing was stored', problems: error.issues } }, 400);
+        }
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/policy/schema.json', summary: 'The JSON Schema of fleetpatch.yaml, for editors (# yaml-language-server: $schema=…)', access: 'public',
+      responses: { 200: 'JSON Schema (draft 7)' },
+      handle({ context }) {
+        return context.json(policySchemaDocument);
       },
     },
     {

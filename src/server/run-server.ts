@@ -9,7 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { checkInLimitsFrom, ControlPlane } from '../app/control-plane.js';
 import { DetectionService } from '../app/detection-service.js';
-import { LABEL_BUCKETS, parseBucketRules, type BucketRules } from '../domain/policy/bucket-rules.js';
+import { loadPolicyFile, watchPolicyFile, type PolicyFileWatcher } from '../app/policy-file-watcher.js';
+import { workerPolicyReader } from '../app/policy-reader.js';
+import { PolicyInForce } from '../app/policy-service.js';
+import { bucketRulesOwnership, parseBucketRules, type BucketRules } from '../domain/policy/bucket-rules.js';
 import { InputError } from '../domain/errors.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
 import { scheduleCheckpoints } from '../store/audit-checkpoints.js';
@@ -36,6 +39,10 @@ export interface ServerOptions {
   home: string;
   databaseUrl?: string;
   bucketsFile?: string;
+  /** fleetpatch.yaml: applied as a revision at start and whenever it changes. */
+  policyFile?: string;
+  /** Periodic hash check of the policy file (default 5 s; 0: only on change events and `checkPolicyFile`). */
+  policyPollMs?: number;
   staleAfterSeconds: number;
   /** Opens the advisory feed for the ecosystems the stored hosts use. */
   openAdvisoryFeed: (ecosystems: string[]) => AdvisoryFeed;
@@ -48,6 +55,10 @@ export interface RunningServer {
   url: string;
   database: Database;
   controlPlane: ControlPlane;
+  /** The policy in force (the latest revision), asked who owns each host that checks in. */
+  policy: PolicyInForce;
+  /** Reads the --policy file now and applies it if it changed (what the watcher does on a change). */
+  checkPolicyFile(): Promise<void>;
   /** Set on the first start only: the admin token and an enrollment token, shown once. */
   firstStart?: { adminToken: string; enrollmentToken: string };
   /** Syncs advisories for the ecosystems of the stored hosts now. */
@@ -56,7 +67,16 @@ export interface RunningServer {
 }
 
 export async function runServer(options: ServerOptions): Promise<RunningServer> {
+  if (options.bucketsFile && options.policyFile) throw new InputError('--buckets and --policy cannot be used together', { field: '--buckets' }, 'the policy\'s buckets section replaces buckets.yaml (README: "From buckets.yaml to the policy")');
   const bucketRules = await readBucketRules(options.bucketsFile);
+  if (bucketRules) options.log(`${options.bucketsFile}: buckets.yaml is read for one more release; move its rules into the buckets section of fleetpatch.yaml`);
+  // Parsing and checking a policy runs on a worker thread: a large one would stall check-ins.
+  const policyReader = workerPolicyReader();
+  // A bad policy file refuses the start before anything is opened.
+  const policyFile = options.policyFile ? await loadPolicyFile(options.policyFile, policyReader, new Date(), options.log).catch(async (error: unknown) => {
+    await policyReader.close();
+    throw error;
+  }) : undefined;
   const database: Database = await openDatabase({
     home: options.home,
     poolSize: 16,
@@ -84,7 +104,12 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   const detection = await DetectionService.load(pool);
   // Advisories imported elsewhere are loaded at once; check-ins catch up themselves regardless.
   detection.follow(changes, pool, options.log);
-  const controlPlane = new ControlPlane(pool, detection, { bucketRules, staleAfterSeconds: options.staleAfterSeconds, isDatabaseUnavailable, limits: checkInLimitsFrom(process.env) });
+  // Every replica enforces the latest revision in the database; --policy FILE makes this one apply the file.
+  const policy = new PolicyInForce(pool, policyReader, options.log, bucketRules ? { origin: 'buckets-file', ownership: bucketRulesOwnership(bucketRules) } : { origin: 'labels' });
+  policy.follow(changes);
+  await policy.refresh();
+  const policyWatcher: PolicyFileWatcher | undefined = policyFile ? await watchPolicyFile(policyFile, { pool, reader: policyReader, inForce: policy, log: options.log, ...(options.policyPollMs !== undefined ? { pollMs: options.policyPollMs } : {}) }) : undefined;
+  const controlPlane = new ControlPlane(pool, detection, { ownership: policy, staleAfterSeconds: options.staleAfterSeconds, isDatabaseUnavailable, limits: checkInLimitsFrom(process.env) });
   // A host retired or re-enrolled by another process: drop what this one remembers of it.
   changes.subscribe('fleetpatch_access', (payload) => {
     if (payload.startsWith('host:')) controlPlane.forgetHost(payload.slice('host:'.length));
@@ -101,6 +126,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     openAdvisoryFeed: async () => options.openAdvisoryFeed(await hostEcosystems()),
     databaseHealth: () => database.health(),
     changes,
+    policy: { inForce: policy, reader: policyReader },
   });
 
   const server: ServerType = await new Promise((resolve) => {
@@ -145,18 +171,22 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     url,
     database,
     controlPlane,
+    policy,
+    checkPolicyFile: () => policyWatcher?.check() ?? Promise.resolve(),
     syncAdvisories,
     stop() {
       stopping ??= (async () => {
         clearInterval(heartbeatTimer);
         if (syncTimer) clearInterval(syncTimer);
         clearInterval(pruneTimer);
+        policyWatcher?.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Idle keep-alive connections would hold close() open; requests in flight still finish.
         (server as import('node:http').Server).closeIdleConnections?.();
         await closed;
         try {
           await auditCheckpoints.stop();
+          await policyReader.close();
           await changes.close();
           await controlPlane.heartbeats.flush();
         } finally {
@@ -171,8 +201,8 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   return running;
 }
 
-async function readBucketRules(file: string | undefined): Promise<BucketRules> {
-  if (!file) return LABEL_BUCKETS;
+async function readBucketRules(file: string | undefined): Promise<BucketRules | undefined> {
+  if (!file) return undefined;
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new InputError(`cannot read: ${error.code ?? error.message}`, { file });
   });

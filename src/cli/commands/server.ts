@@ -9,6 +9,8 @@ export interface ServerCommandOptions {
   port: number;
   host: string;
   buckets?: string;
+  policy?: string;
+  policyPoll?: number;
   staleAfter: number;
   advisories?: string;
   syncInterval: number;
@@ -20,7 +22,9 @@ export function registerServerCommand(program: Command): void {
     .description('Run the control plane: HTTP API, dashboard, /metrics, agent check-ins and advisory sync.')
     .option('--port <port>', 'TCP port', parsePort, 8080)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--buckets <file>', 'YAML file mapping label selectors to buckets and owner teams')
+    .option('--buckets <file>', 'YAML file mapping label selectors to buckets and owner teams (deprecated: use --policy)')
+    .option('--policy <file>', 'policy file (fleetpatch.yaml): applied as a revision at start and whenever it changes; a bad file is refused')
+    .option('--policy-poll <seconds>', 'how often the policy file\'s content is hashed besides change events', parsePollSeconds, 5)
     .option('--stale-after <seconds>', 'a host that has not checked in for this long is stale', parsePositiveInteger, 3600)
     .option('--advisories <dir|zip|url>', 'advisory source (default: $FLEETPATCH_ADVISORIES, else the public OSV bucket)')
     .option('--sync-interval <seconds>', 'seconds between advisory syncs (0: only at start and on request)', parseNonNegative, 21_600)
@@ -46,6 +50,7 @@ export function startServer(options: ServerCommandOptions) {
     log: (message) => process.stderr.write(`${message}\n`),
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
     ...(options.buckets ? { bucketsFile: options.buckets } : {}),
+    ...(options.policy ? { policyFile: options.policy, policyPollMs: Math.round((options.policyPoll ?? 5) * 1000) } : {}),
   });
 }
 
@@ -77,4 +82,10 @@ function parseNonNegative(value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 0) throw new Error(`not a whole number of seconds: ${value}`);
   return number;
+}
+
+function parsePollSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0.05 || seconds > 86_400) throw new Error(`not a number of seconds between 0.05 and 86400: ${value}`);
+  return seconds;
 }

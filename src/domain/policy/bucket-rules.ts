@@ -1,7 +1,7 @@
 /**
- * Buckets and owners: a small YAML file maps label selectors to a bucket (a class of host) and the
- * team that owns it. The policy file of a later stage replaces this module; until then it is the
- * one place that decides who owns a host.
+ * The legacy buckets.yaml (label selectors → bucket and owner team), kept for one release: it is
+ * read here and converted into the policy's `buckets` form (`bucketRulesAsPolicy`), so the policy's
+ * matching decides ownership either way. New fleets write the `buckets` section of fleetpatch.yaml.
  *
  * ```yaml
  * buckets:
@@ -17,6 +17,10 @@
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import type { HostSelector, LabelExpression } from './host-selector.js';
+import { ownershipFromBuckets, selectableHost, type Ownership, type OwnershipBucket, type OwnershipRules } from './ownership.js';
+
+export type { Ownership } from './ownership.js';
 
 export interface BucketRule {
   name: string;
@@ -28,11 +32,6 @@ export interface BucketRule {
 export interface BucketRules {
   rules: BucketRule[];
   fallback: { name: string; owner: string };
-}
-
-export interface Ownership {
-  bucket: string;
-  team: string;
 }
 
 const labelValue = z.union([z.string(), z.array(z.string()).min(1)]);
@@ -48,9 +47,6 @@ const bucketFile = z.object({
     .default([]),
   default: z.object({ name: z.string().min(1), owner: z.string().min(1) }).default({ name: 'unassigned', owner: 'unowned' }),
 });
-
-/** Buckets from host labels alone (`bucket`, `team` labels), when no rules file is given. */
-export const LABEL_BUCKETS: BucketRules = { rules: [], fallback: { name: 'unassigned', owner: 'unowned' } };
 
 /**
  * @example parseBucketRules(text, 'buckets.yaml').rules[0] // { name: 'k8s-nodes', owner: 'platform', selector: { role: ['k8s-node'] } }
@@ -82,13 +78,45 @@ export function parseBucketRules(text: string, fileName: string): BucketRules {
 }
 
 /**
+ * The rules in the policy's form: a one-value selector is a label equality, a list is an `in`
+ * expression (`selector: { role: [a, b] }` → `match: { expressions: [{ key: role, operator: in, values: [a, b] }] }`),
+ * and `default` is the fallback.
+ *
+ * @example bucketRulesAsPolicy(parseBucketRules(text, 'buckets.yaml')).buckets[0].match // { labels: { role: 'k8s-node' } }
+ */
+export function bucketRulesAsPolicy(rules: BucketRules): { buckets: OwnershipBucket[]; fallback: { bucket: string; owner: string } } {
+  return {
+    buckets: rules.rules.map((rule) => {
+      const labels: Record<string, string> = {};
+      const expressions: LabelExpression[] = [];
+      for (const [key, values] of Object.entries(rule.selector)) {
+        if (values.length === 1) labels[key] = values[0]!;
+        else expressions.push({ key, operator: 'in', values });
+      }
+      const match: HostSelector = { ...(Object.keys(labels).length > 0 ? { labels } : {}), ...(expressions.length > 0 ? { expressions } : {}) };
+      return { name: rule.name, owner: rule.owner, match };
+    }),
+    fallback: { bucket: rules.fallback.name, owner: rules.fallback.owner },
+  };
+}
+
+/**
+ * Ownership by the converted rules; as buckets.yaml always did, a host no rule matches keeps its
+ * own `bucket` and `team` labels before the default.
+ *
+ * @example bucketRulesOwnership(rules).ownerOf(host) // { bucket: 'k8s-nodes', team: 'platform' }
+ */
+export function bucketRulesOwnership(rules: BucketRules): OwnershipRules {
+  const { buckets, fallback } = bucketRulesAsPolicy(rules);
+  return ownershipFromBuckets(buckets, fallback, { labelFallback: true });
+}
+
+/**
  * The first rule whose selector matches wins; without a match, the host's own `bucket` and `team`
  * labels, then the default.
  *
  * @example assignBucket(rules, { role: 'k8s-node' }) // { bucket: 'k8s-nodes', team: 'platform' }
  */
 export function assignBucket(rules: BucketRules, labels: Record<string, string>): Ownership {
-  const rule = rules.rules.find((candidate) => Object.entries(candidate.selector).every(([label, values]) => labels[label] !== undefined && values.includes(labels[label]!)));
-  if (rule) return { bucket: rule.name, team: rule.owner };
-  return { bucket: labels.bucket ?? rules.fallback.name, team: labels.team ?? rules.fallback.owner };
+  return bucketRulesOwnership(rules).ownerOf(selectableHost('', labels, undefined));
 }
