@@ -44,6 +44,7 @@ describe('dashboard in Chromium', () => {
   let page: Page;
   let fleetSize = 0;
   const dialogs: string[] = [];
+  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     const chromiumBinary = requireTool('chromium');
@@ -67,6 +68,8 @@ describe('dashboard in Chromium', () => {
       dialogs.push(dialog.message());
       void dialog.dismiss();
     });
+    // Any exception in the dashboard's modules (or a library) fails the hostile-strings test too.
+    page.on('pageerror', (error) => pageErrors.push(error.message));
   }, 240_000);
   afterAll(async () => {
     await browser?.close();
@@ -249,6 +252,7 @@ describe('dashboard in Chromium', () => {
     for (const selector of ['img[src="x"]', 'svg[onload]', 'main script']) expect(await page.locator(selector).count(), selector).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { injected?: number }).injected)).toBeUndefined();
     expect(dialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
   }, 60_000);
   it('asks for a token when it has none or the server refuses it, then opens the overview', async () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });

@@ -30,9 +30,11 @@ export function BarChart({ categoryLabel, categories, series, stacked = false, f
   const shape = JSON.stringify({ categoryLabel, categories, labels: series.map((entry) => entry.label), stacked, maximum });
 
   useEffect(() => {
+    // The element itself, not the ref: Preact empties the ref on unmount, before this effect's cleanup.
+    const element = container.current;
     const drawn = stacked ? [...series].reverse() : series;
     const options = {
-      width: Math.max(container.current.clientWidth, 200),
+      width: Math.max(element.clientWidth, 200),
       height: HEIGHT,
       legend: { show: true, live: true },
       cursor: { points: { show: false }, drag: { x: false, y: false } },
@@ -64,12 +66,13 @@ export function BarChart({ categoryLabel, categories, series, stacked = false, f
         })),
       ],
     };
-    chart.current = new uPlot(options, plotData(categories, drawn, stacked, series), container.current);
-    const resize = new ResizeObserver(() => chart.current.setSize({ width: Math.max(container.current.clientWidth, 200), height: HEIGHT }));
-    resize.observe(container.current);
+    const plot = new uPlot(options, plotData(categories, drawn, stacked, series), element);
+    chart.current = plot;
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(element.clientWidth, 200), height: HEIGHT }));
+    resize.observe(element);
     return () => {
       resize.disconnect();
-      chart.current.destroy();
+      plot.destroy();
     };
   }, [shape]);
 
