@@ -76,7 +76,7 @@ export async function watchPolicyFile(loaded: LoadedPolicyFile, options: PolicyF
   const path = resolve(file);
 
   const apply = async (text: string, judgement: PolicyJudgement) => {
-    const result = await applyPolicy(options.pool, { text, judgement, author: POLICY_FILE_AUTHOR, message: `${file} changed`, source: file });
+    const result = await applyPolicy(options.pool, { text, judgement, author: POLICY_FILE_AUTHOR, message: `${file} changed`, source: file, reader: options.reader });
     options.inForce.adopt(result.revision, text, result.policy);
     for (const warning of result.warnings) options.log(formatPolicyIssue(file, warning));
     if (result.status === 'unchanged') {

@@ -1,5 +1,5 @@
 /**
- * Judges policy texts for the server without blocking it: parsing and checking a 500-bucket
+ * Judges (and diffs) policy texts for the server without blocking it: parsing and checking a 500-bucket
  * policy takes hundreds of milliseconds of CPU, and a check-in must never wait more than 20 ms,
  * so the work runs on a worker thread and only the parsed result crosses back (structured clone).
  * The CLI, which has nothing else to serve, judges in line.
@@ -9,15 +9,19 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BugError } from '../domain/errors.js';
 import { judgePolicy, type PolicyJudgement } from '../domain/policy/policy-report.js';
+import { unifiedPolicyDiff } from './policy-diff.js';
 
 export interface PolicyReader {
   judge(text: string, now: Date): Promise<PolicyJudgement>;
+  /** The unified diff between two revisions' texts (two unrelated large texts take a while). */
+  diff(beforeLabel: string, afterLabel: string, before: string, after: string): Promise<string>;
   close(): Promise<void>;
 }
 
-/** Judges on the calling thread (the CLI, tests). */
+/** Works on the calling thread (the CLI, tests). */
 export const inlinePolicyReader: PolicyReader = {
   judge: async (text, now) => judgePolicy(text, { now }),
+  diff: async (beforeLabel, afterLabel, before, after) => unifiedPolicyDiff(beforeLabel, afterLabel, before, after),
   close: async () => undefined,
 };
 
@@ -30,7 +34,7 @@ export const inlinePolicyReader: PolicyReader = {
 export function workerPolicyReader(): PolicyReader {
   let worker: Worker | undefined;
   let nextId = 1;
-  const pending = new Map<number, { resolve: (judgement: PolicyJudgement) => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (result: never) => void; reject: (error: Error) => void }>();
 
   const start = (): Worker => {
     // Built, the worker is a plain .js file. From source (tsx, vitest) it is a .ts file, and a
@@ -41,12 +45,12 @@ export function workerPolicyReader(): PolicyReader {
       ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true })
       : new Worker(entry);
     started.unref();
-    started.on('message', (message: { id: number; judgement?: PolicyJudgement; failure?: string }) => {
+    started.on('message', (message: { id: number; result?: never; failure?: string }) => {
       const request = pending.get(message.id);
       if (!request) return;
       pending.delete(message.id);
-      if (message.judgement) request.resolve(message.judgement);
-      else request.reject(new BugError(`judging a policy failed in the worker: ${message.failure}`));
+      if (message.failure === undefined) request.resolve(message.result!);
+      else request.reject(new BugError(`the policy worker failed: ${message.failure}`));
     });
     const fail = (error: Error) => {
       if (worker === started) worker = undefined;
@@ -58,16 +62,18 @@ export function workerPolicyReader(): PolicyReader {
     return started;
   };
 
+  const ask = <T>(request: Record<string, unknown>): Promise<T> => {
+    worker ??= start();
+    const id = nextId++;
+    const target = worker;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (result: never) => void, reject });
+      target.postMessage({ ...request, id });
+    });
+  };
   return {
-    judge(text, now) {
-      worker ??= start();
-      const id = nextId++;
-      const target = worker;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        target.postMessage({ id, text, now: now.getTime() });
-      });
-    },
+    judge: (text, now) => ask<PolicyJudgement>({ kind: 'judge', text, now: now.getTime() }),
+    diff: (beforeLabel, afterLabel, before, after) => ask<string>({ kind: 'diff', beforeLabel, afterLabel, before, after }),
     async close() {
       const stopping = worker;
       worker = undefined;

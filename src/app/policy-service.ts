@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { createTwoFilesPatch } from 'diff';
 import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
 import type { SelectableHost } from '../domain/policy/host-selector.js';
@@ -17,7 +16,7 @@ import { appendAudit } from '../store/audit-log.js';
 import { notifyChange, type ChangeListener } from '../store/change-notifications.js';
 import { insertPolicyRevision, latestPolicyRevision, lockPolicyRevisions, storedHostOwnership, updateHostOwnership, type PolicyRevisionSummary } from '../store/policy-store.js';
 import { withTransaction } from '../store/transaction.js';
-import type { PolicyReader } from './policy-reader.js';
+import { inlinePolicyReader, type PolicyReader } from './policy-reader.js';
 
 /** A policy text with at least one error: nothing was stored. `issues` lists every problem. */
 export class PolicyRefused extends InputError {
@@ -44,6 +43,8 @@ export interface PolicyApplyRequest {
   message: string;
   /** Where the text came from: a file name, or `api`. */
   source: string;
+  /** Computes the diff against the previous revision (the server's worker; default in line). */
+  reader?: PolicyReader;
 }
 
 export interface PolicyApplyResult {
@@ -77,7 +78,7 @@ export async function applyPolicy(pool: pg.Pool, request: PolicyApplyRequest): P
     await lockPolicyRevisions(client);
     const latest = await latestPolicyRevision(client);
     if (latest && latest.contentHash === contentHash) return { status: 'unchanged' as const, revision: latest, policy, warnings };
-    const diff = createTwoFilesPatch(latest ? `revision ${latest.revision}` : '/dev/null', latest ? `revision ${latest.revision + 1}` : 'revision 1', latest?.text ?? '', request.text, undefined, undefined, { context: 3 });
+    const diff = await (request.reader ?? inlinePolicyReader).diff(latest ? `revision ${latest.revision}` : '/dev/null', `revision ${(latest?.revision ?? 0) + 1}`, latest?.text ?? '', request.text);
     const revision = await insertPolicyRevision(client, { contentHash, author: request.author, message: request.message, source: request.source, text: request.text, diff });
     await notifyChange(client, 'fleetpatch_policy', String(revision.revision));
     await appendAudit(client, {
@@ -91,26 +92,33 @@ export async function applyPolicy(pool: pg.Pool, request: PolicyApplyRequest): P
   });
 }
 
-/** Hosts whose ownership is computed between two yields: about a millisecond of a 500-bucket policy. */
-const HOSTS_PER_SLICE = 1_000;
+/** Hosts read, matched and written per step: a few milliseconds of a 500-bucket policy, then the event loop runs. */
+const HOSTS_PER_PAGE = 2_000;
 
 /**
  * Gives every stored host the bucket and team `ownership` says, writing only the hosts that move.
- * The computation yields to the event loop between slices, so a server keeps taking check-ins.
+ * Hosts are read by key in pages, each matched and written before the next is read, so neither
+ * the server's event loop nor a host's row is held for long (a check-in waits at most one page).
  *
  * @example await reassignHosts(pool, policyOwnership(policy)) // { hosts: 100000, moved: 1200 }
  */
 export async function reassignHosts(pool: pg.Pool, ownership: OwnershipRules): Promise<{ hosts: number; moved: number }> {
-  const hosts = await storedHostOwnership(pool);
-  const changes: Array<{ key: number } & Ownership> = [];
-  for (let start = 0; start < hosts.length; start += HOSTS_PER_SLICE) {
-    if (start > 0) await yieldToEventLoop();
-    for (const host of hosts.slice(start, start + HOSTS_PER_SLICE)) {
+  let hosts = 0;
+  let moved = 0;
+  for (let afterKey = 0; ; ) {
+    const page = await storedHostOwnership(pool, { afterKey, limit: HOSTS_PER_PAGE });
+    if (page.length === 0) break;
+    hosts += page.length;
+    afterKey = page.at(-1)!.key;
+    const changes: Array<{ key: number } & Ownership> = [];
+    for (const host of page) {
       const owner = ownership.ownerOf(selectableHost(host.name, host.labels, { id: host.osId, idLike: host.osIdLike, versionId: host.osVersion }));
       if (owner.bucket !== host.bucket || owner.team !== host.team) changes.push({ key: host.key, ...owner });
     }
+    if (changes.length > 0) moved += await updateHostOwnership(pool, changes);
+    await yieldToEventLoop();
   }
-  return { hosts: hosts.length, moved: await updateHostOwnership(pool, changes) };
+  return { hosts, moved };
 }
 
 /** Stored hosts as selectors see them (`policy check --against-fleet`). */

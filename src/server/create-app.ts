@@ -426,7 +426,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
         const request = body as { text: string; message: string };
         const judgement = await dependencies.policy.reader.judge(request.text, now());
         try {
-          const result = await applyPolicy(pool, { text: request.text, judgement, author: actor(principal), message: request.message, source: 'api' });
+          const result = await applyPolicy(pool, { text: request.text, judgement, author: actor(principal), message: request.message, source: 'api', reader: dependencies.policy.reader });
           dependencies.policy.inForce.adopt(result.revision, request.text, result.policy);
           const hosts = result.status === 'applied' ? await reassignHosts(pool, dependencies.policy.inForce) : undefined;
           return context.json({ status: result.status, revision: result.revision, warnings: result.warnings, ...(hosts ? { hostsMoved: hosts.moved } : {}) }, result.status === 'applied' ? 201 : 200);

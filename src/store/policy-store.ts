@@ -95,10 +95,11 @@ export interface StoredHostOwnership {
   team: string;
 }
 
-/** Every stored host's name, labels, OS and ownership (about 100 bytes a host). */
-export async function storedHostOwnership(db: Queryable): Promise<StoredHostOwnership[]> {
+/** Stored hosts' names, labels, OS and ownership, by key: all of them, or a page after `afterKey`. */
+export async function storedHostOwnership(db: Queryable, page?: { afterKey: number; limit: number }): Promise<StoredHostOwnership[]> {
   const result = await db.query<{ key: number; name: string; labels: Record<string, string>; os_id: string | null; os_id_like: string[] | null; os_version: string | null; bucket: string; team: string }>(
-    'SELECT key, name, labels, os_id, os_id_like, os_version, bucket, team FROM hosts',
+    `SELECT key, name, labels, os_id, os_id_like, os_version, bucket, team FROM hosts${page ? ' WHERE key > $1 ORDER BY key LIMIT $2' : ''}`,
+    page ? [page.afterKey, page.limit] : [],
   );
   return result.rows.map((row) => ({ key: row.key, name: row.name, labels: row.labels, osId: row.os_id, osIdLike: row.os_id_like, osVersion: row.os_version, bucket: row.bucket, team: row.team }));
 }

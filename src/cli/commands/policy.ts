@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { createTwoFilesPatch } from 'diff';
+import { unifiedPolicyDiff } from '../../app/policy-diff.js';
 import { applyPolicy, reassignHosts, storedSelectableHosts } from '../../app/policy-service.js';
 import { InputError } from '../../domain/errors.js';
 import { describeRecurrence, nextOccurrences, type WindowOccurrence } from '../../domain/policy/maintenance-window.js';
@@ -156,7 +156,7 @@ export function registerPolicyCommand(program: Command): void {
           process.stderr.write(`${old.label} and ${current.label} are identical\n`);
           return '';
         }
-        return createTwoFilesPatch(old.label, current.label, old.text, current.text, undefined, undefined, { context: 3 });
+        return unifiedPolicyDiff(old.label, current.label, old.text, current.text);
       });
       process.stdout.write(output);
     });
