@@ -196,6 +196,18 @@ describe('dashboard in Chromium', () => {
       'patch-coverage': summary.buckets.some((bucket) => bucket.patchCoverage > 0),
     };
     CHARTS.forEach((chart, index) => expect(saturatedPixels[index]! > 500, `${chart}: ${saturatedPixels[index]} coloured pixels`).toBe(drawsSomething[chart as keyof typeof drawsSomething]));
+
+    // Hovering a stacked bar shows each series' own number (not the running total the stack draws).
+    const first = summary.buckets[0]!;
+    const severityChart = page.getByTestId('chart-findings-by-severity');
+    const plotArea = (await severityChart.locator('.u-over').boundingBox())!;
+    await page.mouse.move(plotArea.x + plotArea.width / summary.buckets.length / 2, plotArea.y + plotArea.height - 5);
+    const legend = severityChart.locator('.u-legend');
+    await expect.poll(() => legend.textContent()).toContain(first.name);
+    for (const severity of ['critical', 'high', 'medium', 'low'] as const) {
+      const entry = legend.locator('.u-series').filter({ has: page.locator('.u-label', { hasText: new RegExp(`^${severity}$`) }) });
+      expect(await entry.locator('.u-value').textContent(), severity).toBe(first.openFindings[severity].toLocaleString('en-US'));
+    }
     await page.screenshot({ path: resolve(SCREENSHOTS, 'charts.png'), fullPage: false });
   });
 
