@@ -45,6 +45,38 @@ interface Opening {
   localStart: string;
 }
 
+/**
+ * When each in-flight slot is next free, as a binary min-heap: a bucket of 45,000 nodes at 10% in
+ * flight has 4,500 slots, and scanning them for every host would be quadratic.
+ */
+class LaneHeap {
+  private readonly free: Float64Array;
+
+  constructor(lanes: number, freeFrom: number) {
+    this.free = new Float64Array(Math.max(1, lanes)).fill(freeFrom);
+  }
+
+  earliest(): number {
+    return this.free[0]!;
+  }
+
+  /** The earliest lane is taken until `until`; sift it down to its place. */
+  replaceEarliest(until: number): void {
+    const free = this.free;
+    let index = 0;
+    free[0] = until;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= free.length) return;
+      const right = left + 1;
+      const child = right < free.length && free[right]! < free[left]! ? right : left;
+      if (free[child]! >= free[index]!) return;
+      [free[child], free[index]] = [free[index]!, free[child]!];
+      index = child;
+    }
+  }
+}
+
 /** The bucket's openings in [from, until): its windows' occurrences, or one long emergency opening. */
 function openingsOf(input: ScheduleInput): Opening[] {
   if (input.ignoreWindows) return [{ window: 'emergency', start: input.from, end: input.until, admissionEnd: input.until, localStart: input.from.toISOString() }];
@@ -109,19 +141,17 @@ export function scheduleBucket(input: ScheduleInput): ScheduleResult {
     const { until: admissionEnd, frozenBy } = admissibleUntil(openFrom, opening.admissionEnd.getTime(), input.freezes);
     if (frozenBy) lastFreeze = frozenBy;
     if (opening.admissionEnd.getTime() - opening.start.getTime() >= duration) fitsAnywhere = true;
-    const laneFree = Array.from({ length: lanes }, () => openFrom);
+    const laneFree = new LaneHeap(Math.min(lanes, hosts.length - next), openFrom);
     const planned: PlannedRollout = { bucket: bucket.name, window: opening.window, occurrenceStart: opening.start, occurrenceEnd: opening.end, admissionEnd: new Date(admissionEnd), waves: [] };
 
     while (next < hosts.length) {
       const waveStart = Math.max(waveReadyAt, openFrom);
       // The earliest free lane, but not before the wave may start.
-      let lane = 0;
-      for (let index = 1; index < lanes; index++) if (laneFree[index]! < laneFree[lane]!) lane = index;
-      const start = Math.max(laneFree[lane]!, waveStart);
+      const start = Math.max(laneFree.earliest(), waveStart);
       if (start + duration > admissionEnd) break;
       const host = hosts[next]!;
       const finish = start + duration;
-      laneFree[lane] = finish;
+      laneFree.replaceEarliest(finish);
       waveFinish = Math.max(waveFinish, finish);
       slots.set(host, {
         window: opening.window,

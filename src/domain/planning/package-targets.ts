@@ -8,6 +8,7 @@
  */
 import { versionSchemeFor } from '../inventory/version-scheme.js';
 import type { Baseline } from '../policy/policy-schema.js';
+import type { VersionComparator } from '../versions/comparator.js';
 import { comparatorFor } from '../versions/index.js';
 import type { PackageChange, PlanHost } from './plan-types.js';
 
@@ -35,15 +36,24 @@ export function baselineFor(baselines: readonly CompiledBaseline[], packageName:
   return baselines.find((candidate) => candidate.matches(packageName, ecosystem))?.baseline;
 }
 
-/** Orders two versions of an ecosystem; versions of an unknown scheme compare as text. */
+const comparators = new Map<string, VersionComparator | undefined>();
+
+/** Orders two versions of an ecosystem; versions of an unknown scheme (or invalid ones) compare as text. */
 function compareVersions(ecosystem: string, a: string, b: string): number {
-  const scheme = versionSchemeFor(ecosystem);
-  if (!scheme) return a < b ? -1 : a > b ? 1 : 0;
-  try {
-    return comparatorFor(scheme).compare(a, b);
-  } catch {
-    return a < b ? -1 : a > b ? 1 : 0;
+  let comparator = comparators.get(ecosystem);
+  if (comparator === undefined && !comparators.has(ecosystem)) {
+    const scheme = versionSchemeFor(ecosystem);
+    comparator = scheme ? comparatorFor(scheme) : undefined;
+    comparators.set(ecosystem, comparator);
   }
+  if (comparator) {
+    try {
+      return comparator.compare(a, b);
+    } catch {
+      // A version its ecosystem refuses is ordered as text rather than dropping the host's plan.
+    }
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export interface TargetOptions {
@@ -62,12 +72,14 @@ export interface HostTargets {
  * @example hostTargets(host, compileBaselines(policy.baselines), { now }).changes // [{ packageName: 'openssl', to: '3.0.15-1~deb12u1', because: 'advisory', … }]
  */
 export function hostTargets(host: PlanHost, baselines: readonly CompiledBaseline[], options: TargetOptions): HostTargets {
-  const byPackage = new Map<string, { packageName: string; ecosystem: string; from?: string; to?: string; because: PackageChange['because']; advisories: string[] }>();
+  const byPackage = new Map<string, { packageName: string; ecosystem: string; from: string | undefined; to: string | undefined; because: PackageChange['because']; advisories: string[] }>();
+  // Keyed by name alone in the usual case of one ecosystem per host; a second ecosystem gets composite keys.
+  const hostEcosystem = host.findings[0]?.ecosystem ?? host.availableUpdates[0]?.ecosystem;
   const entryFor = (packageName: string, ecosystem: string, from: string | undefined) => {
-    const key = `${ecosystem}\u0000${packageName}`;
+    const key = ecosystem === hostEcosystem ? packageName : `${ecosystem}\u0000${packageName}`;
     let entry = byPackage.get(key);
     if (!entry) {
-      entry = { packageName, ecosystem, because: 'advisory', advisories: [], ...(from !== undefined ? { from } : {}) };
+      entry = { packageName, ecosystem, from, to: undefined, because: 'advisory', advisories: [] };
       byPackage.set(key, entry);
     }
     return entry;
@@ -83,11 +95,10 @@ export function hostTargets(host: PlanHost, baselines: readonly CompiledBaseline
     raise(entry, finding.fixedVersion);
   }
 
-  const installed = new Map<string, string>();
-  for (const pkg of host.baselinePackages ?? []) installed.set(`${pkg.ecosystem}\u0000${pkg.name}`, pkg.version);
-  for (const update of host.availableUpdates) if (update.installedVersion) installed.set(`${update.ecosystem}\u0000${update.name}`, update.installedVersion);
-
   if (baselines.length > 0) {
+    const installed = new Map<string, string>();
+    for (const pkg of host.baselinePackages ?? []) installed.set(`${pkg.ecosystem}\u0000${pkg.name}`, pkg.version);
+    for (const update of host.availableUpdates) if (update.installedVersion) installed.set(`${update.ecosystem}\u0000${update.name}`, update.installedVersion);
     const now = options.now.getTime();
     for (const update of host.availableUpdates) {
       const baseline = baselineFor(baselines, update.name, update.ecosystem);
@@ -118,8 +129,10 @@ export function hostTargets(host: PlanHost, baselines: readonly CompiledBaseline
       rejected.push({ packageName: entry.packageName, version: entry.to });
       continue;
     }
-    changes.push({ packageName: entry.packageName, ecosystem: entry.ecosystem, ...(entry.from !== undefined ? { from: entry.from } : {}), to: entry.to, because: entry.because, advisories: entry.advisories.sort() });
+    // The entry becomes the change itself (one object per package, not two).
+    entry.advisories.sort();
+    changes.push(entry as PackageChange);
   }
-  changes.sort((a, b) => a.packageName.localeCompare(b.packageName));
+  changes.sort((a, b) => (a.packageName < b.packageName ? -1 : a.packageName > b.packageName ? 1 : 0));
   return { changes, rejected };
 }

@@ -49,7 +49,8 @@ export type NotScheduledReason = 'freeze' | 'no-window' | 'awaiting-notice' | 's
 export interface PackageChange {
   packageName: string;
   ecosystem: string;
-  from?: string;
+  /** Undefined when the installed version is not known (a baseline for a package only a check-in reports). */
+  from: string | undefined;
   to: string;
   /** Why: an open advisory's fix, the baseline's target, or both. */
   because: 'advisory' | 'baseline';
@@ -89,10 +90,10 @@ export interface FindingForecast {
   packageName: string;
   severity: Severity;
   /** Undefined when the policy sets no SLA for the severity. */
-  dueAt?: Date;
+  dueAt: Date | undefined;
   /** When the fix is expected on disk, and running; undefined: not within the horizon. */
-  installedAt?: Date;
-  liveAt?: Date;
+  installedAt: Date | undefined;
+  liveAt: Date | undefined;
   predictedBreach: boolean;
   emergency: boolean;
 }

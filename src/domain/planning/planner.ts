@@ -11,7 +11,7 @@ import type { Bucket, Policy } from '../policy/policy-schema.js';
 import { scheduleBucket, type ScheduleResult } from './bucket-schedule.js';
 import { compileBaselines, hostTargets } from './package-targets.js';
 import type { FindingForecast, FleetPlan, GroupForecast, HostPlan, HostSlot, PlanHost } from './plan-types.js';
-import { isEmergency, slaDueAt } from './sla.js';
+import { isEmergency, slaDueTime } from './sla.js';
 
 const DAY_MS = 86_400_000;
 
@@ -38,15 +38,20 @@ function bucketsByName(policy: Policy): Map<string, Bucket> {
   return new Map(policy.buckets.map((bucket) => [bucket.name, bucket]));
 }
 
+/** Code-unit order: deterministic everywhere, and far cheaper than localeCompare on 100,000 names. */
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function hostDuration(bucket: Bucket, options: PlanOptions): number {
   return options.hostDurationMs?.[bucket.name] ?? minimumHostTime(bucket);
 }
 
 /** Canaries first (label `canary=true`), then the most urgent SLA, then by name: deterministic. */
 function admissionOrder(hosts: PlanHost[], firstDue: Map<string, number>): string[] {
-  return [...hosts]
-    .sort((a, b) => Number(b.labels.canary === 'true') - Number(a.labels.canary === 'true') || (firstDue.get(a.name) ?? Infinity) - (firstDue.get(b.name) ?? Infinity) || a.name.localeCompare(b.name))
-    .map((host) => host.name);
+  const keyed = hosts.map((host) => ({ name: host.name, canary: host.labels.canary === 'true' ? 0 : 1, due: firstDue.get(host.name) ?? Infinity }));
+  keyed.sort((a, b) => a.canary - b.canary || a.due - b.due || byName(a.name, b.name));
+  return keyed.map((host) => host.name);
 }
 
 function freezesFor(policy: Policy, bucket: Bucket, from: Date, until: Date, emergency: boolean): FreezeInterval[] {
@@ -65,34 +70,52 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
   const work = new Map<string, BucketWork>();
   const firstDue = new Map<string, number>();
 
-  for (const host of hosts) {
+  // One pass per host: its targets, reboot need, earliest due date and whether any finding is an emergency.
+  const hostPlansInOrder: HostPlan[] = new Array(hosts.length);
+  for (let index = 0; index < hosts.length; index++) {
+    const host = hosts[index]!;
     let entry = work.get(host.bucket);
     if (!entry) {
       entry = { bucket: buckets.get(host.bucket), name: host.bucket, hosts: [], plans: new Map(), emergencyHosts: [] };
       work.set(host.bucket, entry);
     }
     entry.hosts.push(host);
+    let pendingReboot = host.rebootRequired;
+    let rebootPackages: Set<string> | undefined;
+    let due = Infinity;
+    let emergency = false;
+    for (const finding of host.findings) {
+      if (finding.state === 'pending-reboot') pendingReboot = true;
+      if (finding.needsReboot) (rebootPackages ??= new Set()).add(finding.packageName);
+      const findingDue = slaDueTime(policy, finding);
+      if (findingDue !== undefined && findingDue < due) due = findingDue;
+      if (!emergency && isEmergency(policy, finding)) emergency = true;
+    }
     const targets = hostTargets(host, baselines, { now });
-    const pendingReboot = host.rebootRequired || host.findings.some((finding) => finding.state === 'pending-reboot');
     const rebootPolicy = entry.bucket?.reboot.policy ?? 'if-required';
-    const needsReboot = pendingReboot || targets.changes.some((change) => host.findings.some((finding) => finding.needsReboot && finding.packageName === change.packageName));
+    const needsReboot = pendingReboot || (rebootPackages !== undefined && targets.changes.some((change) => rebootPackages.has(change.packageName)));
     const willReboot = rebootPolicy === 'always' ? targets.changes.length > 0 || pendingReboot : rebootPolicy === 'if-required' && needsReboot;
     const plan: HostPlan = { host: host.name, bucket: host.bucket, team: host.team, status: 'up-to-date', changes: targets.changes, willReboot };
+    hostPlansInOrder[index] = plan;
+    entry.plans.set(host.name, plan);
     if (targets.changes.length === 0 && !(pendingReboot && rebootPolicy !== 'never')) {
-      if (targets.rejected.length > 0) Object.assign(plan, { status: 'not-scheduled', reason: 'rejected-target', detail: `only rejected versions would fix ${targets.rejected.map((item) => `${item.packageName} ${item.version}`).join(', ')}` });
-      entry.plans.set(host.name, plan);
+      if (targets.rejected.length > 0) {
+        plan.status = 'not-scheduled';
+        plan.reason = 'rejected-target';
+        plan.detail = `only rejected versions would fix ${targets.rejected.map((item) => `${item.packageName} ${item.version}`).join(', ')}`;
+      }
       continue;
     }
     plan.status = 'not-scheduled';
-    if (!entry.bucket) Object.assign(plan, { reason: 'no-window', detail: `bucket ${host.bucket} is not in the policy` });
-    else if (entry.bucket.executor.kind === 'agent' && (!host.lastSeenAt || now.getTime() - host.lastSeenAt.getTime() > options.staleAfterMs)) {
-      Object.assign(plan, { reason: 'stale-agent', detail: `its agent was last seen ${host.lastSeenAt ? host.lastSeenAt.toISOString() : 'never'}` });
+    if (!entry.bucket) {
+      plan.reason = 'no-window';
+      plan.detail = `bucket ${host.bucket} is not in the policy`;
+    } else if (entry.bucket.executor.kind === 'agent' && (!host.lastSeenAt || now.getTime() - host.lastSeenAt.getTime() > options.staleAfterMs)) {
+      plan.reason = 'stale-agent';
+      plan.detail = `its agent was last seen ${host.lastSeenAt ? host.lastSeenAt.toISOString() : 'never'}`;
     }
-    entry.plans.set(host.name, plan);
-    let due = Infinity;
-    for (const finding of host.findings) due = Math.min(due, slaDueAt(policy, finding)?.getTime() ?? Infinity);
     firstDue.set(host.name, due);
-    if (host.findings.some((finding) => isEmergency(policy, finding))) entry.emergencyHosts.push(host.name);
+    if (emergency) entry.emergencyHosts.push(host.name);
   }
 
   const rollouts: FleetPlan['rollouts'] = [];
@@ -118,44 +141,51 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
     for (const [host, slot] of emergency.slots) emergencySlots.set(host, slot);
   }
 
+  // A million findings: one object each, of one shape, and due dates shared between findings.
+  const dueDates = new Map<number, Date>();
   const findings: FindingForecast[] = [];
-  for (const host of hosts) {
-    const plan = work.get(host.bucket)!.plans.get(host.name)!;
+  for (let index = 0; index < hosts.length; index++) {
+    const host = hosts[index]!;
+    const plan = hostPlansInOrder[index]!;
+    const emergencySlot = emergencySlots.get(host.name);
+    // An emergency rollout installs the emergency fixes only, but its reboot makes every installed fix live.
+    const rebootSlot = earlier(plan.slot, emergencySlot);
     for (const finding of host.findings) {
-      const dueAt = slaDueAt(policy, finding);
+      const dueTime = slaDueTime(policy, finding);
+      let dueAt: Date | undefined;
+      if (dueTime !== undefined) {
+        dueAt = dueDates.get(dueTime);
+        if (!dueAt) dueDates.set(dueTime, (dueAt = new Date(dueTime)));
+      }
       const emergency = isEmergency(policy, finding);
-      // An emergency rollout installs the emergency fixes only, but its reboot makes every installed fix live.
-      const slot = earlier(plan.slot, emergency ? emergencySlots.get(host.name) : undefined);
+      const slot = emergency ? rebootSlot : plan.slot;
       const pendingReboot = finding.state === 'pending-reboot';
       const installedAt = pendingReboot ? finding.firstSeenAt : slot?.expectedFinish;
-      const rebootSlot = pendingReboot ? earlier(plan.slot, emergencySlots.get(host.name)) : slot;
-      const liveAt = pendingReboot || finding.needsReboot ? (plan.willReboot ? rebootSlot?.expectedFinish : undefined) : installedAt;
-      const forecast: FindingForecast = {
+      const liveAt = pendingReboot || finding.needsReboot ? (plan.willReboot ? (pendingReboot ? rebootSlot : slot)?.expectedFinish : undefined) : installedAt;
+      findings.push({
         host: host.name,
         bucket: host.bucket,
         team: host.team,
         advisoryId: finding.advisoryId,
         packageName: finding.packageName,
         severity: finding.severity,
-        predictedBreach: dueAt !== undefined && (liveAt === undefined ? dueAt < horizonEnd : liveAt > dueAt),
+        dueAt,
+        installedAt,
+        liveAt,
+        predictedBreach: dueTime !== undefined && (liveAt === undefined ? dueTime < horizonEnd.getTime() : liveAt.getTime() > dueTime),
         emergency,
-      };
-      if (dueAt) forecast.dueAt = dueAt;
-      if (installedAt) forecast.installedAt = installedAt;
-      if (liveAt) forecast.liveAt = liveAt;
-      findings.push(forecast);
+      });
     }
   }
 
-  const hostPlans = [...work.values()].flatMap((entry) => [...entry.plans.values()]).sort((a, b) => a.host.localeCompare(b.host));
+  const hostPlans = [...work.values()].flatMap((entry) => [...entry.plans.values()]).sort((a, b) => byName(a.host, b.host));
   return {
     generatedAt: now,
     horizonEnd,
     hosts: hostPlans,
     findings,
-    buckets: groupForecasts(hostPlans, findings, (item) => item.bucket, now),
-    teams: groupForecasts(hostPlans, findings, (item) => item.team, now),
-    rollouts: rollouts.sort((a, b) => a.occurrenceStart.getTime() - b.occurrenceStart.getTime() || a.bucket.localeCompare(b.bucket)),
+    ...groupForecasts(hostPlans, findings, now),
+    rollouts: rollouts.sort((a, b) => a.occurrenceStart.getTime() - b.occurrenceStart.getTime() || byName(a.bucket, b.bucket)),
   };
 }
 
@@ -185,9 +215,10 @@ function earlier(a: HostSlot | undefined, b: HostSlot | undefined): HostSlot | u
   return b.expectedFinish < a.expectedFinish ? b : a;
 }
 
-function groupForecasts(hosts: HostPlan[], findings: FindingForecast[], keyOf: (item: { bucket: string; team: string }) => string, now: Date): GroupForecast[] {
-  const groups = new Map<string, GroupForecast>();
-  const group = (name: string) => {
+function groupForecasts(hosts: HostPlan[], findings: FindingForecast[], now: Date): { buckets: GroupForecast[]; teams: GroupForecast[] } {
+  const bucketGroups = new Map<string, GroupForecast>();
+  const teamGroups = new Map<string, GroupForecast>();
+  const group = (groups: Map<string, GroupForecast>, name: string) => {
     let entry = groups.get(name);
     if (!entry) {
       entry = { name, hosts: 0, hostsToPatch: 0, scheduled: 0, notScheduled: 0, openFindings: 0, dueWithinSevenDays: 0, predictedBreaches: 0, breached: 0 };
@@ -195,24 +226,42 @@ function groupForecasts(hosts: HostPlan[], findings: FindingForecast[], keyOf: (
     }
     return entry;
   };
-  for (const host of hosts) {
-    const entry = group(keyOf(host));
+  const countHost = (entry: GroupForecast, host: HostPlan) => {
     entry.hosts++;
-    if (host.status === 'up-to-date') continue;
+    if (host.status === 'up-to-date') return;
     entry.hostsToPatch++;
     if (host.status === 'scheduled') {
       entry.scheduled++;
       if (!entry.forecastCompletion || host.slot!.expectedFinish > entry.forecastCompletion) entry.forecastCompletion = host.slot!.expectedFinish;
     } else entry.notScheduled++;
+  };
+  for (const host of hosts) {
+    countHost(group(bucketGroups, host.bucket), host);
+    countHost(group(teamGroups, host.team), host);
   }
-  const soon = now.getTime() + 7 * DAY_MS;
-  for (const finding of findings) {
-    const entry = group(keyOf(finding));
+  const nowTime = now.getTime();
+  const soon = nowTime + 7 * DAY_MS;
+  const countFinding = (entry: GroupForecast, due: number | undefined, predictedBreach: boolean) => {
     entry.openFindings++;
-    if (!finding.dueAt) continue;
-    if (finding.dueAt <= now) entry.breached++;
-    else if (finding.dueAt.getTime() <= soon) entry.dueWithinSevenDays++;
-    if (finding.predictedBreach) entry.predictedBreaches++;
+    if (due === undefined) return;
+    if (due <= nowTime) entry.breached++;
+    else if (due <= soon) entry.dueWithinSevenDays++;
+    if (predictedBreach) entry.predictedBreaches++;
+  };
+  // Findings come host by host: look the two groups up only when the host changes.
+  let currentHost: string | undefined;
+  let bucketEntry: GroupForecast | undefined;
+  let teamEntry: GroupForecast | undefined;
+  for (const finding of findings) {
+    if (finding.host !== currentHost) {
+      currentHost = finding.host;
+      bucketEntry = group(bucketGroups, finding.bucket);
+      teamEntry = group(teamGroups, finding.team);
+    }
+    const due = finding.dueAt?.getTime();
+    countFinding(bucketEntry!, due, finding.predictedBreach);
+    countFinding(teamEntry!, due, finding.predictedBreach);
   }
-  return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const sorted = (groups: Map<string, GroupForecast>) => [...groups.values()].sort((a, b) => byName(a.name, b.name));
+  return { buckets: sorted(bucketGroups), teams: sorted(teamGroups) };
 }

@@ -13,15 +13,20 @@ const DAY_MS = 86_400_000;
  * @example slaDueAt(policy, { severity: 'high', firstSeenAt: new Date('2026-12-01T00:00:00Z'), … }) // 2026-12-08T00:00:00Z with high: 7
  */
 export function slaDueAt(policy: Pick<Policy, 'slas'>, finding: Pick<PlanFinding, 'severity' | 'firstSeenAt' | 'published' | 'knownExploited' | 'kevDueDate'>): Date | undefined {
-  const start = policy.slas.clockStart === 'published' ? (finding.published ?? finding.firstSeenAt) : finding.firstSeenAt;
+  const due = slaDueTime(policy, finding);
+  return due === undefined ? undefined : new Date(due);
+}
+
+/** `slaDueAt` in epoch milliseconds, allocation-free: the planner asks it for every open finding. */
+export function slaDueTime(policy: Pick<Policy, 'slas'>, finding: Pick<PlanFinding, 'severity' | 'firstSeenAt' | 'published' | 'knownExploited' | 'kevDueDate'>): number | undefined {
+  const start = (policy.slas.clockStart === 'published' ? (finding.published ?? finding.firstSeenAt) : finding.firstSeenAt).getTime();
   const days = policy.slas.days[finding.severity];
-  const candidates: number[] = [];
-  if (days !== undefined) candidates.push(start.getTime() + days * DAY_MS);
+  let due = days === undefined ? Infinity : start + days * DAY_MS;
   if (finding.knownExploited) {
-    if (policy.slas.kevDays !== undefined) candidates.push(start.getTime() + policy.slas.kevDays * DAY_MS);
-    if (finding.kevDueDate) candidates.push(finding.kevDueDate.getTime());
+    if (policy.slas.kevDays !== undefined) due = Math.min(due, start + policy.slas.kevDays * DAY_MS);
+    if (finding.kevDueDate) due = Math.min(due, finding.kevDueDate.getTime());
   }
-  return candidates.length === 0 ? undefined : new Date(Math.min(...candidates));
+  return due === Infinity ? undefined : due;
 }
 
 /** Whether the policy's emergency triggers take this finding off the routine cadence. */

@@ -64,7 +64,7 @@ export function whatIf(policy: Policy, affectedHosts: ReadonlyArray<{ name: stri
   for (const bucket of policy.buckets) {
     const hosts = byBucket.get(bucket.name);
     if (!hosts) continue;
-    const order = [...hosts].sort((a, b) => Number(b.labels.canary === 'true') - Number(a.labels.canary === 'true') || a.name.localeCompare(b.name));
+    const order = [...hosts].sort((a, b) => Number(b.labels.canary === 'true') - Number(a.labels.canary === 'true') || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const names = order.map((host) => host.name);
     const duration = minimumHostTime(bucket);
     const routine = scheduleBucket({

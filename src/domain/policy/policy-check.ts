@@ -39,6 +39,7 @@ export function checkPolicy(policy: Policy, options: { now: Date; hosts?: Select
     if (windowNeverOccurs(window, options.now, yearAhead)) findings.push({ level: 'warning', field: `windows.${name}`, message: `window ${name} never opens in the coming year (a month day that does not occur, every date excluded, or validUntil passed)` });
   }
 
+  const conditions = policy.buckets.map((bucket) => selectorConditions(bucket.match));
   policy.buckets.forEach((bucket, index) => {
     const needed = minimumHostTime(bucket);
     bucket.windows.forEach((windowName, windowIndex) => {
@@ -54,7 +55,7 @@ export function checkPolicy(policy: Policy, options: { now: Date; hosts?: Select
       }
     });
     for (let earlier = 0; earlier < index; earlier++) {
-      if (shadows(policy.buckets[earlier]!.match, bucket.match)) {
+      if (shadows(conditions[earlier]!, conditions[index]!)) {
         findings.push({ level: 'warning', field: `buckets[${index}].match`, message: `bucket ${bucket.name} can never match a host: ${policy.buckets[earlier]!.name} comes first and takes every host it would (first match wins)` });
         break;
       }
@@ -90,21 +91,26 @@ export function checkPolicy(policy: Policy, options: { now: Date; hosts?: Select
   return findings;
 }
 
+/** A selector's conditions as comparable strings; `undefined` for a selector that asks for nothing. */
+function selectorConditions(selector: HostSelector): Set<string> | undefined {
+  if (isCatchAll(selector)) return undefined;
+  return new Set([
+    ...Object.entries(selector.labels ?? {}).map(([key, value]) => JSON.stringify({ key, operator: '=', value })),
+    ...(selector.expressions ?? []).map((expression) => JSON.stringify(expression.operator === '=' ? { key: expression.key, operator: '=', value: expression.value } : expression)),
+    ...(selector.os?.family ? [`os.family=${selector.os.family.toLowerCase()}`] : []),
+    ...(selector.os?.release ? [`os.release=${selector.os.release}`] : []),
+    ...(selector.hostnames?.length ? [`hostnames=${[...selector.hostnames].sort().join(',')}`] : []),
+  ]);
+}
+
 /**
- * Whether every host `later` matches is already taken by `earlier`: `earlier` asks for nothing,
- * or for a subset of what `later` asks for (label equalities, expressions, OS, host-name globs).
+ * Whether every host the later selector matches is already taken by the earlier one: the earlier
+ * asks for nothing, or for a subset of what the later asks for (label equalities, expressions, OS,
+ * host-name globs).
  */
-function shadows(earlier: HostSelector, later: HostSelector): boolean {
-  if (isCatchAll(earlier)) return true;
-  const conditions = (selector: HostSelector) =>
-    new Set([
-      ...Object.entries(selector.labels ?? {}).map(([key, value]) => JSON.stringify({ key, operator: '=', value })),
-      ...(selector.expressions ?? []).map((expression) => JSON.stringify(expression.operator === '=' ? { key: expression.key, operator: '=', value: expression.value } : expression)),
-      ...(selector.os?.family ? [`os.family=${selector.os.family.toLowerCase()}`] : []),
-      ...(selector.os?.release ? [`os.release=${selector.os.release}`] : []),
-      ...(selector.hostnames?.length ? [`hostnames=${[...selector.hostnames].sort().join(',')}`] : []),
-    ]);
-  const required = conditions(earlier);
-  const offered = conditions(later);
-  return [...required].every((condition) => offered.has(condition));
+function shadows(earlier: Set<string> | undefined, later: Set<string> | undefined): boolean {
+  if (earlier === undefined) return true;
+  if (later === undefined || earlier.size > later.size) return false;
+  for (const condition of earlier) if (!later.has(condition)) return false;
+  return true;
 }
