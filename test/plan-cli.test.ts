@@ -18,7 +18,7 @@ describe('fleetpatch plan', () => {
     env = { DATABASE_URL: database.connectionString };
     expect((await runCli(['advisories', 'import', sharedData('osv/almalinux/almalinux9.zip')], env)).code).toBe(0);
     for (const host of ['pg-1', 'pg-2']) {
-      const imported = await runCli(['inventory', 'import', sharedData('inventories/almalinux-9.2-rpm-qa.txt'), '--host', host, '--distro', 'almalinux:9', '--running-kernel', '5.14.0-284.11.1.el9_2.x86_64', '--label', 'bucket=databases', '--label', 'team=data-platform'], env);
+      const imported = await runCli(['inventory', 'import', sharedData('inventories/almalinux-9.2-rpm-qa.txt'), '--host', host, '--distro', 'almalinux:9', '--running-kernel', '5.14.0-284.11.1.el9_2.x86_64', '--label', 'bucket=databases', '--label', 'team=data-platform', '--label', 'role=postgres'], env);
       expect(imported.code, imported.stderr).toBe(0);
     }
     // Seen just before the plan's clock, so the agents count as fresh.
@@ -27,6 +27,12 @@ describe('fleetpatch plan', () => {
     await database.pool.query("UPDATE findings SET first_seen_at = '2026-11-01T00:00:00Z'");
   }, 120_000);
   afterAll(async () => database?.drop());
+
+  it('needs a policy: an applied one or --policy FILE', async () => {
+    const result = await runCli(['plan'], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/field --policy: no policy has been applied/);
+  });
 
   it('schedules both database hosts in the next evening windows, one wave each, and counts what will breach', async () => {
     const result = await runCli(['plan', '--policy', POLICY, '--from', FROM, '--json'], env);
@@ -76,12 +82,20 @@ describe('fleetpatch plan', () => {
     expect(answer.buckets).toEqual([{ bucket: 'databases', owner: 'data-platform', affectedHosts: 2, routine: { liveBy: '2026-12-03T21:30:00.000Z', patchedBy: '2026-12-03T21:30:00.000Z', unscheduled: 0 }, emergency: { liveBy: '2026-12-01T13:30:00.000Z', patchedBy: '2026-12-01T13:30:00.000Z', unscheduled: 0 } }]);
   });
 
+  it('plans with the applied policy, whose bucket criticality also raises the findings\' risk scores', async () => {
+    const applied = await runCli(['policy', 'apply', POLICY, '--message', 'the seed fleet'], env);
+    expect(applied.code, applied.stderr).toBe(0);
+    const plan = JSON.parse((await runCli(['plan', '--from', FROM, '--json'], env)).stdout) as { hosts: Array<{ host: string; bucket: string; status: string }> };
+    expect(plan.hosts.map((host) => [host.host, host.bucket, host.status])).toEqual([['pg-1', 'databases', 'scheduled'], ['pg-2', 'databases', 'scheduled']]);
+    const findings = JSON.parse((await runCli(['findings', '--host', 'pg-1', '--severity', 'high', '--limit', '1', '--json'], env)).stdout) as Array<{ riskScore: number; riskExplanation: string[] }>;
+    expect(findings[0]!.riskExplanation).toContain('critical criticality bucket: +10');
+  });
+
   it('refuses bad options with exit 2, naming them', async () => {
     for (const [args, message] of [
       [['plan', '--policy', POLICY, '--from', '2026-13-01T00:00:00Z'], /--from: month 13/],
       [['plan', '--policy', POLICY, '--what-if', 'severity=critical'], /--what-if: the what-if needs package=NAME/],
       [['plan', '--policy', POLICY, '--what-if', 'package=x,sev=high'], /unknown what-if field "sev"/],
-      [['plan'], /field --policy: no policy has been applied/],
       [['plan', 'explain', 'nobody', '--policy', POLICY], /no host named "nobody"/],
     ] as const) {
       const result = await runCli([...args], env);

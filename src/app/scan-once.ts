@@ -15,7 +15,7 @@ import type { FindingRow } from '../store/finding-queries.js';
 import { SEVERITY_ORDER } from '../domain/types.js';
 
 /** A finding of a one-shot scan: a stored finding's fields without its history, plus the risk score. */
-export type ScanFinding = Omit<FindingRow, 'firstSeenAt' | 'resolvedAt' | 'internetFacing'> & {
+export type ScanFinding = Omit<FindingRow, 'firstSeenAt' | 'resolvedAt' | 'internetFacing' | 'bucket'> & {
   riskScore: number;
   riskExplanation: string[];
 };

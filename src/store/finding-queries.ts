@@ -19,6 +19,8 @@ export interface FindingFilter {
 
 export interface FindingRow {
   host: string;
+  /** The host's bucket, which the policy gives a criticality. */
+  bucket: string;
   ecosystem: string;
   package: string;
   sourcePackage: string;
@@ -41,6 +43,7 @@ export interface FindingRow {
 
 interface Row {
   host: string;
+  bucket: string;
   ecosystem: string;
   package: string;
   source_name: string;
@@ -72,7 +75,7 @@ export async function findingPage(db: Queryable, filter: FindingFilter = {}): Pr
   const states = filter.states ?? ['vulnerable', 'pending-reboot', 'accepted'];
   const result = await db.query<Row>(
     `WITH scoped AS (
-       SELECT h.name AS host, p.ecosystem, p.name AS package, p.source_name, p.version AS installed_version,
+       SELECT h.name AS host, h.bucket, p.ecosystem, p.name AS package, p.source_name, p.version AS installed_version,
               a.id AS advisory_id, a.aliases, a.related, a.summary, f.fixed_version, a.severity, a.cvss_score,
               EXISTS (SELECT 1 FROM kev_entries k WHERE k.cve_id = ANY(a.aliases || a.related)) AS known_exploited,
               (SELECT max(e.epss) FROM epss_scores e WHERE e.cve_id = ANY(a.aliases || a.related)) AS epss,
@@ -106,6 +109,7 @@ export async function findingPage(db: Queryable, filter: FindingFilter = {}): Pr
 function findingOf(row: Row): FindingRow {
   const finding: FindingRow = {
     host: row.host,
+    bucket: row.bucket,
     ecosystem: row.ecosystem,
     package: row.package,
     sourcePackage: row.source_name === '' ? row.package : row.source_name,

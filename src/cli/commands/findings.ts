@@ -1,7 +1,9 @@
 /** `fleetpatch findings`: open findings from the database, with filters; `findings accept` records an accepted risk. */
 import type { Command } from 'commander';
 import { InputError } from '../../domain/errors.js';
-import { riskScore } from '../../domain/prioritization/risk-score.js';
+import { riskScore, type Criticality } from '../../domain/prioritization/risk-score.js';
+import { readPolicy } from '../../domain/policy/policy-document.js';
+import { latestPolicyRevision } from '../../store/policy-store.js';
 import { SEVERITY_ORDER, type FindingState, type Severity } from '../../domain/types.js';
 import { acceptRisk, listFindings, type FindingRow } from '../../store/finding-queries.js';
 import { withDatabase } from '../database-session.js';
@@ -34,8 +36,8 @@ export function registerFindingsCommand(program: Command): void {
         ...(options.limit ? { limit: options.limit } : {}),
       };
       const failOn = options.failOn ? parseList(options.failOn, SEVERITY_ORDER, '--fail-on')[0] : undefined;
-      const rows = await withDatabase(createProgress(!options.json), (database) => listFindings(database.pool, filter));
-      process.stdout.write(options.json ? `${JSON.stringify(rows.map(withRisk), null, 2)}\n` : formatFindings(rows));
+      const { rows, criticality } = await withDatabase(createProgress(!options.json), async (database) => ({ rows: await listFindings(database.pool, filter), criticality: await bucketCriticality(database.pool) }));
+      process.stdout.write(options.json ? `${JSON.stringify(rows.map((row) => withRisk(row, criticality)), null, 2)}\n` : formatFindings(rows, criticality));
       if (failOn && rows.some((row) => isOpen(row.state) && atLeast(row.severity, failOn))) process.exitCode = ExitCode.findingsPresent;
     });
 
@@ -72,9 +74,19 @@ export function registerFindingsCommand(program: Command): void {
     });
 }
 
-function withRisk(row: FindingRow) {
+/** Each bucket's criticality in the applied policy (none applied: every bucket counts as medium). */
+async function bucketCriticality(pool: import('pg').Pool): Promise<Map<string, Criticality>> {
+  const revision = await latestPolicyRevision(pool);
+  if (!revision) return new Map();
+  const reading = readPolicy(revision.text);
+  return reading.ok ? new Map(reading.policy.buckets.map((bucket) => [bucket.name, bucket.criticality])) : new Map();
+}
+
+function withRisk(row: FindingRow, criticality: ReadonlyMap<string, Criticality> = new Map()) {
+  const bucketCriticality = criticality.get(row.bucket);
   const risk = riskScore({
     severity: row.severity,
+    ...(bucketCriticality ? { criticality: bucketCriticality } : {}),
     knownExploited: row.knownExploited,
     internetFacing: row.internetFacing,
     ...(row.cvssScore !== undefined ? { cvssScore: row.cvssScore } : {}),
@@ -83,9 +95,9 @@ function withRisk(row: FindingRow) {
   return { ...row, riskScore: risk.score, riskExplanation: risk.explanation };
 }
 
-export function formatFindings(rows: FindingRow[]): string {
+export function formatFindings(rows: FindingRow[], criticality: ReadonlyMap<string, Criticality> = new Map()): string {
   if (rows.length === 0) return 'no findings\n';
-  return renderTable(rows.map(withRisk), [{ header: 'HOST', value: (row) => row.host, maxWidth: 28 }, ...findingColumns<ReturnType<typeof withRisk>>()]);
+  return renderTable(rows.map((row) => withRisk(row, criticality)), [{ header: 'HOST', value: (row) => row.host, maxWidth: 28 }, ...findingColumns<ReturnType<typeof withRisk>>()]);
 }
 
 function isOpen(state: FindingState): boolean {

@@ -19,4 +19,11 @@ describe('riskScore', () => {
     const quietHigh = riskScore({ severity: 'high', knownExploited: false, epss: 0.001 });
     expect(exploitedMedium.score).toBeGreaterThan(quietHigh.score);
   });
+
+  it('raises findings in critical buckets and lowers them in low ones, and says so', () => {
+    expect(riskScore({ severity: 'high', knownExploited: false, criticality: 'critical' })).toEqual({ score: 60, explanation: ['high severity: 50', 'critical criticality bucket: +10'] });
+    expect(riskScore({ severity: 'high', knownExploited: false, criticality: 'low' })).toEqual({ score: 45, explanation: ['high severity: 50', 'low criticality bucket: -5'] });
+    expect(riskScore({ severity: 'high', knownExploited: false, criticality: 'medium' }).explanation).toEqual(['high severity: 50']);
+    expect(riskScore({ severity: 'none', knownExploited: false, criticality: 'low' }).score).toBe(0);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * An explainable risk score (0–100) per finding: severity sets the base, known exploitation
- * (KEV), exploit probability (EPSS) and exposure raise it. The explanation lists every term so a
+ * (KEV), exploit probability (EPSS), exposure and the business criticality the policy gives the
+ * host's bucket move it. The explanation lists every term so a
  * person can see why one finding outranks another.
  */
 import type { Severity } from '../types.js';
@@ -15,7 +16,14 @@ export interface RiskSignals {
   epss?: number;
   /** The host is reachable from the internet (label `internet-facing=true`). */
   internetFacing?: boolean;
+  /** The business criticality of the host's bucket, from the policy. */
+  criticality?: Criticality;
 }
+
+export type Criticality = 'low' | 'medium' | 'high' | 'critical';
+
+/** What a bucket's criticality adds: a critical database outranks a batch worker with the same CVE. */
+const CRITICALITY_TERM: Record<Criticality, number> = { low: -5, medium: 0, high: 5, critical: 10 };
 
 export interface RiskScore {
   score: number;
@@ -48,5 +56,10 @@ export function riskScore(signals: RiskSignals): RiskScore {
     score += 10;
     explanation.push('internet-facing: +10');
   }
-  return { score: Math.min(100, score), explanation };
+  if (signals.criticality !== undefined && CRITICALITY_TERM[signals.criticality] !== 0) {
+    const term = CRITICALITY_TERM[signals.criticality];
+    score += term;
+    explanation.push(`${signals.criticality} criticality bucket: ${term > 0 ? '+' : ''}${term}`);
+  }
+  return { score: Math.max(0, Math.min(100, score)), explanation };
 }
