@@ -10,13 +10,14 @@ import { z } from 'zod';
 import { DeltaBaseMismatch, TooBusy, type ControlPlane } from '../app/control-plane.js';
 import { enrollHost, EnrollmentRefused, retireHost } from '../app/host-access.js';
 import type { PolicyReader } from '../app/policy-reader.js';
+import { whatIfStoredFleet } from '../app/plan-service.js';
 import { applyPolicy, PolicyRefused, reassignHosts, type PolicyInForce } from '../app/policy-service.js';
 import { policyJsonSchema } from '../domain/policy/policy-json-schema.js';
 import { formatPolicyIssue } from '../domain/policy/policy-report.js';
 import { InputError } from '../domain/errors.js';
 import { hostNameSchema } from '../domain/host-name.js';
 import { FINDING_STATES, SEVERITY_ORDER, type FindingState, type Severity } from '../domain/types.js';
-import { wellFormedString } from '../domain/well-formed-text.js';
+import { isoDateTime, wellFormedString } from '../domain/well-formed-text.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
 import { FeedUnreachableError } from '../feeds/advisory-feed.js';
 import { checkInSchema, enrollSchema, heartbeatSchema, labelsSchema, packageListDigest } from '../protocol/agent-protocol.js';
@@ -36,12 +37,15 @@ import {
 } from '../store/auth-store.js';
 import type { ChangeListener } from '../store/change-notifications.js';
 import { isDatabaseUnavailable, type DatabaseHealth } from '../store/database.js';
+import { installedVersionsByTeam } from '../store/drift-queries.js';
 import { advisoryImpact, findingPage } from '../store/finding-queries.js';
 import { hostDetail, hostPackages, hostPage } from '../store/fleet-queries.js';
 import { listPolicyRevisions } from '../store/policy-store.js';
 import { ApiError, errorBody, respondWithError, validationError } from './api-error.js';
 import type { DashboardAssets } from './dashboard-assets.js';
 import type { FleetMetrics } from './fleet-metrics.js';
+import { createPlanCache } from './plan-cache.js';
+import { driftView, PLAN_LIMITS, planView } from './plan-view.js';
 import { honoPath, openApiDocument, type RouteSpec } from './route-spec.js';
 import type { SummaryCache } from './summary-cache.js';
 import type pg from 'pg';
@@ -125,6 +129,12 @@ const EXAMPLE_POLICY = [
   '',
 ].join('\n');
 const stateList = listOf(FINDING_STATES, 'states');
+const dateTimeParameter = isoDateTime.max(64).meta({ format: 'date-time' });
+const horizonDays = z.coerce.number().int().positive().max(366).default(30);
+const EXAMPLE_FROM = '2026-12-01T12:00:00Z';
+
+/** A plan, explain, what-if or drift asked of a server with no policy revision in force: a 409 with a hint. */
+class NoPolicyInForce extends Error {}
 
 export function createApp(dependencies: AppDependencies): Hono<Env> {
   const { pool, controlPlane } = dependencies;
@@ -133,6 +143,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   const principals = principalCache(dependencies.changes);
 
   app.onError((error, context) => {
+    if (error instanceof NoPolicyInForce) return context.json(errorBody('no-policy', error.message, { hint: 'apply one: fleetpatch policy apply fleetpatch.yaml, PUT /api/v1/policy, or fleetpatch server --policy FILE' }), 409);
     if (error instanceof ApiError) return respondWithError(context, error);
     if (error instanceof InputError) return context.json(errorBody('invalid-request', error.message, { ...(error.location.field ? { field: error.location.field } : {}), ...(error.hint ? { hint: error.hint } : {}) }), 400);
     if (error instanceof DeltaBaseMismatch) return context.json(errorBody('delta-base-mismatch', error.message, { hint: 'send a full inventory' }), 409);
@@ -208,6 +219,13 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   const actor = (principal: Principal | undefined) => (principal?.kind === 'token' ? `token:${principal.name}` : principal?.kind === 'agent' ? `host:${principal.hostName}` : 'anonymous');
   const staleAfterSeconds = controlPlane.options.staleAfterSeconds;
   const policySchemaDocument = policyJsonSchema();
+  const plans = createPlanCache(pool, { staleAfterSeconds, now });
+  /** The policy in force and its revision, or a 409 saying how to get one: the planner needs windows and SLAs. */
+  const policyInForce = () => {
+    const { policy, revision } = dependencies.policy.inForce.current;
+    if (!policy) throw new NoPolicyInForce('no policy is in force: the plan needs its buckets, windows and SLAs');
+    return { policy, revision: revision?.revision };
+  };
 
   const routes: Route[] = [
     {
@@ -442,6 +460,87 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       responses: { 200: 'JSON Schema (draft 7)' },
       handle({ context }) {
         return context.json(policySchemaDocument);
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/plan', summary: 'The plan of the policy in force: bucket and team forecasts, the next rollouts, the windows and freezes of the horizon, a page of the hosts to patch, and the findings that breach or fall due within 7 days (a plan is reused for 60 s; generatedAt says when it was computed)', access: 'viewer',
+      query: z.object({
+        bucket: text(128).optional(),
+        team: text(128).optional(),
+        host: text(256).optional(),
+        days: horizonDays,
+        from: dateTimeParameter.optional(),
+        limit: z.coerce.number().int().positive().max(5_000).default(500),
+        offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+      }),
+      responses: { 200: 'Plan', 409: 'No policy is in force (apply one: fleetpatch policy apply FILE)' },
+      example: { query: { bucket: 'databases', team: 'data-platform', host: 'db-7', days: '30', from: EXAMPLE_FROM, limit: '500', offset: '0' } },
+      async handle({ query, context }) {
+        const { bucket, team, host, days, from, limit, offset } = query as { bucket?: string; team?: string; host?: string; days: number; from?: string; limit: number; offset: number };
+        const { policy, revision } = policyInForce();
+        const plan = await plans.get({ policy, revision, horizonDays: days, ...(from ? { from: new Date(from) } : {}) });
+        return context.json({ policyRevision: revision ?? null, ...planView(policy, plan, { limit, offset, ...(bucket ? { bucket } : {}), ...(team ? { team } : {}), ...(host ? { host } : {}) }) });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/plan/hosts/{name}', summary: 'One host\'s plan explained: its slot or why it has none, what will change, and each open finding\'s SLA and forecast', access: 'viewer',
+      params: hostParams, query: z.object({ days: horizonDays, from: dateTimeParameter.optional() }),
+      responses: { 200: 'Host plan with its findings', 404: 'Unknown host', 409: 'No policy is in force' },
+      example: { params: { name: 'db-7' }, query: { days: '30', from: EXAMPLE_FROM } },
+      async handle({ params, query, context }) {
+        const name = String(params.name);
+        const { days, from } = query as { days: number; from?: string };
+        const { policy, revision } = policyInForce();
+        const plan = await plans.get({ policy, revision, horizonDays: days, ...(from ? { from: new Date(from) } : {}) });
+        const hostPlan = plan.hosts.find((candidate) => candidate.host === name);
+        if (!hostPlan) throw new ApiError(404, 'unknown-host', `no host named ${name}`);
+        return context.json({ generatedAt: plan.generatedAt, horizonEnd: plan.horizonEnd, ...hostPlan, findings: plan.findings.filter((finding) => finding.host === name) });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/plan/what-if', summary: 'What if an advisory for a package is published at a time: per bucket, when the routine cadence and the emergency path would have every affected host patched and live', access: 'viewer',
+      query: z.object({
+        package: text(256, 1),
+        severity: z.enum(SEVERITY_ORDER as unknown as [Severity, ...Severity[]]).default('critical'),
+        at: dateTimeParameter.optional(),
+        reboot: z.enum(['true', 'false']).default('false'),
+        kev: z.enum(['true', 'false']).default('false'),
+        epss: z.coerce.number().min(0).max(1).optional(),
+        days: z.coerce.number().int().positive().max(366).default(60),
+      }),
+      responses: { 200: 'What-if answer per bucket', 409: 'No policy is in force' },
+      example: { query: { package: 'openssl', severity: 'critical', at: EXAMPLE_FROM, reboot: 'true', kev: 'false', epss: '0.9', days: '60' } },
+      async handle({ query, context }) {
+        const scenario = query as { package: string; severity: Severity; at?: string; reboot: 'true' | 'false'; kev: 'true' | 'false'; epss?: number; days: number };
+        const { policy } = policyInForce();
+        return context.json(await whatIfStoredFleet(pool, policy, {
+          packageName: scenario.package,
+          severity: scenario.severity,
+          publishedAt: scenario.at ? new Date(scenario.at) : now(),
+          needsReboot: scenario.reboot === 'true',
+          knownExploited: scenario.kev === 'true',
+          ...(scenario.epss !== undefined ? { epss: scenario.epss } : {}),
+          horizonDays: scenario.days,
+        }));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/drift', summary: 'Canonical-level drift: for each baseline of the policy in force (or one package name or glob), per team, the installed versions with host counts and the target', access: 'viewer',
+      query: z.object({ package: text(256, 1).optional(), ecosystem: text(128).optional() }),
+      responses: { 200: 'Drift per baseline', 409: 'No policy is in force and no package was given' },
+      example: { query: { package: 'postgresql-*', ecosystem: 'Debian' } },
+      async handle({ query, context }) {
+        const { package: packageGlob, ecosystem } = query as { package?: string; ecosystem?: string };
+        const inForce = dependencies.policy.inForce.current;
+        if (!packageGlob && !inForce.policy) policyInForce();
+        const baselines = packageGlob
+          ? [inForce.policy?.baselines.find((baseline) => baseline.package === packageGlob && (!ecosystem || baseline.ecosystem === ecosystem)) ?? { package: packageGlob, ...(ecosystem ? { ecosystem } : {}) }]
+          : inForce.policy!.baselines.slice(0, PLAN_LIMITS.baselines);
+        // The targets of `security` and `latest` baselines are the versions the plan moves hosts to.
+        const plan = inForce.policy && baselines.some((baseline) => 'target' in baseline) ? await plans.get({ policy: inForce.policy, revision: inForce.revision?.revision, horizonDays: 30 }) : undefined;
+        const drift = [];
+        for (const baseline of baselines) drift.push(driftView(baseline, await installedVersionsByTeam(pool, baseline.package, baseline.ecosystem), plan));
+        return context.json({ generatedAt: plan?.generatedAt ?? now(), baselines: drift, baselinesTotal: packageGlob ? 1 : inForce.policy!.baselines.length });
       },
     },
     {
