@@ -74,6 +74,9 @@ async function startServer(databaseUrl: string): Promise<{ url: string; adminTok
     });
     child.on('exit', (code) => reject(new Error(`server exited (${code}): ${stderr}`)));
   });
+  // A server that dies under load would otherwise surface only as the next request's ECONNREFUSED.
+  const unexpectedExit = (code: number | null) => log(`the server exited (${code}) during the run:\n${stderr.slice(-4000)}`);
+  child.on('exit', unexpectedExit);
   while (!/enrollment token/.test(stdout)) await new Promise((wait) => setTimeout(wait, 50));
   return {
     url,
@@ -82,6 +85,7 @@ async function startServer(databaseUrl: string): Promise<{ url: string; adminTok
     adminToken: /admin token:\s+(\S+)/.exec(stdout)![1]!,
     enrollmentToken: /enrollment token:\s+(\S+)/.exec(stdout)![1]!,
     stop: () => new Promise((done) => {
+      child.off('exit', unexpectedExit);
       child.on('exit', () => done());
       child.kill('SIGTERM');
     }),

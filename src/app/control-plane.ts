@@ -5,12 +5,13 @@
  * cannot grow the server without bound: per check-in quotas (`QuotaExceeded`), a few slots for
  * large check-ins (`TooBusy`), and pruning of package rows nothing references any more.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
 import type { OwnershipRules } from '../domain/policy/ownership.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
-import { applyPackageDelta, packageListDigest, type CheckIn } from '../protocol/agent-protocol.js';
+import { packageLine, packageListDigest, type CheckIn } from '../protocol/agent-protocol.js';
 import { loadHosts, loadPackageSets, loadPackageVersions, prunePackages, type PruneReport } from '../store/inventory-store.js';
 import { withTransaction } from '../store/transaction.js';
 import { importAdvisories, type AdvisoryImportReport } from './advisory-import.js';
@@ -113,7 +114,13 @@ export class ControlPlane {
   private readonly gate = new CheckInGate();
   readonly limits: CheckInLimits;
   private readonly largeSlots: LargeCheckInSlots;
+  /** Each host's last package list, sorted by package line without repeats (see `applyDelta`). */
   private readonly lastPackages = new Map<string, { digest: string; packages: InstalledPackage[] }>();
+  /**
+   * Package lines of the shared stored objects the lists hold, built once per object rather than
+   * once per package per delta; entries go with their objects.
+   */
+  private readonly storedLines = new WeakMap<InstalledPackage, string>();
   readonly heartbeats: HeartbeatWriter;
   // A retired host's heartbeats on another replica then update no row: harmless, and its agent's
   // credential is refused anyway.
@@ -158,9 +165,10 @@ export class ControlPlane {
   }
 
   private async store(hostname: string, checkIn: CheckIn, now: Date, grantedLabels: Record<string, string>): Promise<CheckInResult> {
-    const packages = checkIn.kind === 'full' ? checkIn.packages : applyPackageDelta(await this.storedPackages(hostname, checkIn.baseDigest), checkIn.added, checkIn.removed);
+    const { packages, digest } = checkIn.kind === 'full'
+      ? { packages: checkIn.packages, digest: packageListDigest(checkIn.packages) }
+      : this.applyDelta(await this.storedPackages(hostname, checkIn.baseDigest), checkIn.added, checkIn.removed);
     if (packages.length > this.limits.maxPackages) this.refuseSize(packages.length);
-    const digest = packageListDigest(packages);
     if (digest !== checkIn.packageDigest) {
       if (checkIn.kind === 'delta') throw new DeltaBaseMismatch(`the delta does not lead to the package list the agent describes (${hostname})`);
       throw new InputError('packageDigest does not match the packages sent', { field: 'packageDigest' });
@@ -193,9 +201,64 @@ export class ControlPlane {
     return { accepted: true, packages: packages.length, findings: report.findings, opened: report.opened, resolved: report.resolved, packageDigest: digest };
   }
 
+  /**
+   * The list a delta leads to and its digest, as `applyPackageDelta` and `packageListDigest` would
+   * give them, in time proportional to the delta: `base` is sorted by line without repeats, so the
+   * result is a merge, already in the order the digest hashes, and the base's lines are cached.
+   */
+  private applyDelta(base: InstalledPackage[], added: InstalledPackage[], removed: InstalledPackage[]): { packages: InstalledPackage[]; digest: string } {
+    const gone = new Set(removed.map(packageLine));
+    const additions = new Map<string, InstalledPackage>();
+    for (const pkg of added) {
+      const line = packageLine(pkg);
+      if (!additions.has(line)) additions.set(line, pkg);
+    }
+    const addedLines = [...additions.keys()].sort();
+    const packages: InstalledPackage[] = [];
+    const lines: string[] = [];
+    const push = (pkg: InstalledPackage, line: string) => {
+      packages.push(pkg);
+      lines.push(line);
+    };
+    let next = 0;
+    for (const pkg of base) {
+      const line = this.lineOf(pkg);
+      while (next < addedLines.length && addedLines[next]! < line) push(additions.get(addedLines[next]!)!, addedLines[next++]!);
+      // A removed line goes (an added package with the same line takes its place on the next turn);
+      // otherwise the base's package is kept and an identical addition is a repeat.
+      if (gone.has(line)) continue;
+      if (addedLines[next] === line) next++;
+      push(pkg, line);
+    }
+    for (; next < addedLines.length; next++) push(additions.get(addedLines[next]!)!, addedLines[next]!);
+    return { packages, digest: createHash('sha256').update(lines.join('\n')).digest('base64url') };
+  }
+
+  private lineOf(pkg: InstalledPackage): string {
+    let line = this.storedLines.get(pkg);
+    if (line === undefined) {
+      line = packageLine(pkg);
+      this.storedLines.set(pkg, line);
+    }
+    return line;
+  }
+
+  /** A package list sorted by line without repeats (the first of equal lines stays), as `applyDelta` needs its base. */
+  private sortedByLine(packages: InstalledPackage[]): InstalledPackage[] {
+    let sorted = true;
+    for (let index = 1; index < packages.length && sorted; index++) sorted = this.lineOf(packages[index - 1]!) < this.lineOf(packages[index]!);
+    if (sorted) return packages;
+    const byLine = new Map<string, InstalledPackage>();
+    for (const pkg of packages) {
+      const line = this.lineOf(pkg);
+      if (!byLine.has(line)) byLine.set(line, pkg);
+    }
+    return [...byLine.keys()].sort().map((line) => byLine.get(line)!);
+  }
+
   private rememberPackages(hostname: string, digest: string, packages: InstalledPackage[]): void {
     this.lastPackages.delete(hostname);
-    this.lastPackages.set(hostname, { digest, packages });
+    this.lastPackages.set(hostname, { digest, packages: this.sortedByLine(packages) });
     if (this.lastPackages.size > PACKAGE_LIST_CACHE_HOSTS) this.lastPackages.delete(this.lastPackages.keys().next().value!);
   }
 
@@ -208,7 +271,7 @@ export class ControlPlane {
     const [host] = await loadHosts(this.pool, [row.rows[0].key]);
     const sets = await loadPackageSets(this.pool, [host!.packageSetKey!]);
     const versions = await loadPackageVersions(this.pool, sets.get(host!.packageSetKey!) ?? []);
-    return [...versions.values()].map(({ key: _key, ...pkg }) => pkg);
+    return this.sortedByLine([...versions.values()].map(({ key: _key, ...pkg }) => pkg));
   }
 
   /** Whether a host has sent an inventory; remembered once true, until the host is retired here. */

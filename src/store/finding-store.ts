@@ -62,8 +62,7 @@ export async function mergeFindings(
     await copyRows(client, 'findings', [...COLUMNS, 'first_seen_at'], rowsOf(fresh, now.toISOString()));
   }
   await saveFindingSummaries(client, freshDigests);
-  const counts = knownDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeKnownHosts(client, [...knownDigests.keys()], known, now);
-  await saveFindingSummaries(client, knownDigests);
+  const counts = knownDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeKnownHosts(client, knownDigests, known, now);
   return { ...counts, opened: counts.opened + fresh.length };
 }
 
@@ -76,15 +75,18 @@ function* rowsOf(findings: StagedFinding[], firstSeen?: string): Generator<CopyV
 }
 
 /**
- * One statement: upserts what is new or different and resolves open findings detection no longer
- * reports. Both writes skip unchanged rows before writing (anti-joins), so nothing unchanged is
- * locked or rewritten.
+ * One statement (one round trip): upserts what is new or different, resolves open findings
+ * detection no longer reports, and records the hosts' new digests and summaries. Both finding
+ * writes skip unchanged rows before writing (anti-joins), so nothing unchanged is locked or
+ * rewritten; the summaries touch columns the other writes do not read.
  */
-async function mergeKnownHosts(client: pg.PoolClient, hostKeys: number[], findings: StagedFinding[], now: Date): Promise<MergeCounts> {
+async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, HostFindingSummary>, findings: StagedFinding[], now: Date): Promise<MergeCounts> {
   const staged = findings.length < SMALL_BATCH ? stageAsValues(findings) : await stageInTable(client, findings);
   const next = staged.parameters.length + 2;
+  const summary = summaryUpdate(summaries, next + 1);
   const result = await client.query<{ opened: number; upserted: number; resolved: number }>(
     `WITH staged AS (${staged.source}),
+     summarized AS (${summary.statement} RETURNING 1),
      upserted AS (
        INSERT INTO findings AS f (host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason, first_seen_at, resolved_at)
        SELECT s.host_key, s.advisory_key, s.package_name, s.package_key, s.fixed_version, s.state, s.state_reason, $1::timestamptz, NULL::timestamptz
@@ -117,7 +119,7 @@ async function mergeKnownHosts(client: pg.PoolClient, hostKeys: number[], findin
      SELECT (SELECT count(*) FILTER (WHERE opened) FROM upserted)::integer AS opened,
             (SELECT count(*) FROM upserted)::integer AS upserted,
             (SELECT count(*) FROM resolved)::integer AS resolved`,
-    [now, ...staged.parameters, hostKeys],
+    [now, ...staged.parameters, [...summaries.keys()], ...summary.parameters],
   );
   const counts = result.rows[0]!;
   return { opened: counts.opened, updated: counts.upserted - counts.opened, resolved: counts.resolved };
@@ -169,16 +171,22 @@ export async function loadFindingDigests(client: pg.PoolClient, hostKeys: number
 
 async function saveFindingSummaries(client: pg.PoolClient, summaries: Map<number, HostFindingSummary>): Promise<void> {
   if (summaries.size === 0) return;
+  const update = summaryUpdate(summaries, 1);
+  await client.query(update.statement, update.parameters);
+}
+
+/** The UPDATE recording hosts' findings digests and summaries, its parameters numbered from `first`. */
+function summaryUpdate(summaries: Map<number, HostFindingSummary>, first: number): { statement: string; parameters: unknown[] } {
   const values = [...summaries.values()];
-  await client.query(
-    `UPDATE hosts h SET findings_digest = d.digest, open_critical = d.critical, open_high = d.high, open_medium = d.medium,
+  const types = ['integer', 'text', 'integer', 'integer', 'integer', 'integer', 'integer', 'integer', 'integer', 'double precision'];
+  return {
+    statement: `UPDATE hosts h SET findings_digest = d.digest, open_critical = d.critical, open_high = d.high, open_medium = d.medium,
             open_low = d.low, open_other = d.other, pending_reboot_findings = d.pending, open_fixes = d.fixes,
             open_fix_available_day_sum = d.day_sum
-       FROM unnest($1::integer[], $2::text[], $3::integer[], $4::integer[], $5::integer[], $6::integer[], $7::integer[],
-                   $8::integer[], $9::integer[], $10::double precision[])
+       FROM unnest(${types.map((type, index) => `$${first + index}::${type}[]`).join(', ')})
             AS d(key, digest, critical, high, medium, low, other, pending, fixes, day_sum)
       WHERE h.key = d.key`,
-    [
+    parameters: [
       [...summaries.keys()],
       values.map((summary) => summary.digest),
       values.map((summary) => summary.openCritical),
@@ -190,5 +198,5 @@ async function saveFindingSummaries(client: pg.PoolClient, summaries: Map<number
       values.map((summary) => summary.openFixes),
       values.map((summary) => summary.openFixAvailableDaySum),
     ],
-  );
+  };
 }

@@ -46,26 +46,26 @@ export async function ensurePackageVersions(db: Queryable, packages: Iterable<In
         batch.map((pkg) => pkg.sourceVersion ?? ''),
         batch.map((pkg) => pkg.epochKnown !== false),
       ];
-      // Insert the missing ones first, then read every key back: ON CONFLICT DO NOTHING returns no
-      // row for tuples that already existed.
-      const insert = await db.query(
-        `INSERT INTO package_versions (ecosystem, name, version, arch, source_name, source_version, epoch_known)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
-         ORDER BY 1, 2, 3
-         ON CONFLICT DO NOTHING`,
-        columns,
-      );
-      inserted += insert.rowCount ?? 0;
-      // Found rows not confirmed lately are touched, locked in key order (concurrent check-ins
-      // touching the same rows wait for each other instead of deadlocking). A recent row cannot be
-      // pruned; an old one is alive only if the touch found it.
-      const result = await db.query<PackageRow & { alive: boolean }>(
-        `WITH found AS (
+      // One round trip: the missing ones are inserted (RETURNING gives their keys) and the others
+      // read from the table. Found rows not confirmed lately are touched, locked in key order
+      // (concurrent check-ins touching the same rows wait for each other instead of deadlocking). A
+      // recent row cannot be pruned; an old one is alive only if the touch found it. A row another
+      // transaction inserted after this statement's snapshot is neither inserted nor found: it is
+      // looked up again by the next attempt.
+      const result = await db.query<PackageRow & { alive: boolean; inserted: boolean }>(
+        `WITH input AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
+                  AS u(ecosystem, name, version, arch, source_name, source_version, epoch_known)
+         ), inserted AS (
+           INSERT INTO package_versions (ecosystem, name, version, arch, source_name, source_version, epoch_known)
+           SELECT * FROM input ORDER BY 1, 2, 3
+           ON CONFLICT DO NOTHING
+           RETURNING key, ecosystem, name, version, arch, source_name, source_version, epoch_known
+         ), found AS (
            SELECT p.key, p.ecosystem, p.name, p.version, p.arch, p.source_name, p.source_version, p.epoch_known,
                   p.last_used_at >= now() - make_interval(secs => $8) AS recent
              FROM package_versions p
-             JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
-                  AS u(ecosystem, name, version, arch, source_name, source_version, epoch_known)
+             JOIN input u
                ON (p.ecosystem, p.name, p.version, p.arch, p.source_name, p.source_version, p.epoch_known)
                 = (u.ecosystem, u.name, u.version, u.arch, u.source_name, u.source_version, u.epoch_known)
          ), touched AS (
@@ -73,13 +73,17 @@ export async function ensurePackageVersions(db: Queryable, packages: Iterable<In
             WHERE p.key IN (SELECT o.key FROM package_versions o WHERE o.key IN (SELECT key FROM found WHERE NOT recent) ORDER BY o.key FOR UPDATE)
            RETURNING p.key
          )
+         SELECT i.key, i.ecosystem, i.name, i.version, i.arch, i.source_name, i.source_version, i.epoch_known, true AS alive, true AS inserted
+           FROM inserted i
+         UNION ALL
          SELECT f.key, f.ecosystem, f.name, f.version, f.arch, f.source_name, f.source_version, f.epoch_known,
-                f.recent OR t.key IS NOT NULL AS alive
+                f.recent OR t.key IS NOT NULL AS alive, false AS inserted
            FROM found f LEFT JOIN touched t ON t.key = f.key`,
         [...columns, touchSeconds],
       );
       const alive = new Set<string>();
       for (const row of result.rows) {
+        if (row.inserted) inserted++;
         if (!row.alive) continue;
         const tuple = tupleKey(packageOfRow(row));
         keys.set(tuple, row.key);
@@ -107,23 +111,27 @@ export async function ensurePackageSets(db: Queryable, sets: Array<{ digest: str
     const vanished: typeof sets = [];
     for (let start = 0; start < pending.length; start += SET_BATCH) {
       const batch = pending.slice(start, start + SET_BATCH);
-      await db.query(
-        `INSERT INTO package_sets (digest, package_keys)
-         SELECT r.digest, ARRAY(SELECT jsonb_array_elements_text(r.package_keys)::integer)
-           FROM jsonb_to_recordset($1::jsonb) AS r(digest text, package_keys jsonb)
-          ORDER BY r.digest
-         ON CONFLICT (digest) DO NOTHING`,
-        [JSON.stringify(batch.map((entry) => ({ digest: entry.digest, package_keys: entry.packageKeys })))],
-      );
+      // One round trip, as in ensurePackageVersions: new sets inserted, known ones found and confirmed.
       const result = await db.query<{ key: number; digest: string; alive: boolean }>(
-        `WITH found AS (SELECT key, digest, last_used_at >= now() - make_interval(secs => $2) AS recent FROM package_sets WHERE digest = ANY($1)),
-         touched AS (
+        `WITH input AS (
+           SELECT r.digest, ARRAY(SELECT jsonb_array_elements_text(r.package_keys)::integer) AS package_keys
+             FROM jsonb_to_recordset($1::jsonb) AS r(digest text, package_keys jsonb)
+         ), inserted AS (
+           INSERT INTO package_sets (digest, package_keys)
+           SELECT digest, package_keys FROM input ORDER BY digest
+           ON CONFLICT (digest) DO NOTHING
+           RETURNING key, digest
+         ), found AS (
+           SELECT key, digest, last_used_at >= now() - make_interval(secs => $2) AS recent FROM package_sets WHERE digest IN (SELECT digest FROM input)
+         ), touched AS (
            UPDATE package_sets s SET last_used_at = now()
             WHERE s.key IN (SELECT o.key FROM package_sets o WHERE o.key IN (SELECT key FROM found WHERE NOT recent) ORDER BY o.key FOR UPDATE)
            RETURNING s.key
          )
+         SELECT i.key, i.digest, true AS alive FROM inserted i
+         UNION ALL
          SELECT f.key, f.digest, f.recent OR t.key IS NOT NULL AS alive FROM found f LEFT JOIN touched t ON t.key = f.key`,
-        [batch.map((entry) => entry.digest), touchSeconds],
+        [JSON.stringify(batch.map((entry) => ({ digest: entry.digest, package_keys: entry.packageKeys }))), touchSeconds],
       );
       for (const row of result.rows) if (row.alive) keyByDigest.set(row.digest, row.key);
       for (const entry of batch) if (!keyByDigest.has(entry.digest)) vanished.push(entry);

@@ -41,6 +41,12 @@ export const DEFAULT_CATALOG_OPTIONS: PackageCatalogOptions = { trustSeconds: 60
 
 export class PackageCatalog {
   private readonly byTuple = new Map<string, Confirmed<StoredPackageVersion>>();
+  /**
+   * The same entries as `byTuple`, by their shared object: a check-in passes these objects back (a
+   * delta's unchanged packages are the ones the host's previous check-in resolved to), and knowing
+   * the object spares building its tuple string.
+   */
+  private readonly byObject = new Map<StoredPackageVersion, Confirmed<StoredPackageVersion>>();
   private readonly setByDigest = new Map<string, Confirmed<number>>();
   /** Canonical objects of rows read back from the database, not confirmed (see `adopt`). */
   private readonly adopted = new Map<string, StoredPackageVersion>();
@@ -60,6 +66,11 @@ export class PackageCatalog {
     const trustedSince = stage.startedAt - this.options.trustSeconds * 1000;
     for (const pkg of packages) {
       if (resolved.has(pkg)) continue;
+      const shared = this.byObject.get(pkg as StoredPackageVersion);
+      if (shared && shared.confirmedAt >= trustedSince) {
+        resolved.set(pkg, shared.value);
+        continue;
+      }
       const tuple = packageTupleKey(pkg);
       const cached = this.byTuple.get(tuple);
       const known = (cached && cached.confirmedAt >= trustedSince ? cached.value : undefined) ?? stage.tuples.get(tuple);
@@ -122,15 +133,19 @@ export class PackageCatalog {
    */
   publish(stage: CatalogStage): void {
     for (const [tuple, stored] of stage.tuples) {
+      const previous = this.byTuple.get(tuple);
+      if (previous) this.byObject.delete(previous.value);
       this.byTuple.delete(tuple);
-      this.byTuple.set(tuple, { value: stored, confirmedAt: stage.startedAt });
+      const confirmed = { value: stored, confirmedAt: stage.startedAt };
+      this.byTuple.set(tuple, confirmed);
+      this.byObject.set(stored, confirmed);
       this.adopted.delete(tuple);
     }
     for (const [digest, key] of stage.sets) {
       this.setByDigest.delete(digest);
       this.setByDigest.set(digest, { value: key, confirmedAt: stage.startedAt });
     }
-    evictOldest(this.byTuple, this.options.maxVersions);
+    evictOldest(this.byTuple, this.options.maxVersions, (evicted) => this.byObject.delete(evicted.value));
     evictOldest(this.setByDigest, this.options.maxSets);
   }
 
@@ -140,10 +155,11 @@ export class PackageCatalog {
 }
 
 /** Maps keep insertion order and entries are re-inserted when confirmed: the first are the oldest. */
-function evictOldest<K, V>(map: Map<K, V>, limit: number): void {
-  for (const key of map.keys()) {
+function evictOldest<K, V>(map: Map<K, V>, limit: number, evicted?: (value: V) => void): void {
+  for (const [key, value] of map) {
     if (map.size <= limit) return;
     map.delete(key);
+    evicted?.(value);
   }
 }
 
