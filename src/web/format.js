@@ -19,3 +19,9 @@ export const date = (iso) => new Date(iso).toLocaleDateString();
 
 /** Days from an ISO time until now. */
 export const daysSince = (iso) => (Date.now() - Date.parse(iso)) / 86_400_000;
+
+/** An instant in UTC, to the minute: `2026-12-22 21:00 UTC` (plans are compared across time zones). */
+export const utc = (iso) => (iso ? `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—');
+
+/** A span in hours or days: `36 h`, `4.5 d`. */
+export const span = (milliseconds) => (milliseconds < 72 * 3_600_000 ? `${Math.round(milliseconds / 3_600_000)} h` : `${(milliseconds / 86_400_000).toFixed(1)} d`);

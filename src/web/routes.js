@@ -1,13 +1,15 @@
 // The dashboard's pages: a path pattern (its one capture group is the page's parameter), the page
-// component, and a label for those listed in the navigation. A new page (the plan, SLAs) is one entry.
+// component, and a label for those listed in the navigation. A new page is one entry.
 import { AdvisoryPage } from './components/advisory-page.js';
 import { HostList } from './components/host-list.js';
 import { HostPage } from './components/host-page.js';
 import { OverviewPage } from './components/overview-page.js';
+import { PlanPage } from './components/plan-page.js';
 
 export const ROUTES = [
   { name: 'overview', pattern: /^\/$/, page: OverviewPage, navigation: { label: 'Overview', href: '#/' } },
   { name: 'hosts', pattern: /^\/hosts$/, page: HostList, navigation: { label: 'Hosts', href: '#/hosts' } },
+  { name: 'plan', pattern: /^\/plan$/, page: PlanPage, navigation: { label: 'Plan', href: '#/plan' } },
   { name: 'host', pattern: /^\/host\/(.+)$/, page: HostPage },
   { name: 'advisory', pattern: /^\/advisory\/(.+)$/, page: AdvisoryPage },
 ];

@@ -12,22 +12,34 @@ export const RefreshContext = createContext({ tick: 0, report: () => {} });
 
 /** The body of GET `path`, or undefined until the first answer for this path arrives. */
 export function useApi(path) {
+  return useApiAnswer(path).body;
+}
+
+/**
+ * `{ body, error }` of GET `path`: the body as useApi gives it, and the last failure for this path
+ * (cleared by the next answer), for pages that explain an error in place (the plan without a policy).
+ */
+export function useApiAnswer(path) {
   const { tick, report } = useContext(RefreshContext);
-  const [answer, setAnswer] = useState({ path: undefined, body: undefined });
+  const [answer, setAnswer] = useState({ path: undefined, body: undefined, error: undefined });
   useEffect(() => {
     let current = true;
     apiGet(path).then(
       (body) => {
         if (!current) return;
-        setAnswer({ path, body });
+        setAnswer({ path, body, error: undefined });
         report(null);
       },
-      (error) => current && report(error),
+      (error) => {
+        if (!current) return;
+        setAnswer((previous) => ({ path, body: previous.path === path ? previous.body : undefined, error }));
+        report(error);
+      },
     );
     return () => {
       current = false;
     };
   }, [path, tick]);
   // Another path's answer is never shown for this one (host A's findings on host B's page).
-  return answer.path === path ? answer.body : undefined;
+  return answer.path === path ? answer : { body: undefined, error: undefined };
 }
