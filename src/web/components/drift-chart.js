@@ -9,9 +9,9 @@ const PALETTE = ['#7cb7ff', '#f0b43c', '#ff8f5d', '#c78bff', '#5dd6d6', '#ff5d9e
 const TARGET_COLOR = '#4cc38a';
 const WIDTH = 1200;
 const LABEL_WIDTH = 190;
-const ROW_HEIGHT = 26;
-const NAME_LENGTH = 24;
-/** Packages drawn per baseline (the most drifted first); the rest are in the table. */
+const ROW_HEIGHT = 22;
+const NAME_LENGTH = 20;
+/** Drifted packages drawn per baseline (the most versions first); the rest are in the table. */
 const DRAWN_PACKAGES = 6;
 
 const cut = (name, length = NAME_LENGTH) => (name.length > length ? `${name.slice(0, length - 1)}…` : name);
@@ -26,11 +26,18 @@ export function DriftChart({ baselines }) {
 
 function BaselineDrift({ baseline }) {
   const packages = [...baseline.packages].sort((a, b) => b.distinctVersions - a.distinctVersions || (a.packageName < b.packageName ? -1 : 1));
+  // Drift is more than one version, or one that is not the target; a package at one level everywhere is a line of text.
+  const isLevel = (entry) => entry.distinctVersions === 1 && (!entry.target || entry.teams.every((team) => team.versions.every((version) => version.target)));
+  const drifted = packages.filter((entry) => !isLevel(entry));
+  const level = packages.filter(isLevel);
   return html`<figure class="chart" data-testid=${`drift-${baseline.package}`}>
     <figcaption><h3 class="mono">${baseline.package}</h3>
       <p class="hint">owned by ${baseline.owner ?? '—'}; target: ${baseline.targetRule ?? 'none (not a baseline)'}; ${count(baseline.packages.length)} package${baseline.packages.length === 1 ? '' : 's'} installed</p></figcaption>
     ${packages.length === 0 ? html`<p class="hint">no host runs a matching package</p>` : null}
-    ${packages.slice(0, DRAWN_PACKAGES).map((entry) => html`<${PackageBars} key=${`${entry.ecosystem}/${entry.packageName}`} entry=${entry} />`)}
+    ${drifted.slice(0, DRAWN_PACKAGES).map((entry) => html`<${PackageBars} key=${`${entry.ecosystem}/${entry.packageName}`} entry=${entry} />`)}
+    ${level.length
+      ? html`<p class="hint" data-testid=${`drift-${baseline.package}-level`}>at one level everywhere: ${level.map((entry) => `${entry.packageName} ${entry.teams[0]?.versions[0]?.version ?? ''}`).join(', ')}</p>`
+      : null}
     <details>
       <summary>the numbers</summary>
       <table data-testid=${`drift-${baseline.package}-table`}>
@@ -60,7 +67,7 @@ function PackageBars({ entry }) {
         const top = 3 + row * ROW_HEIGHT;
         let left = LABEL_WIDTH;
         return html`<g key=${team.team}>
-          <text x="8" y=${top + 15} class="lane-name"><title>${team.team}</title>${cut(team.team)}</text>
+          <text x="8" y=${top + 14} class="lane-name"><title>${team.team}</title>${cut(team.team)}</text>
           ${team.versions.map((version) => {
             const width = (version.hosts / largest) * plotWidth;
             const segment = html`<rect key=${version.version} x=${left} y=${top + 3} width=${Math.max(2, width - 1)} height=${ROW_HEIGHT - 8} fill=${colors.get(version.version)} class=${version.target ? 'segment target' : 'segment'}>
@@ -68,7 +75,7 @@ function PackageBars({ entry }) {
             left += width;
             return segment;
           })}
-          <text x=${left + 6} y=${top + 15} class="value">${count(team.hosts)}</text>
+          <text x=${left + 6} y=${top + 14} class="value">${count(team.hosts)}</text>
         </g>`;
       })}
     </svg>

@@ -47,7 +47,7 @@ export function PlanPage({ query }) {
       </details>
     </figure>
     ${waiting.length ? html`<p class="hint" data-testid="plan-not-scheduled">not scheduled: ${waiting.map(([reason, hosts]) => `${hosts} ${reason}`).join(', ')} (<code>fleetpatch plan explain HOST</code> says why)</p>` : null}
-    <div class="plan-grid">
+    <div class="plan-stack">
       <${TeamSlaChart} teams=${plan.teams} />
       <${WhatIfForm} defaultAt=${query.get('from') ?? undefined} />
     </div>

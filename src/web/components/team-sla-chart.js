@@ -13,7 +13,7 @@ const WIDTH = 1200;
 const LABEL_WIDTH = 190;
 const BAR_HEIGHT = 9;
 const ROW_HEIGHT = SERIES.length * (BAR_HEIGHT + 3) + 12;
-const NAME_LENGTH = 24;
+const NAME_LENGTH = 20;
 
 const cut = (name) => (name.length > NAME_LENGTH ? `${name.slice(0, NAME_LENGTH - 1)}…` : name);
 
