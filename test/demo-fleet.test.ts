@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectHostFacts } from '../src/agent/host-facts.js';
 import { planStoredFleet, whatIfStoredFleet } from '../src/app/plan-service.js';
+import { applyPolicy } from '../src/app/policy-service.js';
 import { loadDemo } from '../src/cli/commands/start.js';
+import { judgePolicy } from '../src/domain/policy/policy-report.js';
 import type { Policy } from '../src/domain/policy/policy-schema.js';
 import type { HostInventory } from '../src/domain/types.js';
 import { MemoryFeed } from '../src/feeds/memory-feed.js';
@@ -151,4 +153,43 @@ describe('the demo fleet on PostgreSQL', () => {
       if (bucket.bucket !== 'physical') expect(bucket.emergency!.liveBy!.getTime(), bucket.bucket).toBeLessThanOrEqual(NOW.getTime() + DAY_MS);
     }
   });
+
+  it('leaves a loaded demo fleet and the policy in force as they are', async () => {
+    const more: string[] = [];
+    await loadDemo(server, { hosts: 200, base, now: NOW, log: (message) => more.push(message) });
+    expect(more).toEqual([
+      'demo: examples/fleetpatch.yaml is in force (policy revision 1, applied by the demo)',
+      'demo: the simulated fleet is already loaded (sim-node-001 exists); nothing added',
+    ]);
+  });
+});
+
+describe('the demo fleet beside a policy someone applied', () => {
+  it('keeps their policy in force and files the simulated hosts by it', async () => {
+    const database = await createTestDatabase();
+    const server = await runServer({
+      port: 0,
+      host: '127.0.0.1',
+      home: mkdtempSync(join(tmpdir(), 'fleetpatch-demo-')),
+      databaseUrl: database.connectionString,
+      staleAfterSeconds: 3600,
+      openAdvisoryFeed: () => new MemoryFeed('none', []),
+      syncIntervalSeconds: 0,
+      log: () => undefined,
+    });
+    try {
+      const text = 'version: 1\nwindows:\n  daily:\n    timeZone: UTC\n    every: day\n    start: "01:00"\n    duration: 2h\nbuckets:\n  - name: everything\n    owner: ops\n    match: { labels: { simulated: "true" } }\n    strategy: { kind: in-place }\n    windows: [daily]\n';
+      const applied = await applyPolicy(database.pool, { text, judgement: judgePolicy(text, { now: NOW }), author: 'cli:alice', message: 'one bucket', source: 'fleetpatch.yaml' });
+      await server.policy.refresh();
+      const log: string[] = [];
+      await loadDemo(server, { hosts: 10, base: await collectHostFacts({ root: debianRoot() }), now: NOW, log: (message) => log.push(message) });
+      expect(log[0]).toBe('demo: policy revision 1 by cli:alice stays in force; examples/fleetpatch.yaml is not applied over it');
+      expect(server.policy.current.revision).toMatchObject({ revision: applied.revision.revision, author: 'cli:alice' });
+      const buckets = await database.pool.query<{ bucket: string; team: string; n: number }>("SELECT bucket, team, count(*)::integer AS n FROM hosts WHERE name LIKE 'sim-%' GROUP BY bucket, team");
+      expect(buckets.rows).toEqual([{ bucket: 'everything', team: 'ops', n: 10 }]);
+    } finally {
+      await server.stop();
+      await database.drop();
+    }
+  }, 120_000);
 });

@@ -39,7 +39,7 @@ export function registerStartCommand(program: Command): void {
     .description('Start fleetpatch on this machine: server and dashboard on the embedded database, this host enrolled by a real agent run, advisories synced.')
     .option('--port <port>', 'TCP port of the dashboard and API', (value) => Number(value), 8080)
     .option('--advisories <dir|zip|url>', 'advisory source (default: $FLEETPATCH_ADVISORIES, else the public OSV bucket)')
-    .option('--demo', 'also load a simulated fleet (hosts sim-…, advisories SIM-…, all labelled simulated)')
+    .option('--demo', 'also load a simulated fleet with 90 days of history (hosts sim-…, advisories SIM-…, all labelled simulated) and apply examples/fleetpatch.yaml unless a policy is applied')
     .option('--demo-hosts <count>', 'how many simulated hosts --demo adds', parsePositiveInteger, 200)
     .option('--exit-after-setup', 'stop once everything is set up instead of serving (for scripts and tests)')
     .action(async (options: StartOptions) => {
@@ -164,7 +164,10 @@ export async function loadDemo(server: RunningServer, options: DemoOptions): Pro
 async function applyDemoPolicy(server: RunningServer, log: (message: string) => void): Promise<void> {
   const inForce = server.policy.current;
   if (inForce.origin === 'revision') {
-    log(`demo: ${server.policy.describe()} stays in force (by ${inForce.revision!.author}); examples/fleetpatch.yaml not applied`);
+    const revision = inForce.revision!;
+    log(revision.author === DEMO_AUTHOR
+      ? `demo: examples/fleetpatch.yaml is in force (policy revision ${revision.revision}, applied by the demo)`
+      : `demo: ${server.policy.describe()} by ${revision.author} stays in force; examples/fleetpatch.yaml is not applied over it`);
     return;
   }
   const text = readFileSync(DEMO_POLICY_FILE, 'utf8');
