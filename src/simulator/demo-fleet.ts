@@ -193,16 +193,17 @@ export function demoFleet(base: HostInventory, options: DemoFleetOptions): DemoF
   const random = seededRandom(options.seed);
   const now = options.now.getTime();
   const start = now - (options.historyDays ?? 90) * DAY_MS;
-  const schemeOf = (pkg: InstalledPackage) => versionSchemeFor(pkg.ecosystem);
+  // The simulated hosts boot simulated kernels, not this machine's.
   const ordinary = base.packages.filter((pkg) => {
-    const scheme = schemeOf(pkg);
-    return scheme !== undefined && !isKernelPackage(pkg, scheme);
+    const scheme = versionSchemeFor(pkg.ecosystem);
+    return scheme === undefined || !isKernelPackage(pkg, scheme);
   });
   const kernels = simulatedKernels(base, start, now);
   const packageAdvisories = Math.max(0, options.advisories - Math.max(0, kernels.length - 1));
-  const simulated = simulatedPackages(ordinary, packageAdvisories, start, now, random);
+  const simulated = simulatedPackages(ordinary.filter((pkg) => versionSchemeFor(pkg.ecosystem) !== undefined), packageAdvisories, start, now, random);
   const advisories = [...simulated.map((pkg) => pkg.advisory), ...kernels.flatMap((kernel) => (kernel.advisory ? [kernel.advisory] : []))]
     .sort((a, b) => a.published!.getTime() - b.published!.getTime());
+  // Numbered in publication order, as a real feed's ids grow.
   advisories.forEach((advisory, index) => {
     advisory.id = `SIM-${advisory.published!.getUTCFullYear()}-${String(1000 + index)}`;
     advisory.aliases = [`CVE-${advisory.published!.getUTCFullYear()}-9${String(1000 + index)}`];
@@ -290,9 +291,10 @@ function earlierBuild(pkg: InstalledPackage, scheme: VersionScheme): InstalledPa
   return build;
 }
 
+/** A simulated advisory, numbered (id and CVE alias) once every advisory is dated. */
 function simulatedAdvisory(ecosystem: string, name: string, fixedVersion: string, severity: Severity, published: Date): Advisory {
   return {
-    id: 'SIM-pending',
+    id: 'SIM-unnumbered',
     aliases: [],
     related: [],
     modified: published,
