@@ -4,11 +4,10 @@
  * so the work runs on a worker thread and only the parsed result crosses back (structured clone).
  * The CLI, which has nothing else to serve, judges in line.
  */
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BugError } from '../domain/errors.js';
 import { judgePolicy, type PolicyJudgement } from '../domain/policy/policy-report.js';
+import { startModuleWorker } from './module-worker.js';
 import { unifiedPolicyDiff } from './policy-diff.js';
 
 export interface PolicyReader {
@@ -37,13 +36,7 @@ export function workerPolicyReader(): PolicyReader {
   const pending = new Map<number, { resolve: (result: never) => void; reject: (error: Error) => void }>();
 
   const start = (): Worker => {
-    // Built, the worker is a plain .js file. From source (tsx, vitest) it is a .ts file, and a
-    // worker's entry is loaded before `--import` hooks apply: the worker registers tsx itself first.
-    const fromSource = extname(fileURLToPath(import.meta.url)) === '.ts';
-    const entry = new URL(`./policy-reader-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-    const started = fromSource
-      ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true })
-      : new Worker(entry);
+    const started = startModuleWorker(new URL('./policy-reader-worker', import.meta.url), import.meta.url);
     started.unref();
     started.on('message', (message: { id: number; result?: never; failure?: string }) => {
       const request = pending.get(message.id);

@@ -37,15 +37,14 @@ import {
 } from '../store/auth-store.js';
 import type { ChangeListener } from '../store/change-notifications.js';
 import { isDatabaseUnavailable, type DatabaseHealth } from '../store/database.js';
-import { installedVersionsByTeam } from '../store/drift-queries.js';
 import { advisoryImpact, findingPage } from '../store/finding-queries.js';
 import { hostDetail, hostPackages, hostPage } from '../store/fleet-queries.js';
 import { listPolicyRevisions } from '../store/policy-store.js';
 import { ApiError, errorBody, respondWithError, validationError } from './api-error.js';
 import type { DashboardAssets } from './dashboard-assets.js';
 import type { FleetMetrics } from './fleet-metrics.js';
-import { createPlanCache } from './plan-cache.js';
-import { driftView, PLAN_LIMITS, planView } from './plan-view.js';
+import { inlinePlanRunner, type PlanRunner } from './plan-runner.js';
+import { PLAN_LIMITS } from './plan-view.js';
 import { honoPath, openApiDocument, type RouteSpec } from './route-spec.js';
 import type { SummaryCache } from './summary-cache.js';
 import type pg from 'pg';
@@ -67,6 +66,8 @@ export interface AppDependencies {
   changes?: ChangeListener;
   /** The policy in force and the (worker-thread) reader that judges a text before it is applied. */
   policy: { inForce: PolicyInForce; reader: PolicyReader };
+  /** Where plans are computed: a worker thread in the server; on this thread when not given (tests). */
+  planner?: PlanRunner;
   now?: () => Date;
 }
 
@@ -219,7 +220,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   const actor = (principal: Principal | undefined) => (principal?.kind === 'token' ? `token:${principal.name}` : principal?.kind === 'agent' ? `host:${principal.hostName}` : 'anonymous');
   const staleAfterSeconds = controlPlane.options.staleAfterSeconds;
   const policySchemaDocument = policyJsonSchema();
-  const plans = createPlanCache(pool, { staleAfterSeconds, now });
+  const planner = dependencies.planner ?? inlinePlanRunner(pool, { staleAfterSeconds });
   /** The policy in force and its revision, or a 409 saying how to get one: the planner needs windows and SLAs. */
   const policyInForce = () => {
     const { policy, revision } = dependencies.policy.inForce.current;
@@ -478,8 +479,8 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       async handle({ query, context }) {
         const { bucket, team, host, days, from, limit, offset } = query as { bucket?: string; team?: string; host?: string; days: number; from?: string; limit: number; offset: number };
         const { policy, revision } = policyInForce();
-        const plan = await plans.get({ policy, revision, horizonDays: days, ...(from ? { from: new Date(from) } : {}) });
-        return context.json({ policyRevision: revision ?? null, ...planView(policy, plan, { limit, offset, ...(bucket ? { bucket } : {}), ...(team ? { team } : {}), ...(host ? { host } : {}) }) });
+        const view = await planner.view({ policy, revision, horizonDays: days, now: now(), ...(from ? { from: new Date(from) } : {}) }, { limit, offset, ...(bucket ? { bucket } : {}), ...(team ? { team } : {}), ...(host ? { host } : {}) });
+        return context.json({ policyRevision: revision ?? null, ...view });
       },
     },
     {
@@ -491,10 +492,9 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
         const name = String(params.name);
         const { days, from } = query as { days: number; from?: string };
         const { policy, revision } = policyInForce();
-        const plan = await plans.get({ policy, revision, horizonDays: days, ...(from ? { from: new Date(from) } : {}) });
-        const hostPlan = plan.hosts.find((candidate) => candidate.host === name);
-        if (!hostPlan) throw new ApiError(404, 'unknown-host', `no host named ${name}`);
-        return context.json({ generatedAt: plan.generatedAt, horizonEnd: plan.horizonEnd, ...hostPlan, findings: plan.findings.filter((finding) => finding.host === name) });
+        const explained = await planner.explain({ policy, revision, horizonDays: days, now: now(), ...(from ? { from: new Date(from) } : {}) }, name);
+        if (!explained) throw new ApiError(404, 'unknown-host', `no host named ${name}`);
+        return context.json(explained);
       },
     },
     {
@@ -537,10 +537,9 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
           ? [inForce.policy?.baselines.find((baseline) => baseline.package === packageGlob && (!ecosystem || baseline.ecosystem === ecosystem)) ?? { package: packageGlob, ...(ecosystem ? { ecosystem } : {}) }]
           : inForce.policy!.baselines.slice(0, PLAN_LIMITS.baselines);
         // The targets of `security` and `latest` baselines are the versions the plan moves hosts to.
-        const plan = inForce.policy && baselines.some((baseline) => 'target' in baseline) ? await plans.get({ policy: inForce.policy, revision: inForce.revision?.revision, horizonDays: 30 }) : undefined;
-        const drift = [];
-        for (const baseline of baselines) drift.push(driftView(baseline, await installedVersionsByTeam(pool, baseline.package, baseline.ecosystem), plan));
-        return context.json({ generatedAt: plan?.generatedAt ?? now(), baselines: drift, baselinesTotal: packageGlob ? 1 : inForce.policy!.baselines.length });
+        const planned = inForce.policy && baselines.some((baseline) => 'target' in baseline) ? { policy: inForce.policy, revision: inForce.revision?.revision, horizonDays: 30, now: now() } : undefined;
+        const drift = await planner.drift(baselines, planned);
+        return context.json({ generatedAt: drift.generatedAt ?? now(), baselines: drift.baselines, baselinesTotal: packageGlob ? 1 : inForce.policy!.baselines.length });
       },
     },
     {

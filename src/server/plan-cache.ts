@@ -28,6 +28,8 @@ export interface PlanRequestKey {
   horizonDays: number;
   /** Plan from this instant (rounded down to the minute); default: now. */
   from?: Date;
+  /** The caller's clock, when `from` is not given (the server's injected clock in tests). */
+  now?: Date;
 }
 
 interface Entry {
@@ -52,7 +54,7 @@ export function createPlanCache(pool: pg.Pool, options: PlanCacheOptions): PlanC
   const entries = new Map<string, Entry>();
 
   const compute = (key: string, entry: Entry, request: PlanRequestKey): Promise<FleetPlan> => {
-    const now = request.from ? new Date(Math.floor(request.from.getTime() / MINUTE_MS) * MINUTE_MS) : options.now();
+    const now = request.from ? new Date(Math.floor(request.from.getTime() / MINUTE_MS) * MINUTE_MS) : (request.now ?? options.now());
     entry.pending ??= planStoredFleet(pool, { policy: request.policy, now, horizonDays: request.horizonDays, staleAfterSeconds: options.staleAfterSeconds }).then(
       (plan) => {
         entry.plan = plan;

@@ -20,6 +20,7 @@ import { countApiTokens, createApiToken, createEnrollmentToken } from '../store/
 import { listenForChanges } from '../store/change-notifications.js';
 import { isDatabaseUnavailable, openDatabase, supervisionFromEnvironment, type Database } from '../store/database.js';
 import { createApp } from './create-app.js';
+import { workerPlanRunner } from './plan-runner.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { createFleetMetrics } from './fleet-metrics.js';
 import { createSummaryCache } from './summary-cache.js';
@@ -117,6 +118,8 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   const summaries = createSummaryCache(pool, { staleAfterSeconds: options.staleAfterSeconds, maxAgeMs: SUMMARY_MAX_AGE_MS });
   const metrics = createFleetMetrics(summaries);
   const hostEcosystems = async () => (await pool.query<{ ecosystem: string }>('SELECT DISTINCT ecosystem FROM package_versions')).rows.map((row) => row.ecosystem);
+  // Plans are computed on a worker thread: a fleet's plan is seconds of CPU check-ins must not wait behind.
+  const planner = workerPlanRunner(database.connectionString, { staleAfterSeconds: options.staleAfterSeconds });
   const app = createApp({
     pool,
     controlPlane,
@@ -127,6 +130,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     databaseHealth: () => database.health(),
     changes,
     policy: { inForce: policy, reader: policyReader },
+    planner,
   });
 
   const server: ServerType = await new Promise((resolve) => {
@@ -187,6 +191,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
         try {
           await auditCheckpoints.stop();
           await policyReader.close();
+          await planner.close();
           await changes.close();
           await controlPlane.heartbeats.flush();
         } finally {

@@ -27,6 +27,8 @@ export interface Database {
   migrations: MigrationStatus[];
   /** Where the data lives, without credentials. */
   describe(): string;
+  /** How another connection of this process reaches it (a worker thread's own pool); holds the password. */
+  connectionString: string;
   /** Whether the database answers now; `down` says why and since when. */
   health(): DatabaseHealth;
   /** Ends the pool, then stops the embedded server if we started it; idempotent. */
@@ -167,7 +169,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     if (external) await checkReachable(connectionString, where);
     const migrations = await migrate(pool, options.migrationsDirectory);
     watcher.start();
-    return { pool, kind: embedded ? 'embedded' : 'external', migrations, describe: () => where, health: () => watcher.health, close };
+    return { pool, kind: embedded ? 'embedded' : 'external', migrations, describe: () => where, connectionString, health: () => watcher.health, close };
   } catch (error) {
     await close();
     throw error;
