@@ -16,6 +16,9 @@ describe('plan runner', () => {
 
   beforeAll(async () => {
     fleet = await startPlanFleet();
+    // Applied, so the stored hosts are filed into the policy's buckets.
+    const applied = await fleet.send('PUT', '/api/v1/policy', { text: readFileSync(`${repoRoot}/examples/fleetpatch.yaml`, 'utf8'), message: 'plan runner test' });
+    expect(applied.status).toBe(201);
     await fleet.ageFleet();
     worker = workerPlanRunner(fleet.database.connectionString, { staleAfterSeconds: 3600 });
   }, 120_000);
@@ -36,6 +39,10 @@ describe('plan runner', () => {
     expect(await worker.explain(request, 'nobody')).toBeUndefined();
     const baselines = policy.baselines.map((baseline) => ({ package: baseline.package, ...(baseline.ecosystem ? { ecosystem: baseline.ecosystem } : {}), target: baseline.target }));
     expect(await worker.drift(baselines, request)).toEqual(await inline.drift(baselines, request));
+    const scenario = { packageName: 'openssl', severity: 'critical' as const, publishedAt: new Date(PLAN_FROM), needsReboot: true };
+    const whatIf = await worker.whatIf(policy, scenario);
+    expect(whatIf.buckets.length).toBeGreaterThan(0);
+    expect(whatIf).toEqual(await inline.whatIf(policy, scenario));
   });
 
   it('keeps the event loop turning while the worker plans', async () => {

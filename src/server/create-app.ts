@@ -10,7 +10,6 @@ import { z } from 'zod';
 import { DeltaBaseMismatch, TooBusy, type ControlPlane } from '../app/control-plane.js';
 import { enrollHost, EnrollmentRefused, retireHost } from '../app/host-access.js';
 import type { PolicyReader } from '../app/policy-reader.js';
-import { whatIfStoredFleet } from '../app/plan-service.js';
 import { applyPolicy, PolicyRefused, reassignHosts, type PolicyInForce } from '../app/policy-service.js';
 import { policyJsonSchema } from '../domain/policy/policy-json-schema.js';
 import { formatPolicyIssue } from '../domain/policy/policy-report.js';
@@ -513,7 +512,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       async handle({ query, context }) {
         const scenario = query as { package: string; severity: Severity; at?: string; reboot: 'true' | 'false'; kev: 'true' | 'false'; epss?: number; days: number };
         const { policy } = policyInForce();
-        return context.json(await whatIfStoredFleet(pool, policy, {
+        return context.json(await planner.whatIf(policy, {
           packageName: scenario.package,
           severity: scenario.severity,
           publishedAt: scenario.at ? new Date(scenario.at) : now(),

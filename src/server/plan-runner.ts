@@ -8,6 +8,9 @@
 import type pg from 'pg';
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../app/module-worker.js';
+import { whatIfStoredFleet } from '../app/plan-service.js';
+import type { WhatIfAnswer, WhatIfScenario } from '../domain/planning/what-if.js';
+import type { Policy } from '../domain/policy/policy-schema.js';
 import { BugError } from '../domain/errors.js';
 import { installedVersionsByTeam } from '../store/drift-queries.js';
 import { createPlanCache, type PlanRequestKey } from './plan-cache.js';
@@ -28,6 +31,8 @@ export interface PlanRunner {
   explain(request: PlanRequestKey, host: string): Promise<HostPlanExplained | undefined>;
   /** Drift per baseline; `plan` (when given) supplies the targets of `security` and `latest` baselines. */
   drift(baselines: DriftBaseline[], plan: PlanRequestKey | undefined): Promise<{ generatedAt: Date | undefined; baselines: DriftView[] }>;
+  /** The what-if over every host that runs the package (a fleet-wide schedule: CPU the event loop must not spend). */
+  whatIf(policy: Policy, scenario: WhatIfScenario): Promise<WhatIfAnswer>;
   close(): Promise<void>;
 }
 
@@ -50,6 +55,7 @@ export function planOperations(pool: pg.Pool, options: { staleAfterSeconds: numb
       for (const baseline of baselines) views.push(driftView(baseline, await installedVersionsByTeam(pool, baseline.package, baseline.ecosystem), plan));
       return { generatedAt: plan?.generatedAt, baselines: views };
     },
+    whatIf: (policy, scenario) => whatIfStoredFleet(pool, policy, scenario),
   };
 }
 
@@ -58,7 +64,7 @@ export function inlinePlanRunner(pool: pg.Pool, options: { staleAfterSeconds: nu
   return { ...planOperations(pool, options), close: async () => undefined };
 }
 
-type Operation = 'view' | 'explain' | 'drift';
+type Operation = 'view' | 'explain' | 'drift' | 'whatIf';
 
 /**
  * One worker with its own small pool on `connectionString`, started on first use. A worker that
@@ -105,6 +111,7 @@ export function workerPlanRunner(connectionString: string, options: { staleAfter
     view: (request, viewOptions) => ask('view', [request, viewOptions]),
     explain: (request, host) => ask('explain', [request, host]),
     drift: (baselines, request) => ask('drift', [baselines, request]),
+    whatIf: (policy, scenario) => ask('whatIf', [policy, scenario]),
     async close() {
       const stopping = worker;
       worker = undefined;

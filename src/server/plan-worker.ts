@@ -12,7 +12,7 @@ const pool = new pg.Pool({ connectionString, max: 2, application_name: 'fleetpat
 pool.on('error', () => undefined);
 const operations = planOperations(pool, { staleAfterSeconds });
 
-type Request = { id: number; operation: 'view' | 'explain' | 'drift' | 'close'; args: unknown[] };
+type Request = { id: number; operation: 'view' | 'explain' | 'drift' | 'whatIf' | 'close'; args: unknown[] };
 
 parentPort!.on('message', (request: Request) => {
   if (request.operation === 'close') {
