@@ -91,9 +91,12 @@ async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, Hos
        INSERT INTO findings AS f (host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason, first_seen_at, resolved_at)
        SELECT s.host_key, s.advisory_key, s.package_name, s.package_key, s.fixed_version, s.state, s.state_reason, $1::timestamptz, NULL::timestamptz
          FROM staged s
+        -- The merged hosts' own rows only (their key prefix of the primary key): a planner that
+        -- misjudges the table's size would otherwise hash every open finding of the fleet.
         WHERE NOT EXISTS (
                 SELECT 1 FROM findings o
-                 WHERE o.host_key = s.host_key AND o.advisory_key = s.advisory_key AND o.package_name = s.package_name
+                 WHERE o.host_key = ANY($${next}::integer[])
+                   AND o.host_key = s.host_key AND o.advisory_key = s.advisory_key AND o.package_name = s.package_name
                    AND o.resolved_at IS NULL AND o.package_key = s.package_key AND o.state = s.state
                    AND o.fixed_version IS NOT DISTINCT FROM s.fixed_version AND o.state_reason IS NOT DISTINCT FROM s.state_reason)
        ON CONFLICT (host_key, advisory_key, package_name) DO UPDATE SET
