@@ -25,6 +25,33 @@ describe('HeartbeatWriter', () => {
     expect(written.rows[0]!.n).toBe(49);
   });
 
+  it('never waits for a host row a check-in holds: that heartbeat waits for the next flush', async () => {
+    const checkIn = await database.pool.connect();
+    try {
+      await checkIn.query('BEGIN');
+      await checkIn.query("UPDATE hosts SET agent_version = 'in-check-in' WHERE name = 'writer-3'");
+      const writer = new HeartbeatWriter(database.pool);
+      const now = new Date('2026-12-01T14:00:00Z');
+      for (const host of ['writer-3', 'writer-4']) writer.record(host, { bootId: 'locked-test' }, now);
+      expect(await writer.flush()).toEqual({ written: 1, refused: [] });
+      await checkIn.query('COMMIT');
+      expect(await writer.flush()).toEqual({ written: 1, refused: [] });
+      const rows = await database.pool.query<{ name: string }>('SELECT name FROM hosts WHERE last_seen_at = $1 ORDER BY name', [now]);
+      expect(rows.rows.map((row) => row.name)).toEqual(['writer-3', 'writer-4']);
+      // A check-in stored while the flush ran is newer than the heartbeat the flush skipped.
+      await checkIn.query('BEGIN');
+      await checkIn.query("UPDATE hosts SET agent_version = 'in-check-in' WHERE name = 'writer-5'");
+      writer.record('writer-5', { bootId: 'locked-test' }, new Date('2026-12-01T15:00:00Z'));
+      const flushing = writer.flush();
+      writer.forget('writer-5');
+      expect(await flushing).toEqual({ written: 0, refused: [] });
+      await checkIn.query('COMMIT');
+      expect(await writer.flush()).toEqual({ written: 0, refused: [] });
+    } finally {
+      checkIn.release();
+    }
+  });
+
   it('keeps a batch the database could not take, unless a newer heartbeat arrived', async () => {
     let unavailable = true;
     const failingPool = { query: async (...args: Parameters<typeof database.pool.query>) => {

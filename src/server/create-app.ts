@@ -88,6 +88,12 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** Principals cached per process; only known ones, so bogus tokens cannot grow it. */
 const PRINCIPAL_CACHE_ENTRIES = 20_000;
 const PRINCIPAL_CACHE_MS = 60_000;
+/**
+ * An entry used after this age is reloaded in the background while it is still served: a host
+ * checking in every few seconds never waits for its lookup, and hosts loaded together do not all
+ * queue for the database when their entries expire together.
+ */
+const PRINCIPAL_REFRESH_MS = 45_000;
 /** What a fleetpatch secret looks like; anything else is refused without a database query. */
 const SECRET_FORMAT = /^fp[aeh]_[A-Za-z0-9_-]{32}$/;
 
@@ -643,6 +649,8 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
 
 /** The part of a URL (`path`, or a query parameter's name) whose percent-encoding is not UTF-8. */
 function undecodableUrlPart(url: string): string | undefined {
+  // Only a percent sign can be badly encoded: most requests (every check-in) skip parsing the URL.
+  if (!url.includes('%')) return undefined;
   const { pathname, search } = new URL(url);
   try {
     decodeURIComponent(pathname);
@@ -671,7 +679,7 @@ function undecodableUrlPart(url: string): string | undefined {
  * cached, so a revocation is never outlived by a cache entry.
  */
 function principalCache(changes: ChangeListener | undefined) {
-  const entries = new Map<string, { principal: Principal; until: number }>();
+  const entries = new Map<string, { principal: Principal; until: number; refreshing?: true }>();
   // Bumped by every invalidation: a lookup that started before one must not cache its answer.
   let generation = 0;
   const clear = () => {
@@ -688,6 +696,16 @@ function principalCache(changes: ChangeListener | undefined) {
         // Least recently used last: re-inserting keeps the Map's order an LRU order.
         entries.delete(key);
         entries.set(key, cached);
+        if (!cached.refreshing && cached.until - Date.now() < PRINCIPAL_CACHE_MS - PRINCIPAL_REFRESH_MS) {
+          cached.refreshing = true;
+          const startedAt = generation;
+          // Replaces the entry unless it was invalidated meanwhile; a principal gone since is forgotten at once.
+          load().then((principal) => {
+            if (entries.get(key) !== cached) return;
+            entries.delete(key);
+            if (principal && changes?.listening && generation === startedAt) entries.set(key, { principal, until: Date.now() + PRINCIPAL_CACHE_MS });
+          }, () => delete cached.refreshing);
+        }
         return cached.principal;
       }
       if (cached) entries.delete(key);
