@@ -141,10 +141,16 @@ function requestOnce(url: string, method: string, token: string | undefined, bod
  * The server's own view from /metrics: event-loop delay since the previous scrape (prom-client
  * restarts its window on every scrape) and the total time spent in garbage collection so far.
  */
-async function serverHealth(url: string): Promise<{ loopDelayP99: number; loopDelayMax: number; heapUsedMb: number; gcSeconds: { minor: number; major: number } }> {
+async function serverHealth(url: string): Promise<{ loopDelayP99: number; loopDelayMax: number; heapUsedMb: number; gcSeconds: { minor: number; major: number }; durations: DurationBuckets }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+  const durations: DurationBuckets = { heartbeat: new Map(), inventory: new Map() };
+  for (const match of text.matchAll(/^fleetpatch_server_http_request_duration_seconds_bucket\{le="([^"]+)",route="\/api\/v1\/hosts\/:name\/(heartbeat|inventory)",status="2\d\d"\} (\S+)$/gm)) {
+    const buckets = durations[match[2] as keyof DurationBuckets];
+    buckets.set(match[1]!, (buckets.get(match[1]!) ?? 0) + Number(match[3]));
+  }
   return {
+    durations,
     loopDelayP99: value(/^fleetpatch_server_nodejs_eventloop_lag_p99_seconds (\S+)$/m),
     loopDelayMax: value(/^fleetpatch_server_nodejs_eventloop_lag_max_seconds (\S+)$/m),
     heapUsedMb: value(/^fleetpatch_server_nodejs_heap_size_used_bytes (\S+)$/m) / 1024 / 1024,
@@ -153,6 +159,24 @@ async function serverHealth(url: string): Promise<{ loopDelayP99: number; loopDe
       major: value(/^fleetpatch_server_nodejs_gc_duration_seconds_sum\{kind="major"\} (\S+)$/m) || 0,
     },
   };
+}
+
+/** Requests answered per route kind by upper bound (`le`, seconds), cumulative, as /metrics counts them since the start. */
+interface DurationBuckets {
+  heartbeat: Map<string, number>;
+  inventory: Map<string, number>;
+}
+
+/**
+ * The server's own p99 between two scrapes: the smallest bucket bound below which 99 % of the
+ * requests answered meanwhile fell (the time from the request's first middleware to its answer,
+ * so a request waiting for the event loop to read it is not counted: the gap to the agents' p99).
+ */
+function serverP99(before: Map<string, number>, after: Map<string, number>): number {
+  const bounds = [...after.keys()].sort((a, b) => Number(a) - Number(b));
+  const total = (after.get('+Inf') ?? 0) - (before.get('+Inf') ?? 0);
+  for (const bound of bounds) if ((after.get(bound) ?? 0) - (before.get(bound) ?? 0) >= 0.99 * total) return Number(bound) * 1000;
+  return Number.NaN;
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
@@ -174,9 +198,12 @@ interface PacedRun {
   deltas: number;
   errors: number;
   serverCores: number;
+  serverHeartbeatP99: number;
+  serverDeltaP99: number;
   serverLoopP99: number;
   serverLoopMax: number;
   generatorLoopP99: number;
+  generatorLoopMax: number;
   gcMinor: number;
   gcMajor: number;
   /** The machine's one-minute load average at the end of the run: a busy machine inflates everything. */
@@ -195,9 +222,12 @@ function pacedTable(runs: PacedRun[]): string {
     ['deltas sent', (run) => run.deltas, 0],
     ['errors', (run) => run.errors, 0],
     ['server CPU (cores busy)', (run) => run.serverCores, 2],
+    ['server-side heartbeats p99 (ms, bucket bound)', (run) => run.serverHeartbeatP99, 0],
+    ['server-side deltas p99 (ms, bucket bound)', (run) => run.serverDeltaP99, 0],
     ['server event-loop delay p99 (ms)', (run) => run.serverLoopP99, 1],
     ['server event-loop delay max (ms)', (run) => run.serverLoopMax, 1],
     ['load generator event-loop delay p99 (ms)', (run) => run.generatorLoopP99, 1],
+    ['load generator event-loop delay max (ms)', (run) => run.generatorLoopMax, 1],
     ['server GC minor (s)', (run) => run.gcMinor, 2],
     ['server GC major (s)', (run) => run.gcMajor, 2],
     ['machine load average (1 min)', (run) => run.loadAverage, 2],
@@ -371,9 +401,12 @@ async function main(): Promise<void> {
         deltas: deltaLatencies.length,
         errors: runErrors,
         serverCores: (usageAfter.cpuSeconds - usageBefore.cpuSeconds) / seconds,
+        serverHeartbeatP99: serverP99(healthBefore.durations.heartbeat, healthAfter.durations.heartbeat),
+        serverDeltaP99: serverP99(healthBefore.durations.inventory, healthAfter.durations.inventory),
         serverLoopP99: healthAfter.loopDelayP99 * 1000,
         serverLoopMax: healthAfter.loopDelayMax * 1000,
         generatorLoopP99: generatorDelay.percentile(99) / 1e6,
+        generatorLoopMax: generatorDelay.max / 1e6,
         gcMinor: healthAfter.gcSeconds.minor - healthBefore.gcSeconds.minor,
         gcMajor: healthAfter.gcSeconds.major - healthBefore.gcSeconds.major,
         loadAverage: loadavg()[0]!,
