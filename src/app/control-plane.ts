@@ -114,7 +114,7 @@ export class ControlPlane {
   private readonly gate = new CheckInGate();
   readonly limits: CheckInLimits;
   private readonly largeSlots: LargeCheckInSlots;
-  /** Each host's last package list, sorted by package line without repeats (see `applyDelta`). */
+  /** Each host's last package list, sorted by package line without repeats (see `applySortedDelta`). */
   private readonly lastPackages = new Map<string, { digest: string; packages: InstalledPackage[] }>();
   /**
    * Package lines of the shared stored objects the lists hold, built once per object rather than
@@ -167,7 +167,7 @@ export class ControlPlane {
   private async store(hostname: string, checkIn: CheckIn, now: Date, grantedLabels: Record<string, string>): Promise<CheckInResult> {
     const { packages, digest } = checkIn.kind === 'full'
       ? { packages: checkIn.packages, digest: packageListDigest(checkIn.packages) }
-      : this.applyDelta(await this.storedPackages(hostname, checkIn.baseDigest), checkIn.added, checkIn.removed);
+      : applySortedDelta(await this.storedPackages(hostname, checkIn.baseDigest), checkIn.added, checkIn.removed, (pkg) => this.lineOf(pkg));
     if (packages.length > this.limits.maxPackages) this.refuseSize(packages.length);
     if (digest !== checkIn.packageDigest) {
       if (checkIn.kind === 'delta') throw new DeltaBaseMismatch(`the delta does not lead to the package list the agent describes (${hostname})`);
@@ -201,39 +201,6 @@ export class ControlPlane {
     return { accepted: true, packages: packages.length, findings: report.findings, opened: report.opened, resolved: report.resolved, packageDigest: digest };
   }
 
-  /**
-   * The list a delta leads to and its digest, as `applyPackageDelta` and `packageListDigest` would
-   * give them, in time proportional to the delta: `base` is sorted by line without repeats, so the
-   * result is a merge, already in the order the digest hashes, and the base's lines are cached.
-   */
-  private applyDelta(base: InstalledPackage[], added: InstalledPackage[], removed: InstalledPackage[]): { packages: InstalledPackage[]; digest: string } {
-    const gone = new Set(removed.map(packageLine));
-    const additions = new Map<string, InstalledPackage>();
-    for (const pkg of added) {
-      const line = packageLine(pkg);
-      if (!additions.has(line)) additions.set(line, pkg);
-    }
-    const addedLines = [...additions.keys()].sort();
-    const packages: InstalledPackage[] = [];
-    const lines: string[] = [];
-    const push = (pkg: InstalledPackage, line: string) => {
-      packages.push(pkg);
-      lines.push(line);
-    };
-    let next = 0;
-    for (const pkg of base) {
-      const line = this.lineOf(pkg);
-      while (next < addedLines.length && addedLines[next]! < line) push(additions.get(addedLines[next]!)!, addedLines[next++]!);
-      // A removed line goes (an added package with the same line takes its place on the next turn);
-      // otherwise the base's package is kept and an identical addition is a repeat.
-      if (gone.has(line)) continue;
-      if (addedLines[next] === line) next++;
-      push(pkg, line);
-    }
-    for (; next < addedLines.length; next++) push(additions.get(addedLines[next]!)!, addedLines[next]!);
-    return { packages, digest: createHash('sha256').update(lines.join('\n')).digest('base64url') };
-  }
-
   private lineOf(pkg: InstalledPackage): string {
     let line = this.storedLines.get(pkg);
     if (line === undefined) {
@@ -243,7 +210,7 @@ export class ControlPlane {
     return line;
   }
 
-  /** A package list sorted by line without repeats (the first of equal lines stays), as `applyDelta` needs its base. */
+  /** A package list sorted by line without repeats (the first of equal lines stays), as `applySortedDelta` needs its base. */
   private sortedByLine(packages: InstalledPackage[]): InstalledPackage[] {
     let sorted = true;
     for (let index = 1; index < packages.length && sorted; index++) sorted = this.lineOf(packages[index - 1]!) < this.lineOf(packages[index]!);
@@ -311,6 +278,45 @@ export class ControlPlane {
   syncAdvisories(feed: AdvisoryFeed, progress?: (message: string) => void): Promise<AdvisoryImportReport> {
     return this.gate.alone(() => importAdvisories(this.pool, this.detection, feed, progress ? { progress } : {}));
   }
+}
+
+/**
+ * The list a delta leads to and its digest, as `applyPackageDelta` and `packageListDigest` give
+ * them, in time proportional to the delta: `base` is sorted by package line without repeats and
+ * `lineOf` gives its lines (cached), so the result is a merge, already in the order the digest
+ * hashes.
+ */
+export function applySortedDelta(
+  base: InstalledPackage[],
+  added: InstalledPackage[],
+  removed: InstalledPackage[],
+  lineOf: (pkg: InstalledPackage) => string,
+): { packages: InstalledPackage[]; digest: string } {
+  const gone = new Set(removed.map(packageLine));
+  const additions = new Map<string, InstalledPackage>();
+  for (const pkg of added) {
+    const line = packageLine(pkg);
+    if (!additions.has(line)) additions.set(line, pkg);
+  }
+  const addedLines = [...additions.keys()].sort();
+  const packages: InstalledPackage[] = [];
+  const lines: string[] = [];
+  const push = (pkg: InstalledPackage, line: string) => {
+    packages.push(pkg);
+    lines.push(line);
+  };
+  let next = 0;
+  for (const pkg of base) {
+    const line = lineOf(pkg);
+    while (next < addedLines.length && addedLines[next]! < line) push(additions.get(addedLines[next]!)!, addedLines[next++]!);
+    // A removed line goes (an added package with the same line takes its place on the next turn);
+    // otherwise the base's package is kept and an identical addition is a repeat.
+    if (gone.has(line)) continue;
+    if (addedLines[next] === line) next++;
+    push(pkg, line);
+  }
+  for (; next < addedLines.length; next++) push(additions.get(addedLines[next]!)!, addedLines[next]!);
+  return { packages, digest: createHash('sha256').update(lines.join('\n')).digest('base64url') };
 }
 
 function stripUndefined<T extends object>(value: T): T {
