@@ -105,26 +105,27 @@ const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 /**
  * One request; a keep-alive socket the server closed while idle (a reset before any answer) is
- * retried once on a fresh socket, as an agent would.
+ * retried once on a connection of its own, as an agent would: the pool's other sockets, idle
+ * just as long, may be closing at that very moment.
  */
 async function request(url: string, method: string, token: string | undefined, body?: unknown): Promise<{ status: number; ms: number; json?: unknown }> {
   const started = performance.now();
   try {
-    return await requestOnce(url, method, token, body);
+    return await requestOnce(url, method, token, body, keepAlive);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
-    const retried = await requestOnce(url, method, token, body);
+    const retried = await requestOnce(url, method, token, body, false);
     return { ...retried, ms: performance.now() - started };
   }
 }
 
-function requestOnce(url: string, method: string, token: string | undefined, body?: unknown): Promise<{ status: number; ms: number; json?: unknown }> {
+function requestOnce(url: string, method: string, token: string | undefined, body: unknown, agent: http.Agent | false): Promise<{ status: number; ms: number; json?: unknown }> {
   const started = performance.now();
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolveResponse, reject) => {
     const outgoing = http.request(url, {
       method,
-      agent: keepAlive,
+      agent,
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}) },
     }, (response) => {
       let text = '';
@@ -379,6 +380,10 @@ async function main(): Promise<void> {
             all.push(ms);
             (outcome.delta ? deltaLatencies : heartbeatLatencies).push(ms);
             if (!outcome.ok) runErrors++;
+          }, (error: unknown) => {
+            // A request that failed outright (no answer) is an error of the run, not the end of the bench.
+            runErrors++;
+            if (errorSamples.length < 5) errorSamples.push(String(error));
           });
           inFlight.add(sending);
           void sending.finally(() => inFlight.delete(sending));
