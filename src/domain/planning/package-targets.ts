@@ -20,8 +20,8 @@ export interface CompiledBaseline {
 }
 
 /** Baselines with their globs compiled; the first matching one applies to a package. */
-export function compileBaselines(baselines: readonly Baseline[]): CompiledBaseline[] {
-  return baselines.map((baseline) => {
+export function compileBaselines(baselines: readonly Baseline[]): CompiledBaselines {
+  const compiled = baselines.map((baseline): CompiledBaseline => {
     const pattern = new RegExp(`^${baseline.package.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
     const ecosystem = baseline.ecosystem;
     return {
@@ -30,10 +30,25 @@ export function compileBaselines(baselines: readonly Baseline[]): CompiledBaseli
         pattern.test(packageName) && (ecosystem === undefined || packageEcosystem === ecosystem || packageEcosystem.startsWith(`${ecosystem}:`)),
     };
   });
+  return { compiled, lookups: new Map() };
 }
 
-export function baselineFor(baselines: readonly CompiledBaseline[], packageName: string, ecosystem: string): Baseline | undefined {
-  return baselines.find((candidate) => candidate.matches(packageName, ecosystem))?.baseline;
+/** Compiled baselines and the answers already found: a fleet asks about the same packages again and again. */
+export interface CompiledBaselines {
+  compiled: readonly CompiledBaseline[];
+  /** ecosystem → package name → the baseline (or none); two levels, so a lookup builds no key string. */
+  lookups: Map<string, Map<string, Baseline | undefined>>;
+}
+
+export function baselineFor(baselines: CompiledBaselines, packageName: string, ecosystem: string): Baseline | undefined {
+  if (baselines.compiled.length === 0) return undefined;
+  let byName = baselines.lookups.get(ecosystem);
+  if (!byName) baselines.lookups.set(ecosystem, (byName = new Map()));
+  const known = byName.get(packageName);
+  if (known !== undefined || byName.has(packageName)) return known;
+  const baseline = baselines.compiled.find((candidate) => candidate.matches(packageName, ecosystem))?.baseline;
+  byName.set(packageName, baseline);
+  return baseline;
 }
 
 const comparators = new Map<string, VersionComparator | undefined>();
@@ -68,53 +83,52 @@ export interface HostTargets {
   rejected: Array<{ packageName: string; version: string }>;
 }
 
+type TargetEntry = { packageName: string; ecosystem: string; from: string | undefined; to: string | undefined; because: PackageChange['because']; advisories: string[] };
+
+/** The entry of a package in a host's short list (a host has a handful of packages to change: a scan beats a Map). */
+function entryFor(entries: TargetEntry[], packageName: string, ecosystem: string, from: string | undefined): TargetEntry {
+  for (const entry of entries) if (entry.packageName === packageName && entry.ecosystem === ecosystem) return entry;
+  const entry: TargetEntry = { packageName, ecosystem, from, to: undefined, because: 'advisory', advisories: [] };
+  entries.push(entry);
+  return entry;
+}
+
+function raise(entry: TargetEntry, version: string): void {
+  if (entry.to === undefined || compareVersions(entry.ecosystem, version, entry.to) > 0) entry.to = version;
+}
+
 /**
  * @example hostTargets(host, compileBaselines(policy.baselines), { now }).changes // [{ packageName: 'openssl', to: '3.0.15-1~deb12u1', because: 'advisory', … }]
  */
-export function hostTargets(host: PlanHost, baselines: readonly CompiledBaseline[], options: TargetOptions): HostTargets {
-  const byPackage = new Map<string, { packageName: string; ecosystem: string; from: string | undefined; to: string | undefined; because: PackageChange['because']; advisories: string[] }>();
-  // Keyed by name alone in the usual case of one ecosystem per host; a second ecosystem gets composite keys.
-  const hostEcosystem = host.findings[0]?.ecosystem ?? host.availableUpdates[0]?.ecosystem;
-  const entryFor = (packageName: string, ecosystem: string, from: string | undefined) => {
-    const key = ecosystem === hostEcosystem ? packageName : `${ecosystem}\u0000${packageName}`;
-    let entry = byPackage.get(key);
-    if (!entry) {
-      entry = { packageName, ecosystem, from, to: undefined, because: 'advisory', advisories: [] };
-      byPackage.set(key, entry);
-    }
-    return entry;
-  };
-  const raise = (entry: { ecosystem: string; to?: string }, version: string) => {
-    if (entry.to === undefined || compareVersions(entry.ecosystem, version, entry.to) > 0) entry.to = version;
-  };
-
+export function hostTargets(host: PlanHost, baselines: CompiledBaselines, options: TargetOptions): HostTargets {
+  const entries: TargetEntry[] = [];
   for (const finding of host.findings) {
     if (finding.state !== 'vulnerable' || finding.fixedVersion === undefined) continue;
-    const entry = entryFor(finding.packageName, finding.ecosystem, finding.installedVersion);
+    const entry = entryFor(entries, finding.packageName, finding.ecosystem, finding.installedVersion);
     entry.advisories.push(finding.advisoryId);
     raise(entry, finding.fixedVersion);
   }
 
-  if (baselines.length > 0) {
-    const installed = new Map<string, string>();
-    for (const pkg of host.baselinePackages ?? []) installed.set(`${pkg.ecosystem}\u0000${pkg.name}`, pkg.version);
-    for (const update of host.availableUpdates) if (update.installedVersion) installed.set(`${update.ecosystem}\u0000${update.name}`, update.installedVersion);
+  if (baselines.compiled.length > 0 && (host.availableUpdates.length > 0 || (host.baselinePackages?.length ?? 0) > 0)) {
     const now = options.now.getTime();
     for (const update of host.availableUpdates) {
       const baseline = baselineFor(baselines, update.name, update.ecosystem);
       if (!baseline || typeof baseline.target !== 'object' || !('latest' in baseline.target)) continue;
       const cooldown = options.ignoreCooldowns ? 0 : baseline.target.latest.cooldownDays * DAY_MS;
       if (update.availableSince.getTime() > now - cooldown) continue;
-      const entry = entryFor(update.name, update.ecosystem, update.installedVersion);
+      const entry = entryFor(entries, update.name, update.ecosystem, update.installedVersion);
       entry.because = 'baseline';
       raise(entry, update.candidateVersion);
     }
-    for (const [key, version] of installed) {
-      const [ecosystem, packageName] = key.split('\u0000') as [string, string];
-      const baseline = baselineFor(baselines, packageName, ecosystem);
+    const installed = [
+      ...(host.baselinePackages ?? []).map((pkg) => ({ name: pkg.name, ecosystem: pkg.ecosystem, version: pkg.version })),
+      ...host.availableUpdates.flatMap((update) => (update.installedVersion ? [{ name: update.name, ecosystem: update.ecosystem, version: update.installedVersion }] : [])),
+    ];
+    for (const pkg of installed) {
+      const baseline = baselineFor(baselines, pkg.name, pkg.ecosystem);
       if (!baseline || typeof baseline.target !== 'object' || !('version' in baseline.target)) continue;
-      if (version === baseline.target.version) continue;
-      const entry = entryFor(packageName, ecosystem, version);
+      if (pkg.version === baseline.target.version) continue;
+      const entry = entryFor(entries, pkg.name, pkg.ecosystem, pkg.version);
       entry.because = 'baseline';
       raise(entry, baseline.target.version);
     }
@@ -122,17 +136,18 @@ export function hostTargets(host: PlanHost, baselines: readonly CompiledBaseline
 
   const changes: PackageChange[] = [];
   const rejected: HostTargets['rejected'] = [];
-  for (const entry of byPackage.values()) {
-    if (entry.to === undefined || (entry.from !== undefined && compareVersions(entry.ecosystem, entry.to, entry.from) <= 0)) continue;
-    const baseline = baselineFor(baselines, entry.packageName, entry.ecosystem);
-    if (baseline?.rejected.includes(entry.to)) {
+  for (const entry of entries) {
+    // An open finding exists because the installed version is below its fix, so a target set by
+    // advisories alone is above it by construction; only a baseline's target needs comparing.
+    if (entry.to === undefined || (entry.because === 'baseline' && entry.from !== undefined && compareVersions(entry.ecosystem, entry.to, entry.from) <= 0)) continue;
+    if (baselineFor(baselines, entry.packageName, entry.ecosystem)?.rejected.includes(entry.to)) {
       rejected.push({ packageName: entry.packageName, version: entry.to });
       continue;
     }
     // The entry becomes the change itself (one object per package, not two).
-    entry.advisories.sort();
+    if (entry.advisories.length > 1) entry.advisories.sort();
     changes.push(entry as PackageChange);
   }
-  changes.sort((a, b) => (a.packageName < b.packageName ? -1 : a.packageName > b.packageName ? 1 : 0));
+  if (changes.length > 1) changes.sort((a, b) => (a.packageName < b.packageName ? -1 : a.packageName > b.packageName ? 1 : 0));
   return { changes, rejected };
 }

@@ -141,28 +141,40 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
     for (const [host, slot] of emergency.slots) emergencySlots.set(host, slot);
   }
 
-  // A million findings: one object each, of one shape, and due dates shared between findings.
-  const dueDates = new Map<number, Date>();
-  const findings: FindingForecast[] = [];
+  // A million findings: one object each, of one shape, written into an array sized once; a host's
+  // findings found together share their due dates (a short scan: a Map of doubles would box them).
+  let findingCount = 0;
+  for (const host of hosts) findingCount += host.findings.length;
+  const findings: FindingForecast[] = new Array(findingCount);
+  let next = 0;
+  const hostDueTimes: number[] = [];
+  const hostDueDates: Date[] = [];
   for (let index = 0; index < hosts.length; index++) {
     const host = hosts[index]!;
     const plan = hostPlansInOrder[index]!;
     const emergencySlot = emergencySlots.get(host.name);
     // An emergency rollout installs the emergency fixes only, but its reboot makes every installed fix live.
     const rebootSlot = earlier(plan.slot, emergencySlot);
+    hostDueTimes.length = 0;
+    hostDueDates.length = 0;
     for (const finding of host.findings) {
       const dueTime = slaDueTime(policy, finding);
       let dueAt: Date | undefined;
       if (dueTime !== undefined) {
-        dueAt = dueDates.get(dueTime);
-        if (!dueAt) dueDates.set(dueTime, (dueAt = new Date(dueTime)));
+        const known = hostDueTimes.indexOf(dueTime);
+        if (known !== -1) dueAt = hostDueDates[known];
+        else {
+          dueAt = new Date(dueTime);
+          hostDueTimes.push(dueTime);
+          hostDueDates.push(dueAt);
+        }
       }
       const emergency = isEmergency(policy, finding);
       const slot = emergency ? rebootSlot : plan.slot;
       const pendingReboot = finding.state === 'pending-reboot';
       const installedAt = pendingReboot ? finding.firstSeenAt : slot?.expectedFinish;
       const liveAt = pendingReboot || finding.needsReboot ? (plan.willReboot ? (pendingReboot ? rebootSlot : slot)?.expectedFinish : undefined) : installedAt;
-      findings.push({
+      findings[next++] = {
         host: host.name,
         bucket: host.bucket,
         team: host.team,
@@ -174,7 +186,7 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
         liveAt,
         predictedBreach: dueTime !== undefined && (liveAt === undefined ? dueTime < horizonEnd.getTime() : liveAt.getTime() > dueTime),
         emergency,
-      });
+      };
     }
   }
 
