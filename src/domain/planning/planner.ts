@@ -149,9 +149,13 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
   let next = 0;
   const hostDueTimes: number[] = [];
   const hostDueDates: Date[] = [];
+  const groups = new GroupCounter(now);
+  const horizonTime = horizonEnd.getTime();
   for (let index = 0; index < hosts.length; index++) {
     const host = hosts[index]!;
     const plan = hostPlansInOrder[index]!;
+    const bucketGroup = groups.bucket(host.bucket);
+    const teamGroup = groups.team(host.team);
     const emergencySlot = emergencySlots.get(host.name);
     // An emergency rollout installs the emergency fixes only, but its reboot makes every installed fix live.
     const rebootSlot = earlier(plan.slot, emergencySlot);
@@ -174,6 +178,7 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
       const pendingReboot = finding.state === 'pending-reboot';
       const installedAt = pendingReboot ? finding.firstSeenAt : slot?.expectedFinish;
       const liveAt = pendingReboot || finding.needsReboot ? (plan.willReboot ? (pendingReboot ? rebootSlot : slot)?.expectedFinish : undefined) : installedAt;
+      const predictedBreach = dueTime !== undefined && (liveAt === undefined ? dueTime < horizonTime : liveAt.getTime() > dueTime);
       findings[next++] = {
         host: host.name,
         bucket: host.bucket,
@@ -184,26 +189,37 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
         dueAt,
         installedAt,
         liveAt,
-        predictedBreach: dueTime !== undefined && (liveAt === undefined ? dueTime < horizonEnd.getTime() : liveAt.getTime() > dueTime),
+        predictedBreach,
         emergency,
       };
+      groups.countFinding(bucketGroup, dueTime, predictedBreach);
+      groups.countFinding(teamGroup, dueTime, predictedBreach);
     }
   }
 
-  const hostPlans = [...work.values()].flatMap((entry) => [...entry.plans.values()]).sort((a, b) => byName(a.host, b.host));
+  const hostPlans = hostPlansInOrder.slice().sort((a, b) => byName(a.host, b.host));
+  for (const plan of hostPlans) groups.countHost(plan);
   return {
     generatedAt: now,
     horizonEnd,
     hosts: hostPlans,
     findings,
-    ...groupForecasts(hostPlans, findings, now),
+    ...groups.result(),
     rollouts: rollouts.sort((a, b) => a.occurrenceStart.getTime() - b.occurrenceStart.getTime() || byName(a.bucket, b.bucket)),
   };
 }
 
 function applySchedule(entry: BucketWork, schedule: ScheduleResult): void {
-  for (const [host, slot] of schedule.slots) Object.assign(entry.plans.get(host)!, { status: 'scheduled', slot });
-  for (const [host, { reason, detail }] of schedule.unscheduled) Object.assign(entry.plans.get(host)!, { reason, detail });
+  for (const [host, slot] of schedule.slots) {
+    const plan = entry.plans.get(host)!;
+    plan.status = 'scheduled';
+    plan.slot = slot;
+  }
+  for (const [host, { reason, detail }] of schedule.unscheduled) {
+    const plan = entry.plans.get(host)!;
+    plan.reason = reason;
+    plan.detail = detail;
+  }
 }
 
 /** The emergency path for these hosts: from now, windows and freezes relaxed as the policy allows. */
@@ -227,53 +243,57 @@ function earlier(a: HostSlot | undefined, b: HostSlot | undefined): HostSlot | u
   return b.expectedFinish < a.expectedFinish ? b : a;
 }
 
-function groupForecasts(hosts: HostPlan[], findings: FindingForecast[], now: Date): { buckets: GroupForecast[]; teams: GroupForecast[] } {
-  const bucketGroups = new Map<string, GroupForecast>();
-  const teamGroups = new Map<string, GroupForecast>();
-  const group = (groups: Map<string, GroupForecast>, name: string) => {
+/** Per bucket and per team: hosts, work, completion and SLA counts, filled while the findings are forecast. */
+class GroupCounter {
+  private readonly buckets = new Map<string, GroupForecast>();
+  private readonly teams = new Map<string, GroupForecast>();
+  private readonly nowTime: number;
+  private readonly soon: number;
+
+  constructor(now: Date) {
+    this.nowTime = now.getTime();
+    this.soon = this.nowTime + 7 * DAY_MS;
+  }
+
+  bucket(name: string): GroupForecast {
+    return GroupCounter.group(this.buckets, name);
+  }
+
+  team(name: string): GroupForecast {
+    return GroupCounter.group(this.teams, name);
+  }
+
+  countHost(host: HostPlan): void {
+    for (const entry of [this.bucket(host.bucket), this.team(host.team)]) {
+      entry.hosts++;
+      if (host.status === 'up-to-date') continue;
+      entry.hostsToPatch++;
+      if (host.status === 'scheduled') {
+        entry.scheduled++;
+        if (!entry.forecastCompletion || host.slot!.expectedFinish > entry.forecastCompletion) entry.forecastCompletion = host.slot!.expectedFinish;
+      } else entry.notScheduled++;
+    }
+  }
+
+  countFinding(entry: GroupForecast, due: number | undefined, predictedBreach: boolean): void {
+    entry.openFindings++;
+    if (due === undefined) return;
+    if (due <= this.nowTime) entry.breached++;
+    else if (due <= this.soon) entry.dueWithinSevenDays++;
+    if (predictedBreach) entry.predictedBreaches++;
+  }
+
+  result(): { buckets: GroupForecast[]; teams: GroupForecast[] } {
+    const sorted = (groups: Map<string, GroupForecast>) => [...groups.values()].sort((a, b) => byName(a.name, b.name));
+    return { buckets: sorted(this.buckets), teams: sorted(this.teams) };
+  }
+
+  private static group(groups: Map<string, GroupForecast>, name: string): GroupForecast {
     let entry = groups.get(name);
     if (!entry) {
       entry = { name, hosts: 0, hostsToPatch: 0, scheduled: 0, notScheduled: 0, openFindings: 0, dueWithinSevenDays: 0, predictedBreaches: 0, breached: 0 };
       groups.set(name, entry);
     }
     return entry;
-  };
-  const countHost = (entry: GroupForecast, host: HostPlan) => {
-    entry.hosts++;
-    if (host.status === 'up-to-date') return;
-    entry.hostsToPatch++;
-    if (host.status === 'scheduled') {
-      entry.scheduled++;
-      if (!entry.forecastCompletion || host.slot!.expectedFinish > entry.forecastCompletion) entry.forecastCompletion = host.slot!.expectedFinish;
-    } else entry.notScheduled++;
-  };
-  for (const host of hosts) {
-    countHost(group(bucketGroups, host.bucket), host);
-    countHost(group(teamGroups, host.team), host);
   }
-  const nowTime = now.getTime();
-  const soon = nowTime + 7 * DAY_MS;
-  const countFinding = (entry: GroupForecast, due: number | undefined, predictedBreach: boolean) => {
-    entry.openFindings++;
-    if (due === undefined) return;
-    if (due <= nowTime) entry.breached++;
-    else if (due <= soon) entry.dueWithinSevenDays++;
-    if (predictedBreach) entry.predictedBreaches++;
-  };
-  // Findings come host by host: look the two groups up only when the host changes.
-  let currentHost: string | undefined;
-  let bucketEntry: GroupForecast | undefined;
-  let teamEntry: GroupForecast | undefined;
-  for (const finding of findings) {
-    if (finding.host !== currentHost) {
-      currentHost = finding.host;
-      bucketEntry = group(bucketGroups, finding.bucket);
-      teamEntry = group(teamGroups, finding.team);
-    }
-    const due = finding.dueAt?.getTime();
-    countFinding(bucketEntry!, due, finding.predictedBreach);
-    countFinding(teamEntry!, due, finding.predictedBreach);
-  }
-  const sorted = (groups: Map<string, GroupForecast>) => [...groups.values()].sort((a, b) => byName(a.name, b.name));
-  return { buckets: sorted(bucketGroups), teams: sorted(teamGroups) };
 }
