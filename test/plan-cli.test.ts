@@ -89,6 +89,11 @@ describe('fleetpatch plan', () => {
     expect(plan.hosts.map((host) => [host.host, host.bucket, host.status])).toEqual([['pg-1', 'databases', 'scheduled'], ['pg-2', 'databases', 'scheduled']]);
     const findings = JSON.parse((await runCli(['findings', '--host', 'pg-1', '--severity', 'high', '--limit', '1', '--json'], env)).stdout) as Array<{ riskScore: number; riskExplanation: string[] }>;
     expect(findings[0]!.riskExplanation).toContain('critical criticality bucket: +10');
+    // An imported inventory is filed by the applied policy too: role=k8s-node is a Kubernetes node whatever its labels say.
+    const imported = await runCli(['inventory', 'import', sharedData('inventories/almalinux-9.2-rpm-qa.txt'), '--host', 'node-1', '--distro', 'almalinux:9', '--label', 'role=k8s-node', '--label', 'bucket=databases'], env);
+    expect(imported.code, imported.stderr).toBe(0);
+    const owner = await database.pool.query<{ bucket: string; team: string }>("SELECT bucket, team FROM hosts WHERE name = 'node-1'");
+    expect(owner.rows[0]).toEqual({ bucket: 'kubernetes-nodes', team: 'platform' });
   });
 
   it('refuses bad options with exit 2, naming them', async () => {

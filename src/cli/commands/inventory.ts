@@ -4,6 +4,9 @@ import { DetectionService } from '../../app/detection-service.js';
 import { importInventories } from '../../app/inventory-import.js';
 import { InputError } from '../../domain/errors.js';
 import { hostNameProblem } from '../../domain/host-name.js';
+import { policyOwnership } from '../../domain/policy/ownership.js';
+import { readPolicy } from '../../domain/policy/policy-document.js';
+import { latestPolicyRevision } from '../../store/policy-store.js';
 import { withDatabase } from '../database-session.js';
 import { collect, readInventoryFile, type InventoryFileOptions } from '../inventory-input.js';
 import { createProgress } from '../progress.js';
@@ -35,7 +38,14 @@ export function registerInventoryCommand(program: Command): void {
       for (const warning of warnings) progress.note(`warning: ${warning}`);
       const report = await withDatabase(progress, async (database) => {
         const detection = await DetectionService.load(database.pool);
-        return importInventories(database.pool, detection, [hostInventory], { source: `${format}:${file}`, progress: (message) => progress.note(message) });
+        // The applied policy decides the host's bucket and team, as it does for agents' check-ins.
+        const revision = await latestPolicyRevision(database.pool);
+        const reading = revision ? readPolicy(revision.text) : undefined;
+        return importInventories(database.pool, detection, [hostInventory], {
+          source: `${format}:${file}`,
+          progress: (message) => progress.note(message),
+          ...(reading?.ok ? { ownership: policyOwnership(reading.policy) } : {}),
+        });
       });
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ host: options.host, format, packages: hostInventory.packages.length, ...report }, null, 2)}\n`);
