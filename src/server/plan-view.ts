@@ -5,6 +5,7 @@
  * timeline; and canonical-level drift, the installed versions per team beside each baseline's target.
  */
 import type { FindingForecast, FleetPlan, HostPlan, PlannedRollout } from '../domain/planning/plan-types.js';
+import { narrowPlan } from '../domain/planning/narrow-plan.js';
 import { freezeCovers, freezeIntervals } from '../domain/policy/freeze.js';
 import { occurrencesBetween } from '../domain/policy/maintenance-window.js';
 import type { Policy } from '../domain/policy/policy-schema.js';
@@ -21,26 +22,6 @@ export interface PlanViewOptions {
   host?: string;
   limit: number;
   offset: number;
-}
-
-/** The plan's hosts, findings and rollouts of one bucket, team or host; the bucket and team forecasts of the chosen ones. */
-function narrow(plan: FleetPlan, options: PlanViewOptions): FleetPlan {
-  const { bucket, team, host } = options;
-  if (!bucket && !team && !host) return plan;
-  const keep = (item: { bucket: string; team: string; host: string }) => (!bucket || item.bucket === bucket) && (!team || item.team === team) && (!host || item.host === host);
-  const hosts = plan.hosts.filter(keep);
-  const names = new Set(hosts.map((item) => item.host));
-  return {
-    ...plan,
-    hosts,
-    findings: plan.findings.filter(keep),
-    buckets: bucket ? plan.buckets.filter((group) => group.name === bucket) : plan.buckets,
-    teams: team ? plan.teams.filter((group) => group.name === team) : plan.teams,
-    rollouts: plan.rollouts
-      .filter((rollout) => !bucket || rollout.bucket === bucket)
-      .map((rollout) => ({ ...rollout, waves: rollout.waves.map((wave) => ({ ...wave, hosts: wave.hosts.filter((name) => names.has(name)) })).filter((wave) => wave.hosts.length > 0) }))
-      .filter((rollout) => rollout.waves.length > 0),
-  };
 }
 
 const rolloutHosts = (rollout: PlannedRollout) => rollout.waves.reduce((sum, wave) => sum + wave.hosts.length, 0);
@@ -101,7 +82,7 @@ function urgentFindings(plan: FleetPlan): FindingForecast[] {
  * @example planView(policy, plan, { team: 'web', limit: 500, offset: 0 }).hosts.total
  */
 export function planView(policy: Policy, fullPlan: FleetPlan, options: PlanViewOptions) {
-  const plan = narrow(fullPlan, options);
+  const plan = narrowPlan(fullPlan, options);
   const waiting = plan.hosts.filter((host) => host.status !== 'up-to-date');
   const notScheduled: Record<string, number> = {};
   for (const host of waiting) if (host.status === 'not-scheduled') notScheduled[host.reason ?? 'unknown'] = (notScheduled[host.reason ?? 'unknown'] ?? 0) + 1;

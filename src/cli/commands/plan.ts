@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { planStoredFleet, whatIfStoredFleet } from '../../app/plan-service.js';
 import { InputError } from '../../domain/errors.js';
+import { narrowPlan } from '../../domain/planning/narrow-plan.js';
 import type { FleetPlan, GroupForecast, HostPlan } from '../../domain/planning/plan-types.js';
 import type { WhatIfAnswer, WhatIfScenario } from '../../domain/planning/what-if.js';
 import { parsePolicy } from '../../domain/policy/policy-document.js';
@@ -58,7 +59,7 @@ export function registerPlanCommand(program: Command): void {
         // A bucket is planned whole (its hosts share windows and in-flight slots); team and host only narrow the output.
         const filter = options.bucket ? { bucket: options.bucket } : {};
         const fleetPlan = await planStoredFleet(database.pool, { policy, now, horizonDays: options.days, staleAfterSeconds: options.staleAfter, filter, progress: (message) => progress.note(message) });
-        return { plan: narrowPlan(fleetPlan, options.team, options.host) };
+        return { plan: narrowPlan(fleetPlan, { ...(options.team ? { team: options.team } : {}), ...(options.host ? { host: options.host } : {}) }) };
       });
       if ('whatIf' in result) {
         process.stdout.write(options.json ? `${JSON.stringify(result.whatIf, null, 2)}\n` : formatWhatIf(result.whatIf!));
@@ -91,23 +92,6 @@ export function registerPlanCommand(program: Command): void {
       }
       process.stdout.write(explainHost(hostPlan, findings));
     });
-}
-
-/** The plan's hosts, findings and rollouts of one team or host; the bucket and team forecasts stay whole. */
-function narrowPlan(plan: FleetPlan, team: string | undefined, host: string | undefined): FleetPlan {
-  if (!team && !host) return plan;
-  const keep = (item: { team: string; host: string }) => (!team || item.team === team) && (!host || item.host === host);
-  const hosts = plan.hosts.filter(keep);
-  const names = new Set(hosts.map((item) => item.host));
-  return {
-    ...plan,
-    hosts,
-    findings: plan.findings.filter(keep),
-    teams: team ? plan.teams.filter((group) => group.name === team) : plan.teams,
-    rollouts: plan.rollouts
-      .map((rollout) => ({ ...rollout, waves: rollout.waves.map((wave) => ({ ...wave, hosts: wave.hosts.filter((name) => names.has(name)) })).filter((wave) => wave.hosts.length > 0) }))
-      .filter((rollout) => rollout.waves.length > 0),
-  };
 }
 
 async function policyFor(database: Database, file: string | undefined): Promise<Policy> {

@@ -7,6 +7,7 @@
  * baseline never holds a package below an advisory's fix.
  */
 import { versionSchemeFor } from '../inventory/version-scheme.js';
+import { globRegExp } from '../policy/glob.js';
 import type { Baseline } from '../policy/policy-schema.js';
 import type { VersionComparator } from '../versions/comparator.js';
 import { comparatorFor } from '../versions/index.js';
@@ -22,7 +23,7 @@ export interface CompiledBaseline {
 /** Baselines with their globs compiled; the first matching one applies to a package. */
 export function compileBaselines(baselines: readonly Baseline[]): CompiledBaselines {
   const compiled = baselines.map((baseline): CompiledBaseline => {
-    const pattern = new RegExp(`^${baseline.package.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
+    const pattern = globRegExp(baseline.package);
     const ecosystem = baseline.ecosystem;
     return {
       baseline,

@@ -15,6 +15,7 @@
  * ```
  */
 import { z } from 'zod';
+import { globRegExp } from './glob.js';
 
 /** What a selector looks at: the host's labels, OS and name. */
 export interface SelectableHost {
@@ -62,7 +63,8 @@ export function compileSelector(selector: HostSelector): HostPredicate {
   const release = selector.os?.release;
   if (release) conditions.push((host) => host.osRelease === release || (host.osRelease?.startsWith(`${release}.`) ?? false));
   if (selector.hostnames && selector.hostnames.length > 0) {
-    const patterns = selector.hostnames.map(globPattern);
+    // DNS names are case-insensitive.
+    const patterns = selector.hostnames.map((glob) => globRegExp(glob, { ignoreCase: true }));
     conditions.push((host) => patterns.some((pattern) => pattern.test(host.name)));
   }
   return (host) => conditions.every((condition) => condition(host));
@@ -88,12 +90,6 @@ function expressionPredicate(expression: LabelExpression): HostPredicate {
     case '!exists':
       return (host) => host.labels[key] === undefined;
   }
-}
-
-/** `*` any run of characters, `?` one character; everything else literal, case-insensitive (DNS names are). */
-function globPattern(glob: string): RegExp {
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
-  return new RegExp(`^${source}$`, 'i');
 }
 
 /** True when the selector has no condition at all (it takes every host it is offered). */
