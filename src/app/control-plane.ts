@@ -125,7 +125,6 @@ export class ControlPlane {
   // A retired host's heartbeats on another replica then update no row: harmless, and its agent's
   // credential is refused anyway.
   private readonly knownHosts = new Set<string>();
-  checkIns = 0;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -197,7 +196,6 @@ export class ControlPlane {
     });
     this.rememberPackages(hostname, digest, report.storedPackages[0]!);
     this.heartbeats.forget(hostname);
-    this.checkIns++;
     return { accepted: true, packages: packages.length, findings: report.findings, opened: report.opened, resolved: report.resolved, packageDigest: digest };
   }
 

@@ -41,7 +41,7 @@ export interface CompiledBaselines {
   lookups: Map<string, Map<string, Baseline | undefined>>;
 }
 
-export function baselineFor(baselines: CompiledBaselines, packageName: string, ecosystem: string): Baseline | undefined {
+function baselineFor(baselines: CompiledBaselines, packageName: string, ecosystem: string): Baseline | undefined {
   if (baselines.compiled.length === 0) return undefined;
   let byName = baselines.lookups.get(ecosystem);
   if (!byName) baselines.lookups.set(ecosystem, (byName = new Map()));

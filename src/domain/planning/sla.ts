@@ -10,14 +10,11 @@ import type { PlanFinding } from './plan-types.js';
 const DAY_MS = 86_400_000;
 
 /**
- * @example slaDueAt(policy, { severity: 'high', firstSeenAt: new Date('2026-12-01T00:00:00Z'), … }) // 2026-12-08T00:00:00Z with high: 7
+ * When a finding is due, in epoch milliseconds (allocation-free: the planner asks for every open
+ * finding); undefined when the policy sets no SLA for it.
+ *
+ * @example slaDueTime(policy, { severity: 'high', firstSeenAt: new Date('2026-12-01T00:00:00Z'), knownExploited: false }) // Date.parse('2026-12-08T00:00:00Z') with high: 7
  */
-export function slaDueAt(policy: Pick<Policy, 'slas'>, finding: Pick<PlanFinding, 'severity' | 'firstSeenAt' | 'published' | 'knownExploited' | 'kevDueDate'>): Date | undefined {
-  const due = slaDueTime(policy, finding);
-  return due === undefined ? undefined : new Date(due);
-}
-
-/** `slaDueAt` in epoch milliseconds, allocation-free: the planner asks it for every open finding. */
 export function slaDueTime(policy: Pick<Policy, 'slas'>, finding: Pick<PlanFinding, 'severity' | 'firstSeenAt' | 'published' | 'knownExploited' | 'kevDueDate'>): number | undefined {
   const start = (policy.slas.clockStart === 'published' ? (finding.published ?? finding.firstSeenAt) : finding.firstSeenAt).getTime();
   const days = policy.slas.days[finding.severity];
