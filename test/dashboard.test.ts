@@ -4,8 +4,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, watchedPage } from './browser.js';
 import { runCli } from './cli.js';
 import { apiGet, apiSend, rootWithAptRepository, startServerProcess, type ServerProcess } from './control-plane-fixtures.js';
 import { sharedData } from './data-path.js';
@@ -18,7 +19,6 @@ import { fullCheckIn, simulatedFleet } from './simulated-fleet.js';
 const SCREENSHOTS = mkdtempSync(join(tmpdir(), 'fleetpatch-dashboard-'));
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const CHARTS = ['findings-by-severity', 'days-behind', 'uptime-bands', 'patch-coverage'];
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 interface FleetRow {
   name: string;
@@ -61,15 +61,8 @@ describe('dashboard in Chromium', () => {
       const response = await apiSend(server, 'PUT', `/api/v1/hosts/${host.hostname}/inventory`, server.adminToken, fullCheckIn(host));
       expect(response.status).toBe(200);
     }
-    browser = await chromium.launch({ executablePath: chromiumBinary, args: CHROMIUM_FLAGS });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    // An alert() from injected markup would show here; the hostile-strings test expects none.
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    // Any exception in the dashboard's modules (or a library) fails the hostile-strings test too.
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    browser = await launchChromium(chromiumBinary);
+    page = await watchedPage(browser, dialogs, pageErrors);
   }, 240_000);
   afterAll(async () => {
     await browser?.close();

@@ -6,15 +6,15 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, watchedPage } from './browser.js';
 import { repoRoot } from './data-path.js';
 import { PLAN_FROM, startPlanFleet, type PlanFleet } from './plan-fleet.js';
 import { requireTool } from './required-tools.js';
 
 const SCREENSHOTS = mkdtempSync(join(tmpdir(), 'fleetpatch-plan-page-'));
 const HOSTILE = '<img src=x onerror=alert(1)>';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 
@@ -32,13 +32,8 @@ describe('plan page in Chromium', () => {
     const chromiumBinary = requireTool('chromium');
     console.info(`plan page screenshots: ${SCREENSHOTS}`);
     fleet = await startPlanFleet();
-    browser = await chromium.launch({ executablePath: chromiumBinary, args: CHROMIUM_FLAGS });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    browser = await launchChromium(chromiumBinary);
+    page = await watchedPage(browser, dialogs, pageErrors);
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
