@@ -297,7 +297,8 @@ class DatabaseWatcher {
 
   private markDown(reason: string, logIt: boolean): void {
     if (this.health.state === 'down' && this.health.reason === reason) return;
-    if (logIt) this.log(`database unavailable: ${reason}`);
+    // One line per outage: the reason a probe sees may change while the server is away.
+    if (logIt && this.health.state === 'up') this.log(`database unavailable: ${reason}`);
     this.health = { state: 'down', reason, since: this.health.state === 'down' ? this.health.since : this.settings.now() };
   }
 
