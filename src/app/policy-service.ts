@@ -92,8 +92,10 @@ export async function applyPolicy(pool: pg.Pool, request: PolicyApplyRequest): P
   });
 }
 
-/** Hosts read, matched and written per step: a few milliseconds of a 500-bucket policy, then the event loop runs. */
-const HOSTS_PER_PAGE = 2_000;
+/** Hosts read, matched and written per step. */
+const HOSTS_PER_PAGE = 500;
+/** The longest run of matching between two turns of the event loop. */
+const MATCHING_SLICE_MS = 4;
 
 /**
  * Gives every stored host the bucket and team `ownership` says, writing only the hosts that move.
@@ -111,7 +113,13 @@ export async function reassignHosts(pool: pg.Pool, ownership: OwnershipRules): P
     hosts += page.length;
     afterKey = page.at(-1)!.key;
     const changes: Array<{ key: number } & Ownership> = [];
-    for (const host of page) {
+    let sliceStart = performance.now();
+    for (const [index, host] of page.entries()) {
+      // Matching is CPU on the event loop that serves check-ins: give it back every few milliseconds.
+      if (index % 64 === 0 && performance.now() - sliceStart > MATCHING_SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
       const owner = ownership.ownerOf(selectableHost(host.name, host.labels, { id: host.osId, idLike: host.osIdLike, versionId: host.osVersion }));
       if (owner.bucket !== host.bucket || owner.team !== host.team) changes.push({ key: host.key, ...owner });
     }

@@ -47,7 +47,7 @@ export function planOperations(pool: pg.Pool, options: { staleAfterSeconds: numb
       const plan = await plans.get(request);
       const hostPlan = plan.hosts.find((candidate) => candidate.host === host);
       if (!hostPlan) return undefined;
-      return { generatedAt: plan.generatedAt, horizonEnd: plan.horizonEnd, ...hostPlan, findings: plan.findings.filter((finding) => finding.host === host) };
+      return { generatedAt: plan.generatedAt, horizonEnd: plan.horizonEnd, ...hostPlan, findings: plan.findings.forHost(host) };
     },
     async drift(baselines, request) {
       const plan = request ? await plans.get(request) : undefined;

@@ -74,7 +74,7 @@ function bucketTimelines(policy: Policy, plan: FleetPlan, bucketNames: ReadonlyS
 function urgentFindings(plan: FleetPlan): FindingForecast[] {
   const soon = plan.generatedAt.getTime() + SEVEN_DAYS_MS;
   return plan.findings
-    .filter((finding) => finding.predictedBreach || (finding.dueAt !== undefined && finding.dueAt.getTime() <= soon))
+    .where((times) => times.predictedBreach || times.dueTime <= soon)
     .sort((a, b) => (a.dueAt?.getTime() ?? Infinity) - (b.dueAt?.getTime() ?? Infinity) || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 }
 

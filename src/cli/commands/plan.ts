@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { planStoredFleet, whatIfStoredFleet } from '../../app/plan-service.js';
 import { InputError } from '../../domain/errors.js';
 import { narrowPlan } from '../../domain/planning/narrow-plan.js';
-import type { FleetPlan, GroupForecast, HostPlan } from '../../domain/planning/plan-types.js';
+import type { FindingForecast, FleetPlan, GroupForecast, HostPlan } from '../../domain/planning/plan-types.js';
 import type { WhatIfAnswer, WhatIfScenario } from '../../domain/planning/what-if.js';
 import { parsePolicy } from '../../domain/policy/policy-document.js';
 import type { Policy } from '../../domain/policy/policy-schema.js';
@@ -85,7 +85,7 @@ export function registerPlanCommand(program: Command): void {
         planStoredFleet(database.pool, { policy: await policyFor(database, options.policy), now, horizonDays: options.days, staleAfterSeconds: options.staleAfter }));
       const hostPlan = fleetPlan.hosts.find((candidate) => candidate.host === host);
       if (!hostPlan) throw new InputError(`no host named ${JSON.stringify(host)}`, { field: 'host' });
-      const findings = fleetPlan.findings.filter((finding) => finding.host === host);
+      const findings = fleetPlan.findings.forHost(host);
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ ...hostPlan, findings }, null, 2)}\n`);
         return;
@@ -174,7 +174,7 @@ function formatPlan(plan: FleetPlan): string {
   ].join('\n');
 }
 
-function explainHost(host: HostPlan, findings: FleetPlan['findings']): string {
+function explainHost(host: HostPlan, findings: FindingForecast[]): string {
   const lines = [`${host.host} (${host.bucket}, owned by ${host.team}): ${host.status}${host.reason ? ` — ${host.reason}: ${host.detail ?? ''}` : ''}`];
   if (host.slot) lines.push(`  slot: window ${host.slot.window} opening ${host.slot.localStart} (local), wave ${host.slot.wave}, expected ${when(host.slot.expectedStart)} – ${when(host.slot.expectedFinish)} UTC${host.willReboot ? ', reboots' : ''}`);
   if (host.changes.length > 0) {

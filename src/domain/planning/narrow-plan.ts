@@ -21,7 +21,7 @@ export function narrowPlan(plan: FleetPlan, { bucket, team, host }: PlanFilter):
   return {
     ...plan,
     hosts,
-    findings: plan.findings.filter(keep),
+    findings: plan.findings.narrow(keep),
     buckets: bucket ? plan.buckets.filter((group) => group.name === bucket) : plan.buckets,
     teams: team ? plan.teams.filter((group) => group.name === team) : plan.teams,
     rollouts: plan.rollouts

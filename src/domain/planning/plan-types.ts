@@ -98,6 +98,30 @@ export interface FindingForecast {
   emergency: boolean;
 }
 
+/** One finding's forecast as numbers (epoch ms, NaN: none), for scans that make no objects. */
+export interface ForecastTimes {
+  dueTime: number;
+  installedTime: number;
+  liveTime: number;
+  predictedBreach: boolean;
+  emergency: boolean;
+}
+
+/** The forecasts of a plan's findings, made into objects only when asked for. */
+export interface FindingForecasts extends Iterable<FindingForecast> {
+  /** Open findings of the hosts in view. */
+  readonly length: number;
+  /** Only the findings of the hosts whose plan passes. */
+  narrow(keep: (plan: HostPlan) => boolean): FindingForecasts;
+  /** One host's findings, in the order its check-in gave them. */
+  forHost(name: string): FindingForecast[];
+  /** The findings whose forecast passes `test`. */
+  where(test: (times: Readonly<ForecastTimes>, finding: PlanFinding) => boolean): FindingForecast[];
+  /** Every forecast (a million for a large fleet: for output, not for counting). */
+  list(): FindingForecast[];
+  toJSON(): FindingForecast[];
+}
+
 export interface GroupForecast {
   name: string;
   hosts: number;
@@ -126,7 +150,8 @@ export interface FleetPlan {
   generatedAt: Date;
   horizonEnd: Date;
   hosts: HostPlan[];
-  findings: FindingForecast[];
+  /** Derived on demand: a host's (`forHost`), the ones a test picks (`where`), or all (`list`). */
+  findings: FindingForecasts;
   buckets: GroupForecast[];
   teams: GroupForecast[];
   rollouts: PlannedRollout[];

@@ -110,7 +110,7 @@ describe('planner', () => {
       }),
     ];
     const plan = planFleet(policy, hosts, options);
-    const byAdvisory = Object.fromEntries(plan.findings.map((item) => [item.advisoryId, item]));
+    const byAdvisory = Object.fromEntries(plan.findings.list().map((item) => [item.advisoryId, item]));
     // high: due 7 days after 11-20 = 11-27, already past; fixed tonight at 21:30 → breach predicted (and breached).
     expect(byAdvisory['DSA-HIGH']).toMatchObject({ dueAt: at('2026-11-27T00:00:00Z'), installedAt: at('2026-12-01T21:30:00Z'), liveAt: at('2026-12-01T21:30:00Z'), predictedBreach: true, emergency: false });
     // critical: due in 1 day; the emergency path starts now (windows relaxed), done by 12:30.
@@ -121,12 +121,29 @@ describe('planner', () => {
     expect(plan.teams).toEqual([expect.objectContaining({ name: 'data-platform', openFindings: 3, breached: 1, predictedBreaches: 1 })]);
   });
 
+  it('makes forecast objects only for what is asked: a host, the ones a test picks, a narrowed view', () => {
+    const hosts = [
+      host('db-1', 'databases', 'data-platform', { findings: [finding({ advisoryId: 'DSA-OLD', severity: 'high', firstSeenAt: new Date('2026-11-20T00:00:00Z') }), finding({ advisoryId: 'DSA-NEW', severity: 'low', firstSeenAt: NOW })] }),
+      host('web-1', 'stateless', 'web', { findings: [finding({ advisoryId: 'DSA-WEB', severity: 'medium', firstSeenAt: NOW })] }),
+    ];
+    const plan = planFleet(policy, hosts, options);
+    expect(plan.findings.length).toBe(3);
+    expect(plan.findings.forHost('db-1').map((item) => item.advisoryId)).toEqual(['DSA-OLD', 'DSA-NEW']);
+    expect(plan.findings.forHost('nobody')).toEqual([]);
+    expect(plan.findings.where((times) => times.predictedBreach).map((item) => item.advisoryId)).toEqual(['DSA-OLD']);
+    expect([...plan.findings]).toEqual(plan.findings.list());
+    const web = plan.findings.narrow((hostPlan) => hostPlan.team === 'web');
+    expect(web.length).toBe(1);
+    expect(JSON.parse(JSON.stringify({ findings: web }))).toEqual({ findings: [expect.objectContaining({ host: 'web-1', advisoryId: 'DSA-WEB' })] });
+    expect(web.forHost('db-1')).toEqual([]);
+  });
+
   it('never counts a pending-reboot fix as live where the policy never reboots', () => {
     const noReboot: Policy = { ...policy, buckets: policy.buckets.map((bucket) => (bucket.name === 'stateless' ? { ...bucket, reboot: { ...bucket.reboot, policy: 'never' } } : bucket)) };
     const plan = planFleet(noReboot, [host('web-1', 'stateless', 'web', { rebootRequired: true, findings: [finding({ state: 'pending-reboot', needsReboot: true, severity: 'low', firstSeenAt: NOW })] })], options);
     expect(plan.hosts[0]).toMatchObject({ status: 'up-to-date', willReboot: false });
-    expect(plan.findings[0]).toMatchObject({ installedAt: NOW, predictedBreach: false });
-    expect(plan.findings[0]!.liveAt).toBeUndefined();
+    expect(plan.findings.list()[0]).toMatchObject({ installedAt: NOW, predictedBreach: false });
+    expect(plan.findings.list()[0]!.liveAt).toBeUndefined();
   });
 
   it('takes the canonical patch level from baselines: the highest fix, exact versions, latest after its cooldown, never a rejected one', () => {

@@ -10,7 +10,8 @@ import { minimumHostTime } from '../policy/policy-check.js';
 import type { Bucket, Policy } from '../policy/policy-schema.js';
 import { scheduleBucket, type ScheduleResult } from './bucket-schedule.js';
 import { compileBaselines, hostTargets } from './package-targets.js';
-import type { FindingForecast, FleetPlan, GroupForecast, HostPlan, HostSlot, PlanHost } from './plan-types.js';
+import { DerivedFindingForecasts, earlierSlot, emptyForecastTimes, forecastFinding } from './finding-forecasts.js';
+import type { FleetPlan, GroupForecast, HostPlan, HostSlot, PlanHost } from './plan-types.js';
 import { isEmergency, slaDueTime } from './sla.js';
 
 const DAY_MS = 86_400_000;
@@ -141,59 +142,20 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
     for (const [host, slot] of emergency.slots) emergencySlots.set(host, slot);
   }
 
-  // A million findings: one object each, of one shape, written into an array sized once; a host's
-  // findings found together share their due dates (a short scan: a Map of doubles would box them).
-  let findingCount = 0;
-  for (const host of hosts) findingCount += host.findings.length;
-  const findings: FindingForecast[] = new Array(findingCount);
-  let next = 0;
-  const hostDueTimes: number[] = [];
-  const hostDueDates: Date[] = [];
+  // A million findings are counted, not made into objects: `plan.findings` derives them on demand.
   const groups = new GroupCounter(now);
   const horizonTime = horizonEnd.getTime();
+  const times = emptyForecastTimes();
   for (let index = 0; index < hosts.length; index++) {
     const host = hosts[index]!;
     const plan = hostPlansInOrder[index]!;
     const bucketGroup = groups.bucket(host.bucket);
     const teamGroup = groups.team(host.team);
-    const emergencySlot = emergencySlots.get(host.name);
-    // An emergency rollout installs the emergency fixes only, but its reboot makes every installed fix live.
-    const rebootSlot = earlier(plan.slot, emergencySlot);
-    hostDueTimes.length = 0;
-    hostDueDates.length = 0;
+    const rebootSlot = earlierSlot(plan.slot, emergencySlots.get(host.name));
     for (const finding of host.findings) {
-      const dueTime = slaDueTime(policy, finding);
-      let dueAt: Date | undefined;
-      if (dueTime !== undefined) {
-        const known = hostDueTimes.indexOf(dueTime);
-        if (known !== -1) dueAt = hostDueDates[known];
-        else {
-          dueAt = new Date(dueTime);
-          hostDueTimes.push(dueTime);
-          hostDueDates.push(dueAt);
-        }
-      }
-      const emergency = isEmergency(policy, finding);
-      const slot = emergency ? rebootSlot : plan.slot;
-      const pendingReboot = finding.state === 'pending-reboot';
-      const installedAt = pendingReboot ? finding.firstSeenAt : slot?.expectedFinish;
-      const liveAt = pendingReboot || finding.needsReboot ? (plan.willReboot ? (pendingReboot ? rebootSlot : slot)?.expectedFinish : undefined) : installedAt;
-      const predictedBreach = dueTime !== undefined && (liveAt === undefined ? dueTime < horizonTime : liveAt.getTime() > dueTime);
-      findings[next++] = {
-        host: host.name,
-        bucket: host.bucket,
-        team: host.team,
-        advisoryId: finding.advisoryId,
-        packageName: finding.packageName,
-        severity: finding.severity,
-        dueAt,
-        installedAt,
-        liveAt,
-        predictedBreach,
-        emergency,
-      };
-      groups.countFinding(bucketGroup, dueTime, predictedBreach);
-      groups.countFinding(teamGroup, dueTime, predictedBreach);
+      forecastFinding(policy, plan, rebootSlot, finding, horizonTime, times);
+      groups.countFinding(bucketGroup, times.dueTime, times.predictedBreach);
+      groups.countFinding(teamGroup, times.dueTime, times.predictedBreach);
     }
   }
 
@@ -203,7 +165,7 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
     generatedAt: now,
     horizonEnd,
     hosts: hostPlans,
-    findings,
+    findings: new DerivedFindingForecasts({ policy, hosts, plans: hostPlansInOrder, emergencySlots, horizonTime }),
     ...groups.result(),
     rollouts: rollouts.sort((a, b) => a.occurrenceStart.getTime() - b.occurrenceStart.getTime() || byName(a.bucket, b.bucket)),
   };
@@ -235,12 +197,6 @@ export function emergencySchedule(policy: Policy, bucket: Bucket, hosts: PlanHos
     until,
     ignoreWindows: policy.emergency.relaxes.includes('windows'),
   });
-}
-
-function earlier(a: HostSlot | undefined, b: HostSlot | undefined): HostSlot | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return b.expectedFinish < a.expectedFinish ? b : a;
 }
 
 /** Per bucket and per team: hosts, work, completion and SLA counts, filled while the findings are forecast. */
@@ -275,9 +231,9 @@ class GroupCounter {
     }
   }
 
-  countFinding(entry: GroupForecast, due: number | undefined, predictedBreach: boolean): void {
+  countFinding(entry: GroupForecast, due: number, predictedBreach: boolean): void {
     entry.openFindings++;
-    if (due === undefined) return;
+    if (Number.isNaN(due)) return;
     if (due <= this.nowTime) entry.breached++;
     else if (due <= this.soon) entry.dueWithinSevenDays++;
     if (predictedBreach) entry.predictedBreaches++;
