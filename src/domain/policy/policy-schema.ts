@@ -71,6 +71,8 @@ const gateSchema = z.strictObject({
   count: z.number().int().min(1).max(1_000).default(1),
   failureLimit: z.number().int().min(0).max(1_000).default(0),
   inconclusiveLimit: z.number().int().min(0).max(1_000).default(0),
+  /** Measurements in a row that could not be taken (a query error, a timeout) before the gate fails (Argo's default: 4). */
+  consecutiveErrorLimit: z.number().int().min(0).max(1_000).default(4),
   noData: z.enum(['fail', 'inconclusive']).default('inconclusive'),
   onFailure: z.enum(['halt', 'rollback', 'pause']).default('halt'),
 });
@@ -133,6 +135,15 @@ export const bucketSchema = z.strictObject({
   gates: z.array(gateSchema).max(32).default([]),
   reboot: rebootSchema.prefault({}),
   checks: z.strictObject({ pre: z.array(checkSchema).max(32).default([]), post: z.array(checkSchema).max(32).default([]) }).prefault({}),
+  /**
+   * Undoing a failed host: by default the versions the upgrade replaced are reinstalled; a command
+   * (a snapshot restore, say) replaces that. Either way the host is verified as after an upgrade.
+   */
+  rollback: z.strictObject({
+    automatic: z.boolean().default(true),
+    command: command.optional(),
+    timeout: policyDurationSchema.prefault('15m'),
+  }).prefault({}),
   /** Seeds the time a host needs until the bucket's own step durations are known. */
   expectedHostDuration: policyDurationSchema.prefault('15m'),
 });
