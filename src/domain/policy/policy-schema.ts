@@ -57,13 +57,31 @@ const rebootSchema = z.strictObject({
   notice: policyDurationSchema.prefault('0s'),
 });
 
-/** A health gate, declared here and evaluated by the rollout engine. */
+/** Request headers of a gate's check (a tenant such as X-Scope-OrgID, an Authorization). */
+const gateHeaders = z
+  .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'an HTTP header name'), z.string().max(4096).regex(/^[^\r\n]*$/, 'one line'))
+  .refine((headers) => Object.keys(headers).length <= 32, 'at most 32 headers');
+
+/**
+ * A health gate, declared here and evaluated by the rollout engine (src/domain/gates). A query or
+ * URL may name `$host` and `$bucket`; a command reads FLEETPATCH_HOST, FLEETPATCH_BUCKET, FLEETPATCH_ROLLOUT.
+ */
 const gateSchema = z.strictObject({
   name: z.string().min(1).max(128),
   when: z.enum(['pre-host', 'post-host', 'post-wave', 'continuous']).default('post-wave'),
   check: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('prometheus'), url: z.url().max(2048), query: z.string().min(1).max(4096), successCondition: z.string().min(1).max(512), failureCondition: z.string().min(1).max(512).optional() }),
-    z.strictObject({ kind: z.literal('http'), url: z.url().max(2048), expectStatus: z.number().int().min(100).max(599).default(200), timeout: policyDurationSchema.prefault('10s') }),
+    z.strictObject({
+      kind: z.literal('prometheus'),
+      /** The Prometheus base URL; the instant query goes to `<url>/api/v1/query`. */
+      url: z.url().max(2048),
+      query: z.string().min(1).max(4096),
+      /** Over `result`: an instant vector's sample values (`result[0] < 0.05`, `len(result) == 0`) or a scalar (`result == 1`). */
+      successCondition: z.string().min(1).max(512),
+      failureCondition: z.string().min(1).max(512).optional(),
+      timeout: policyDurationSchema.prefault('30s'),
+      headers: gateHeaders.optional(),
+    }),
+    z.strictObject({ kind: z.literal('http'), url: z.url().max(2048), expectStatus: z.number().int().min(100).max(599).default(200), timeout: policyDurationSchema.prefault('10s'), headers: gateHeaders.optional() }),
     z.strictObject({ kind: z.literal('command'), command, timeout: policyDurationSchema.prefault('1m') }),
   ]),
   initialDelay: policyDurationSchema.prefault('0s'),
