@@ -145,6 +145,10 @@ function crossReferenceProblems(policy: Policy): Array<{ message: string; path: 
       if (!buckets.has(bucket)) problems.push({ message: `no bucket named ${JSON.stringify(bucket)}${suggest(bucket, buckets)}`, path: ['baselines', index, 'promotion', bucketIndex] });
     });
   });
+  const receivers = Object.keys(policy.notifications.receivers);
+  policy.notifications.routes.forEach((route, index) => {
+    if (!receivers.includes(route.receiver)) problems.push({ message: `no receiver named ${JSON.stringify(route.receiver)}${suggest(route.receiver, receivers)}`, path: ['notifications', 'routes', index, 'receiver'] });
+  });
   return problems;
 }
 

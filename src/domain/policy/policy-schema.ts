@@ -12,6 +12,7 @@ import { maintenanceWindowSchema } from './maintenance-window.js';
 import { timeZoneSchema } from './window-schema.js';
 import { policyDurationSchema } from './policy-duration.js';
 import { quantitySchema } from './quantity.js';
+import { notificationsSchema } from '../notifications/notification-schema.js';
 
 const name = (what: string) => z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_-]*$/, `${what} names are lowercase letters, digits, "-" and "_"`);
 const team = z.string().min(1).max(128);
@@ -229,6 +230,7 @@ export const policySchema = z.strictObject({
   slas: slaSchema.prefault({ days: { critical: 1, high: 7, medium: 30, low: 90 } }),
   baselines: z.array(baselineSchema).max(10_000).default([]),
   emergency: emergencySchema.prefault({}),
+  notifications: notificationsSchema.prefault({}),
 });
 
 export type Policy = z.output<typeof policySchema>;

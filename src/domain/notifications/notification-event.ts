@@ -1,0 +1,74 @@
+/**
+ * What the rollout engine tells people: one `NotificationEvent` per thing that happened (a reboot
+ * that never returned, a gate that failed, a rollout done). Routing decides who hears it and how
+ * loudly; the receivers' payloads are built from it.
+ */
+
+export const NOTIFICATION_KINDS = [
+  'reboot-stuck',
+  'gate-failed',
+  'gate-inconclusive',
+  'rollout-halted',
+  'rollout-paused',
+  'rollout-started',
+  'rollout-done',
+  'rollout-rolled-back',
+  'host-failed',
+  'host-silent',
+  'host-recovered',
+  'drain-stuck',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+/** PagerDuty's four severities, most urgent first. */
+export const NOTIFICATION_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export type NotificationSeverity = (typeof NOTIFICATION_SEVERITIES)[number];
+
+/** How loudly a route delivers: wake someone, file work for business hours, or just say it. */
+export const NOTIFICATION_MODES = ['page', 'ticket', 'info'] as const;
+export type NotificationMode = (typeof NOTIFICATION_MODES)[number];
+
+export interface NotificationEvent {
+  kind: NotificationKind;
+  severity: NotificationSeverity;
+  rolloutId: number;
+  /** Set for a host's own trouble: it gets a dedup key (and so a PagerDuty alert) of its own. */
+  host?: string;
+  bucket: string;
+  team: string;
+  summary: string;
+  details: Record<string, unknown>;
+  /** A signal the plan expects (a host silent while it reboots inside its window): suppressed. */
+  expected?: boolean;
+  /** The trouble is over (the host came back): resolves the alert of the same dedup key. */
+  resolves?: boolean;
+  occurredAt: Date;
+}
+
+/** Kinds that say the rollout itself went wrong: never suppressed, whatever `expected` says. */
+const FAILURE_KINDS: ReadonlySet<NotificationKind> = new Set(['reboot-stuck', 'gate-failed', 'rollout-halted', 'rollout-rolled-back', 'host-failed', 'drain-stuck']);
+
+/**
+ * Whether the event is an expected signal to record but not send. Failures (by kind or by a
+ * critical/error severity) and resolves are never suppressed: muting a resolve leaves an alert
+ * open for ever, muting a failure hides the thing the rollout exists to catch.
+ *
+ * @example isSuppressed({ kind: 'host-silent', severity: 'warning', expected: true, … }) // true
+ */
+export function isSuppressed(event: NotificationEvent): boolean {
+  if (!event.expected || event.resolves) return false;
+  return !FAILURE_KINDS.has(event.kind) && event.severity !== 'critical' && event.severity !== 'error';
+}
+
+/**
+ * The dedup key: one per rollout, or per rollout and host for a host's own events, so a storm of
+ * the same trouble is one PagerDuty alert and a host's resolve closes that host's alert only. An
+ * engine that wants one page for many hosts of a rollout leaves `host` out and lists them in
+ * `details`. Cut to PagerDuty's 255 characters (only a host name of over 220 needs it).
+ *
+ * @example dedupKey({ rolloutId: 7, host: 'db-1', … }) // 'fleetpatch:rollout:7:host:db-1'
+ */
+export function dedupKey(event: Pick<NotificationEvent, 'rolloutId' | 'host'>): string {
+  const key = event.host === undefined ? `fleetpatch:rollout:${event.rolloutId}` : `fleetpatch:rollout:${event.rolloutId}:host:${event.host}`;
+  return key.slice(0, 255);
+}
