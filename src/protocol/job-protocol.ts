@@ -14,9 +14,9 @@
  * it, the expected kernel and versions).
  */
 import { z } from 'zod';
+import { HOST_STEPS, type HostStep, type JobCommand } from '../domain/rollout/rollout-model.js';
 
-export const HOST_STEPS = ['pre-check', 'upgrade', 'reboot', 'post-check', 'rollback'] as const;
-export type HostStep = (typeof HOST_STEPS)[number];
+export { HOST_STEPS, type HostStep, type JobCommand };
 
 /** Bounded so a chatty command cannot fill the database: the tail is what explains a failure. */
 export const MAX_JOB_OUTPUT_BYTES = 65_536;
@@ -29,8 +29,7 @@ export const jobCommandSchema = z.strictObject({
   command: z.string().min(1).max(4096),
   timeoutMs: z.number().int().min(1).max(86_400_000),
   allowedExitCodes: z.array(z.number().int().min(0).max(255)).min(1).max(32),
-});
-export type JobCommand = z.infer<typeof jobCommandSchema>;
+}) satisfies z.ZodType<JobCommand>;
 
 export const hostJobSchema = z.strictObject({
   key: z.string().min(1).max(512),

@@ -1,0 +1,126 @@
+/**
+ * The rollout engine's vocabulary: a rollout (one bucket, one content snapshot, hosts in waves),
+ * its hosts' states, and what the engine knows of each host from its check-ins. The state names
+ * are a superset of GCP OS Config's patch states and brupop's shadow states
+ * (../shared/research/rollouts.md, section c); `rollout-machine.ts` moves between them.
+ *
+ * Glossary: a host holds a *slot* (one of `maxInFlight`) from the moment it is notified until its
+ * post-check and monitoring end; a failed host keeps it, so failures stop admission by themselves.
+ * A slot is freed by health (success, a verified rollback) or by an operator, never by a timer.
+ */
+
+/** The steps a host goes through, each one job with its own idempotency key. */
+export const HOST_STEPS = ['pre-check', 'upgrade', 'reboot', 'post-check', 'rollback'] as const;
+export type HostStep = (typeof HOST_STEPS)[number];
+
+/** A policy command as a job runs it (durations in milliseconds). */
+export interface JobCommand {
+  name: string;
+  command: string;
+  timeoutMs: number;
+  allowedExitCodes: number[];
+}
+
+export const HOST_STATES = [
+  'pending', 'queued', 'waiting-for-window', 'deferred', 'notified', 'pre-check', 'downloading', 'applying',
+  'rebooting', 'awaiting-return', 'post-check', 'monitoring', 'succeeded', 'succeeded-reboot-pending',
+  'failed', 'timed-out', 'reboot-stuck', 'rolling-back', 'rolled-back', 'skipped', 'no-agent',
+] as const;
+export type HostState = (typeof HOST_STATES)[number];
+
+export const ROLLOUT_STATES = ['created', 'waiting-for-window', 'running', 'baking', 'paused', 'halted', 'rolling-back', 'succeeded', 'completed-with-errors', 'canceled'] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+
+/** Why a rollout waits: the first three end on their own, the rest need a person. */
+export const PAUSE_REASONS = ['window-closed', 'freeze', 'approval', 'operator', 'inconclusive-gate', 'gate-error', 'gate-failed'] as const;
+export type PauseReason = (typeof PAUSE_REASONS)[number];
+
+export const HALT_REASONS = ['gate-failed', 'budget-spent', 'stuck-host'] as const;
+export type HaltReason = (typeof HALT_REASONS)[number];
+
+/** Nothing more happens to a host in these states (until an operator retries it). */
+export const TERMINAL_HOST_STATES: ReadonlySet<HostState> = new Set(['succeeded', 'succeeded-reboot-pending', 'failed', 'timed-out', 'reboot-stuck', 'rolled-back', 'skipped', 'no-agent']);
+/** Count against the error budget. */
+export const FAILED_HOST_STATES: ReadonlySet<HostState> = new Set(['failed', 'timed-out', 'reboot-stuck', 'rolling-back', 'rolled-back']);
+export const TERMINAL_ROLLOUT_STATES: ReadonlySet<RolloutState> = new Set(['succeeded', 'completed-with-errors', 'canceled']);
+
+export interface PackageTarget {
+  name: string;
+  version: string;
+}
+
+/** What a rollout was created with: frozen, so a policy change never alters a running rollout. */
+export interface RolloutSettings {
+  /** Resolved counts (shares of the rollout's hosts, rounded up). */
+  maxInFlight: number;
+  errorBudget: number;
+  soakMs: number;
+  promotion: 'automatic' | 'approval';
+  preChecks: JobCommand[];
+  postChecks: JobCommand[];
+  reboot: { policy: 'if-required' | 'always' | 'never'; timeoutMs: number; onTimeout: 'page' | 'halt' };
+  rollback: { automatic: boolean; commands: JobCommand[]; timeoutMs: number };
+  /** Time one host needs, for admission before the window's end minus its cutoff. */
+  expectedHostMs: number;
+  /** A host not seen for this long at admission has no agent to act: `no-agent`. */
+  staleAfterMs: number;
+}
+
+export interface Rollout {
+  id: number;
+  bucket: string;
+  team: string;
+  state: RolloutState;
+  pauseReason?: PauseReason | undefined;
+  haltReason?: HaltReason | undefined;
+  /** Words for the pause or halt: which gate, which host, who. */
+  reason?: string | undefined;
+  /** 1-based; 0 before the first admission. */
+  currentWave: number;
+  waveCount: number;
+  /** While baking: when the soak of `currentWave` ends. */
+  bakeUntil?: Date | undefined;
+  snapshot: PackageTarget[];
+  settings: RolloutSettings;
+  createdAt: Date;
+}
+
+/** The host as its last check-in described it. */
+export interface HostFacts {
+  lastSeenAt?: Date | undefined;
+  /** When the server last stored its inventory (a check-in that carried packages). */
+  inventoryAt?: Date | undefined;
+  bootId?: string | undefined;
+  runningKernel?: string | undefined;
+  rebootRequired: boolean;
+  /** Installed versions of the snapshot's packages (absent: not installed). */
+  installed: Record<string, string>;
+}
+
+/** The job the host is running or last ran, with its result once reported. */
+export interface HostJobState {
+  key: string;
+  step: HostStep;
+  dispatchedAt: Date;
+  deadline: Date;
+  result?: { outcome: 'succeeded' | 'failed' | 'started'; error?: string | undefined; output?: string | undefined; exitCode?: number | undefined; replaced: Array<{ name: string; from?: string | undefined; to: string }>; finishedAt: Date } | undefined;
+}
+
+export interface RolloutHost {
+  name: string;
+  wave: number;
+  state: HostState;
+  attempt: number;
+  stateSince: Date;
+  /** Until when the current state may last (a step's deadline, the reboot timeout). */
+  deadline?: Date | undefined;
+  slotHeld: boolean;
+  lastError?: string | undefined;
+  /** The versions this host's upgrade replaced: what a rollback reinstalls. */
+  replaced: Array<{ name: string; from?: string | undefined; to: string }>;
+  /** The boot id before the reboot step, and when the reboot was asked for. */
+  bootIdBefore?: string | undefined;
+  rebootRequestedAt?: Date | undefined;
+  job?: HostJobState | undefined;
+  facts: HostFacts;
+}
