@@ -1,13 +1,15 @@
 /**
  * Reads a policy file: YAML → the zod schema → cross-references (windows, buckets and teams a
- * bucket, freeze or baseline names must exist). Every problem names its line and column and the
- * field's path; a misspelt key gets a did-you-mean from the schema's own vocabulary. Nothing here
- * stores anything: a bad file is refused whole, so it can never replace a good one.
+ * bucket, freeze or baseline names must exist; gates' conditions parse). Every problem names its
+ * line and column and the field's path; a misspelt key gets a did-you-mean from the schema's own
+ * vocabulary. Nothing here stores anything: a bad file is refused whole, so it can never replace a
+ * good one.
  */
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { textProblem } from '../well-formed-text.js';
+import { gateProblems } from '../gates/gate-problems.js';
 import { freezeFormProblem } from './freeze.js';
 import { policySchema, type Policy } from './policy-schema.js';
 
@@ -131,6 +133,9 @@ function crossReferenceProblems(policy: Policy): Array<{ message: string; path: 
       if (!windows.has(window)) problems.push({ message: `no window named ${JSON.stringify(window)}${suggest(window, windows)}`, path: ['buckets', index, 'windows', windowIndex] });
     });
     if (bucket.strategy.kind !== 'manual' && bucket.windows.length === 0) problems.push({ message: `bucket ${JSON.stringify(bucket.name)} has no window: name at least one under "windows"`, path: ['buckets', index] });
+    bucket.gates.forEach((gate, gateIndex) => {
+      for (const problem of gateProblems(gate)) problems.push({ message: problem.message, path: ['buckets', index, 'gates', gateIndex, ...problem.path] });
+    });
   });
   policy.freezes.forEach((freeze, index) => {
     const form = freezeFormProblem(freeze);
