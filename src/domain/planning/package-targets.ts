@@ -55,7 +55,7 @@ function baselineFor(baselines: CompiledBaselines, packageName: string, ecosyste
 const comparators = new Map<string, VersionComparator | undefined>();
 
 /** Orders two versions of an ecosystem; versions of an unknown scheme (or invalid ones) compare as text. */
-function compareVersions(ecosystem: string, a: string, b: string): number {
+export function compareVersions(ecosystem: string, a: string, b: string): number {
   let comparator = comparators.get(ecosystem);
   if (comparator === undefined && !comparators.has(ecosystem)) {
     const scheme = versionSchemeFor(ecosystem);

@@ -1,0 +1,132 @@
+/**
+ * The rollout engine: every replica runs one. Each tick it leases the rollouts whose next pass is
+ * due (`FOR UPDATE SKIP LOCKED`, so replicas share them and a dead replica's lease simply expires),
+ * and for each runs one pass in one transaction: lock the row and re-check the lease, read the
+ * hosts with their jobs and check-in facts, let the pure state machine decide, write every
+ * transition and job, commit. Jobs are dispatched by being written (the agent long-polls for
+ * them), so no side effect happens before its state is durable, and a pass repeated after a kill
+ * finds its jobs already written under the same idempotency keys.
+ */
+import type pg from 'pg';
+import { isKernelPackage } from '../domain/inventory/kernel.js';
+import type { Policy } from '../domain/policy/policy-schema.js';
+import { admissionAt } from '../domain/rollout/admission.js';
+import { advanceRollout, type Advance, type EngineContext, type GateVerdict } from '../domain/rollout/rollout-machine.js';
+import type { RolloutHost } from '../domain/rollout/rollout-model.js';
+import type { InstalledPackage } from '../domain/types.js';
+import { claimDueRollouts, loadRolloutHosts, lockForPass, releaseLeases, writePass, type StoredRollout } from '../store/rollout-store.js';
+import { withTransaction } from '../store/transaction.js';
+
+export interface RolloutEngineOptions {
+  pool: pg.Pool;
+  /** This replica's name in leases (host name and process id, say). */
+  holder: string;
+  now: () => Date;
+  /** The policy in force: its windows and freezes decide admission. */
+  policy: () => Policy | undefined;
+  log: (message: string) => void;
+  /** How long a lease lasts without renewal; a dead replica's rollouts move on after this. Default 15 s. */
+  leaseMs?: number;
+  /** How soon a rollout with hosts in flight is passed again. Default 1 s. */
+  passIntervalMs?: number;
+  /** Rollouts leased per tick. Default 20. */
+  batch?: number;
+  /** The rollout's gates now (post-wave and continuous), and the post-host gates of hosts in monitoring. */
+  gates?: (rollout: StoredRollout, hosts: readonly RolloutHost[]) => Promise<{ rollout: GateVerdict; hosts?: ReadonlyMap<string, GateVerdict> }>;
+  /** Called inside the pass's transaction with what it decided: the notification outbox writes here. */
+  onPass?: (client: pg.PoolClient, rollout: StoredRollout, pass: Advance) => Promise<void>;
+}
+
+const KERNEL_SCHEMES = ['dpkg', 'rpm', 'apk'] as const;
+
+/** Kernel packages by name alone: the snapshot names packages, the host's scheme is one of these. */
+function kernelPackageName(name: string): boolean {
+  return KERNEL_SCHEMES.some((scheme) => isKernelPackage({ ecosystem: '', name, version: '0', arch: 'x86_64' } as InstalledPackage, scheme));
+}
+
+/** What a tick did: rollouts passed and host transitions written. */
+export interface TickResult {
+  rollouts: number;
+  transitions: number;
+}
+
+/**
+ * @example const engine = new RolloutEngine({ pool, holder: 'replica-a', now: () => new Date(), policy: () => inForce.current.policy, log: console.log }); engine.start();
+ */
+export class RolloutEngine {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: RolloutEngineOptions) {}
+
+  /** One round: lease what is due and pass each. */
+  async tick(): Promise<TickResult> {
+    const { pool, holder, now } = this.options;
+    const ids = await claimDueRollouts(pool, holder, now(), this.options.leaseMs ?? 15_000, this.options.batch ?? 20);
+    let transitions = 0;
+    for (const id of ids) {
+      if (this.stopped) break;
+      transitions += await this.pass(id);
+    }
+    return { rollouts: ids.length, transitions };
+  }
+
+  /** One pass of one rollout; the number of host transitions it wrote (0 when the lease was lost). */
+  async pass(id: number): Promise<number> {
+    const { pool, holder } = this.options;
+    return withTransaction(pool, async (client) => {
+      const now = this.options.now();
+      const rollout = await lockForPass(client, id, holder, now);
+      if (!rollout) return 0;
+      const hosts = await loadRolloutHosts(client, rollout);
+      const policy = this.options.policy();
+      const gates = this.options.gates ? await this.options.gates(rollout, hosts) : { rollout: { state: 'passed' as const } };
+      const context: EngineContext = {
+        now,
+        admission: policy ? admissionAt(policy, rollout, now) : { open: false, reason: 'window-closed', detail: 'no policy is in force' },
+        gates: gates.rollout,
+        ...(gates.hosts ? { hostGates: gates.hosts } : {}),
+        isKernelPackage: kernelPackageName,
+      };
+      const decided = advanceRollout(rollout, hosts, context);
+      await writePass(client, rollout, decided, hosts, now, this.nextPassAt(rollout, decided, now));
+      await this.options.onPass?.(client, rollout, decided);
+      for (const event of decided.events) this.options.log(`rollout ${rollout.id}: ${event.summary}`);
+      return decided.hosts.length;
+    });
+  }
+
+  /** Soon while anything moves or waits on a host; at the bake's end while baking; otherwise a slow poll. */
+  private nextPassAt(rollout: StoredRollout, decided: Advance, now: Date): Date {
+    const interval = this.options.passIntervalMs ?? 1_000;
+    const state = decided.rollout?.state ?? rollout.state;
+    if (state === 'baking') {
+      const until = decided.rollout?.bakeUntil ?? rollout.bakeUntil;
+      return new Date(Math.max(now.getTime() + interval, Math.min(until?.getTime() ?? 0, now.getTime() + 30_000)));
+    }
+    return new Date(now.getTime() + (state === 'paused' || state === 'waiting-for-window' || state === 'halted' ? 5 * interval : interval));
+  }
+
+  /** Ticks every `passIntervalMs` until stopped; a failing tick is logged and the next one tries again. */
+  start(): void {
+    const interval = this.options.passIntervalMs ?? 1_000;
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.tick()
+        .catch((error: unknown) => this.options.log(`rollout engine: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, interval);
+        });
+    };
+    loop();
+  }
+
+  /** Finishes the pass in progress and gives the leases back, so another replica carries on at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await releaseLeases(this.options.pool, this.options.holder).catch(() => undefined);
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Rollouts as operators see them: create one for a bucket (optionally only the fix of one
+ * advisory), and pause, resume, abort, approve, retry a host or skip a host. Every change is
+ * written with its timeline entry and an audit entry in one transaction, and asks the engine for
+ * a pass at once.
+ */
+import type pg from 'pg';
+import { InputError } from '../domain/errors.js';
+import { planFleet } from '../domain/planning/planner.js';
+import type { Policy } from '../domain/policy/policy-schema.js';
+import { draftRollout, type RolloutDraft } from '../domain/rollout/rollout-draft.js';
+import { FAILED_HOST_STATES, TERMINAL_HOST_STATES, TERMINAL_ROLLOUT_STATES, type HostState } from '../domain/rollout/rollout-model.js';
+import { appendAudit } from '../store/audit-log.js';
+import { loadPlanHosts } from '../store/plan-queries.js';
+import { latestPolicyRevision } from '../store/policy-store.js';
+import { insertRollout, lockRollout, recordOperatorEvent, updateRolloutHost, updateRolloutState, type StoredRollout } from '../store/rollout-store.js';
+import { withTransaction } from '../store/transaction.js';
+
+export interface CreateRolloutRequest {
+  policy: Policy;
+  bucket: string;
+  advisoryId?: string;
+  actor: string;
+  reason?: string;
+  now: Date;
+  staleAfterSeconds: number;
+}
+
+/** The rollout `create` would store: read the bucket's hosts, plan them, draft the rollout. */
+export async function draftStoredRollout(pool: pg.Pool, request: CreateRolloutRequest): Promise<RolloutDraft> {
+  const bucket = request.policy.buckets.find((candidate) => candidate.name === request.bucket);
+  if (!bucket) throw new InputError(`no bucket named ${JSON.stringify(request.bucket)} in the policy in force`, { field: 'bucket' }, `the buckets are ${request.policy.buckets.map((candidate) => candidate.name).join(', ')}`);
+  const hosts = await loadPlanHosts(pool, { bucket: request.bucket });
+  const plan = planFleet(request.policy, hosts, { now: request.now, staleAfterMs: request.staleAfterSeconds * 1000 });
+  const canaries = new Set(hosts.filter((host) => host.labels.canary === 'true').map((host) => host.name));
+  return draftRollout(bucket, plan.hosts, { staleAfterMs: request.staleAfterSeconds * 1000, canaries, ...(request.advisoryId ? { advisoryId: request.advisoryId } : {}) });
+}
+
+/**
+ * @example const { id } = await createRollout(pool, { policy, bucket: 'databases', actor: 'cli:alice', now: new Date(), staleAfterSeconds: 3600 })
+ */
+export async function createRollout(pool: pg.Pool, request: CreateRolloutRequest): Promise<{ id: number; draft: RolloutDraft }> {
+  const draft = await draftStoredRollout(pool, request);
+  const revision = await latestPolicyRevision(pool);
+  const id = await withTransaction(pool, async (client) => {
+    const created = await insertRollout(client, {
+      bucket: draft.bucket,
+      team: draft.team,
+      waveCount: draft.waves.length,
+      snapshot: draft.snapshot,
+      settings: draft.settings,
+      gates: draft.gates,
+      windows: draft.windows,
+      origin: 'operator',
+      ...(draft.advisoryId ? { advisoryId: draft.advisoryId } : {}),
+      ...(revision ? { policyRevision: revision.revision } : {}),
+      createdBy: request.actor,
+      hosts: draft.waves.flatMap((wave) => wave.hosts.map((host) => ({ host, wave: wave.wave }))),
+    }, request.now);
+    if (created === undefined) throw new Error('rollout was not stored');
+    await appendAudit(client, {
+      action: 'rollout.created',
+      actor: request.actor,
+      subject: `rollout:${created}`,
+      ...(request.reason ? { reason: request.reason } : {}),
+      details: { bucket: draft.bucket, hosts: draft.waves.reduce((sum, wave) => sum + wave.hosts.length, 0), waves: draft.waves.length, snapshot: draft.snapshot.map((target) => `${target.name}=${target.version}`), ...(draft.advisoryId ? { advisory: draft.advisoryId } : {}) },
+    });
+    return created;
+  });
+  return { id, draft };
+}
+
+export type RolloutAction = 'pause' | 'resume' | 'abort' | 'approve';
+export type HostAction = 'retry' | 'skip';
+
+/** Refused: the rollout is not in a state the action applies to. */
+export class RolloutConflict extends InputError {}
+
+export interface OperatorRequest {
+  id: number;
+  actor: string;
+  reason: string;
+  now: Date;
+}
+
+async function changeRollout(pool: pg.Pool, request: OperatorRequest, action: string, change: (rollout: StoredRollout, client: pg.PoolClient) => Promise<{ to: StoredRollout['state']; detail?: string }>): Promise<StoredRollout['state']> {
+  return withTransaction(pool, async (client) => {
+    const rollout = await lockRollout(client, request.id);
+    if (!rollout) throw new InputError(`no rollout ${request.id}`, { field: 'id' });
+    const { to, detail } = await change(rollout, client);
+    await recordOperatorEvent(client, rollout.id, { kind: action, from: rollout.state, to, actor: request.actor, detail: detail ?? request.reason }, request.now);
+    await appendAudit(client, { action: `rollout.${action}`, actor: request.actor, subject: `rollout:${rollout.id}`, reason: request.reason, details: { from: rollout.state, to } });
+    return to;
+  });
+}
+
+/**
+ * @example await operateRollout(pool, 'pause', { id: 3, actor: 'cli:alice', reason: 'incident INC-42', now: new Date() }) // 'paused'
+ */
+export async function operateRollout(pool: pg.Pool, action: RolloutAction, request: OperatorRequest): Promise<StoredRollout['state']> {
+  return changeRollout(pool, request, action, async (rollout, client) => {
+    const refuse = (why: string) => new RolloutConflict(`rollout ${rollout.id} is ${rollout.state}${rollout.pauseReason ? ` (${rollout.pauseReason})` : ''}: ${why}`, { field: 'id' });
+    if (TERMINAL_ROLLOUT_STATES.has(rollout.state)) throw refuse(`it has ended; nothing to ${action}`);
+    switch (action) {
+      case 'pause':
+        if (rollout.state === 'paused' && rollout.pauseReason === 'operator') throw refuse('already paused by an operator');
+        await updateRolloutState(client, rollout.id, { state: 'paused', pauseReason: 'operator', reason: `${request.actor}: ${request.reason}`, currentWave: rollout.currentWave }, request.now);
+        return { to: 'paused' };
+      case 'resume':
+        if (rollout.state !== 'paused' && rollout.state !== 'halted') throw refuse('only a paused or halted rollout resumes');
+        if (rollout.pauseReason === 'approval') throw refuse('the next wave waits for approval: use approve');
+        await updateRolloutState(client, rollout.id, { state: rollout.currentWave === 0 ? 'created' : 'running', currentWave: rollout.currentWave }, request.now);
+        return { to: rollout.currentWave === 0 ? 'created' : 'running' };
+      case 'approve':
+        if (rollout.state !== 'paused' || rollout.pauseReason !== 'approval') throw refuse('no wave waits for approval');
+        await updateRolloutState(client, rollout.id, { state: 'running', currentWave: rollout.currentWave + 1 }, request.now);
+        return { to: 'running', detail: `wave ${rollout.currentWave + 1} approved: ${request.reason}` };
+      case 'abort': {
+        // Hosts not yet admitted are skipped; hosts in flight finish the step they are in.
+        const skipped = await client.query('UPDATE rollout_hosts SET state = \'skipped\', state_since = $2, last_error = $3 WHERE rollout_id = $1 AND state = \'pending\'', [rollout.id, request.now, `rollout aborted by ${request.actor}`]);
+        await updateRolloutState(client, rollout.id, { state: 'canceled', reason: `${request.actor}: ${request.reason}` }, request.now);
+        return { to: 'canceled', detail: `${request.reason}; ${skipped.rowCount ?? 0} hosts not started were skipped` };
+      }
+    }
+  });
+}
+
+const RETRYABLE: ReadonlySet<HostState> = new Set([...FAILED_HOST_STATES, 'no-agent', 'skipped']);
+
+/**
+ * `retry`: a failed (or skipped, or agent-less) host starts over with its next attempt; its slot
+ * is given back. `skip`: a host not in the middle of a step is left out, and its slot is freed.
+ */
+export async function operateRolloutHost(pool: pg.Pool, action: HostAction, host: string, request: OperatorRequest): Promise<HostState> {
+  return withTransaction(pool, async (client) => {
+    const rollout = await lockRollout(client, request.id);
+    if (!rollout) throw new InputError(`no rollout ${request.id}`, { field: 'id' });
+    if (TERMINAL_ROLLOUT_STATES.has(rollout.state)) throw new RolloutConflict(`rollout ${rollout.id} is ${rollout.state}; its hosts can no longer change`, { field: 'id' });
+    const row = await client.query<{ state: HostState; attempt: number }>('SELECT state, attempt FROM rollout_hosts WHERE rollout_id = $1 AND host = $2 FOR UPDATE', [rollout.id, host]);
+    const current = row.rows[0];
+    if (!current) throw new InputError(`host ${JSON.stringify(host)} is not in rollout ${rollout.id}`, { field: 'host' });
+    let to: HostState;
+    if (action === 'retry') {
+      if (!RETRYABLE.has(current.state) || current.state === 'rolling-back') throw new RolloutConflict(`${host} is ${current.state}; only a failed, timed-out, stuck, rolled-back, skipped or agent-less host is retried`, { field: 'host' });
+      to = 'pending';
+      await updateRolloutHost(client, rollout.id, host, { state: to, attempt: current.attempt + 1, slotHeld: false, lastError: null }, request.now);
+    } else {
+      if (!TERMINAL_HOST_STATES.has(current.state) && current.state !== 'pending' && current.state !== 'monitoring') throw new RolloutConflict(`${host} is ${current.state}, in the middle of a step; skip it once the step ends, or abort the rollout`, { field: 'host' });
+      to = 'skipped';
+      await updateRolloutHost(client, rollout.id, host, { state: to, slotHeld: false, lastError: `skipped by ${request.actor}: ${request.reason}` }, request.now);
+    }
+    await recordOperatorEvent(client, rollout.id, { host, kind: action, from: current.state, to, actor: request.actor, detail: request.reason }, request.now);
+    await appendAudit(client, { action: `rollout.host.${action}`, actor: request.actor, subject: `rollout:${rollout.id}/host:${host}`, reason: request.reason, details: { from: current.state, to, attempt: current.attempt + (action === 'retry' ? 1 : 0) } });
+    await client.query('UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $2) WHERE id = $1', [rollout.id, request.now]);
+    return to;
+  });
+}

@@ -1,0 +1,407 @@
+/**
+ * Rollouts in PostgreSQL: rows per rollout, host, job, event and gate measurement (migration
+ * 0008). A replica drives a rollout while it holds its lease (`claimDueRollouts`, renewed by
+ * `renewLease`); each pass runs in one transaction that locks the rollout row and re-checks the
+ * lease (`lockForPass`), so a replica whose lease expired mid-pass writes nothing, and two replicas
+ * never apply a pass to one rollout at the same time.
+ */
+import type pg from 'pg';
+import type { HostChange, RolloutChange, RolloutEvent } from '../domain/rollout/rollout-machine.js';
+import type { HostJobState, PackageTarget, Rollout, RolloutHost, RolloutSettings } from '../domain/rollout/rollout-model.js';
+import { TERMINAL_ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
+import { jobKey, type HostJob, type JobResult } from '../protocol/job-protocol.js';
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+const TERMINAL = [...TERMINAL_ROLLOUT_STATES];
+
+interface RolloutRow {
+  id: number;
+  bucket: string;
+  team: string;
+  state: Rollout['state'];
+  pause_reason: Rollout['pauseReason'] | null;
+  halt_reason: Rollout['haltReason'] | null;
+  reason: string | null;
+  current_wave: number;
+  wave_count: number;
+  bake_until: Date | null;
+  snapshot: PackageTarget[];
+  settings: RolloutSettings;
+  gates: unknown[];
+  windows: string[];
+  origin: 'operator' | 'schedule';
+  advisory_id: string | null;
+  window_name: string | null;
+  occurrence_start: Date | null;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+  lease_holder: string | null;
+  lease_expires_at: Date | null;
+}
+
+export interface StoredRollout extends Rollout {
+  gates: unknown[];
+  windows: string[];
+  origin: 'operator' | 'schedule';
+  advisoryId?: string | undefined;
+  windowName?: string | undefined;
+  occurrenceStart?: Date | undefined;
+  createdBy: string;
+  updatedAt: Date;
+  finishedAt?: Date | undefined;
+  leaseHolder?: string | undefined;
+  leaseExpiresAt?: Date | undefined;
+}
+
+const orUndefined = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
+
+function rolloutOf(row: RolloutRow): StoredRollout {
+  return {
+    id: row.id,
+    bucket: row.bucket,
+    team: row.team,
+    state: row.state,
+    pauseReason: orUndefined(row.pause_reason),
+    haltReason: orUndefined(row.halt_reason),
+    reason: orUndefined(row.reason),
+    currentWave: row.current_wave,
+    waveCount: row.wave_count,
+    bakeUntil: orUndefined(row.bake_until),
+    snapshot: row.snapshot,
+    settings: row.settings,
+    gates: row.gates,
+    windows: row.windows,
+    origin: row.origin,
+    advisoryId: orUndefined(row.advisory_id),
+    windowName: orUndefined(row.window_name),
+    occurrenceStart: orUndefined(row.occurrence_start),
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: orUndefined(row.finished_at),
+    leaseHolder: orUndefined(row.lease_holder),
+    leaseExpiresAt: orUndefined(row.lease_expires_at),
+  };
+}
+
+export interface NewRollout {
+  bucket: string;
+  team: string;
+  waveCount: number;
+  snapshot: PackageTarget[];
+  settings: RolloutSettings;
+  gates: unknown[];
+  windows: string[];
+  origin: 'operator' | 'schedule';
+  advisoryId?: string;
+  windowName?: string;
+  occurrenceStart?: Date;
+  policyRevision?: number;
+  createdBy: string;
+  /** In admission order, with their waves. */
+  hosts: Array<{ host: string; wave: number }>;
+}
+
+/**
+ * Stores a rollout and its hosts (all `pending`); undefined when the schedule already made the
+ * rollout of this window occurrence (another replica was first).
+ */
+export async function insertRollout(client: pg.PoolClient, rollout: NewRollout, now: Date): Promise<number | undefined> {
+  const inserted = await client.query<{ id: number }>(
+    `INSERT INTO rollouts (bucket, team, state, wave_count, snapshot, settings, gates, windows, origin, advisory_id, window_name, occurrence_start, policy_revision, created_by, created_at, updated_at, next_pass_at)
+     VALUES ($1, $2, 'created', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14)
+     ON CONFLICT (bucket, window_name, occurrence_start) DO NOTHING RETURNING id`,
+    [rollout.bucket, rollout.team, rollout.waveCount, JSON.stringify(rollout.snapshot), JSON.stringify(rollout.settings), JSON.stringify(rollout.gates), JSON.stringify(rollout.windows), rollout.origin, rollout.advisoryId ?? null, rollout.windowName ?? null, rollout.occurrenceStart ?? null, rollout.policyRevision ?? null, rollout.createdBy, now],
+  );
+  const id = inserted.rows[0]?.id;
+  if (id === undefined) return undefined;
+  await client.query(
+    `INSERT INTO rollout_hosts (rollout_id, host, wave, position, state, state_since)
+     SELECT $1, host, wave, position, 'pending', $2 FROM unnest($3::text[], $4::integer[]) WITH ORDINALITY AS h(host, wave, position)`,
+    [id, now, rollout.hosts.map((host) => host.host), rollout.hosts.map((host) => host.wave)],
+  );
+  await client.query("INSERT INTO rollout_events (rollout_id, at, kind, to_state, actor, detail) VALUES ($1, $2, 'rollout', 'created', $3, $4)", [id, now, rollout.createdBy, `${rollout.hosts.length} hosts in ${rollout.waveCount} waves`]);
+  return id;
+}
+
+/**
+ * Leases up to `limit` rollouts whose next pass is due and whose lease is free, expired or ours.
+ *
+ * @example await claimDueRollouts(pool, 'replica-a', new Date(), 15_000, 10) // [3, 7]
+ */
+export async function claimDueRollouts(db: Queryable, holder: string, now: Date, leaseMs: number, limit: number): Promise<number[]> {
+  const claimed = await db.query<{ id: number }>(
+    `UPDATE rollouts SET lease_holder = $1, lease_expires_at = $2::timestamptz + make_interval(secs => $3::double precision / 1000)
+      WHERE id IN (SELECT id FROM rollouts
+                    WHERE state <> ALL($4::text[]) AND next_pass_at <= $2 AND (lease_holder IS NULL OR lease_holder = $1 OR lease_expires_at < $2)
+                    ORDER BY next_pass_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+      RETURNING id`,
+    [holder, now, leaseMs, TERMINAL, limit],
+  );
+  return claimed.rows.map((row) => row.id).sort((a, b) => a - b);
+}
+
+/** Gives the lease back (a replica stopping): another replica may take the rollout at once. */
+export async function releaseLeases(db: Queryable, holder: string): Promise<void> {
+  await db.query('UPDATE rollouts SET lease_holder = NULL, lease_expires_at = NULL WHERE lease_holder = $1', [holder]);
+}
+
+/** The rollout, locked for this pass, if `holder` still holds its lease; undefined otherwise. */
+export async function lockForPass(client: pg.PoolClient, id: number, holder: string, now: Date): Promise<StoredRollout | undefined> {
+  const row = await client.query<RolloutRow>('SELECT * FROM rollouts WHERE id = $1 AND lease_holder = $2 AND lease_expires_at >= $3 FOR UPDATE', [id, holder, now]);
+  return row.rows[0] ? rolloutOf(row.rows[0]) : undefined;
+}
+
+/** The rollout locked for an operator's change, whoever drives it. */
+export async function lockRollout(client: pg.PoolClient, id: number): Promise<StoredRollout | undefined> {
+  const row = await client.query<RolloutRow>('SELECT * FROM rollouts WHERE id = $1 FOR UPDATE', [id]);
+  return row.rows[0] ? rolloutOf(row.rows[0]) : undefined;
+}
+
+interface HostRow {
+  host: string;
+  wave: number;
+  state: RolloutHost['state'];
+  attempt: number;
+  state_since: Date;
+  deadline: Date | null;
+  slot_held: boolean;
+  last_error: string | null;
+  replaced: RolloutHost['replaced'];
+  boot_id_before: string | null;
+  reboot_requested_at: Date | null;
+  job_key: string | null;
+  job_step: HostJobState['step'] | null;
+  job_dispatched_at: Date | null;
+  job_deadline: Date | null;
+  job_result: (JobResult & { replaced: RolloutHost['replaced'] }) | null;
+  last_seen_at: Date | null;
+  inventory_updated_at: Date | null;
+  boot_id: string | null;
+  running_kernel: string | null;
+  reboot_required: boolean | null;
+  installed: Record<string, string> | null;
+}
+
+/**
+ * The rollout's hosts in admission order, each with its current job and what its last check-in
+ * said (the installed versions of the snapshot's packages only).
+ */
+export async function loadRolloutHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot'>): Promise<RolloutHost[]> {
+  const rows = await db.query<HostRow>(
+    `SELECT rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.deadline, rh.slot_held, rh.last_error, rh.replaced,
+            rh.boot_id_before, rh.reboot_requested_at, rh.job_key,
+            j.step AS job_step, j.dispatched_at AS job_dispatched_at, j.deadline AS job_deadline, j.result AS job_result,
+            h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required,
+            (SELECT jsonb_object_agg(p.name, p.version) FROM package_sets s JOIN package_versions p ON p.key = ANY(s.package_keys)
+              WHERE s.key = h.package_set_key AND p.name = ANY($2::text[])) AS installed
+       FROM rollout_hosts rh
+       LEFT JOIN rollout_jobs j ON j.key = rh.job_key
+       LEFT JOIN hosts h ON h.name = rh.host
+      WHERE rh.rollout_id = $1
+      ORDER BY rh.position`,
+    [rollout.id, rollout.snapshot.map((target) => target.name)],
+  );
+  return rows.rows.map((row): RolloutHost => ({
+    name: row.host,
+    wave: row.wave,
+    state: row.state,
+    attempt: row.attempt,
+    stateSince: row.state_since,
+    deadline: orUndefined(row.deadline),
+    slotHeld: row.slot_held,
+    lastError: orUndefined(row.last_error),
+    replaced: row.replaced,
+    bootIdBefore: orUndefined(row.boot_id_before),
+    rebootRequestedAt: orUndefined(row.reboot_requested_at),
+    job: row.job_key && row.job_step
+      ? {
+          key: row.job_key,
+          step: row.job_step,
+          dispatchedAt: row.job_dispatched_at!,
+          deadline: row.job_deadline!,
+          result: row.job_result ? { outcome: row.job_result.outcome, error: row.job_result.error, output: row.job_result.output, exitCode: row.job_result.exitCode, replaced: row.job_result.replaced ?? [], finishedAt: new Date(row.job_result.finishedAt) } : undefined,
+        }
+      : undefined,
+    facts: {
+      lastSeenAt: orUndefined(row.last_seen_at),
+      inventoryAt: orUndefined(row.inventory_updated_at),
+      bootId: orUndefined(row.boot_id),
+      runningKernel: orUndefined(row.running_kernel),
+      rebootRequired: row.reboot_required ?? false,
+      installed: row.installed ?? {},
+    },
+  }));
+}
+
+const HOST_COLUMNS: Record<string, string> = {
+  stateSince: 'state_since', deadline: 'deadline', slotHeld: 'slot_held', lastError: 'last_error', replaced: 'replaced',
+  bootIdBefore: 'boot_id_before', rebootRequestedAt: 'reboot_requested_at', attempt: 'attempt', wave: 'wave',
+};
+
+/**
+ * Writes one pass: host transitions with their jobs (dispatched by being written: the agent
+ * fetches them), the rollout's change, the timeline, and when the next pass is due.
+ */
+export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: { rollout?: RolloutChange; hosts: HostChange[]; events: RolloutEvent[] }, hosts: readonly RolloutHost[], now: Date, nextPassAt: Date): Promise<void> {
+  const attempts = new Map(hosts.map((host) => [host.name, host.attempt]));
+  const jobs: Array<{ key: string; host: string; step: string; attempt: number; job: HostJob }> = [];
+  for (const change of pass.hosts) {
+    const attempt = change.patch.attempt ?? attempts.get(change.name) ?? 1;
+    const key = change.job ? jobKey(rollout.id, change.name, change.job.step, attempt) : undefined;
+    if (change.job && key) {
+      jobs.push({ key, host: change.name, step: change.job.step, attempt, job: { key, rolloutId: rollout.id, step: change.job.step, commands: change.job.commands, packages: change.job.packages, previous: change.job.previous, deadline: change.job.deadline.toISOString() } });
+    }
+    const columns = ['state'];
+    const values: unknown[] = [change.to];
+    for (const [field, value] of Object.entries(change.patch)) {
+      const column = HOST_COLUMNS[field];
+      if (!column) continue;
+      columns.push(column);
+      values.push(field === 'replaced' ? JSON.stringify(value) : (value ?? null));
+    }
+    if (key) {
+      columns.push('job_key');
+      values.push(key);
+    }
+    await client.query(`UPDATE rollout_hosts SET ${columns.map((column, index) => `${column} = $${index + 3}`).join(', ')} WHERE rollout_id = $1 AND host = $2`, [rollout.id, change.name, ...values]);
+  }
+  if (jobs.length > 0) {
+    // A key already written (a pass repeated after a crash between commit and reply) stays as it was.
+    await client.query(
+      `INSERT INTO rollout_jobs (key, rollout_id, host, step, attempt, job, dispatched_at, deadline)
+       SELECT key, $1, host, step, attempt, job, $2, (job->>'deadline')::timestamptz FROM jsonb_to_recordset($3::jsonb) AS j(key text, host text, step text, attempt integer, job jsonb)
+       ON CONFLICT (key) DO NOTHING`,
+      [rollout.id, now, JSON.stringify(jobs)],
+    );
+  }
+  const events = [
+    ...pass.hosts.map((change) => ({ host: change.name, kind: 'host', from: change.from, to: change.to, detail: change.note ?? change.patch.lastError ?? null })),
+    ...(pass.rollout ? [{ host: null, kind: 'rollout', from: rollout.state, to: pass.rollout.state, detail: pass.rollout.reason ?? null }] : []),
+    ...pass.events.map((event) => ({ host: event.host ?? null, kind: event.kind, from: null, to: null, detail: event.summary })),
+  ];
+  if (events.length > 0) {
+    await client.query(
+      `INSERT INTO rollout_events (rollout_id, at, host, kind, from_state, to_state, detail)
+       SELECT $1, $2, host, kind, "from", "to", detail FROM jsonb_to_recordset($3::jsonb) AS e(host text, kind text, "from" text, "to" text, detail text)`,
+      [rollout.id, now, JSON.stringify(events)],
+    );
+  }
+  const change = pass.rollout;
+  if (change) {
+    const finished = TERMINAL_ROLLOUT_STATES.has(change.state);
+    await client.query(
+      `UPDATE rollouts SET state = $2, pause_reason = $3, halt_reason = $4, reason = $5, current_wave = $6, bake_until = $7, updated_at = $8, finished_at = CASE WHEN $9 THEN $8 ELSE finished_at END, next_pass_at = $10 WHERE id = $1`,
+      [rollout.id, change.state, change.state === 'paused' ? (change.pauseReason ?? rollout.pauseReason ?? null) : null, change.state === 'halted' ? (change.haltReason ?? rollout.haltReason ?? null) : null, 'reason' in change ? (change.reason ?? null) : (rollout.reason ?? null), change.currentWave ?? rollout.currentWave, 'bakeUntil' in change ? (change.bakeUntil ?? null) : (rollout.bakeUntil ?? null), now, finished, nextPassAt],
+    );
+  } else {
+    await client.query('UPDATE rollouts SET next_pass_at = $2, updated_at = CASE WHEN $3 THEN $4 ELSE updated_at END WHERE id = $1', [rollout.id, nextPassAt, pass.hosts.length > 0, now]);
+  }
+}
+
+/** Asks for a pass of the rollouts that hold a job of this host, or all active ones: something changed. */
+export async function requestPass(db: Queryable, now: Date, rolloutId?: number): Promise<void> {
+  if (rolloutId === undefined) await db.query('UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $1) WHERE state <> ALL($2::text[])', [now, TERMINAL]);
+  else await db.query('UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $2) WHERE id = $1', [rolloutId, now]);
+}
+
+/** The host's unreported job, oldest first (a host runs one job at a time), marked fetched. */
+export async function fetchHostJob(db: Queryable, host: string, now: Date): Promise<HostJob | undefined> {
+  const row = await db.query<{ job: HostJob }>(
+    `UPDATE rollout_jobs SET fetched_at = COALESCE(fetched_at, $2)
+      WHERE key = (SELECT key FROM rollout_jobs WHERE host = $1 AND reported_at IS NULL ORDER BY dispatched_at, key LIMIT 1)
+      RETURNING job`,
+    [host, now],
+  );
+  return row.rows[0]?.job;
+}
+
+/**
+ * Records a job's result once; a second report of the key changes nothing. Returns the rollout
+ * the job belongs to (so its pass can be brought forward), or undefined for a key this host does
+ * not have.
+ */
+export async function recordJobResult(db: Queryable, host: string, key: string, result: JobResult, now: Date): Promise<{ recorded: boolean; rolloutId: number } | undefined> {
+  const updated = await db.query<{ rollout_id: number }>(
+    'UPDATE rollout_jobs SET result = $3, reported_at = $4 WHERE key = $1 AND host = $2 AND reported_at IS NULL RETURNING rollout_id',
+    [key, host, JSON.stringify(result), now],
+  );
+  if (updated.rows[0]) {
+    await requestPass(db, now, updated.rows[0].rollout_id);
+    return { recorded: true, rolloutId: updated.rows[0].rollout_id };
+  }
+  const known = await db.query<{ rollout_id: number }>('SELECT rollout_id FROM rollout_jobs WHERE key = $1 AND host = $2', [key, host]);
+  return known.rows[0] ? { recorded: false, rolloutId: known.rows[0].rollout_id } : undefined;
+}
+
+export interface RolloutListFilter {
+  state?: string;
+  bucket?: string;
+  limit?: number;
+}
+
+export interface RolloutSummary extends StoredRollout {
+  hostCounts: Record<string, number>;
+}
+
+export async function listRollouts(db: Queryable, filter: RolloutListFilter = {}): Promise<RolloutSummary[]> {
+  const rows = await db.query<RolloutRow & { host_counts: Record<string, number> | null }>(
+    `SELECT r.*, (SELECT jsonb_object_agg(state, n) FROM (SELECT state, count(*)::int AS n FROM rollout_hosts WHERE rollout_id = r.id GROUP BY state) c) AS host_counts
+       FROM rollouts r WHERE ($1::text IS NULL OR r.state = $1) AND ($2::text IS NULL OR r.bucket = $2)
+      ORDER BY r.id DESC LIMIT $3`,
+    [filter.state ?? null, filter.bucket ?? null, filter.limit ?? 100],
+  );
+  return rows.rows.map((row) => ({ ...rolloutOf(row), hostCounts: row.host_counts ?? {} }));
+}
+
+export async function getRollout(db: Queryable, id: number): Promise<StoredRollout | undefined> {
+  const row = await db.query<RolloutRow>('SELECT * FROM rollouts WHERE id = $1', [id]);
+  return row.rows[0] ? rolloutOf(row.rows[0]) : undefined;
+}
+
+export interface RolloutEventRow {
+  id: number;
+  at: Date;
+  host?: string;
+  kind: string;
+  from?: string;
+  to?: string;
+  actor: string;
+  detail?: string;
+}
+
+export async function rolloutEvents(db: Queryable, filter: { rolloutId?: number; host?: string; limit?: number }): Promise<Array<RolloutEventRow & { rolloutId: number }>> {
+  const rows = await db.query<{ id: string; rollout_id: number; at: Date; host: string | null; kind: string; from_state: string | null; to_state: string | null; actor: string; detail: string | null }>(
+    `SELECT * FROM (SELECT * FROM rollout_events WHERE ($1::integer IS NULL OR rollout_id = $1) AND ($2::text IS NULL OR host = $2) ORDER BY id DESC LIMIT $3) e ORDER BY id`,
+    [filter.rolloutId ?? null, filter.host ?? null, filter.limit ?? 1_000],
+  );
+  return rows.rows.map((row) => ({
+    id: Number(row.id), rolloutId: row.rollout_id, at: row.at, actor: row.actor, kind: row.kind,
+    ...(row.host ? { host: row.host } : {}), ...(row.from_state ? { from: row.from_state } : {}), ...(row.to_state ? { to: row.to_state } : {}), ...(row.detail ? { detail: row.detail } : {}),
+  }));
+}
+
+/** Writes an operator's change of a rollout or one of its hosts, with its timeline entry. */
+export async function recordOperatorEvent(client: pg.PoolClient, rolloutId: number, event: { host?: string; kind: string; from?: string; to?: string; actor: string; detail?: string }, now: Date): Promise<void> {
+  await client.query('INSERT INTO rollout_events (rollout_id, at, host, kind, from_state, to_state, actor, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [rolloutId, now, event.host ?? null, event.kind, event.from ?? null, event.to ?? null, event.actor, event.detail ?? null]);
+}
+
+export async function updateRolloutState(client: pg.PoolClient, id: number, change: RolloutChange, now: Date): Promise<void> {
+  const finished = TERMINAL_ROLLOUT_STATES.has(change.state);
+  await client.query(
+    `UPDATE rollouts SET state = $2, pause_reason = $3, halt_reason = $4, reason = $5, current_wave = COALESCE($6, current_wave), updated_at = $7, next_pass_at = $7, finished_at = CASE WHEN $8 THEN $7 ELSE finished_at END WHERE id = $1`,
+    [id, change.state, change.pauseReason ?? null, change.haltReason ?? null, change.reason ?? null, change.currentWave ?? null, now, finished],
+  );
+}
+
+export async function updateRolloutHost(client: pg.PoolClient, rolloutId: number, host: string, change: { state: RolloutHost['state']; attempt?: number; slotHeld?: boolean; lastError?: string | null }, now: Date): Promise<void> {
+  await client.query(
+    `UPDATE rollout_hosts SET state = $3, state_since = $4, attempt = COALESCE($5, attempt), slot_held = COALESCE($6, slot_held), last_error = CASE WHEN $7 THEN $8 ELSE last_error END, deadline = NULL,
+            job_key = CASE WHEN $3 = 'pending' THEN NULL ELSE job_key END, replaced = CASE WHEN $3 = 'pending' THEN '[]'::jsonb ELSE replaced END
+      WHERE rollout_id = $1 AND host = $2`,
+    [rolloutId, host, change.state, now, change.attempt ?? null, change.slotHeld ?? null, change.lastError !== undefined, change.lastError ?? null],
+  );
+}
