@@ -20,7 +20,7 @@ describe('deliveryVerdict', () => {
   });
   it('gives up after the last attempt', () => {
     expect(deliveryVerdict({ status: 500 }, MAX_DELIVERY_ATTEMPTS - 1, now, middle).state).toBe('retry');
-    expect(deliveryVerdict({ status: 500 }, MAX_DELIVERY_ATTEMPTS, now, middle)).toEqual({ state: 'failed', reason: 'HTTP 500 after 10 attempts: giving up' });
+    expect(deliveryVerdict({ status: 500 }, MAX_DELIVERY_ATTEMPTS, now, middle)).toEqual({ state: 'failed', reason: 'gave up after 10 attempts' });
   });
   it('waits as long as Retry-After says instead of the backoff', () => {
     expect(deliveryVerdict({ status: 429, retryAfter: '120' }, 1, now, middle)).toEqual(after(120_000));

@@ -28,9 +28,8 @@ export type DeliveryVerdict =
 export function deliveryVerdict(result: AttemptResult, attempts: number, now: Date, random: () => number): DeliveryVerdict {
   if ('status' in result && result.status >= 200 && result.status < 300) return { state: 'delivered' };
   const retryable = 'error' in result || result.status === 408 || result.status === 429 || result.status >= 500;
-  const answer = 'error' in result ? result.error : `HTTP ${result.status}`;
-  if (!retryable) return { state: 'failed', reason: `${answer}: the receiver refused the notification (not retried)` };
-  if (attempts >= MAX_DELIVERY_ATTEMPTS) return { state: 'failed', reason: `${answer} after ${attempts} attempts: giving up` };
+  if (!retryable) return { state: 'failed', reason: 'refused by the receiver, not retried' };
+  if (attempts >= MAX_DELIVERY_ATTEMPTS) return { state: 'failed', reason: `gave up after ${attempts} attempts` };
   const retryAfterMs = 'status' in result && result.retryAfter !== undefined ? retryAfterDelayMs(result.retryAfter, now) : undefined;
   return { state: 'retry', nextAttemptAt: new Date(now.getTime() + (retryAfterMs ?? backoffDelayMs(attempts, random))) };
 }

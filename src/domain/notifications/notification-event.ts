@@ -15,7 +15,6 @@ export const NOTIFICATION_KINDS = [
   'rollout-rolled-back',
   'host-failed',
   'host-silent',
-  'host-recovered',
   'drain-stuck',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
@@ -40,7 +39,10 @@ export interface NotificationEvent {
   details: Record<string, unknown>;
   /** A signal the plan expects (a host silent while it reboots inside its window): suppressed. */
   expected?: boolean;
-  /** The trouble is over (the host came back): resolves the alert of the same dedup key. */
+  /**
+   * The trouble is over (the host came back): resolves the alert of the same dedup key. A resolve
+   * carries the kind of the trouble it ends, so it takes the routes its trigger took.
+   */
   resolves?: boolean;
   occurredAt: Date;
 }

@@ -29,7 +29,7 @@ describe('pagerDutyEvent', () => {
     expect(pagerDutyEvent({ ...stuck, severity: 'critical' }, 'info').payload?.severity).toBe('info');
   });
   it('resolves with the same key', () => {
-    expect(pagerDutyEvent({ ...stuck, kind: 'host-recovered', resolves: true }, 'page')).toEqual({ event_action: 'resolve', dedup_key: 'fleetpatch:rollout:7:host:db-1', client: 'fleetpatch' });
+    expect(pagerDutyEvent({ ...stuck, resolves: true }, 'page')).toEqual({ event_action: 'resolve', dedup_key: 'fleetpatch:rollout:7:host:db-1', client: 'fleetpatch' });
   });
   it('cuts the summary to 1024 characters and names the rollout when no host is involved', () => {
     const long = pagerDutyEvent({ ...stuck, host: undefined, summary: '🔥'.repeat(2000) } as NotificationEvent, 'page');
