@@ -2,6 +2,7 @@
 // the caller's transaction, the dispatcher's requests (signed webhooks, Slack, PagerDuty Events v2),
 // retries on 5xx/429 and none on 400, one request for a storm, suppressed expected signals, and
 // several dispatchers that never send a row twice. An injected clock steps over the backoff.
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -12,6 +13,7 @@ import { slackMessage } from '../src/domain/notifications/notification-payloads.
 import { notificationsSchema, type NotificationsPolicy } from '../src/domain/notifications/notification-schema.js';
 import { claimDueNotifications, listNotifications } from '../src/store/notification-store.js';
 import { withTransaction } from '../src/store/transaction.js';
+import { repoRoot } from './data-path.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 interface Answer { status: number; headers?: Record<string, string>; body?: string }
@@ -348,5 +350,49 @@ describe('the outbox', () => {
     }
     const listed = await listNotifications(database.pool, { limit: 1 });
     expect(listed[0]).toMatchObject({ state: 'delivered' });
+  });
+});
+
+/** `fleetpatch notifications …` against the test database. */
+function notificationsCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/notifications-cli.ts', 'notifications', ...args], { cwd: repoRoot, env: { ...process.env, DATABASE_URL: database.connectionString }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('fleetpatch notifications list', () => {
+  it('shows each notification with its attempts, filtered by state, as a table or JSON', async () => {
+    const pagerDuty = await receiver({ status: 500 }, { status: 202 });
+    const policy = policyFor('pager', pagerDuty.url);
+    await enqueue(policy, rebootStuck());
+    await enqueue(policy, rebootStuck());
+    await enqueue(policy, rebootStuck({ kind: 'host-silent', severity: 'warning', host: 'db-2', expected: true }));
+    const sender = dispatcher(pagerDuty.url);
+    await sender.runOnce();
+    advance(30_000);
+    await sender.runOnce();
+
+    const table = await notificationsCli(['list']);
+    expect(table).toMatchObject({ code: 0, stderr: '' });
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^\s*ID\s+CREATED\s+KIND\s+ROLLOUT\s+HOST\s+RECEIVER\s+AS\s+STATE\s+ATTEMPTS/);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/host-silent\s+7\s+db-2\s+pager \(pagerduty\)\s+page\s+suppressed/);
+    expect(lines[2]).toMatch(/reboot-stuck\s+7\s+db-1\s+pager \(pagerduty\)\s+page\s+delivered \+1 coalesced\s+500 202/);
+
+    const json = await notificationsCli(['list', '--state', 'delivered', '--json']);
+    expect(json.code).toBe(0);
+    const rows = JSON.parse(json.stdout) as Array<{ kind: string; attemptLog: Array<{ statusCode: number }>; payload: { dedup_key: string } }>;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ kind: 'reboot-stuck', state: 'delivered', coalesced: 1, payload: { dedup_key: 'fleetpatch:rollout:7:host:db-1' } });
+    expect(rows[0]!.attemptLog.map((attempt) => attempt.statusCode)).toEqual([500, 202]);
+
+    expect(await notificationsCli(['list', '--state', 'sent'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown state: sent') });
   });
 });
