@@ -12,6 +12,13 @@ module.exports = {
       to: { pathNot: ['^src/domain/', '(^|/)node_modules/(zod|ae-cvss-calculator|yaml|temporal-polyfill)/'] },
     },
     {
+      name: 'gates-are-an-edge',
+      comment: 'src/gates measures through Prometheus, HTTP and commands for the rollout engine: it knows the domain only, like the feeds.',
+      severity: 'error',
+      from: { path: '^src/gates/' },
+      to: { path: '^src/(?!domain/|gates/)' },
+    },
+    {
       name: 'adapters-do-not-import-cli',
       comment: 'Only the CLI wires commands; nothing depends on it.',
       severity: 'error',

@@ -1,8 +1,6 @@
 // A real Prometheus (Debian's package) scrapes a real fleetpatch server on loopback; PromQL sees
 // the fleet numbers the API reports.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,31 +8,16 @@ import { debianRoot, startServerProcess, type ServerProcess } from './control-pl
 import { runCli } from './cli.js';
 import { repoRoot } from './data-path.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { promQuery, startPrometheus, waitForQuery, type PrometheusServer } from './prometheus-server.js';
 import { requireTool } from './required-tools.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function promQuery(base: string, query: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const response = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await response.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-  return body.data.result;
-}
 
 describe('Prometheus scrape', () => {
   let database: TestDatabase;
   let server: ServerProcess;
-  let prometheus: ChildProcess;
-  let prometheusUrl: string;
+  let prometheus: PrometheusServer;
 
   beforeAll(async () => {
-    const prometheusBinary = requireTool('prometheus');
+    requireTool('prometheus');
     database = await createTestDatabase();
     server = await startServerProcess({ DATABASE_URL: database.connectionString });
     // Two hosts through the real agent, in two buckets.
@@ -42,15 +25,10 @@ describe('Prometheus scrape', () => {
       const result = await runCli(['agent', '--server', server.url, '--enroll-token', server.enrollmentToken, '--state-dir', mkdtempSync(join(tmpdir(), 'agent-')), '--root', debianRoot({ rebootRequired: name === 'db-1' }), '--hostname', name!, '--label', `bucket=${bucket}`, '--once']);
       expect(result.code).toBe(0);
     }
-    const directory = mkdtempSync(join(tmpdir(), 'fleetpatch-prometheus-'));
-    const port = await freePort();
-    prometheusUrl = `http://127.0.0.1:${port}`;
-    const target = new URL(server.url).host;
-    writeFileSync(join(directory, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: fleetpatch\n    static_configs:\n      - targets: ['${target}']\n`);
-    prometheus = spawn(prometheusBinary, [`--config.file=${join(directory, 'prometheus.yml')}`, `--storage.tsdb.path=${join(directory, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    prometheus = await startPrometheus({ fleetpatch: new URL(server.url).host });
   }, 120_000);
   afterAll(async () => {
-    prometheus?.kill('SIGTERM');
+    await prometheus?.stop();
     await server?.stop();
     await database?.drop();
   });
@@ -63,18 +41,14 @@ describe('Prometheus scrape', () => {
   });
 
   it('answers PromQL with the fleet numbers', async () => {
-    let hosts: Array<{ metric: Record<string, string>; value: [number, string] }> = [];
-    for (let attempt = 0; attempt < 60 && hosts.length === 0; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      hosts = await promQuery(prometheusUrl, 'fleetpatch_hosts{dimension="fleet"}').catch(() => []);
-    }
+    const hosts = await waitForQuery(prometheus.url, 'fleetpatch_hosts{dimension="fleet"}', (samples) => samples.length > 0, 30_000);
     expect(hosts[0]?.value[1]).toBe('2');
-    const reboots = await promQuery(prometheusUrl, 'sum(fleetpatch_pending_reboots{dimension="bucket"})');
+    const reboots = await promQuery(prometheus.url, 'sum(fleetpatch_pending_reboots{dimension="bucket"})');
     expect(reboots[0]?.value[1]).toBe('1');
-    const perBucket = await promQuery(prometheusUrl, 'fleetpatch_hosts{dimension="bucket"}');
+    const perBucket = await promQuery(prometheus.url, 'fleetpatch_hosts{dimension="bucket"}');
     expect(perBucket.map((series) => [series.metric.name, series.value[1]]).sort()).toEqual([['databases', '1'], ['k8s-nodes', '1']]);
     // The scrape itself is healthy.
-    const up = await promQuery(prometheusUrl, 'up{job="fleetpatch"}');
+    const up = await promQuery(prometheus.url, 'up{job="fleetpatch"}');
     expect(up[0]?.value[1]).toBe('1');
   }, 60_000);
 });
