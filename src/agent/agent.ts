@@ -2,15 +2,17 @@
  * The fleetpatch agent: collects this host's facts and reports them to the server (pull model: the
  * agent calls the server, the server never reaches the host). First contact enrolls and sends a
  * full inventory; later check-ins send only what changed, or a heartbeat when nothing did. A
- * failed check-in is spooled to disk and retried with exponential backoff and jitter.
+ * failed check-in is spooled to disk and retried with exponential backoff and jitter. Between
+ * check-ins the agent long-polls for its rollout job, runs it (job-runner.ts) and reports the result.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../domain/errors.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import { AGENT_PROTOCOL_VERSION, packageDelta, packageListDigest, type CheckIn } from '../protocol/agent-protocol.js';
-import { collectHostFacts } from './host-facts.js';
+import { hostJobSchema, type HostJob } from '../protocol/job-protocol.js';
+import { collectHostFacts, readBootId } from './host-facts.js';
+import { runJob } from './job-runner.js';
 
 export const AGENT_VERSION = `0.1.0+p${AGENT_PROTOCOL_VERSION}`;
 
@@ -22,6 +24,8 @@ export interface AgentOptions {
   labels: Record<string, string>;
   enrollToken?: string;
   log: (message: string) => void;
+  /** Long-poll for rollout jobs between check-ins (runForever only). */
+  jobs?: { rebootCommand: string; waitSeconds: number };
 }
 
 interface Credential {
@@ -98,32 +102,79 @@ export class Agent {
   }
 
   /**
-   * Runs forever: a check-in every `intervalSeconds`; after a failure, retries with exponential
-   * backoff (capped at the interval) and ±50% jitter so a recovering server is not hit by every
-   * agent at once.
+   * Runs forever: a check-in every `intervalSeconds`, serving jobs in between; after a failure,
+   * retries with exponential backoff (capped at the interval) and ±50% jitter so a recovering
+   * server is not hit by every agent at once.
    */
   async runForever(intervalSeconds: number, signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
+      const cycleEnd = Date.now() + intervalSeconds * 1000;
       let delaySeconds = intervalSeconds;
       try {
         const outcome = await this.runOnce();
         this.options.log(`check-in: ${outcome}`);
         failures = 0;
+        await this.serveJobs(cycleEnd, signal);
+        delaySeconds = Math.max(0, (cycleEnd - Date.now()) / 1000);
       } catch (error) {
+        if (signal.aborted) break;
         if (!(error instanceof ServerUnavailableError)) throw error;
         failures++;
         delaySeconds = Math.min(intervalSeconds, 5 * 2 ** Math.min(failures - 1, 10)) * (0.5 + Math.random());
         this.options.log(`${error.message}; retrying in ${delaySeconds.toFixed(0)} s`);
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delaySeconds * 1000);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
-      });
+      await sleep(delaySeconds, signal);
     }
+  }
+
+  /**
+   * Long-polls for the host's job until `until`, running each one and reporting its result. A
+   * result that cannot be reported throws (the caller backs off); the server answers the same job
+   * again and the journal answers its stored result, so nothing runs twice.
+   */
+  private async serveJobs(until: number, signal: AbortSignal): Promise<void> {
+    const jobs = this.options.jobs;
+    if (!jobs) return;
+    const credential = await this.credential();
+    const host = encodeURIComponent(credential.hostname);
+    while (!signal.aborted && Date.now() < until) {
+      const waitSeconds = Math.max(1, Math.min(jobs.waitSeconds, Math.ceil((until - Date.now()) / 1000)));
+      const asked = Date.now();
+      const response = await this.request('GET', `/api/v1/hosts/${host}/job?waitSeconds=${waitSeconds}`, credential.credential, undefined, { accept: [204, 404], timeoutMs: (waitSeconds + 30) * 1000, signal });
+      // A server without rollouts: check-ins go on as before.
+      if (response.status === 404 || response.status === 204) await response.body?.cancel();
+      if (response.status === 404) return;
+      if (response.status === 204) {
+        // A server that answers at once must not be polled in a tight loop.
+        if (Date.now() - asked < 1000) await sleep(1, signal);
+        continue;
+      }
+      const parsed = hostJobSchema.safeParse(await response.json().catch(() => undefined));
+      if (!parsed.success) {
+        this.options.log(`the server sent a job this agent cannot read (${parsed.error.issues[0]?.message ?? 'invalid'}); waiting for the next check-in`);
+        return;
+      }
+      await this.runAndReport(credential, parsed.data, jobs.rebootCommand);
+    }
+  }
+
+  private async runAndReport(credential: Credential, job: HostJob, rebootCommand: string): Promise<void> {
+    this.options.log(`job ${job.key}: ${job.step}`);
+    const run = await runJob(job, { root: this.options.root, stateDirectory: this.options.stateDirectory, rebootCommand, log: this.options.log });
+    this.options.log(`job ${job.key}: ${run.result.outcome}${run.result.error ? ` (${run.result.error})` : ''}`);
+    const path = `/api/v1/hosts/${encodeURIComponent(credential.hostname)}/jobs/${encodeURIComponent(job.key)}/result`;
+    try {
+      await this.request('POST', path, credential.credential, run.result);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      // Refused for good (the rollout moved on): asking again would be refused again.
+      this.options.log(`the result of ${job.key} was refused: ${error.message}`);
+      return;
+    }
+    await run.afterReport?.();
+    // The server judges an upgrade or rollback by the versions it sees: show them at once.
+    if (job.step === 'upgrade' || job.step === 'rollback') this.options.log(`check-in: ${await this.runOnce()}`);
   }
 
   private async credential(): Promise<Credential> {
@@ -143,20 +194,23 @@ export class Agent {
     await this.request(method, `/api/v1/hosts/${encodeURIComponent(credential.hostname)}/${what}`, credential.credential, body);
   }
 
-  private async request(method: string, path: string, secret: string | undefined, body: unknown): Promise<Response> {
+  /** `accept`: statuses besides 2xx that the caller handles (answered, not thrown). */
+  private async request(method: string, path: string, secret: string | undefined, body: unknown, options: { accept?: number[]; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Response> {
     let response: Response;
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? 60_000);
     try {
       response = await fetch(`${this.options.serverUrl}${path}`, {
         method,
-        headers: { 'content-type': 'application/json', ...(secret ? { authorization: `Bearer ${secret}` } : {}) },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(60_000),
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(secret ? { authorization: `Bearer ${secret}` } : {}) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       throw new ServerUnavailableError(`the server ${this.options.serverUrl} is unreachable (${cause})`);
     }
     if (response.status >= 500) throw new ServerUnavailableError(`the server answered ${response.status}`);
+    if (options.accept?.includes(response.status)) return response;
     if (!response.ok) {
       const error = ((await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string; hint?: string } }).error ?? {};
       if (error.code === 'delta-base-mismatch') throw new DeltaRejected();
@@ -172,6 +226,20 @@ export class Agent {
 
 class DeltaRejected extends Error {}
 
+function sleep(seconds: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, seconds * 1000);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 function factsOf(inventory: HostInventory, bootId: string | undefined) {
   return {
     rebootRequired: inventory.rebootRequired,
@@ -185,12 +253,4 @@ function factsOf(inventory: HostInventory, bootId: string | undefined) {
     ...(bootId ? { bootId } : {}),
     ...(inventory.availableUpdates ? { availableUpdates: inventory.availableUpdates } : {}),
   };
-}
-
-async function readBootId(root: string): Promise<string | undefined> {
-  try {
-    return (await readFile(join(root === '/' ? '/' : root, 'proc/sys/kernel/random/boot_id'), 'utf8')).trim();
-  } catch {
-    return undefined;
-  }
 }

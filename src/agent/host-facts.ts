@@ -17,7 +17,7 @@ import { osvEcosystemFor } from '../domain/inventory/os-ecosystem.js';
 import { parseOsRelease } from '../domain/inventory/os-release.js';
 import { RPM_QUERY_FORMAT } from '../domain/inventory/rpm-qa.js';
 import { versionSchemeFor } from '../domain/inventory/version-scheme.js';
-import type { HostInventory } from '../domain/types.js';
+import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import { collectAvailableUpdates } from './available-updates.js';
 
 const execFileAsync = promisify(execFile);
@@ -71,6 +71,20 @@ export async function collectHostFacts(options: CollectOptions): Promise<HostInv
   return inventory;
 }
 
+/**
+ * The packages installed in `root` and the database format they came from: what a job compares
+ * before and after it installs.
+ *
+ * @example const { format, packages } = await readInstalledPackages('/')
+ */
+export async function readInstalledPackages(root: string): Promise<{ format: InventoryFormat; packages: InstalledPackage[] }> {
+  const osReleasePath = [join(root, 'etc/os-release'), join(root, 'usr/lib/os-release')].find((path) => existsSync(path));
+  const osEcosystem = osReleasePath ? osvEcosystemFor(parseOsRelease(await readFile(osReleasePath, 'utf8'), osReleasePath)) : undefined;
+  const { text, fileName, format } = await readPackageDatabase(root, root === '/');
+  // Names and versions are all a job compares, so a root without a known release still reads.
+  return { format, packages: parseInventory({ text, fileName, format, osEcosystem: osEcosystem ?? 'unknown' }).packages };
+}
+
 async function readPackageDatabase(root: string, live: boolean): Promise<{ text: string; fileName: string; format: InventoryFormat }> {
   const dpkgStatus = join(root, 'var/lib/dpkg/status');
   if (existsSync(dpkgStatus)) return { text: await readFile(dpkgStatus, 'utf8'), fileName: dpkgStatus, format: 'dpkg-status' };
@@ -107,6 +121,11 @@ async function readRebootRequired(root: string, live: boolean, format: Inventory
   // rpm exits non-zero when some of the names are not installed; the installed ones still print.
   const output = await execFileAsync('rpm', args).then(({ stdout }) => stdout, (error: { stdout?: string }) => error.stdout ?? '');
   return output.split('\n').some((line) => /^\d+$/.test(line) && Number(line) * 1000 > bootTime.getTime());
+}
+
+/** The kernel's id of the current boot (`/proc/sys/kernel/random/boot_id`): it changes on every boot. */
+export async function readBootId(root: string): Promise<string | undefined> {
+  return readTrimmed(join(root, 'proc/sys/kernel/random/boot_id'));
 }
 
 async function readHostname(root: string, live: boolean): Promise<string> {

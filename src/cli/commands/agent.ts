@@ -17,6 +17,8 @@ interface AgentCommandOptions {
   label?: string[];
   once?: boolean;
   interval: number;
+  rebootCommand: string;
+  jobWaitSeconds: number;
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -31,6 +33,8 @@ export function registerAgentCommand(program: Command): void {
     .option('--label <key=value>', 'host label (repeatable), e.g. role=k8s-node', collect)
     .option('--once', 'check in once and exit (for cron, tests and image scans)')
     .option('--interval <seconds>', 'seconds between check-ins', parsePositiveInteger, 900)
+    .option('--reboot-command <command>', 'how a rollout\'s reboot step reboots this host (run with sh -c once the server knows)', 'systemctl reboot')
+    .option('--job-wait-seconds <seconds>', 'how long each poll for a rollout job waits on the server, so a job starts within seconds', parsePositiveInteger, 25)
     .action(async (options: AgentCommandOptions) => {
       const agent = new Agent({
         serverUrl: options.server.replace(/\/+$/, ''),
@@ -38,6 +42,7 @@ export function registerAgentCommand(program: Command): void {
         root: options.root,
         labels: parseLabels(options.label ?? []),
         log: (message) => process.stderr.write(`fleetpatch agent: ${message}\n`),
+        jobs: { rebootCommand: options.rebootCommand, waitSeconds: options.jobWaitSeconds },
         ...(options.hostname ? { hostname: options.hostname } : {}),
         ...(options.enrollToken ? { enrollToken: options.enrollToken } : {}),
       });

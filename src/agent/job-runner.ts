@@ -1,0 +1,493 @@
+/**
+ * Runs one rollout job on this host (src/protocol/job-protocol.ts): pre- and post-checks are the
+ * policy's commands, an upgrade installs exactly the snapshot's versions, a rollback reinstalls the
+ * versions an upgrade replaced (or runs the policy's rollback command), a reboot hands the host to
+ * its reboot command once the server knows.
+ *
+ * Every key is journalled in `<state>/jobs/` (fsynced) before anything acts, so a key runs at most
+ * once whatever the server asks after a crash: a finished key answers its stored result, a key cut
+ * short by the agent's death answers `interrupted` (what it changed is unknown). Each step that
+ * acts appends a line to `<state>/step-log.jsonl`, the host's own record of what it ran.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { BugError, InputError } from '../domain/errors.js';
+import type { InventoryFormat } from '../domain/inventory/index.js';
+import type { InstalledPackage } from '../domain/types.js';
+import { MAX_JOB_OUTPUT_BYTES, type HostJob, type HostStep, type JobCommand, type JobResult } from '../protocol/job-protocol.js';
+import { readBootId, readInstalledPackages } from './host-facts.js';
+
+export interface JobRunnerOptions {
+  /** Filesystem root the job changes: `/`, or a directory root with its own package database. */
+  root: string;
+  stateDirectory: string;
+  /** Run through `sh -c` after the reboot's `started` was reported. */
+  rebootCommand: string;
+  log: (message: string) => void;
+  now?: () => Date;
+}
+
+export interface JobRun {
+  result: JobResult;
+  /** The reboot: the caller runs it once the `started` result is recorded, so the server knows before the host goes down. */
+  afterReport?: () => Promise<void>;
+}
+
+export interface StepLogLine {
+  key: string;
+  step: HostStep;
+  rolloutId: number;
+  startedAt: string;
+}
+
+interface JournalEntry {
+  key: string;
+  rolloutId: number;
+  step: HostStep;
+  deadline: string;
+  startedAt: string;
+  /** reboot: the boot it started in, and whether the reboot command ran during that boot. */
+  bootId?: string;
+  rebootInvoked?: boolean;
+  result?: JobResult;
+}
+
+interface PackageVersion {
+  name: string;
+  version: string;
+}
+
+interface Replacement {
+  name: string;
+  from?: string;
+  to: string;
+}
+
+type StepOutcome = Pick<JobResult, 'outcome' | 'exitCode' | 'replaced' | 'error'>;
+
+export interface CommandLine {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+/** Journal entries live until their deadline is this far behind: no server asks for such a key again. */
+const JOURNAL_RETENTION_MS = 7 * 86_400_000;
+/** Longest delay a Node timer takes (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_ERROR_LENGTH = 4096;
+/** Names and versions passed to a package manager: never an option (`-…`), never shell syntax. */
+const PACKAGE_TOKEN = /^[A-Za-z0-9_][A-Za-z0-9._+~:^-]*$/;
+
+/**
+ * @example const { result, afterReport } = await runJob(job, { root: '/', stateDirectory, rebootCommand: 'systemctl reboot', log })
+ */
+export async function runJob(job: HostJob, options: JobRunnerOptions): Promise<JobRun> {
+  const now = options.now ?? (() => new Date());
+  const journal = new JobJournal(options.stateDirectory);
+  const entry = journal.read(job.key);
+  if (entry) return replay(entry, journal, options, now);
+  journal.prune(now());
+  const startedAt = now().toISOString();
+  const started: JournalEntry = { key: job.key, rolloutId: job.rolloutId, step: job.step, deadline: job.deadline, startedAt };
+  if (Date.parse(job.deadline) <= now().getTime()) {
+    const result = resultOf({ outcome: 'failed', replaced: [], error: 'deadline passed' }, new OutputTail(), startedAt, now);
+    journal.write({ ...started, result });
+    return { result };
+  }
+  if (job.step === 'reboot') {
+    const bootId = await readBootId(options.root);
+    const result = resultOf({ outcome: 'started', replaced: [] }, new OutputTail(), startedAt, now);
+    const rebooting: JournalEntry = { ...started, ...(bootId ? { bootId } : {}), result };
+    journal.write(rebooting);
+    journal.appendStepLog({ key: job.key, step: job.step, rolloutId: job.rolloutId, startedAt });
+    return { result, afterReport: () => reboot(rebooting, journal, options) };
+  }
+  journal.write(started);
+  journal.appendStepLog({ key: job.key, step: job.step, rolloutId: job.rolloutId, startedAt });
+  const output = new OutputTail();
+  const result = resultOf(await execute(job, options, output, now), output, startedAt, now);
+  journal.write({ ...started, result });
+  return { result };
+}
+
+async function replay(entry: JournalEntry, journal: JobJournal, options: JobRunnerOptions, now: () => Date): Promise<JobRun> {
+  if (entry.step === 'reboot' && entry.result) {
+    const bootId = await readBootId(options.root);
+    const rebooted = entry.bootId !== undefined && bootId !== undefined && bootId !== entry.bootId;
+    if (rebooted || entry.rebootInvoked) return { result: entry.result };
+    // The agent stopped between journalling the reboot and running it: the host never went down.
+    options.log(`job ${entry.key}: the reboot was journalled but never run; rebooting once it is reported`);
+    return { result: entry.result, afterReport: () => reboot(entry, journal, options) };
+  }
+  if (entry.result) return { result: entry.result };
+  // The agent died mid-step: what the step changed is unknown, so it is reported and never repeated.
+  const result = resultOf({ outcome: 'failed', replaced: [], error: 'interrupted' }, new OutputTail(), entry.startedAt, now);
+  journal.write({ ...entry, result });
+  return { result };
+}
+
+async function reboot(entry: JournalEntry, journal: JobJournal, options: JobRunnerOptions): Promise<void> {
+  journal.write({ ...entry, rebootInvoked: true });
+  options.log(`job ${entry.key}: rebooting (${options.rebootCommand})`);
+  const output = new OutputTail();
+  const run = await runProcess('sh', ['-c', options.rebootCommand], {
+    env: jobEnvironment(options.root, entry.step, entry.rolloutId),
+    timeoutMs: Math.max(1, Math.min(MAX_TIMER_MS, Date.parse(entry.deadline) - Date.now())),
+    output,
+  });
+  // `started` is already recorded: a reboot that never comes is the server's to judge (its deadline).
+  if (run.exitCode !== 0) options.log(`job ${entry.key}: the reboot command failed (${describeExit(run)}): ${output.text().trim().split('\n').slice(-3).join(' | ')}`);
+}
+
+async function execute(job: HostJob, options: JobRunnerOptions, output: OutputTail, now: () => Date): Promise<StepOutcome> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), Math.max(0, Math.min(MAX_TIMER_MS, Date.parse(job.deadline) - now().getTime())));
+  const context: StepContext = { job, root: options.root, stateDirectory: options.stateDirectory, output, signal: deadline.signal };
+  try {
+    switch (job.step) {
+      case 'pre-check':
+      case 'post-check':
+        return { ...(await runCommands(job.commands, context)), replaced: [] };
+      case 'upgrade':
+        return await installExactly(job.packages, context);
+      case 'rollback':
+        return job.commands.length > 0 ? await rollbackByCommands(context) : await installExactly(job.previous, context);
+      case 'reboot':
+        throw new BugError('a reboot is started by runJob, never executed as a step');
+    }
+  } catch (error) {
+    return { outcome: 'failed', replaced: [], error: deadline.signal.aborted ? 'deadline passed' : (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface StepContext {
+  job: HostJob;
+  root: string;
+  stateDirectory: string;
+  output: OutputTail;
+  /** Aborts at the job's deadline. */
+  signal: AbortSignal;
+}
+
+async function runCommands(commands: JobCommand[], context: StepContext): Promise<Omit<StepOutcome, 'replaced'>> {
+  let exitCode: number | undefined;
+  for (const command of commands) {
+    context.output.append(`$ ${command.name}: ${command.command}\n`);
+    const run = await runProcess('sh', ['-c', command.command], {
+      env: jobEnvironment(context.root, context.job.step, context.job.rolloutId),
+      timeoutMs: command.timeoutMs,
+      signal: context.signal,
+      output: context.output,
+    });
+    if (run.aborted) return { outcome: 'failed', error: 'deadline passed', ...exitCodeOf(run) };
+    if (run.timedOut) return { outcome: 'failed', error: `${command.name} timed out after ${command.timeoutMs} ms`, ...exitCodeOf(run) };
+    if (run.exitCode === undefined || !command.allowedExitCodes.includes(run.exitCode)) {
+      return { outcome: 'failed', error: `${command.name} failed (${describeExit(run)}; allowed: ${command.allowedExitCodes.join(', ')})`, ...exitCodeOf(run) };
+    }
+    exitCode = run.exitCode;
+  }
+  return { outcome: 'succeeded', ...(exitCode === undefined ? {} : { exitCode }) };
+}
+
+async function rollbackByCommands(context: StepContext): Promise<StepOutcome> {
+  const before = await readInstalledPackages(context.root);
+  const ran = await runCommands(context.job.commands, context);
+  const after = await readInstalledPackages(context.root);
+  return { ...ran, replaced: changedPackages(before.packages, after.packages) };
+}
+
+/**
+ * Installs exactly `targets` (downgrades allowed: a rollback goes through here too), then checks
+ * that every target is at its version and that no other package changed. apt is asked first with
+ * a simulation, so a transaction that would touch other packages is refused before anything moves.
+ */
+async function installExactly(targets: PackageVersion[], context: StepContext): Promise<StepOutcome> {
+  const badToken = targets.flatMap((target) => [target.name, target.version]).find((token) => !PACKAGE_TOKEN.test(token));
+  if (badToken !== undefined) return { outcome: 'failed', replaced: [], error: `${JSON.stringify(badToken)} is not a package name or version this agent passes to a package manager` };
+  if (targets.length === 0) return { outcome: 'succeeded', replaced: [] };
+  const before = await readInstalledPackages(context.root);
+  const targetNames = new Set(targets.map((target) => target.name));
+  const aptConfig = before.format === 'dpkg-status' ? aptConfigFor(context) : undefined;
+  if (before.format === 'dpkg-status') {
+    const simulation = installCommandLine(before.format, context.root, targets, { simulate: true, aptConfig });
+    const simulationOutput = new OutputTail();
+    const simulated = await runPackageManager(simulation, context, simulationOutput);
+    if (simulated.exitCode !== 0) {
+      context.output.append(simulationOutput.text());
+      return { outcome: 'failed', replaced: [], error: `apt-get refused the transaction (${describeExit(simulated)}); nothing was installed`, ...exitCodeOf(simulated) };
+    }
+    const outside = [...new Set(aptSimulationChanges(simulationOutput.text()).filter((name) => !targetNames.has(name)))];
+    if (outside.length > 0) {
+      context.output.append(simulationOutput.text());
+      return { outcome: 'failed', replaced: [], error: truncated(`the transaction would also change ${outside.join(', ')}, outside the job's packages; nothing was installed`) };
+    }
+  }
+  const install = installCommandLine(before.format, context.root, targets, { aptConfig });
+  const installed = await runPackageManager(install, context, context.output);
+  const after = await readInstalledPackages(context.root);
+  const replaced = changedPackages(before.packages, after.packages).filter((change) => targetNames.has(change.name));
+  if (installed.aborted) return { outcome: 'failed', replaced, error: 'deadline passed', ...exitCodeOf(installed) };
+  const problems: string[] = [];
+  if (installed.exitCode !== 0) problems.push(`${install.command} failed (${describeExit(installed)})`);
+  const missed = targets.filter((target) => !after.packages.some((pkg) => pkg.name === target.name && pkg.version === target.version));
+  if (missed.length > 0) problems.push(`not at the target version: ${missed.map((target) => `${target.name} (wanted ${target.version}, have ${versionsOf(after.packages, target.name)})`).join(', ')}`);
+  const outside = changedNames(before.packages, after.packages).filter((name) => !targetNames.has(name));
+  if (outside.length > 0) problems.push(`packages outside the job changed: ${outside.join(', ')}`);
+  return problems.length > 0
+    ? { outcome: 'failed', replaced, error: truncated(problems.join('; ')), ...exitCodeOf(installed) }
+    : { outcome: 'succeeded', replaced, ...exitCodeOf(installed) };
+}
+
+/**
+ * The package manager's command that installs exactly `targets`. A directory root is reached with
+ * apt's `Dir` (through `aptConfig`, so the root's own apt.conf.d is read instead of the host's) and
+ * dpkg's `--root`, dnf's `--installroot`, apk's `--root`.
+ *
+ * @example installCommandLine('rpm', '/', [{ name: 'openssl-libs', version: '1:3.0.7-28.el9_4' }], {})
+ *   // { command: 'dnf', args: ['install', '-y', '--setopt=install_weak_deps=False', 'openssl-libs-1:3.0.7-28.el9_4'] }
+ */
+export function installCommandLine(format: InventoryFormat, root: string, targets: PackageVersion[], options: { simulate?: boolean; aptConfig?: string }): CommandLine {
+  const live = root === '/';
+  switch (format) {
+    case 'dpkg-status':
+      return {
+        command: 'apt-get',
+        ...(options.aptConfig ? { env: { APT_CONFIG: options.aptConfig } } : {}),
+        args: [
+          '-q', '-y', '--no-install-recommends', '--allow-downgrades', '-o', 'APT::Get::Upgrade-Allow-New=false',
+          '-o', 'Dpkg::Use-Pty=0', '-o', 'DPkg::Lock::Timeout=120', '-o', 'DPkg::Options::=--force-confdef', '-o', 'DPkg::Options::=--force-confold',
+          ...(live ? [] : ['-o', `Dir::State::status=${join(root, 'var/lib/dpkg/status')}`, '-o', `DPkg::Options::=--root=${root}`, '-o', 'APT::Sandbox::User=root']),
+          ...(options.simulate ? ['--simulate'] : []),
+          'install', ...targets.map((target) => `${target.name}=${target.version}`),
+        ],
+      };
+    case 'rpm':
+      return { command: 'dnf', args: ['install', '-y', '--setopt=install_weak_deps=False', ...(live ? [] : [`--installroot=${root}`]), ...targets.map((target) => `${target.name}-${target.version}`)] };
+    case 'apk':
+      return { command: 'apk', args: ['add', ...(live ? [] : ['--root', root]), ...targets.map((target) => `${target.name}=${target.version}`)] };
+    default:
+      throw new InputError(`a ${format} package database has no package manager this agent drives`, { file: root });
+  }
+}
+
+/** Names of the packages an `apt-get --simulate` transaction installs, upgrades, downgrades or removes. */
+export function aptSimulationChanges(output: string): string[] {
+  return [...output.matchAll(/^(?:Inst|Remv|Purg) (\S+)/gm)].map((match) => match[1]!.replace(/:[a-z0-9-]+$/, ''));
+}
+
+/**
+ * apt reads its configuration files before its `-o` options, so a directory root's own apt.conf.d
+ * (and not the host's hooks) is only read when `Dir` comes from APT_CONFIG.
+ */
+function aptConfigFor(context: StepContext): string | undefined {
+  if (context.root === '/') return undefined;
+  if (/["\n;{}]/.test(context.root)) throw new InputError('the root path cannot be written in an apt configuration file', { file: context.root });
+  const path = join(context.stateDirectory, 'apt-root.conf');
+  writeFileSync(path, `Dir "${context.root}/";\n`, { mode: 0o600 });
+  return path;
+}
+
+async function runPackageManager(line: CommandLine, context: StepContext, output: OutputTail): Promise<ProcessRun> {
+  output.append(`$ ${line.command} ${line.args.join(' ')}\n`);
+  return runProcess(line.command, line.args, {
+    env: { ...jobEnvironment(context.root, context.job.step, context.job.rolloutId), LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', ...line.env },
+    timeoutMs: Math.max(1, Math.min(MAX_TIMER_MS, Date.parse(context.job.deadline) - Date.now())),
+    signal: context.signal,
+    output,
+  });
+}
+
+/** Each installed package (name and architecture) whose version differs from the one before. */
+function changedPackages(before: InstalledPackage[], after: InstalledPackage[]): Replacement[] {
+  const beforeByKey = new Map(before.map((pkg) => [packageKey(pkg), pkg.version]));
+  return after.flatMap((pkg) => {
+    const from = beforeByKey.get(packageKey(pkg));
+    return from === pkg.version ? [] : [{ name: pkg.name, ...(from === undefined ? {} : { from }), to: pkg.version }];
+  });
+}
+
+/** Names of the packages installed, removed or at another version after than before. */
+function changedNames(before: InstalledPackage[], after: InstalledPackage[]): string[] {
+  const versionOf = (list: InstalledPackage[]) => new Map(list.map((pkg) => [packageKey(pkg), pkg.version]));
+  const [was, is] = [versionOf(before), versionOf(after)];
+  const changed = new Set<string>();
+  for (const pkg of [...before, ...after]) if (was.get(packageKey(pkg)) !== is.get(packageKey(pkg))) changed.add(pkg.name);
+  return [...changed];
+}
+
+function packageKey(pkg: InstalledPackage): string {
+  return `${pkg.name}\u0000${pkg.arch ?? ''}`;
+}
+
+function versionsOf(packages: InstalledPackage[], name: string): string {
+  const versions = packages.filter((pkg) => pkg.name === name).map((pkg) => pkg.version);
+  return versions.length > 0 ? versions.join(', ') : 'none';
+}
+
+function jobEnvironment(root: string, step: HostStep, rolloutId: number): NodeJS.ProcessEnv {
+  return { ...process.env, FLEETPATCH_ROOT: root, FLEETPATCH_STEP: step, FLEETPATCH_ROLLOUT: String(rolloutId) };
+}
+
+function resultOf(outcome: StepOutcome, output: OutputTail, startedAt: string, now: () => Date): JobResult {
+  return {
+    outcome: outcome.outcome,
+    ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+    output: output.text(),
+    replaced: outcome.replaced,
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    startedAt,
+    finishedAt: now().toISOString(),
+  };
+}
+
+function truncated(text: string): string {
+  return text.length <= MAX_ERROR_LENGTH ? text : `${text.slice(0, MAX_ERROR_LENGTH - 1)}…`;
+}
+
+interface ProcessRun {
+  exitCode?: number;
+  signal?: string;
+  timedOut: boolean;
+  aborted: boolean;
+  spawnError?: string;
+}
+
+function exitCodeOf(run: ProcessRun): { exitCode?: number } {
+  return run.exitCode === undefined ? {} : { exitCode: run.exitCode };
+}
+
+function describeExit(run: ProcessRun): string {
+  if (run.spawnError) return run.spawnError;
+  if (run.timedOut) return 'timed out';
+  return run.exitCode === undefined ? `killed by ${run.signal ?? 'a signal'}` : `exit ${run.exitCode}`;
+}
+
+/**
+ * Runs a command in a process group of its own, so a timeout or the deadline kills everything it
+ * started, not only the shell.
+ */
+function runProcess(command: string, args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs: number; signal?: AbortSignal; output: OutputTail }): Promise<ProcessRun> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let timedOut = false;
+    let aborted = false;
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, Math.min(MAX_TIMER_MS, options.timeoutMs));
+    const onAbort = () => {
+      aborted = true;
+      killGroup();
+    };
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout.on('data', (chunk: Buffer) => options.output.append(chunk));
+    child.stderr.on('data', (chunk: Buffer) => options.output.append(chunk));
+    const finish = (run: Omit<ProcessRun, 'timedOut' | 'aborted'>) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ ...run, timedOut, aborted });
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => finish({ spawnError: error.code === 'ENOENT' ? `${command} is not installed` : error.message }));
+    child.on('close', (code, signal) => finish({ ...(code === null ? {} : { exitCode: code }), ...(signal ? { signal } : {}) }));
+  });
+}
+
+// Control characters the server refuses in text (src/domain/well-formed-text.ts); tab, newline and CR pass.
+const REFUSED_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+
+/** The last MAX_JOB_OUTPUT_BYTES of everything appended, as text the server accepts. */
+class OutputTail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  append(chunk: Buffer | string): void {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.chunks.push(buffer);
+    this.size += buffer.length;
+    while (this.chunks.length > 1 && this.size - this.chunks[0]!.length >= MAX_JOB_OUTPUT_BYTES) this.size -= this.chunks.shift()!.length;
+  }
+
+  text(): string {
+    const cleaned = Buffer.from(Buffer.concat(this.chunks).toString('utf8').replace(REFUSED_CONTROL, '?'));
+    if (cleaned.length <= MAX_JOB_OUTPUT_BYTES) return cleaned.toString('utf8');
+    // Start on a character boundary: skip UTF-8 continuation bytes.
+    let start = cleaned.length - MAX_JOB_OUTPUT_BYTES;
+    while (start < cleaned.length && (cleaned[start]! & 0xc0) === 0x80) start++;
+    return cleaned.subarray(start).toString('utf8');
+  }
+}
+
+/** One file per key (named by its hash: keys may be long), replaced atomically and fsynced. */
+class JobJournal {
+  private readonly directory: string;
+
+  constructor(private readonly stateDirectory: string) {
+    this.directory = join(stateDirectory, 'jobs');
+    mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+  }
+
+  private path(key: string): string {
+    return join(this.directory, `${createHash('sha256').update(key).digest('hex')}.json`);
+  }
+
+  read(key: string): JournalEntry | undefined {
+    const path = this.path(key);
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as JournalEntry) : undefined;
+  }
+
+  write(entry: JournalEntry): void {
+    const path = this.path(entry.key);
+    const temporary = `${path}.tmp`;
+    writeDurably(temporary, JSON.stringify(entry), 'w');
+    renameSync(temporary, path);
+    fsyncDirectory(this.directory);
+  }
+
+  appendStepLog(line: StepLogLine): void {
+    writeDurably(join(this.stateDirectory, 'step-log.jsonl'), `${JSON.stringify(line)}\n`, 'a');
+  }
+
+  prune(now: Date): void {
+    for (const file of readdirSync(this.directory)) {
+      const path = join(this.directory, file);
+      if (!file.endsWith('.json')) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      const entry = JSON.parse(readFileSync(path, 'utf8')) as JournalEntry;
+      if (Date.parse(entry.deadline) < now.getTime() - JOURNAL_RETENTION_MS) rmSync(path);
+    }
+  }
+}
+
+function writeDurably(path: string, text: string, flags: 'w' | 'a'): void {
+  const descriptor = openSync(path, flags, 0o600);
+  try {
+    writeSync(descriptor, text);
+    fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+function fsyncDirectory(path: string): void {
+  const descriptor = openSync(path, 'r');
+  try {
+    fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
