@@ -351,6 +351,25 @@ describe('the outbox', () => {
     const listed = await listNotifications(database.pool, { limit: 1 });
     expect(listed[0]).toMatchObject({ state: 'delivered' });
   });
+
+  it('looks at once when woken, without waiting for its next poll', async () => {
+    const pagerDuty = await receiver({ status: 202 });
+    const policy = policyFor('pager', pagerDuty.url);
+    const sender = dispatcher(pagerDuty.url, { now: () => new Date(), pollMs: 3_600_000 });
+    await enqueue(policy, rebootStuck({ rolloutId: 1 }));
+    const first = pagerDuty.nextRequest();
+    sender.start();
+    try {
+      // The first poll sends rollout 1's page; the next would be an hour later.
+      expect((await first).json).toMatchObject({ dedup_key: 'fleetpatch:rollout:1:host:db-1' });
+      await enqueue(policy, rebootStuck({ rolloutId: 2 }));
+      const second = pagerDuty.nextRequest();
+      sender.wake();
+      expect((await second).json).toMatchObject({ dedup_key: 'fleetpatch:rollout:2:host:db-1' });
+    } finally {
+      await sender.stop();
+    }
+  });
 });
 
 /** `fleetpatch notifications …` against the test database. */

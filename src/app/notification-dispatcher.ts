@@ -109,6 +109,9 @@ export class NotificationDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = true;
+  /** A poll is under way; a wake then asks for another right after it, never a second loop. */
+  private polling = false;
+  private wokenWhilePolling = false;
 
   constructor(private readonly pool: pg.Pool, options: DispatcherOptions = {}) {
     this.holder = options.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -133,6 +136,10 @@ export class NotificationDispatcher {
   /** Looks for due rows now (after the engine committed one, say) instead of at the next poll. */
   wake(): void {
     if (this.stopped) return;
+    if (this.polling) {
+      this.wokenWhilePolling = true;
+      return;
+    }
     clearTimeout(this.timer);
     this.schedule(0);
   }
@@ -161,6 +168,7 @@ export class NotificationDispatcher {
 
   private schedule(delayMs: number): void {
     this.timer = setTimeout(() => {
+      this.polling = true;
       const run = this.runOnce().then(
         (report) => report.delivered + report.retried + report.failed >= this.batchSize,
         (error: unknown) => {
@@ -169,8 +177,11 @@ export class NotificationDispatcher {
         },
       );
       this.running = run;
-      void run.then((more) => {
-        if (!this.stopped) this.schedule(more ? 0 : this.pollMs);
+      void run.then((fullBatch) => {
+        const again = fullBatch || this.wokenWhilePolling;
+        this.polling = false;
+        this.wokenWhilePolling = false;
+        if (!this.stopped) this.schedule(again ? 0 : this.pollMs);
       });
     }, delayMs);
     this.timer.unref();
