@@ -81,13 +81,16 @@ export class Condition {
   ) {}
 
   /**
-   * @throws a ConditionProblem-shaped error when the text is not a condition (see conditionProblem)
+   * @throws Error naming the problem and its column when the text is not a condition (see conditionProblem)
    * @example Condition.parse('result[0] < 0.05').evaluate([0.01]) // true
    */
   static parse(text: string): Condition {
-    const problem = conditionProblem(text);
-    if (problem) throw new Error(`condition ${JSON.stringify(text)}: ${problem.message} (column ${problem.column})`);
-    return new Condition(text, parse(text));
+    try {
+      return new Condition(text, compile(text));
+    } catch (error) {
+      if (error instanceof ConditionSyntaxError) throw new Error(`condition ${JSON.stringify(text)}: ${error.message} (column ${error.at + 1})`);
+      throw error;
+    }
   }
 
   /** @throws ConditionEvaluationError when the result does not have the shape the condition reads */
@@ -103,14 +106,20 @@ export class Condition {
  */
 export function conditionProblem(text: string): ConditionProblem | undefined {
   try {
-    const root = parse(text);
-    const type = typeOf(root);
-    if (type !== 'boolean') throw new ConditionSyntaxError(`the condition is a ${type === 'result' ? 'result' : 'number'}, not true or false: compare it, e.g. ${text.trim()} > 0`, start(root));
+    compile(text);
     return undefined;
   } catch (error) {
     if (error instanceof ConditionSyntaxError) return { message: error.message, column: error.at + 1 };
     throw error;
   }
+}
+
+/** The tree of a condition that parses and is true or false; throws ConditionSyntaxError otherwise. */
+function compile(text: string): ConditionNode {
+  const root = parse(text);
+  const type = typeOf(root);
+  if (type !== 'boolean') throw new ConditionSyntaxError(`the condition is a ${type === 'result' ? 'result' : 'number'}, not true or false: compare it, e.g. ${text.trim()} > 0`, start(root));
+  return root;
 }
 
 function tokenize(text: string): Token[] {

@@ -57,6 +57,10 @@ describe('gate measurements', () => {
     expect(JSON.parse(JSON.stringify(measurement))).toEqual(measurement);
   });
 
+  it('never passes a condition that does not parse (a policy stored before policy check refused it)', () => {
+    expect(judgeMeasurement(prometheus('result[0] = 1'), vector('1'), TIMES)).toMatchObject({ phase: 'error', error: 'condition "result[0] = 1": use == to compare (column 11)' });
+  });
+
   it('keeps a bounded number of series but evaluates them all', () => {
     const series: GateSample[] = Array.from({ length: MAX_STORED_SERIES + 5 }, (_, index) => ({ labels: { i: String(index) }, value: '1' }));
     const measurement = judgeMeasurement(prometheus(`result[${MAX_STORED_SERIES + 4}] == 1`), { outcome: 'query', result: { kind: 'vector', series } }, TIMES);

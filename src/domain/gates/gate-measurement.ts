@@ -7,7 +7,7 @@
  * error. HTTP and command checks decide for themselves (status, exit code).
  */
 import type { Gate } from '../policy/policy-schema.js';
-import { Condition, ConditionEvaluationError, conditionProblem, type ConditionInput } from './gate-condition.js';
+import { Condition, ConditionEvaluationError, type ConditionInput } from './gate-condition.js';
 
 export const MEASUREMENT_PHASES = ['successful', 'failed', 'inconclusive', 'error'] as const;
 export type MeasurementPhase = (typeof MEASUREMENT_PHASES)[number];
@@ -80,10 +80,15 @@ function judgeQuery(gate: Pick<Gate, 'check' | 'noData'>, input: ConditionInput)
   const outcomes: Array<{ text: string; holds: boolean | 'no data' }> = [];
   for (const text of [gate.check.successCondition, gate.check.failureCondition]) {
     if (text === undefined) continue;
-    const problem = conditionProblem(text);
-    if (problem) return { phase: 'error', detail: `condition ${text}: ${problem.message}`, error: `condition ${text}: ${problem.message} (column ${problem.column})` };
+    let condition: Condition;
     try {
-      outcomes.push({ text, holds: Condition.parse(text).evaluate(input) });
+      condition = Condition.parse(text);
+    } catch (error) {
+      // policy check refuses these; a policy stored before that check existed still never passes.
+      return { phase: 'error', detail: (error as Error).message, error: (error as Error).message };
+    }
+    try {
+      outcomes.push({ text, holds: condition.evaluate(input) });
     } catch (error) {
       if (!(error instanceof ConditionEvaluationError)) throw error;
       if (!error.noData) return { phase: 'error', detail: `${text}: ${error.message}`, error: `${text}: ${error.message}` };
