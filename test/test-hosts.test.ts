@@ -44,6 +44,8 @@ interface JobServer {
   offer(host: string, job: HostJob): void;
   /** The next `count` result reports are answered 503, as by a server that went down. */
   failResults(count: number): void;
+  /** The next `count` result reports are recorded, then the connection drops unanswered (the server died). */
+  loseAnswers(count: number): void;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ async function startJobServer(options: { jobs: boolean } = { jobs: true }): Prom
   const offered = new Map<string, HostJob>();
   const waiting = new Map<string, () => void>();
   let failingResults = 0;
+  let losingAnswers = 0;
   const state: Omit<JobServer, 'url' | 'close'> = {
     checkIns: [],
     results: [],
@@ -61,6 +64,9 @@ async function startJobServer(options: { jobs: boolean } = { jobs: true }): Prom
     },
     failResults(count) {
       failingResults = count;
+    },
+    loseAnswers(count) {
+      losingAnswers = count;
     },
   };
   const readBody = async (request: IncomingMessage) => {
@@ -105,6 +111,10 @@ async function startJobServer(options: { jobs: boolean } = { jobs: true }): Prom
         const decodedKey = decodeURIComponent(key!);
         state.results.push({ host: host!, key: decodedKey, result: jobResultSchema.parse(body) });
         if (offered.get(host!)?.key === decodedKey) offered.delete(host!);
+        if (losingAnswers > 0) {
+          losingAnswers--;
+          return response.socket?.destroy();
+        }
         return send(200, { recorded: true });
       }
       send(404, { error: { code: 'not-found', message: url.pathname } });
@@ -125,6 +135,7 @@ async function startJobServer(options: { jobs: boolean } = { jobs: true }): Prom
     },
     offer: state.offer,
     failResults: state.failResults,
+    loseAnswers: state.loseAnswers,
     close: () => {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -342,7 +353,7 @@ describe('test hosts and the job runner', () => {
       expect(agent.unexpectedExits()).toEqual([]);
     }, 120_000);
 
-    it('reports a result again when the first report failed, without running the step again', async () => {
+    it('reports a result again until the server answers, without running the step again', async () => {
       const host = newHost();
       agentFor(host);
       await waitFor('the first check-in', () => server.checkIns.some((checkIn) => checkIn.host === host.name), 60_000);
@@ -353,6 +364,19 @@ describe('test hosts and the job runner', () => {
       expect(await resultOf(preCheck.key)).toMatchObject({ outcome: 'succeeded' });
       expect(readFileSync(counter, 'utf8')).toBe('run\n');
       expect(host.stepLog()).toHaveLength(1);
+    }, 120_000);
+
+    it('reboots when the server recorded the reboot\'s start but died before answering', async () => {
+      const host = newHost();
+      agentFor(host);
+      await waitFor('the first check-in', () => server.checkIns.some((checkIn) => checkIn.host === host.name), 60_000);
+      const firstBoot = host.bootId();
+      const reboot = job(host, 'reboot');
+      server.loseAnswers(1);
+      server.offer(host.name, reboot);
+      await waitFor('a check-in from the new boot', () => server.checkIns.some((checkIn) => checkIn.host === host.name && checkIn.bootId !== undefined && checkIn.bootId !== firstBoot), 60_000);
+      expect(host.reboots()).toHaveLength(1);
+      expect(server.results.filter((reported) => reported.key === reboot.key).map((reported) => reported.result.outcome)).toEqual(['started', 'started']);
     }, 120_000);
 
     it('stays down after a reboot when the host never returns, and comes back when started', async () => {

@@ -10,11 +10,14 @@ import { join } from 'node:path';
 import { InputError } from '../domain/errors.js';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import { AGENT_PROTOCOL_VERSION, packageDelta, packageListDigest, type CheckIn } from '../protocol/agent-protocol.js';
-import { hostJobSchema, type HostJob } from '../protocol/job-protocol.js';
+import { hostJobSchema, type HostJob, type JobResult } from '../protocol/job-protocol.js';
 import { collectHostFacts, readBootId } from './host-facts.js';
 import { runJob } from './job-runner.js';
 
 export const AGENT_VERSION = `0.1.0+p${AGENT_PROTOCOL_VERSION}`;
+
+/** The longest wait the server's job endpoint accepts. */
+const MAX_JOB_WAIT_SECONDS = 60;
 
 export interface AgentOptions {
   serverUrl: string;
@@ -139,7 +142,7 @@ export class Agent {
     const credential = await this.credential();
     const host = encodeURIComponent(credential.hostname);
     while (!signal.aborted && Date.now() < until) {
-      const waitSeconds = Math.max(1, Math.min(jobs.waitSeconds, Math.ceil((until - Date.now()) / 1000)));
+      const waitSeconds = Math.max(1, Math.min(jobs.waitSeconds, MAX_JOB_WAIT_SECONDS, Math.ceil((until - Date.now()) / 1000)));
       const asked = Date.now();
       const response = await this.request('GET', `/api/v1/hosts/${host}/job?waitSeconds=${waitSeconds}`, credential.credential, undefined, { accept: [204, 404], timeoutMs: (waitSeconds + 30) * 1000, signal });
       // A server without rollouts: check-ins go on as before.
@@ -155,26 +158,43 @@ export class Agent {
         this.options.log(`the server sent a job this agent cannot read (${parsed.error.issues[0]?.message ?? 'invalid'}); waiting for the next check-in`);
         return;
       }
-      await this.runAndReport(credential, parsed.data, jobs.rebootCommand);
+      await this.runAndReport(credential, parsed.data, jobs.rebootCommand, signal);
     }
   }
 
-  private async runAndReport(credential: Credential, job: HostJob, rebootCommand: string): Promise<void> {
+  private async runAndReport(credential: Credential, job: HostJob, rebootCommand: string, signal: AbortSignal): Promise<void> {
     this.options.log(`job ${job.key}: ${job.step}`);
     const run = await runJob(job, { root: this.options.root, stateDirectory: this.options.stateDirectory, rebootCommand, log: this.options.log });
     this.options.log(`job ${job.key}: ${run.result.outcome}${run.result.error ? ` (${run.result.error})` : ''}`);
-    const path = `/api/v1/hosts/${encodeURIComponent(credential.hostname)}/jobs/${encodeURIComponent(job.key)}/result`;
-    try {
-      await this.request('POST', path, credential.credential, run.result);
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      // Refused for good (the rollout moved on): asking again would be refused again.
-      this.options.log(`the result of ${job.key} was refused: ${error.message}`);
-      return;
-    }
+    if (!(await this.reportResult(credential, job, run.result, signal))) return;
     await run.afterReport?.();
     // The server judges an upgrade or rollback by the versions it sees: show them at once.
     if (job.step === 'upgrade' || job.step === 'rollback') this.options.log(`check-in: ${await this.runOnce()}`);
+  }
+
+  /**
+   * Posts a result until the server answers: a server that died after recording it never asks
+   * for that job again (a reboot would never run), and a second report of a key changes nothing.
+   * Gives up at the job's deadline or on stop; the journal answers the result if the job is asked
+   * for again. False when the server refused the result for good (the rollout moved on).
+   */
+  private async reportResult(credential: Credential, job: HostJob, result: JobResult, signal: AbortSignal): Promise<boolean> {
+    const path = `/api/v1/hosts/${encodeURIComponent(credential.hostname)}/jobs/${encodeURIComponent(job.key)}/result`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.request('POST', path, credential.credential, result, { signal });
+        return true;
+      } catch (error) {
+        if (error instanceof InputError) {
+          this.options.log(`the result of ${job.key} was refused: ${error.message}`);
+          return false;
+        }
+        if (!(error instanceof ServerUnavailableError) || signal.aborted || Date.now() > Date.parse(job.deadline)) throw error;
+        const delaySeconds = Math.min(5, 0.5 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random());
+        this.options.log(`${error.message}; reporting ${job.key} again in ${delaySeconds.toFixed(1)} s`);
+        await sleep(delaySeconds, signal);
+      }
+    }
   }
 
   private async credential(): Promise<Credential> {
