@@ -132,9 +132,9 @@ export class Agent {
   }
 
   /**
-   * Long-polls for the host's job until `until`, running each one and reporting its result. A
-   * result that cannot be reported throws (the caller backs off); the server answers the same job
-   * again and the journal answers its stored result, so nothing runs twice.
+   * Long-polls for the host's job until `until`, running each one and reporting its result. An
+   * agent that stopped before its report is asked for the same job again and the journal answers
+   * the stored result, so nothing runs twice.
    */
   private async serveJobs(until: number, signal: AbortSignal): Promise<void> {
     const jobs = this.options.jobs;
@@ -145,8 +145,8 @@ export class Agent {
       const waitSeconds = Math.max(1, Math.min(jobs.waitSeconds, MAX_JOB_WAIT_SECONDS, Math.ceil((until - Date.now()) / 1000)));
       const asked = Date.now();
       const response = await this.request('GET', `/api/v1/hosts/${host}/job?waitSeconds=${waitSeconds}`, credential.credential, undefined, { accept: [204, 404], timeoutMs: (waitSeconds + 30) * 1000, signal });
-      // A server without rollouts: check-ins go on as before.
       if (response.status === 404 || response.status === 204) await response.body?.cancel();
+      // A server without rollouts: check-ins go on as before.
       if (response.status === 404) return;
       if (response.status === 204) {
         // A server that answers at once must not be polled in a tight loop.
