@@ -15,6 +15,7 @@ import { registerHostsCommand } from './commands/hosts.js';
 import { registerInventoryCommand } from './commands/inventory.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerRolloutCommand } from './commands/rollout.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSignalsCommand } from './commands/signals.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerAgentCommand(program);
   registerScanCommand(program);
   registerPlanCommand(program);
+  registerRolloutCommand(program);
   registerInventoryCommand(program);
   registerAdvisoriesCommand(program);
   registerSignalsCommand(program);

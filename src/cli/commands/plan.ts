@@ -94,7 +94,7 @@ export function registerPlanCommand(program: Command): void {
     });
 }
 
-async function policyFor(database: Database, file: string | undefined): Promise<Policy> {
+export async function policyFor(database: Database, file: string | undefined): Promise<Policy> {
   if (file) {
     const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new InputError(`cannot read: ${error.code ?? error.message}`, { file });
