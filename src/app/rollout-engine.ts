@@ -97,12 +97,17 @@ export class RolloutEngine {
     });
   }
 
-  /** Soon while anything moves or waits on a host; at the bake's end while baking; otherwise a slow poll. */
+  /**
+   * At once after a pass that changed something (the change may enable the next); otherwise after
+   * the interval, at the bake's end while baking, slower while waiting on a person or a window.
+   * A job result or a check-in of a host in flight brings the next pass forward (`requestPass`).
+   */
   private nextPassAt(rollout: StoredRollout, decided: Advance, now: Date): Date {
+    if (decided.hosts.length > 0 || decided.rollout) return now;
     const interval = this.options.passIntervalMs ?? 1_000;
-    const state = decided.rollout?.state ?? rollout.state;
+    const state = rollout.state;
     if (state === 'baking') {
-      const until = decided.rollout?.bakeUntil ?? rollout.bakeUntil;
+      const until = rollout.bakeUntil;
       return new Date(Math.max(now.getTime() + interval, Math.min(until?.getTime() ?? 0, now.getTime() + 30_000)));
     }
     return new Date(now.getTime() + (state === 'paused' || state === 'waiting-for-window' || state === 'halted' ? 5 * interval : interval));

@@ -11,6 +11,11 @@ import { DeltaBaseMismatch, TooBusy, type ControlPlane } from '../app/control-pl
 import { enrollHost, EnrollmentRefused, retireHost } from '../app/host-access.js';
 import type { PolicyReader } from '../app/policy-reader.js';
 import { applyPolicy, PolicyRefused, reassignHosts, type PolicyInForce } from '../app/policy-service.js';
+import { createRollout, draftStoredRollout, operateRollout, operateRolloutHost, RolloutConflict, type HostAction, type RolloutAction } from '../app/rollout-service.js';
+import { ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
+import { jobResultSchema, MAX_JOB_OUTPUT_BYTES, type JobResult } from '../protocol/job-protocol.js';
+import { gateMeasurements, getRollout, listRollouts, recordJobResult, requestHostPass, rolloutEvents, rolloutHostViews } from '../store/rollout-store.js';
+import { jobLongPoll, type JobLongPoll } from './job-long-poll.js';
 import { policyJsonSchema } from '../domain/policy/policy-json-schema.js';
 import { formatPolicyIssue } from '../domain/policy/policy-report.js';
 import { InputError } from '../domain/errors.js';
@@ -67,6 +72,8 @@ export interface AppDependencies {
   policy: { inForce: PolicyInForce; reader: PolicyReader };
   /** Where plans are computed: a worker thread in the server; on this thread when not given (tests). */
   planner?: PlanRunner;
+  /** The agents' job long poll (made from the pool and `changes` when not given). */
+  jobs?: JobLongPoll;
   now?: () => Date;
 }
 
@@ -227,6 +234,17 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   const policySchemaDocument = policyJsonSchema();
   const planner = dependencies.planner ?? inlinePlanRunner(pool, { staleAfterSeconds });
   /** The policy in force and its revision, or a 409 saying how to get one: the planner needs windows and SLAs. */
+  const jobs = dependencies.jobs ?? jobLongPoll(pool, dependencies.changes, now);
+  /** A refused operator action is a 409; an unknown rollout or host stays a 404-worthy input error. */
+  const asConflict = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof RolloutConflict) throw new ApiError(409, 'rollout-conflict', error.message);
+      if (error instanceof InputError && /^no rollout |is not in rollout/.test(error.message)) throw new ApiError(404, 'unknown-rollout', error.message);
+      throw error;
+    }
+  };
   const policyInForce = () => {
     const { policy, revision } = dependencies.policy.inForce.current;
     if (!policy) throw new NoPolicyInForce('no policy is in force: the plan needs its buckets, windows and SLAs');
@@ -271,6 +289,8 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
         const granted = principal?.kind === 'agent' ? principal.grantedLabels : {};
         const result = await controlPlane.checkIn(String(params.name), checkIn, now(), granted);
         dependencies.metrics.checkIns.inc({ kind: checkIn.kind });
+        // A rollout waiting on this host (after its upgrade, or for its return from a reboot) looks now.
+        await requestHostPass(pool, String(params.name), now());
         return context.json(result);
       },
     },
@@ -424,6 +444,90 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       method: 'post', path: '/api/v1/advisories/sync', summary: 'Sync advisories now (operator)', access: 'operator', responses: { 200: 'Import report' },
       async handle({ context }) {
         return context.json(await controlPlane.syncAdvisories(await dependencies.openAdvisoryFeed()));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/hosts/{name}/job', summary: 'The host\'s current rollout job, waiting up to waitSeconds for one (the agent\'s long poll; the same job until its result is recorded)', access: 'host-writer',
+      params: hostParams, query: z.object({ waitSeconds: z.coerce.number().int().min(0).max(60).default(0) }),
+      responses: { 200: 'A job', 204: 'No job within the wait' },
+      example: { params: { name: 'db-7' }, query: { waitSeconds: '0' } },
+      async handle({ params, query, context }) {
+        const job = await jobs.next(String(params.name), Number(query.waitSeconds) * 1000, context.req.raw.signal);
+        return job ? context.json(job) : context.body(null, 204);
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/hosts/{name}/jobs/{key}/result', summary: 'Report a job\'s result; a second report of the same key changes nothing', access: 'host-writer',
+      params: z.object({ name: hostNameSchema, key: text(512, 1) }), body: jobResultSchema, maxBodyBytes: 2 * MAX_JOB_OUTPUT_BYTES + 64 * 1024,
+      responses: { 200: 'Recorded (recorded: false when it already was)', 404: 'This host has no job with that key' },
+      example: { params: { name: 'db-7', key: '1:db-7:pre-check:1' }, body: { outcome: 'succeeded', exitCode: 0, output: 'ok\n', replaced: [], startedAt: '2026-12-01T22:00:00Z', finishedAt: '2026-12-01T22:00:03Z' } },
+      async handle({ params, body, context }) {
+        const recorded = await recordJobResult(pool, String(params.name), String(params.key), body as JobResult, now());
+        if (!recorded) throw new ApiError(404, 'unknown-job', `${String(params.name)} has no job ${String(params.key)}`);
+        return context.json(recorded);
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/rollouts', summary: 'Rollouts, newest first, with their hosts counted by state', access: 'viewer',
+      query: z.object({ state: z.enum(ROLLOUT_STATES).optional(), bucket: text(64).optional(), limit: z.coerce.number().int().positive().max(1_000).default(100) }),
+      responses: { 200: 'Rollouts' },
+      example: { query: { state: 'running', bucket: 'databases', limit: '20' } },
+      async handle({ query, context }) {
+        const { state, bucket, limit } = query as { state?: string; bucket?: string; limit: number };
+        return context.json(await listRollouts(pool, { ...(state ? { state } : {}), ...(bucket ? { bucket } : {}), limit }));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/rollouts', summary: 'Create a rollout of a bucket (only the fix of one advisory, if given) with the policy in force; dryRun answers what it would be (operator)', access: 'operator',
+      body: z.object({ bucket: text(64, 1), advisory: text(128, 1).optional(), reason: text(512).optional(), dryRun: z.boolean().default(false) }),
+      responses: { 200: 'The draft (dryRun)', 201: 'Created', 409: 'No policy is in force' },
+      example: { body: { bucket: 'databases', advisory: 'CVE-2026-0001', reason: 'monthly patching', dryRun: true } },
+      async handle({ body, principal, context }) {
+        const request = body as { bucket: string; advisory?: string; reason?: string; dryRun: boolean };
+        const { policy } = policyInForce();
+        const creation = { policy, bucket: request.bucket, actor: actor(principal), now: now(), staleAfterSeconds, ...(request.advisory ? { advisoryId: request.advisory } : {}), ...(request.reason ? { reason: request.reason } : {}) };
+        if (request.dryRun) return context.json(await draftStoredRollout(pool, creation));
+        return context.json(await createRollout(pool, creation), 201);
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/rollouts/{id}', summary: 'One rollout: its settings and snapshot, hosts by state with their jobs, the timeline and every gate measurement', access: 'viewer',
+      params: idParams, responses: { 200: 'The rollout', 404: 'No such rollout' },
+      example: { params: { id: '1' } },
+      async handle({ params, context }) {
+        const id = Number(params.id);
+        const rollout = await getRollout(pool, id);
+        if (!rollout) throw new ApiError(404, 'unknown-rollout', `no rollout ${id}`);
+        const [hosts, events, measurements] = await Promise.all([rolloutHostViews(pool, id), rolloutEvents(pool, { rolloutId: id, limit: 2_000 }), gateMeasurements(pool, id)]);
+        return context.json({ ...rollout, hosts, events, measurements });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/rollouts/{id}/{action}', summary: 'Pause, resume, abort or approve (the next wave of) a rollout, with a reason (operator; audited)', access: 'operator',
+      params: z.object({ id: idParams.shape.id, action: z.enum(['pause', 'resume', 'abort', 'approve']) }), body: z.object({ reason: text(512, 1) }),
+      responses: { 200: 'Done: the rollout\'s new state', 404: 'No such rollout', 409: 'The rollout is not in a state the action applies to' },
+      example: { params: { id: '1', action: 'pause' }, body: { reason: 'incident INC-42' } },
+      async handle({ params, body, principal, context }) {
+        const state = await asConflict(() => operateRollout(pool, params.action as RolloutAction, { id: Number(params.id), actor: actor(principal), reason: (body as { reason: string }).reason, now: now() }));
+        return context.json({ id: Number(params.id), state });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/rollouts/{id}/hosts/{host}/{action}', summary: 'Retry a failed host or skip a host of a rollout, with a reason (operator; audited)', access: 'operator',
+      params: z.object({ id: idParams.shape.id, host: hostNameSchema, action: z.enum(['retry', 'skip']) }), body: z.object({ reason: text(512, 1) }),
+      responses: { 200: 'Done: the host\'s new state', 404: 'No such rollout or host', 409: 'The host is not in a state the action applies to' },
+      example: { params: { id: '1', host: 'db-7', action: 'retry' }, body: { reason: 'disk cleaned up' } },
+      async handle({ params, body, principal, context }) {
+        const state = await asConflict(() => operateRolloutHost(pool, params.action as HostAction, String(params.host), { id: Number(params.id), actor: actor(principal), reason: (body as { reason: string }).reason, now: now() }));
+        return context.json({ id: Number(params.id), host: String(params.host), state });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/hosts/{name}/rollouts', summary: 'A host\'s rollout history: every transition of it in every rollout', access: 'viewer',
+      params: hostParams, query: z.object({ limit: z.coerce.number().int().positive().max(10_000).default(500) }), responses: { 200: 'Events, oldest first' },
+      example: { params: { name: 'db-7' }, query: { limit: '100' } },
+      async handle({ params, query, context }) {
+        return context.json(await rolloutEvents(pool, { host: String(params.name), limit: Number(query.limit) }));
       },
     },
     {

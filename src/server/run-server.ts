@@ -18,6 +18,8 @@ import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
 import { scheduleCheckpoints } from '../store/audit-checkpoints.js';
 import { countApiTokens, createApiToken, createEnrollmentToken } from '../store/auth-store.js';
 import { listenForChanges } from '../store/change-notifications.js';
+import { hostname } from 'node:os';
+import { RolloutEngine } from '../app/rollout-engine.js';
 import { isDatabaseUnavailable, openDatabase, supervisionFromEnvironment, type Database } from '../store/database.js';
 import { createApp } from './create-app.js';
 import { workerPlanRunner } from './plan-runner.js';
@@ -44,6 +46,10 @@ export interface ServerOptions {
   policyFile?: string;
   /** Periodic hash check of the policy file (default 5 s; 0: only on change events and `checkPolicyFile`). */
   policyPollMs?: number;
+  /** The clock of windows, SLAs, deadlines and check-ins (tests inject one; never a real sleep). */
+  now?: () => Date;
+  /** The rollout engine: its name in leases (default host:pid), how often it passes, how long a lease lasts. */
+  rolloutEngine?: { holder?: string; passIntervalMs?: number; leaseMs?: number };
   staleAfterSeconds: number;
   /** Opens the advisory feed for the ecosystems the stored hosts use. */
   openAdvisoryFeed: (ecosystems: string[]) => AdvisoryFeed;
@@ -64,6 +70,7 @@ export interface RunningServer {
   firstStart?: { adminToken: string; enrollmentToken: string };
   /** Syncs advisories for the ecosystems of the stored hosts now. */
   syncAdvisories(): Promise<void>;
+  rolloutEngine: RolloutEngine;
   stop(): Promise<void>;
 }
 
@@ -131,7 +138,19 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     changes,
     policy: { inForce: policy, reader: policyReader },
     planner,
+    ...(options.now ? { now: options.now } : {}),
   });
+  // Every replica drives rollouts; leases in the database decide which one drives which.
+  const rolloutEngine = new RolloutEngine({
+    pool,
+    holder: options.rolloutEngine?.holder ?? `${hostname()}:${process.pid}`,
+    now: options.now ?? (() => new Date()),
+    policy: () => policy.current.policy,
+    log: options.log,
+    ...(options.rolloutEngine?.passIntervalMs !== undefined ? { passIntervalMs: options.rolloutEngine.passIntervalMs } : {}),
+    ...(options.rolloutEngine?.leaseMs !== undefined ? { leaseMs: options.rolloutEngine.leaseMs } : {}),
+  });
+  rolloutEngine.start();
 
   const server: ServerType = await new Promise((resolve) => {
     const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started));
@@ -176,6 +195,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     database,
     controlPlane,
     policy,
+    rolloutEngine,
     checkPolicyFile: () => policyWatcher?.check() ?? Promise.resolve(),
     syncAdvisories,
     stop() {
@@ -184,6 +204,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
         if (syncTimer) clearInterval(syncTimer);
         clearInterval(pruneTimer);
         policyWatcher?.stop();
+        await rolloutEngine.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Idle keep-alive connections would hold close() open; requests in flight still finish.
         (server as import('node:http').Server).closeIdleConnections?.();

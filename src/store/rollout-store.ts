@@ -8,8 +8,9 @@
 import type pg from 'pg';
 import type { HostChange, RolloutChange, RolloutEvent } from '../domain/rollout/rollout-machine.js';
 import type { HostJobState, PackageTarget, Rollout, RolloutHost, RolloutSettings } from '../domain/rollout/rollout-model.js';
-import { TERMINAL_ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
+import { TERMINAL_HOST_STATES, TERMINAL_ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
 import { jobKey, type HostJob, type JobResult } from '../protocol/job-protocol.js';
+import { notifyChange } from './change-notifications.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -277,6 +278,7 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
        ON CONFLICT (key) DO NOTHING`,
       [rollout.id, now, JSON.stringify(jobs)],
     );
+    await notifyJobs(client, jobs.map((job) => job.host));
   }
   const events = [
     ...pass.hosts.map((change) => ({ host: change.name, kind: 'host', from: change.from, to: change.to, detail: change.note ?? change.patch.lastError ?? null })),
@@ -302,10 +304,35 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
   }
 }
 
+/** Payloads stay under PostgreSQL's 8,000-byte NOTIFY limit. */
+const NOTIFY_PAYLOAD_BYTES = 7_000;
+
+/** Wakes the long polls of these hosts on every replica, once the transaction commits. */
+async function notifyJobs(client: pg.PoolClient, hosts: readonly string[]): Promise<void> {
+  let payload = '';
+  for (const host of hosts) {
+    if (payload.length + host.length + 1 > NOTIFY_PAYLOAD_BYTES) {
+      await notifyChange(client, 'fleetpatch_jobs', payload);
+      payload = '';
+    }
+    payload = payload ? `${payload}\n${host}` : host;
+  }
+  if (payload) await notifyChange(client, 'fleetpatch_jobs', payload);
+}
+
 /** Asks for a pass of the rollouts that hold a job of this host, or all active ones: something changed. */
 export async function requestPass(db: Queryable, now: Date, rolloutId?: number): Promise<void> {
   if (rolloutId === undefined) await db.query('UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $1) WHERE state <> ALL($2::text[])', [now, TERMINAL]);
   else await db.query('UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $2) WHERE id = $1', [rolloutId, now]);
+}
+
+/** A check-in of a host some rollout is working on: its facts may be what that rollout waits for. */
+export async function requestHostPass(db: Queryable, host: string, now: Date): Promise<void> {
+  await db.query(
+    `UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $2)
+      WHERE id IN (SELECT rollout_id FROM rollout_hosts WHERE host = $1 AND state <> ALL($3::text[]) AND state <> 'pending') AND state <> ALL($4::text[])`,
+    [host, now, [...TERMINAL_HOST_STATES], TERMINAL],
+  );
 }
 
 /** The host's unreported job, oldest first (a host runs one job at a time), marked fetched. */
@@ -404,4 +431,49 @@ export async function updateRolloutHost(client: pg.PoolClient, rolloutId: number
       WHERE rollout_id = $1 AND host = $2`,
     [rolloutId, host, change.state, now, change.attempt ?? null, change.slotHeld ?? null, change.lastError !== undefined, change.lastError ?? null],
   );
+}
+
+export interface RolloutHostView {
+  host: string;
+  wave: number;
+  state: RolloutHost['state'];
+  attempt: number;
+  stateSince: Date;
+  slotHeld: boolean;
+  deadline?: Date;
+  lastError?: string;
+  replaced: RolloutHost['replaced'];
+  job?: { key: string; step: string; dispatchedAt: Date; fetchedAt?: Date; reportedAt?: Date; outcome?: string; output?: string };
+}
+
+/** A rollout's hosts as people read them, in admission order, with their current job. */
+export async function rolloutHostViews(db: Queryable, id: number): Promise<RolloutHostView[]> {
+  const rows = await db.query<{ host: string; wave: number; state: RolloutHost['state']; attempt: number; state_since: Date; slot_held: boolean; deadline: Date | null; last_error: string | null; replaced: RolloutHost['replaced']; key: string | null; step: string | null; dispatched_at: Date | null; fetched_at: Date | null; reported_at: Date | null; result: JobResult | null }>(
+    `SELECT rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.slot_held, rh.deadline, rh.last_error, rh.replaced, j.key, j.step, j.dispatched_at, j.fetched_at, j.reported_at, j.result
+       FROM rollout_hosts rh LEFT JOIN rollout_jobs j ON j.key = rh.job_key WHERE rh.rollout_id = $1 ORDER BY rh.position`,
+    [id],
+  );
+  return rows.rows.map((row) => ({
+    host: row.host, wave: row.wave, state: row.state, attempt: row.attempt, stateSince: row.state_since, slotHeld: row.slot_held, replaced: row.replaced,
+    ...(row.deadline ? { deadline: row.deadline } : {}), ...(row.last_error ? { lastError: row.last_error } : {}),
+    ...(row.key ? { job: { key: row.key, step: row.step!, dispatchedAt: row.dispatched_at!, ...(row.fetched_at ? { fetchedAt: row.fetched_at } : {}), ...(row.reported_at ? { reportedAt: row.reported_at } : {}), ...(row.result ? { outcome: row.result.outcome, output: row.result.output } : {}) } } : {}),
+  }));
+}
+
+export interface GateMeasurementRow {
+  gate: string;
+  wave: number;
+  host: string;
+  takenAt: Date;
+  phase: 'successful' | 'failed' | 'inconclusive' | 'error';
+  value?: number;
+  detail: Record<string, unknown>;
+}
+
+export async function gateMeasurements(db: Queryable, rolloutId: number): Promise<GateMeasurementRow[]> {
+  const rows = await db.query<{ gate: string; wave: number; host: string; taken_at: Date; phase: GateMeasurementRow['phase']; value: number | null; detail: Record<string, unknown> }>(
+    'SELECT gate, wave, host, taken_at, phase, value, detail FROM gate_measurements WHERE rollout_id = $1 ORDER BY taken_at, id',
+    [rolloutId],
+  );
+  return rows.rows.map((row) => ({ gate: row.gate, wave: row.wave, host: row.host, takenAt: row.taken_at, phase: row.phase, ...(row.value !== null ? { value: row.value } : {}), detail: row.detail }));
 }

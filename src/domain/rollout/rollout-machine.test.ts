@@ -64,9 +64,10 @@ describe('advanceRollout, in-place', () => {
     const upgrade = advanceRollout(r, hosts, context(minutes(2)));
     expect(upgrade.hosts[0]).toMatchObject({ to: 'applying', job: { step: 'upgrade', packages: [{ name: 'libssl3', version: '3.0.15-1' }] } });
     hosts = apply(hosts, upgrade.hosts, minutes(2));
-    // The agent reported; the engine waits for the check-in that shows the versions.
+    // The agent reported; the engine waits for the check-in that shows the versions (until the step's deadline).
     hosts = hosts.map((item) => ({ ...item, job: { ...item.job!, result: ok([{ name: 'libssl3', from: '3.0.11-1', to: '3.0.15-1' }], minutes(3)) } }));
     expect(advanceRollout(r, hosts, context(minutes(3))).hosts).toEqual([]);
+    expect(advanceRollout(r, hosts, context(minutes(33))).hosts[0]).toMatchObject({ to: 'rolling-back', note: 'after the upgrade libssl3 is 3.0.11-1, expected 3.0.15-1' });
     hosts = hosts.map((item) => ({ ...item, facts: { ...item.facts, inventoryAt: minutes(3.5), rebootRequired: true, installed: { libssl3: '3.0.15-1' } } }));
     const reboot = advanceRollout(r, hosts, context(minutes(4)));
     expect(reboot.hosts[0]).toMatchObject({ to: 'rebooting', job: { step: 'reboot' }, patch: { bootIdBefore: 'boot-1', rebootRequestedAt: minutes(4) } });
@@ -75,7 +76,7 @@ describe('advanceRollout, in-place', () => {
     expect(away.hosts[0]).toMatchObject({ to: 'awaiting-return', patch: { deadline: minutes(9.5) } });
     hosts = apply(hosts, away.hosts, minutes(4.5));
     // A check-in with the old boot id is not a return.
-    hosts = hosts.map((item) => ({ ...item, facts: { ...item.facts, inventoryAt: minutes(5) } }));
+    hosts = hosts.map((item) => ({ ...item, facts: { ...item.facts, inventoryAt: minutes(5), bootId: 'boot-1' } }));
     expect(advanceRollout(r, hosts, context(minutes(5))).hosts).toEqual([]);
     hosts = hosts.map((item) => ({ ...item, facts: { ...item.facts, bootId: 'boot-2', inventoryAt: minutes(6), rebootRequired: false } }));
     const post = advanceRollout(r, hosts, context(minutes(6)));
@@ -103,7 +104,7 @@ describe('advanceRollout, in-place', () => {
   it('rolls a host back to the versions its upgrade replaced when its post-check fails, and frees its slot only once verified', () => {
     const r = rollout({ state: 'running', currentWave: 1, settings: settings({ errorBudget: 1 }) });
     const replaced = [{ name: 'libssl3', from: '3.0.11-1', to: '3.0.15-1' }];
-    let hosts = [host('db-1', 1, { state: 'post-check', slotHeld: true, replaced, job: { key: 'k', step: 'post-check', dispatchedAt: T0, deadline: minutes(2), result: { outcome: 'failed', exitCode: 1, error: 'replication lag', replaced: [], finishedAt: T0 } } })];
+    let hosts = [host('db-1', 1, { state: 'post-check', slotHeld: true, replaced, facts: { lastSeenAt: T0, rebootRequired: false, installed: { libssl3: '3.0.15-1' } }, job: { key: 'k', step: 'post-check', dispatchedAt: T0, deadline: minutes(2), result: { outcome: 'failed', exitCode: 1, error: 'replication lag', replaced: [], finishedAt: T0 } } })];
     const pass = advanceRollout(r, hosts, context(minutes(1)));
     expect(pass.hosts[0]).toMatchObject({ to: 'rolling-back', job: { step: 'rollback', previous: [{ name: 'libssl3', version: '3.0.11-1' }] } });
     hosts = apply(hosts, pass.hosts, minutes(1), () => ({ result: ok([{ name: 'libssl3', from: '3.0.15-1', to: '3.0.11-1' }], minutes(2)) }) as never);

@@ -148,11 +148,6 @@ function fail(rollout: Rollout, host: RolloutHost, now: Date, error: string, rep
   return move(host, 'failed', now, { lastError: error, replaced }, error);
 }
 
-/** The check-in the engine waits for after a step changed packages: newer than the step's end. */
-function reportedSince(host: RolloutHost, instant: Date | undefined): boolean {
-  return instant !== undefined && host.facts.inventoryAt !== undefined && host.facts.inventoryAt.getTime() >= instant.getTime();
-}
-
 function needsReboot(rollout: Rollout, host: RolloutHost, context: EngineContext): boolean {
   const { policy } = rollout.settings.reboot;
   if (policy === 'never') return false;
@@ -182,10 +177,10 @@ export function advanceHost(rollout: Rollout, host: RolloutHost, context: Engine
       if (result) {
         const replaced = result.replaced;
         const upgraded = { ...host, replaced };
-        // The versions are judged on the check-in that follows the upgrade, not on the agent's report.
-        if (!reportedSince(host, result.finishedAt)) return overdue ? fail(rollout, upgraded, now, 'no check-in after the upgrade before its deadline', replaced) : undefined;
+        // The versions are judged on the host's check-ins, not on the agent's report: until one
+        // shows the targets (or the step's deadline passes) the host stays where it is.
         const mismatch = versionMismatch(upgradedTargets(upgraded), host.facts.installed);
-        if (mismatch) return fail(rollout, upgraded, now, `after the upgrade ${mismatch}`, replaced);
+        if (mismatch) return overdue ? fail(rollout, upgraded, now, `after the upgrade ${mismatch}`, replaced) : undefined;
         if (needsReboot(rollout, upgraded, context)) {
           return start(rollout, upgraded, 'reboot', now, { replaced, bootIdBefore: host.facts.bootId, rebootRequestedAt: now });
         }
@@ -224,10 +219,9 @@ export function advanceHost(rollout: Rollout, host: RolloutHost, context: Engine
     case 'rolling-back': {
       if (result?.outcome === 'failed') return move(host, 'failed', now, { lastError: `rollback failed: ${result.error ?? `exit ${result.exitCode}`}` }, 'rollback failed');
       if (result) {
-        if (!reportedSince(host, result.finishedAt)) return overdue ? move(host, 'failed', now, { lastError: 'no check-in after the rollback before its deadline' }) : undefined;
         // A rollback command (a snapshot restore) restores what it restores; reinstalled versions are checked.
         const restored = rollout.settings.rollback.commands.length > 0 ? undefined : versionMismatch(host.replaced.flatMap((change) => (change.from ? [{ name: change.name, version: change.from }] : [])), host.facts.installed);
-        if (restored) return move(host, 'failed', now, { lastError: `rollback incomplete: ${restored}` });
+        if (restored) return overdue ? move(host, 'failed', now, { lastError: `rollback incomplete: ${restored}` }) : undefined;
         return move(host, 'rolled-back', now, { slotHeld: false });
       }
       return overdue ? move(host, 'failed', now, { lastError: 'the rollback did not report before its deadline' }) : undefined;
@@ -237,10 +231,9 @@ export function advanceHost(rollout: Rollout, host: RolloutHost, context: Engine
   }
 }
 
-/** Back from the reboot: a new boot id, seen in a check-in after the reboot was asked for. */
+/** Back from the reboot: a check-in with a boot id other than the one before it (only a boot changes it). */
 function returned(host: RolloutHost): boolean {
-  const { bootId, inventoryAt } = host.facts;
-  return bootId !== undefined && bootId !== host.bootIdBefore && host.rebootRequestedAt !== undefined && inventoryAt !== undefined && inventoryAt.getTime() > host.rebootRequestedAt.getTime();
+  return host.facts.bootId !== undefined && host.rebootRequestedAt !== undefined && host.facts.bootId !== host.bootIdBefore;
 }
 
 /** Hosts of the current wave that may start now: slots free, the window has room for one more host. */
@@ -358,8 +351,16 @@ export function isAutomaticPause(reason: PauseReason | undefined): boolean {
   return reason === 'window-closed' || reason === 'freeze';
 }
 
+/** Admission as the waves see it: a window with no room left for one more host counts as closed. */
+function admissionWithRoom(rollout: Rollout, context: EngineContext): EngineContext['admission'] {
+  const { admission, now } = context;
+  if (!admission.open || now.getTime() + rollout.settings.expectedHostMs <= admission.until.getTime()) return admission;
+  return { open: false, reason: 'window-closed', detail: `a host needs ${Math.round(rollout.settings.expectedHostMs / 60_000)} min and admission ends at ${admission.until.toISOString()}` };
+}
+
 function advanceWaves(rollout: Rollout, hosts: readonly RolloutHost[], context: EngineContext, set: (change: RolloutChange, event?: RolloutEvent) => void): void {
-  const { now, admission } = context;
+  const { now } = context;
+  const admission = admissionWithRoom(rollout, context);
   const wave = rollout.currentWave;
   const closed = (): RolloutChange => ({ state: admission.open ? 'running' : 'paused', pauseReason: admission.open ? undefined : admission.reason, reason: admission.open ? undefined : admission.detail });
   switch (rollout.state) {

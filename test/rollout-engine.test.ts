@@ -1,0 +1,187 @@
+// The rollout engine inside a real server on a real PostgreSQL, driving simulated hosts that
+// speak the agent protocol over HTTP (src/simulator/simulated-agent.ts), on an injected clock:
+// waves [1, "25%", "100%"] with maxInFlight 2, a post-check that fails on one host halts the
+// rollout on its budget and rolls that host back, every job key runs once, findings resolve on
+// the patched hosts; a reboot that never returns is reboot-stuck at the timeout; a window that
+// closes mid-rollout lets started hosts finish and admits nobody new; a freeze admits nobody.
+import { mkdtempSync, chmodSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { advisoryFromOsv } from '../src/domain/advisories/osv-record.js';
+import type { InstalledPackage } from '../src/domain/types.js';
+import { MemoryFeed } from '../src/feeds/memory-feed.js';
+import { runServer, type RunningServer } from '../src/server/run-server.js';
+import { SimulatedHost } from '../src/simulator/simulated-agent.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+
+const ADVISORY = advisoryFromOsv({
+  id: 'DSA-9100-1', modified: '2026-11-01T00:00:00Z', published: '2026-11-01T00:00:00Z', summary: 'libfp: heap overflow',
+  severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
+  affected: [{ package: { ecosystem: 'Debian:12', name: 'libfp' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.1-1' }] }] }],
+}, { file: 'test' });
+
+const policy = (freeze = '') => `version: 1
+windows:
+  evenings: { timeZone: UTC, every: day, start: "22:00", duration: 3h, admissionCutoff: 30m }
+buckets:
+  - name: databases
+    owner: data-platform
+    match: { labels: { role: database } }
+    strategy: { kind: in-place }
+    windows: [evenings]
+    waves: [1, "25%", "100%"]
+    maxInFlight: 2
+    errorBudget: 0
+    reboot: { policy: always, timeout: 5m, onTimeout: page }
+    expectedHostDuration: 10m
+    checks:
+      pre: [{ name: replication-healthy, command: "patch-host.sh --pre-check" }]
+      post: [{ name: replication-healthy, command: "patch-host.sh --post-check" }]
+fallback: { bucket: leftovers, owner: sre }
+${freeze}`;
+
+const packages = (version: string): InstalledPackage[] => [
+  { ecosystem: 'Debian:12', name: 'libfp1', version, arch: 'amd64', sourceName: 'libfp', sourceVersion: version },
+  { ecosystem: 'Debian:12', name: 'bash', version: '5.2.15-2+b2', arch: 'amd64', sourceName: 'bash', sourceVersion: '5.2.15-2' },
+];
+const OS = { id: 'debian', idLike: [], versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' };
+
+describe('the rollout engine on simulated hosts', () => {
+  let database: TestDatabase;
+  let server: RunningServer | undefined;
+  let clock = new Date('2026-12-01T22:05:00Z');
+  let token = '';
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+  afterAll(async () => database?.drop());
+
+  async function start(policyText: string): Promise<RunningServer> {
+    const home = mkdtempSync(join(tmpdir(), 'fleetpatch-rollout-'));
+    chmodSync(home, 0o755);
+    const policyFile = join(home, 'fleetpatch.yaml');
+    writeFileSync(policyFile, policyText);
+    await database.pool.query('TRUNCATE rollout_events, rollout_jobs, rollout_hosts, gate_measurements, rollouts, hosts, findings RESTART IDENTITY CASCADE');
+    server = await runServer({
+      port: 0, host: '127.0.0.1', home, databaseUrl: database.connectionString, staleAfterSeconds: 3600, openAdvisoryFeed: () => new MemoryFeed('test', [ADVISORY]),
+      syncIntervalSeconds: 0, policyFile, policyPollMs: 0, log: (line) => logs.push(line), now: () => clock, rolloutEngine: { passIntervalMs: 10, leaseMs: 600_000 },
+    });
+    token = server.firstStart?.adminToken ?? token;
+    return server;
+  }
+
+  const api = async <T>(method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${server!.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    return { status: response.status, body: (await response.json()) as T };
+  };
+
+  async function fleet(count: number, special: Record<string, Partial<ConstructorParameters<typeof SimulatedHost>[0]>> = {}): Promise<SimulatedHost[]> {
+    const hosts = Array.from({ length: count }, (_, index) => new SimulatedHost({
+      serverUrl: server!.url, token, name: `db-${index}`, labels: { role: 'database', ...(index === 0 ? { canary: 'true' } : {}) }, os: OS, osEcosystem: 'Debian:12',
+      packages: packages('1.0-1'), now: () => clock, ...special[`db-${index}`],
+    }));
+    for (const host of hosts) await host.checkIn();
+    await server!.syncAdvisories();
+    return hosts;
+  }
+
+  interface RolloutView { state: string; haltReason?: string; pauseReason?: string; currentWave: number; hosts: Array<{ host: string; wave: number; state: string; lastError?: string }> }
+  const show = async (id: number) => (await api<RolloutView>('GET', `/api/v1/rollouts/${id}`)).body;
+
+  /** Lets the hosts work and the engine pass until `done` holds (bounded). */
+  async function drive(hosts: SimulatedHost[], id: number, done: (rollout: RolloutView) => boolean, rounds = 300): Promise<RolloutView> {
+    for (let round = 0; round < rounds; round++) {
+      for (const host of hosts) await host.work();
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      const rollout = await show(id);
+      if (done(rollout)) return rollout;
+    }
+    throw new Error(`rollout ${id} did not get there: ${JSON.stringify(await show(id))}`);
+  }
+  const states = (rollout: RolloutView) => Object.fromEntries(rollout.hosts.map((host) => [host.host, host.state]));
+
+  it('patches in waves within maxInFlight, halts on the budget when a post-check fails, and rolls that host back', async () => {
+    clock = new Date('2026-12-01T22:05:00Z');
+    await start(policy());
+    const hosts = await fleet(10, { 'db-3': { failStep: 'post-check' } });
+    const dryRun = await api<{ waves: Array<{ wave: number; hosts: string[] }>; snapshot: unknown[] }>('POST', '/api/v1/rollouts', { bucket: 'databases', dryRun: true });
+    expect(dryRun.status, JSON.stringify(dryRun.body)).toBe(200);
+    expect(dryRun.body.waves).toEqual([{ wave: 1, hosts: ['db-0'] }, { wave: 2, hosts: ['db-1', 'db-2', 'db-3'] }, { wave: 3, hosts: ['db-4', 'db-5', 'db-6', 'db-7', 'db-8', 'db-9'] }]);
+    expect(dryRun.body.snapshot).toEqual([{ name: 'libfp1', version: '1.1-1' }]);
+    const created = await api<{ id: number }>('POST', '/api/v1/rollouts', { bucket: 'databases', reason: 'DSA-9100-1' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+
+    let maxInFlight = 0;
+    const inFlight = new Set(['notified', 'pre-check', 'applying', 'rebooting', 'awaiting-return', 'post-check', 'monitoring', 'rolling-back']);
+    const final = await drive(hosts, created.body.id, (rollout) => {
+      maxInFlight = Math.max(maxInFlight, rollout.hosts.filter((host) => inFlight.has(host.state)).length);
+      return rollout.state === 'halted' && rollout.hosts.every((host) => !inFlight.has(host.state));
+    });
+    expect(final.haltReason).toBe('budget-spent');
+    expect(states(final)).toMatchObject({ 'db-0': 'succeeded', 'db-1': 'succeeded', 'db-2': 'succeeded', 'db-3': 'rolled-back' });
+    // The third wave never started.
+    expect(final.hosts.filter((host) => host.wave === 3).map((host) => host.state)).toEqual(Array(6).fill('pending'));
+    expect(maxInFlight).toBeLessThanOrEqual(2);
+    expect(hosts[3]!.installed.libfp1).toBe('1.0-1');
+    expect(hosts[1]!.installed.libfp1).toBe('1.1-1');
+    // Every step ran exactly once per host.
+    for (const host of hosts) expect(new Set(host.executed).size, host.name).toBe(host.executed.length);
+    expect(hosts[1]!.executed.map((key) => key.split(':')[2])).toEqual(['pre-check', 'upgrade', 'reboot', 'post-check']);
+    expect(hosts[3]!.executed.map((key) => key.split(':')[2])).toEqual(['pre-check', 'upgrade', 'reboot', 'post-check', 'rollback']);
+    const findings = await database.pool.query<{ host: string; state: string }>("SELECT h.name AS host, f.state FROM findings f JOIN hosts h ON h.key = f.host_key JOIN advisories a ON a.key = f.advisory_key WHERE a.id = 'DSA-9100-1' ORDER BY h.name");
+    const findingState = Object.fromEntries(findings.rows.map((row) => [row.host, row.state]));
+    expect(findingState).toMatchObject({ 'db-0': 'fixed', 'db-1': 'fixed', 'db-3': 'vulnerable', 'db-9': 'vulnerable' });
+    // Operators: resume after the halt carries the rollout on to the last wave.
+    const resumed = await api<{ state: string }>('POST', `/api/v1/rollouts/${created.body.id}/resume`, { reason: 'db-3 investigated' });
+    expect(resumed.body.state).toBe('running');
+    const audit = await database.pool.query<{ action: string }>("SELECT action FROM audit_log WHERE action LIKE 'rollout.%' ORDER BY seq");
+    expect(audit.rows.map((row) => row.action)).toEqual(['rollout.created', 'rollout.resume']);
+  }, 120_000);
+
+  it('declares a host that never comes back from its reboot reboot-stuck at the timeout', async () => {
+    clock = new Date('2026-12-01T22:05:00Z');
+    await start(policy());
+    const hosts = await fleet(1, { 'db-0': { neverReturns: true } });
+    const created = await api<{ id: number }>('POST', '/api/v1/rollouts', { bucket: 'databases' });
+    const away = await drive(hosts, created.body.id, (rollout) => rollout.hosts[0]!.state === 'awaiting-return');
+    expect(away.state).toBe('running');
+    clock = new Date(clock.getTime() + 6 * 60_000);
+    const stuck = await drive(hosts, created.body.id, (rollout) => rollout.hosts[0]!.state === 'reboot-stuck');
+    expect(stuck.hosts[0]!.lastError).toMatch(/no check-in with a new boot id within 300 s/);
+    expect(logs.some((line) => /did not come back from its reboot/.test(line))).toBe(true);
+  }, 120_000);
+
+  it('lets started hosts finish when the window closes, admits nobody new, and admits nobody in a freeze', async () => {
+    // 20 minutes before the admission cutoff (01:00 − 30 m); a host needs 15.
+    clock = new Date('2026-12-02T00:10:00Z');
+    await start(policy());
+    const hosts = await fleet(3);
+    const created = await api<{ id: number }>('POST', '/api/v1/rollouts', { bucket: 'databases' });
+    // Only db-0 works until it has started: it is in the hands of the rollout when the window closes.
+    await drive([hosts[0]!], created.body.id, (rollout) => !['pending', 'notified'].includes(rollout.hosts[0]!.state));
+    // 00:15:30: a host started now would not finish before the cutoff; db-0's steps are within their deadlines.
+    clock = new Date('2026-12-02T00:15:30Z');
+    const closed = await drive(hosts, created.body.id, (rollout) => rollout.state === 'paused');
+    expect(closed.pauseReason).toBe('window-closed');
+    expect(states(closed)).toEqual({ 'db-0': 'succeeded', 'db-1': 'pending', 'db-2': 'pending' });
+    // The next evening it carries on.
+    clock = new Date('2026-12-02T22:01:00Z');
+    const next = await drive(hosts, created.body.id, (rollout) => rollout.state === 'running' && rollout.hosts[1]!.state !== 'pending');
+    expect(next.currentWave).toBeGreaterThanOrEqual(2);
+
+    await server!.stop();
+    clock = new Date('2026-12-24T22:05:00Z');
+    await start(policy(`freezes:\n  - { name: holidays, from: "12-24", until: "12-26" }\n`));
+    const frozen = await fleet(2);
+    const blocked = await api<{ id: number }>('POST', '/api/v1/rollouts', { bucket: 'databases' });
+    const waiting = await drive(frozen, blocked.body.id, (rollout) => rollout.state === 'waiting-for-window', 50);
+    expect(waiting.hosts.every((host) => host.state === 'pending')).toBe(true);
+  }, 120_000);
+});
