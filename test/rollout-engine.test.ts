@@ -5,6 +5,8 @@
 // the patched hosts; a reboot that never returns is reboot-stuck at the timeout; a window that
 // closes mid-rollout lets started hosts finish and admits nobody new; a freeze admits nobody.
 import { mkdtempSync, chmodSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +23,7 @@ const ADVISORY = advisoryFromOsv({
   affected: [{ package: { ecosystem: 'Debian:12', name: 'libfp' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.1-1' }] }] }],
 }, { file: 'test' });
 
-const policy = (freeze = '') => `version: 1
+const policy = (freeze = '', notifications = '') => `version: 1
 windows:
   evenings: { timeZone: UTC, every: day, start: "22:00", duration: 3h, admissionCutoff: 30m }
 buckets:
@@ -39,7 +41,7 @@ buckets:
       pre: [{ name: replication-healthy, command: "patch-host.sh --pre-check" }]
       post: [{ name: replication-healthy, command: "patch-host.sh --post-check" }]
 fallback: { bucket: leftovers, owner: sre }
-${freeze}`;
+${freeze}${notifications}`;
 
 const packages = (version: string): InstalledPackage[] => [
   { ecosystem: 'Debian:12', name: 'libfp1', version, arch: 'amd64', sourceName: 'libfp', sourceVersion: version },
@@ -68,7 +70,7 @@ describe('the rollout engine on simulated hosts', () => {
     chmodSync(home, 0o755);
     const policyFile = join(home, 'fleetpatch.yaml');
     writeFileSync(policyFile, policyText);
-    await database.pool.query('TRUNCATE rollout_events, rollout_jobs, rollout_hosts, gate_measurements, rollouts, hosts, findings RESTART IDENTITY CASCADE');
+    await database.pool.query('TRUNCATE rollout_events, rollout_jobs, rollout_hosts, gate_measurements, rollouts, hosts, findings, notification_outbox RESTART IDENTITY CASCADE');
     server = await runServer({
       port: 0, host: '127.0.0.1', home, databaseUrl: database.connectionString, staleAfterSeconds: 3600, openAdvisoryFeed: () => new MemoryFeed('test', [ADVISORY]),
       syncIntervalSeconds: 0, policyFile, policyPollMs: 0, log: (line) => logs.push(line), now: () => clock, rolloutEngine: { passIntervalMs: 10, leaseMs: 600_000 },
@@ -105,6 +107,10 @@ describe('the rollout engine on simulated hosts', () => {
     }
     throw new Error(`rollout ${id} did not get there: ${JSON.stringify(await show(id))}`);
   }
+  const waitUntil = async (check: () => boolean) => {
+    for (let tries = 0; tries < 200 && !check(); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(check()).toBe(true);
+  };
   const states = (rollout: RolloutView) => Object.fromEntries(rollout.hosts.map((host) => [host.host, host.state]));
 
   it('patches in waves within maxInFlight, halts on the budget when a post-check fails, and rolls that host back', async () => {
@@ -145,9 +151,28 @@ describe('the rollout engine on simulated hosts', () => {
     expect(audit.rows.map((row) => row.action)).toEqual(['rollout.created', 'rollout.resume']);
   }, 120_000);
 
-  it('declares a host that never comes back from its reboot reboot-stuck at the timeout', async () => {
+  it('declares a host that never comes back from its reboot reboot-stuck at the timeout, and pages through PagerDuty Events v2, retried after a 500', async () => {
+    // A loopback PagerDuty: the first request answers 500, the next ones 202.
+    const pages: Array<{ routing_key: string; event_action: string; dedup_key: string; payload: { summary: string; severity: string } }> = [];
+    let answered = 0;
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        pages.push(JSON.parse(body));
+        response.writeHead(answered++ === 0 ? 500 : 202, { 'content-type': 'application/json' }).end('{"status":"success"}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    process.env.FP_TEST_PAGERDUTY_KEY = 'R0UTINGKEY0000000000000000000000';
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v2/enqueue`;
     clock = new Date('2026-12-01T22:05:00Z');
-    await start(policy());
+    await start(policy('', `notifications:
+  receivers:
+    on-call: { kind: pagerduty, routingKeyEnv: FP_TEST_PAGERDUTY_KEY, url: "${url}" }
+  routes:
+    - { match: { kinds: [reboot-stuck] }, receiver: on-call, as: page }
+`));
     const hosts = await fleet(1, { 'db-0': { neverReturns: true } });
     const created = await api<{ id: number }>('POST', '/api/v1/rollouts', { bucket: 'databases' });
     const away = await drive(hosts, created.body.id, (rollout) => rollout.hosts[0]!.state === 'awaiting-return');
@@ -156,6 +181,18 @@ describe('the rollout engine on simulated hosts', () => {
     const stuck = await drive(hosts, created.body.id, (rollout) => rollout.hosts[0]!.state === 'reboot-stuck');
     expect(stuck.hosts[0]!.lastError).toMatch(/no check-in with a new boot id within 300 s/);
     expect(logs.some((line) => /did not come back from its reboot/.test(line))).toBe(true);
+    try {
+      await waitUntil(() => pages.length >= 1);
+      // The 500 is retried after the backoff (30 s and jitter on the injected clock).
+      clock = new Date(clock.getTime() + 60_000);
+      await waitUntil(() => pages.length >= 2);
+      expect(pages.map((page) => page.dedup_key)).toEqual([`fleetpatch:rollout:${created.body.id}:host:db-0`, `fleetpatch:rollout:${created.body.id}:host:db-0`]);
+      expect(pages[1]).toMatchObject({ routing_key: 'R0UTINGKEY0000000000000000000000', event_action: 'trigger', payload: { severity: 'critical', summary: expect.stringMatching(/db-0 did not come back from its reboot/) } });
+      const deliveries = await database.pool.query<{ state: string; attempts: number }>('SELECT state, attempts FROM notification_outbox');
+      expect(deliveries.rows).toEqual([{ state: 'delivered', attempts: 2 }]);
+    } finally {
+      receiver.close();
+    }
   }, 120_000);
 
   it('lets started hosts finish when the window closes, admits nobody new, and admits nobody in a freeze', async () => {

@@ -34,7 +34,9 @@ export interface RolloutEngineOptions {
   /** The rollout's gates now (post-wave and continuous), and the post-host gates of hosts in monitoring. */
   gates?: (rollout: StoredRollout, hosts: readonly RolloutHost[]) => Promise<{ rollout: GateVerdict; hosts?: ReadonlyMap<string, GateVerdict> }>;
   /** Called inside the pass's transaction with what it decided: the notification outbox writes here. */
-  onPass?: (client: pg.PoolClient, rollout: StoredRollout, pass: Advance) => Promise<void>;
+  onPass?: (client: pg.PoolClient, rollout: StoredRollout, pass: Advance, now: Date) => Promise<void>;
+  /** Called after a pass that raised events has committed (the notification dispatcher is woken). */
+  onCommitted?: () => void;
 }
 
 const KERNEL_SCHEMES = ['dpkg', 'rpm', 'apk'] as const;
@@ -75,7 +77,8 @@ export class RolloutEngine {
   /** One pass of one rollout; the number of host transitions it wrote (0 when the lease was lost). */
   async pass(id: number): Promise<number> {
     const { pool, holder } = this.options;
-    return withTransaction(pool, async (client) => {
+    let raised = false;
+    const transitions = await withTransaction(pool, async (client) => {
       const now = this.options.now();
       const rollout = await lockForPass(client, id, holder, now);
       if (!rollout) return 0;
@@ -91,10 +94,13 @@ export class RolloutEngine {
       };
       const decided = advanceRollout(rollout, hosts, context);
       await writePass(client, rollout, decided, hosts, now, this.nextPassAt(rollout, decided, now));
-      await this.options.onPass?.(client, rollout, decided);
+      await this.options.onPass?.(client, rollout, decided, now);
       for (const event of decided.events) this.options.log(`rollout ${rollout.id}: ${event.summary}`);
+      raised = decided.events.length > 0;
       return decided.hosts.length;
     });
+    if (raised) this.options.onCommitted?.();
+    return transitions;
   }
 
   /**

@@ -19,7 +19,9 @@ import { scheduleCheckpoints } from '../store/audit-checkpoints.js';
 import { countApiTokens, createApiToken, createEnrollmentToken } from '../store/auth-store.js';
 import { listenForChanges } from '../store/change-notifications.js';
 import { hostname } from 'node:os';
+import { NotificationDispatcher } from '../app/notification-dispatcher.js';
 import { RolloutEngine } from '../app/rollout-engine.js';
+import { notifyPass } from '../app/rollout-notifications.js';
 import { isDatabaseUnavailable, openDatabase, supervisionFromEnvironment, type Database } from '../store/database.js';
 import { createApp } from './create-app.js';
 import { workerPlanRunner } from './plan-runner.js';
@@ -140,8 +142,13 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     planner,
     ...(options.now ? { now: options.now } : {}),
   });
+  // Pages, Slack messages and webhooks leave from the outbox, on whichever replica claims them first.
+  const notifications = new NotificationDispatcher(pool, { log: options.log, ...(options.now ? { now: options.now } : {}) });
+  notifications.start();
   // Every replica drives rollouts; leases in the database decide which one drives which.
   const rolloutEngine = new RolloutEngine({
+    onPass: async (client, rollout, pass, at) => void (await notifyPass(client, policy.current.policy?.notifications, rollout, pass, at)),
+    onCommitted: () => notifications.wake(),
     pool,
     holder: options.rolloutEngine?.holder ?? `${hostname()}:${process.pid}`,
     now: options.now ?? (() => new Date()),
@@ -205,6 +212,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
         clearInterval(pruneTimer);
         policyWatcher?.stop();
         await rolloutEngine.stop();
+        await notifications.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Idle keep-alive connections would hold close() open; requests in flight still finish.
         (server as import('node:http').Server).closeIdleConnections?.();
