@@ -2,18 +2,17 @@
 // the caller's transaction, the dispatcher's requests (signed webhooks, Slack, PagerDuty Events v2),
 // retries on 5xx/429 and none on 400, one request for a storm, suppressed expected signals, and
 // several dispatchers that never send a row twice. An injected clock steps over the backoff.
-import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from './cli.js';
 import { enqueueNotification, NotificationDispatcher, type DispatcherOptions } from '../src/app/notification-dispatcher.js';
 import type { NotificationEvent } from '../src/domain/notifications/notification-event.js';
 import { slackMessage } from '../src/domain/notifications/notification-payloads.js';
 import { notificationsSchema, type NotificationsPolicy } from '../src/domain/notifications/notification-schema.js';
 import { claimDueNotifications, listNotifications } from '../src/store/notification-store.js';
 import { withTransaction } from '../src/store/transaction.js';
-import { repoRoot } from './data-path.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 interface Answer { status: number; headers?: Record<string, string>; body?: string }
@@ -373,16 +372,8 @@ describe('the outbox', () => {
 });
 
 /** `fleetpatch notifications …` against the test database. */
-function notificationsCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/notifications-cli.ts', 'notifications', ...args], { cwd: repoRoot, env: { ...process.env, DATABASE_URL: database.connectionString }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function notificationsCli(args: string[]): Promise<CliResult> {
+  return runCli(['notifications', ...args], { DATABASE_URL: database.connectionString });
 }
 
 describe('fleetpatch notifications list', () => {

@@ -10,6 +10,7 @@ import { registerAccessCommands } from './commands/access.js';
 import { registerAdvisoriesCommand } from './commands/advisories.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerNotificationsCommand } from './commands/notifications.js';
 import { registerFindingsCommand } from './commands/findings.js';
 import { registerHostsCommand } from './commands/hosts.js';
 import { registerInventoryCommand } from './commands/inventory.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerAccessCommands(program, registerHostsCommand(program));
   registerVersionsCommand(program);
   registerAuditCommand(program);
+  registerNotificationsCommand(program);
   registerPolicyCommand(program);
   return program;
 }

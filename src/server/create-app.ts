@@ -43,6 +43,7 @@ import type { ChangeListener } from '../store/change-notifications.js';
 import { isDatabaseUnavailable, type DatabaseHealth } from '../store/database.js';
 import { advisoryImpact, findingPage } from '../store/finding-queries.js';
 import { hostDetail, hostPackages, hostPage } from '../store/fleet-queries.js';
+import { listNotifications, type NotificationState } from '../store/notification-store.js';
 import { listPolicyRevisions } from '../store/policy-store.js';
 import { ApiError, errorBody, respondWithError, validationError } from './api-error.js';
 import type { DashboardAssets } from './dashboard-assets.js';
@@ -528,6 +529,16 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       example: { params: { name: 'db-7' }, query: { limit: '100' } },
       async handle({ params, query, context }) {
         return context.json(await rolloutEvents(pool, { host: String(params.name), limit: Number(query.limit) }));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/notifications', summary: 'Notifications queued or sent to PagerDuty, Slack and webhooks, newest first, each with its attempts', access: 'viewer',
+      query: z.object({ state: z.enum(['pending', 'delivered', 'failed', 'suppressed']).optional(), limit: z.coerce.number().int().positive().max(1_000).default(50) }),
+      responses: { 200: 'Notifications' },
+      example: { query: { state: 'failed', limit: '20' } },
+      async handle({ query, context }) {
+        const { state, limit } = query as { state?: NotificationState; limit: number };
+        return context.json(await listNotifications(pool, { ...(state ? { state } : {}), limit }));
       },
     },
     {
