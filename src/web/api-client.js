@@ -1,4 +1,4 @@
-// The dashboard's one way to the HTTP API: the viewer's token (taken from the URL once, then kept
+// The dashboard's one way to the HTTP API: the signed-in token (a viewer's reads, an operator's also acts) (taken from the URL once, then kept
 // in local storage), bearer authentication, and the API's error shape turned into exceptions.
 const TOKEN_KEY = 'fleetpatch-token';
 
@@ -25,15 +25,25 @@ export function saveToken(secret) {
 }
 
 /** GET an API path; resolves to the parsed JSON body or throws with the API's error message. */
-export async function apiGet(path) {
+export function apiGet(path) {
+  return apiRequest('GET', path);
+}
+
+/** POST a JSON body (an operator's action); resolves to the answer or throws with the API's error message. */
+export function apiPost(path, body) {
+  return apiRequest('POST', path, body);
+}
+
+async function apiRequest(method, path, body) {
   const secret = localStorage.getItem(TOKEN_KEY);
   if (!secret) throw new SignInNeeded('sign in with an API token');
-  const response = await fetch(path, { headers: { authorization: `Bearer ${secret}` } });
+  const headers = { authorization: `Bearer ${secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  const response = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   if (response.status === 401) {
     localStorage.removeItem(TOKEN_KEY);
     throw new SignInNeeded('the token was refused');
   }
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error?.message ?? `HTTP ${response.status}`);
-  return body;
+  const answer = await response.json();
+  if (!response.ok) throw new Error(answer.error?.message ?? `HTTP ${response.status}`);
+  return answer;
 }

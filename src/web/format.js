@@ -25,3 +25,6 @@ export const utc = (iso) => (iso ? `${new Date(iso).toISOString().slice(0, 16).r
 
 /** A span in hours or days: `36 h`, `4.5 d`. */
 export const span = (milliseconds) => (milliseconds < 72 * 3_600_000 ? `${Math.round(milliseconds / 3_600_000)} h` : `${(milliseconds / 86_400_000).toFixed(1)} d`);
+
+/** A step's or soak's length: `30 min` under an hour, then as `span` writes it. */
+export const duration = (milliseconds) => (milliseconds < 3_600_000 ? `${Math.round(milliseconds / 60_000)} min` : span(milliseconds));

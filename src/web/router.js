@@ -30,8 +30,13 @@ export function useHashLocation() {
 
 export const hostHref = (name) => `#/host/${encodeURIComponent(name)}`;
 export const advisoryHref = (id) => `#/advisory/${encodeURIComponent(id)}`;
+export const rolloutHref = (id) => `#/rollouts/${encodeURIComponent(id)}`;
+/** The rollout list filtered by `{ state, bucket }` (empty values left out). */
+export const rolloutsHref = (filters = {}) => listHref('#/rollouts', filters);
 /** The host list filtered by `{ bucket, team, q, stale, page }` (empty values left out). */
-export const hostsHref = (filters = {}) => {
+export const hostsHref = (filters = {}) => listHref('#/hosts', filters);
+
+function listHref(base, filters) {
   const query = new URLSearchParams(Object.entries(filters).filter(([, value]) => value !== undefined && value !== '')).toString();
-  return `#/hosts${query ? `?${query}` : ''}`;
-};
+  return `${base}${query ? `?${query}` : ''}`;
+}

@@ -5,11 +5,15 @@ import { HostList } from './components/host-list.js';
 import { HostPage } from './components/host-page.js';
 import { OverviewPage } from './components/overview-page.js';
 import { PlanPage } from './components/plan-page.js';
+import { RolloutList } from './components/rollout-list.js';
+import { RolloutPage } from './components/rollout-page.js';
 
 export const ROUTES = [
   { name: 'overview', pattern: /^\/$/, page: OverviewPage, navigation: { label: 'Overview', href: '#/' } },
   { name: 'hosts', pattern: /^\/hosts$/, page: HostList, navigation: { label: 'Hosts', href: '#/hosts' } },
   { name: 'plan', pattern: /^\/plan$/, page: PlanPage, navigation: { label: 'Plan', href: '#/plan' } },
+  { name: 'rollouts', pattern: /^\/rollouts$/, page: RolloutList, navigation: { label: 'Rollouts', href: '#/rollouts' } },
+  { name: 'rollout', pattern: /^\/rollouts\/(.+)$/, page: RolloutPage },
   { name: 'host', pattern: /^\/host\/(.+)$/, page: HostPage },
   { name: 'advisory', pattern: /^\/advisory\/(.+)$/, page: AdvisoryPage },
 ];

@@ -6,9 +6,10 @@ import { apiGet } from './api-client.js';
 
 /**
  * Given by the app: `tick` grows on every refresh; `report(error)` is told of each answer (null)
- * or failure, for the status line and the sign-in dialog.
+ * or failure, for the status line and the sign-in dialog; `refresh()` fetches everything again
+ * now (after an operator's action changed what the page shows).
  */
-export const RefreshContext = createContext({ tick: 0, report: () => {} });
+export const RefreshContext = createContext({ tick: 0, report: () => {}, refresh: () => {} });
 
 /** The body of GET `path`, or undefined until the first answer for this path arrives. */
 export function useApi(path) {

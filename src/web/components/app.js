@@ -27,12 +27,13 @@ export function App() {
     if (error instanceof SignInNeeded) setSignInNeeded(true);
     setStatus(error ? { state: 'error', message: error.message } : { state: 'updated', at: new Date() });
   }, []);
-  const refresh = useMemo(() => ({ tick, report }), [tick, report]);
+  const refreshNow = useCallback(() => setTick((previous) => previous + 1), []);
+  const refresh = useMemo(() => ({ tick, report, refresh: refreshNow }), [tick, report, refreshNow]);
 
   const signIn = (secret) => {
     saveToken(secret);
     setSignInNeeded(false);
-    setTick((previous) => previous + 1);
+    refreshNow();
   };
 
   const { route, parameter } = matchRoute(ROUTES, path) ?? { route: FALLBACK_ROUTE };

@@ -1,10 +1,11 @@
 // One host: its facts (owner, OS, running and installed kernels, reboot state, check-ins), its
-// open findings and what its package manager would upgrade.
+// open findings, what its package manager would upgrade, and its rollout history.
 import { count, dateTime } from '../format.js';
 import { html } from '../html.js';
 import { useApi } from '../use-api.js';
 import { AvailableUpdates } from './available-updates.js';
 import { FindingTable } from './finding-table.js';
+import { HostRollouts } from './host-rollouts.js';
 
 /** @param {{ parameter: string }} props the host name */
 export function HostPage({ parameter: name }) {
@@ -33,5 +34,6 @@ export function HostPage({ parameter: name }) {
         : null}
       <${FindingTable} findings=${host.findings} />
     </section>
-    <${AvailableUpdates} updates=${host.availableUpdates} />`;
+    <${AvailableUpdates} updates=${host.availableUpdates} />
+    <${HostRollouts} host=${host.name} />`;
 }

@@ -16,7 +16,7 @@ export function LoginDialog({ open, onSignIn }) {
   return html`<dialog ref=${dialog} data-testid="login">
     <form onSubmit=${submit}>
       <h2>Sign in</h2>
-      <p>Paste an API token (viewer role is enough).</p>
+      <p>Paste an API token (viewer role is enough to read; acting on rollouts needs an operator).</p>
       <input name="token" type="password" autocomplete="off" required aria-label="API token" />
       <button type="submit">Open the dashboard</button>
     </form>

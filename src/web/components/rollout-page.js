@@ -1,0 +1,70 @@
+// One rollout: its state and why, the operator's actions, the error budget left, its waves with
+// their hosts by state, the hosts, the gates with their measurements, the snapshot every host
+// gets and the timeline.
+import { count, dateTime, duration } from '../format.js';
+import { html } from '../html.js';
+import { rolloutsHref } from '../router.js';
+import { ENDED_ROLLOUT_STATES, FAILED_STATES } from '../rollout-states.js';
+import { useApiAnswer } from '../use-api.js';
+import { GateMeasurements } from './gate-measurements.js';
+import { HostStateBar } from './host-state-bar.js';
+import { OperatorAction } from './operator-action.js';
+import { RolloutHosts } from './rollout-hosts.js';
+import { RolloutState } from './rollout-state.js';
+import { RolloutTimeline } from './rollout-timeline.js';
+import { StatCard } from './stat-card.js';
+
+/** @param {{ parameter: string }} props the rollout id */
+export function RolloutPage({ parameter: id }) {
+  const { body: rollout, error } = useApiAnswer(`/api/v1/rollouts/${encodeURIComponent(id)}`);
+  if (!rollout) return error ? html`<h1>Rollout ${id}</h1><p class="bad" data-testid="rollout-error">${error.message}</p><p><a href=${rolloutsHref()}>all rollouts</a></p>` : null;
+  const ended = ENDED_ROLLOUT_STATES.has(rollout.state);
+  const failed = rollout.hosts.filter((host) => FAILED_STATES.has(host.state)).length;
+  const budgetLeft = rollout.settings.errorBudget - failed;
+  const waves = Array.from({ length: rollout.waveCount }, (_unused, index) => {
+    const hosts = rollout.hosts.filter((host) => host.wave === index + 1);
+    return { wave: index + 1, hosts: hosts.length, counts: hosts.reduce((counts, host) => ({ ...counts, [host.state]: (counts[host.state] ?? 0) + 1 }), {}) };
+  });
+  const settings = rollout.settings;
+  return html`<h1>Rollout ${rollout.id} <small>${rollout.bucket}</small> <${RolloutState} rollout=${rollout} /></h1>
+    ${rollout.reason ? html`<p class="hint" data-testid="rollout-reason">${rollout.reason}</p>` : null}
+    <p class="hint">created ${dateTime(rollout.createdAt)} by ${rollout.createdBy} (${rollout.origin}${rollout.windowName ? `, window ${rollout.windowName}` : ''})${rollout.advisoryId ? `, the fix of ${rollout.advisoryId}` : ''}${rollout.finishedAt ? `; ended ${dateTime(rollout.finishedAt)}` : ''}</p>
+    <${RolloutActions} rollout=${rollout} ended=${ended} />
+    <div class="cards">
+      <${StatCard} testid="rollout-wave" label="current wave" value=${`${rollout.currentWave} / ${rollout.waveCount}`} />
+      <${StatCard} testid="rollout-budget" label=${`error budget left of ${settings.errorBudget}`} value=${count(budgetLeft)} tone=${budgetLeft < 0 ? 'bad' : budgetLeft === 0 && settings.errorBudget > 0 ? 'warn' : ''} />
+      <${StatCard} testid="rollout-failed" label="failed hosts" value=${count(failed)} tone=${failed ? 'bad' : ''} />
+      <${StatCard} testid="rollout-host-total" label="hosts" value=${count(rollout.hosts.length)} />
+    </div>
+    <p class="hint" data-testid="rollout-settings">at most ${settings.maxInFlight} in flight · soak ${duration(settings.soakMs)} · promotion ${settings.promotion} · reboot ${settings.reboot.policy} · windows ${rollout.windows.join(', ') || 'any time'}${rollout.bakeUntil ? ` · baking until ${dateTime(rollout.bakeUntil)}` : ''}</p>
+    <h2>Waves</h2>
+    <table data-testid="rollout-waves">
+      <thead><tr><th class="num">wave</th><th class="num">hosts</th><th>hosts by state</th></tr></thead>
+      <tbody>${waves.map((wave) => html`<tr key=${wave.wave} data-testid=${`wave-${wave.wave}`} class=${wave.wave === rollout.currentWave ? 'current' : ''}>
+        <td class="num">${wave.wave}</td><td class="num">${count(wave.hosts)}</td><td><${HostStateBar} counts=${wave.counts} testid=${`wave-${wave.wave}-states`} /></td>
+      </tr>`)}</tbody>
+    </table>
+    <h2>Hosts</h2>
+    <${RolloutHosts} rolloutId=${rollout.id} ended=${ended} hosts=${rollout.hosts} />
+    <h2>Gates</h2>
+    <${GateMeasurements} gates=${rollout.gates} measurements=${rollout.measurements} />
+    <details class="snapshot">
+      <summary>the snapshot: ${count(rollout.snapshot.length)} packages every host gets</summary>
+      <p class="mono" data-testid="rollout-snapshot">${rollout.snapshot.map((target) => `${target.name}=${target.version}`).join(' ')}</p>
+    </details>
+    <h2>Timeline</h2>
+    <${RolloutTimeline} events=${rollout.events} testid="rollout-timeline" />`;
+}
+
+/** The actions the rollout's state allows; the service refuses the others anyway. */
+function RolloutActions({ rollout, ended }) {
+  if (ended) return null;
+  const path = (action) => `/api/v1/rollouts/${rollout.id}/${action}`;
+  const paused = rollout.state === 'paused';
+  return html`<div class="operator-actions" data-testid="rollout-actions">
+    ${paused && rollout.pauseReason === 'operator' ? null : html`<${OperatorAction} label="pause" path=${path('pause')} testid="pause" />`}
+    ${(paused && rollout.pauseReason !== 'approval') || rollout.state === 'halted' ? html`<${OperatorAction} label="resume" path=${path('resume')} testid="resume" />` : null}
+    ${paused && rollout.pauseReason === 'approval' ? html`<${OperatorAction} label=${`approve wave ${rollout.currentWave + 1}`} path=${path('approve')} testid="approve" />` : null}
+    <${OperatorAction} label="abort" path=${path('abort')} testid="abort" danger=${true} />
+  </div>`;
+}

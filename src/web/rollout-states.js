@@ -1,0 +1,30 @@
+// How the dashboard groups a rollout host's states (the engine's names, src/domain/rollout/rollout-model.ts)
+// for its bars and colours, and the hosts that count against the error budget.
+
+/** In bar order: not started, in a step, done, left out, failed. */
+export const STATE_GROUPS = [
+  { key: 'waiting', label: 'waiting', color: '#5b6b7c', states: ['pending', 'queued', 'waiting-for-window', 'deferred'] },
+  { key: 'in-flight', label: 'in flight', color: '#7cb7ff', states: ['notified', 'pre-check', 'downloading', 'applying', 'rebooting', 'awaiting-return', 'post-check', 'monitoring'] },
+  { key: 'succeeded', label: 'succeeded', color: '#4cc38a', states: ['succeeded', 'succeeded-reboot-pending'] },
+  { key: 'left-out', label: 'skipped / no agent', color: '#f0b43c', states: ['skipped', 'no-agent'] },
+  { key: 'failed', label: 'failed', color: '#ff5d5d', states: ['failed', 'timed-out', 'reboot-stuck', 'rolling-back', 'rolled-back'] },
+];
+
+const GROUP_OF = new Map(STATE_GROUPS.flatMap((group) => group.states.map((state) => [state, group])));
+
+/** The group of a host state (an unknown one counts as waiting). */
+export const stateGroup = (state) => GROUP_OF.get(state) ?? STATE_GROUPS[0];
+
+/** Count against the error budget, as the engine counts them. */
+export const FAILED_STATES = new Set(STATE_GROUPS.find((group) => group.key === 'failed').states);
+
+/** What an operator may do to a host in this state (the rollout service refuses the rest). */
+export const RETRYABLE_STATES = new Set(['failed', 'timed-out', 'reboot-stuck', 'rolled-back', 'skipped', 'no-agent']);
+export const SKIPPABLE_STATES = new Set(['pending', 'monitoring', 'succeeded', 'succeeded-reboot-pending', 'failed', 'timed-out', 'reboot-stuck', 'rolled-back', 'no-agent']);
+
+export const ENDED_ROLLOUT_STATES = new Set(['succeeded', 'completed-with-errors', 'canceled']);
+
+/** `{ pending: 3, failed: 1 }` → `3 pending, 1 failed`, in bar order. */
+export const countsText = (counts) => Object.entries(counts)
+  .sort(([a], [b]) => STATE_GROUPS.indexOf(stateGroup(a)) - STATE_GROUPS.indexOf(stateGroup(b)) || a.localeCompare(b))
+  .map(([state, n]) => `${n} ${state}`).join(', ');
