@@ -3,7 +3,11 @@
 // failed and a gate measured (written to the database as the engine would). The list shows it
 // with its hosts by state; its page shows waves, hosts, the budget left, the gate's chart and the
 // timeline; pausing and retrying from the page change it (checked through the API); the host's
-// page lists its rollout history; no page error, console error or dialog.
+// page lists its rollout history; no page error, console error or dialog. Screenshots go to a
+// fresh temp directory, printed.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, watchedPage } from './browser.js';
@@ -36,6 +40,7 @@ buckets:
         check: { kind: command, command: /bin/true }
 `;
 const MEASURED = [0.01, 0.04, 0.02];
+const SCREENSHOTS = mkdtempSync(join(tmpdir(), 'fleetpatch-rollout-page-'));
 
 interface RolloutHost { host: string; wave: number; state: string; attempt: number; lastError?: string }
 interface Rollout { id: number; state: string; pauseReason?: string; hostCounts: Record<string, number>; hosts: RolloutHost[]; events: Array<{ kind: string; host?: string; actor: string; detail?: string }> }
@@ -52,6 +57,7 @@ describe('rollout pages in Chromium', () => {
 
   beforeAll(async () => {
     const chromiumBinary = requireTool('chromium');
+    console.info(`rollout page screenshots: ${SCREENSHOTS}`);
     fleet = await startPlanFleet();
     expect((await fleet.send('PUT', '/api/v1/policy', { text: POLICY, message: 'databases in place' })).status).toBe(201);
     const created = await fleet.send<{ id: number }>('POST', '/api/v1/rollouts', { bucket: 'databases', reason: 'monthly patching' });
@@ -114,6 +120,7 @@ describe('rollout pages in Chromium', () => {
     expect(await gate.getByTestId('measurement-value').allTextContents()).toEqual(MEASURED.map(String));
     expect(await page.getByTestId('rollout-timeline').getByTestId('timeline-kind').allTextContents()).toEqual(shown.events.map((event) => event.kind).reverse());
     expect(await page.getByTestId('rollout-timeline').getByTestId('timeline-detail').last().textContent()).toBe(`${shown.hosts.length} hosts in 2 waves`);
+    await page.screenshot({ path: join(SCREENSHOTS, 'rollout.png'), fullPage: true });
   });
 
   it('pauses from the page with a reason, then retries the failed host', async () => {
