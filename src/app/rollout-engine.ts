@@ -11,10 +11,11 @@ import type pg from 'pg';
 import { isKernelPackage } from '../domain/inventory/kernel.js';
 import type { Policy } from '../domain/policy/policy-schema.js';
 import { admissionAt } from '../domain/rollout/admission.js';
-import { advanceRollout, type Advance, type EngineContext, type GateVerdict } from '../domain/rollout/rollout-machine.js';
-import type { RolloutHost } from '../domain/rollout/rollout-model.js';
+import { advanceRollout, type Advance, type EngineContext } from '../domain/rollout/rollout-machine.js';
 import type { InstalledPackage } from '../domain/types.js';
-import { claimDueRollouts, loadRolloutHosts, lockForPass, releaseLeases, writePass, type StoredRollout } from '../store/rollout-store.js';
+import { defaultGateProviders, type GateProviders } from '../gates/gate-runner.js';
+import { gateVerdicts, measureDueGates } from './rollout-gates.js';
+import { claimDueRollouts, getRollout, loadRolloutHosts, lockForPass, releaseLeases, writePass, type StoredRollout } from '../store/rollout-store.js';
 import { withTransaction } from '../store/transaction.js';
 
 export interface RolloutEngineOptions {
@@ -31,8 +32,8 @@ export interface RolloutEngineOptions {
   passIntervalMs?: number;
   /** Rollouts leased per tick. Default 20. */
   batch?: number;
-  /** The rollout's gates now (post-wave and continuous), and the post-host gates of hosts in monitoring. */
-  gates?: (rollout: StoredRollout, hosts: readonly RolloutHost[]) => Promise<{ rollout: GateVerdict; hosts?: ReadonlyMap<string, GateVerdict> }>;
+  /** Where gate measurements come from (Prometheus, HTTP, commands by default). */
+  gateProviders?: GateProviders;
   /** Called inside the pass's transaction with what it decided: the notification outbox writes here. */
   onPass?: (client: pg.PoolClient, rollout: StoredRollout, pass: Advance, now: Date) => Promise<void>;
   /** Called after a pass that raised events has committed (the notification dispatcher is woken). */
@@ -69,10 +70,22 @@ export class RolloutEngine {
     let transitions = 0;
     for (const id of ids) {
       if (this.stopped) break;
+      await this.measureGates(id);
       transitions += await this.pass(id);
     }
     return { rollouts: ids.length, transitions };
   }
+
+  /** Gate measurements that are due, taken before the pass and outside its transaction. */
+  private async measureGates(id: number): Promise<void> {
+    const rollout = await getRollout(this.options.pool, id);
+    if (!rollout || rollout.gates.length === 0 || rollout.leaseHolder !== this.options.holder) return;
+    const hosts = await loadRolloutHosts(this.options.pool, rollout);
+    this.gateProviders ??= this.options.gateProviders ?? defaultGateProviders();
+    await measureDueGates(this.options.pool, rollout, hosts, this.options.now(), this.gateProviders, this.options.now);
+  }
+
+  private gateProviders: GateProviders | undefined;
 
   /** One pass of one rollout; the number of host transitions it wrote (0 when the lease was lost). */
   async pass(id: number): Promise<number> {
@@ -84,12 +97,12 @@ export class RolloutEngine {
       if (!rollout) return 0;
       const hosts = await loadRolloutHosts(client, rollout);
       const policy = this.options.policy();
-      const gates = this.options.gates ? await this.options.gates(rollout, hosts) : { rollout: { state: 'passed' as const } };
+      const gates = rollout.gates.length > 0 ? await gateVerdicts(client, rollout, hosts, now) : { rollout: { state: 'passed' as const } };
       const context: EngineContext = {
         now,
         admission: policy ? admissionAt(policy, rollout, now) : { open: false, reason: 'window-closed', detail: 'no policy is in force' },
         gates: gates.rollout,
-        ...(gates.hosts ? { hostGates: gates.hosts } : {}),
+        ...('hosts' in gates ? { hostGates: gates.hosts } : {}),
         isKernelPackage: kernelPackageName,
       };
       const decided = advanceRollout(rollout, hosts, context);
