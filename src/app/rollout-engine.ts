@@ -38,6 +38,8 @@ export interface RolloutEngineOptions {
   onPass?: (client: pg.PoolClient, rollout: StoredRollout, pass: Advance, now: Date) => Promise<void>;
   /** Called after a pass that raised events has committed (the notification dispatcher is woken). */
   onCommitted?: () => void;
+  /** Called after every pass with its duration (the whole transaction, lock to commit) and the host transitions it wrote. */
+  onPassTimed?: (ms: number, transitions: number) => void;
 }
 
 const KERNEL_SCHEMES = ['dpkg', 'rpm', 'apk'] as const;
@@ -91,6 +93,7 @@ export class RolloutEngine {
   async pass(id: number): Promise<number> {
     const { pool, holder } = this.options;
     let raised = false;
+    const started = performance.now();
     const transitions = await withTransaction(pool, async (client) => {
       const now = this.options.now();
       const rollout = await lockForPass(client, id, holder, now);
@@ -112,6 +115,7 @@ export class RolloutEngine {
       raised = decided.events.length > 0;
       return decided.hosts.length;
     });
+    this.options.onPassTimed?.(performance.now() - started, transitions);
     if (raised) this.options.onCommitted?.();
     return transitions;
   }

@@ -51,7 +51,7 @@ export interface ServerOptions {
   /** The clock of windows, SLAs, deadlines and check-ins (tests inject one; never a real sleep). */
   now?: () => Date;
   /** The rollout engine: its name in leases (default host:pid), how often it passes, how long a lease lasts. */
-  rolloutEngine?: { holder?: string; passIntervalMs?: number; leaseMs?: number };
+  rolloutEngine?: { holder?: string; passIntervalMs?: number; leaseMs?: number; onPassTimed?: (ms: number, transitions: number) => void };
   staleAfterSeconds: number;
   /** Opens the advisory feed for the ecosystems the stored hosts use. */
   openAdvisoryFeed: (ecosystems: string[]) => AdvisoryFeed;
@@ -156,6 +156,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     log: options.log,
     ...(options.rolloutEngine?.passIntervalMs !== undefined ? { passIntervalMs: options.rolloutEngine.passIntervalMs } : {}),
     ...(options.rolloutEngine?.leaseMs !== undefined ? { leaseMs: options.rolloutEngine.leaseMs } : {}),
+    ...(options.rolloutEngine?.onPassTimed ? { onPassTimed: options.rolloutEngine.onPassTimed } : {}),
   });
   rolloutEngine.start();
 
