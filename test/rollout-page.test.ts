@@ -160,7 +160,7 @@ describe('rollout pages in Chromium', () => {
     await stale.getByTestId('pause-reason').fill('again');
     await stale.getByTestId('pause-confirm').click();
     await stale.getByTestId('pause-error').waitFor();
-    expect(await stale.getByTestId('pause-error').textContent()).toBe(`field id: rollout ${rolloutId} is paused (operator): already paused by an operator`);
+    expect(await stale.getByTestId('pause-error').textContent()).toBe(`rollout ${rolloutId} is paused (operator): already paused by an operator`);
     await stale.close();
   });
 

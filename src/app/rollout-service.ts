@@ -9,11 +9,10 @@ import { InputError } from '../domain/errors.js';
 import { planFleet } from '../domain/planning/planner.js';
 import type { Policy } from '../domain/policy/policy-schema.js';
 import { draftRollout, type RolloutDraft } from '../domain/rollout/rollout-draft.js';
-import { FAILED_HOST_STATES, TERMINAL_HOST_STATES, TERMINAL_ROLLOUT_STATES, type HostState } from '../domain/rollout/rollout-model.js';
+import { canRetry, canSkip, FAILED_HOST_STATES, TERMINAL_ROLLOUT_STATES, type HostState } from '../domain/rollout/rollout-model.js';
 import { appendAudit } from '../store/audit-log.js';
 import { loadPlanHosts } from '../store/plan-queries.js';
-import { latestPolicyRevision } from '../store/policy-store.js';
-import { insertRollout, lockRollout, recordOperatorEvent, updateRolloutHost, updateRolloutState, type StoredRollout } from '../store/rollout-store.js';
+import { gateMeasurements, getRollout, insertRollout, lockRollout, recordOperatorEvent, rolloutEvents, rolloutHostViews, updateRolloutHost, updateRolloutState, type GateMeasurementRow, type RolloutEventRow, type RolloutHostView, type StoredRollout } from '../store/rollout-store.js';
 import { withTransaction } from '../store/transaction.js';
 
 export interface CreateRolloutRequest {
@@ -24,6 +23,8 @@ export interface CreateRolloutRequest {
   reason?: string;
   now: Date;
   staleAfterSeconds: number;
+  /** The revision the policy came from; none for a policy file that was never applied. */
+  policyRevision?: number;
 }
 
 /** The rollout `create` would store: read the bucket's hosts, plan them, draft the rollout. */
@@ -41,7 +42,6 @@ export async function draftStoredRollout(pool: pg.Pool, request: CreateRolloutRe
  */
 export async function createRollout(pool: pg.Pool, request: CreateRolloutRequest): Promise<{ id: number; draft: RolloutDraft }> {
   const draft = await draftStoredRollout(pool, request);
-  const revision = await latestPolicyRevision(pool);
   const id = await withTransaction(pool, async (client) => {
     const created = await insertRollout(client, {
       bucket: draft.bucket,
@@ -53,7 +53,7 @@ export async function createRollout(pool: pg.Pool, request: CreateRolloutRequest
       windows: draft.windows,
       origin: 'operator',
       ...(draft.advisoryId ? { advisoryId: draft.advisoryId } : {}),
-      ...(revision ? { policyRevision: revision.revision } : {}),
+      ...(request.policyRevision !== undefined ? { policyRevision: request.policyRevision } : {}),
       createdBy: request.actor,
       hosts: draft.waves.flatMap((wave) => wave.hosts.map((host) => ({ host, wave: wave.wave }))),
     }, request.now);
@@ -73,8 +73,19 @@ export async function createRollout(pool: pg.Pool, request: CreateRolloutRequest
 export type RolloutAction = 'pause' | 'resume' | 'abort' | 'approve';
 export type HostAction = 'retry' | 'skip';
 
-/** Refused: the rollout is not in a state the action applies to. */
-export class RolloutConflict extends InputError {}
+/** Refused: the rollout (or host) is not in a state the action applies to. `detail` is the reason without the field. */
+export class RolloutConflict extends InputError {
+  constructor(readonly detail: string, readonly field: 'id' | 'host' = 'id') {
+    super(detail, { field });
+  }
+}
+
+/** No such rollout, or no such host in it. */
+export class UnknownRollout extends InputError {
+  constructor(readonly detail: string, readonly field: 'id' | 'host' = 'id') {
+    super(detail, { field });
+  }
+}
 
 export interface OperatorRequest {
   id: number;
@@ -86,7 +97,7 @@ export interface OperatorRequest {
 async function changeRollout(pool: pg.Pool, request: OperatorRequest, action: string, change: (rollout: StoredRollout, client: pg.PoolClient) => Promise<{ to: StoredRollout['state']; detail?: string }>): Promise<StoredRollout['state']> {
   return withTransaction(pool, async (client) => {
     const rollout = await lockRollout(client, request.id);
-    if (!rollout) throw new InputError(`no rollout ${request.id}`, { field: 'id' });
+    if (!rollout) throw new UnknownRollout(`no rollout ${request.id}`, 'id');
     const { to, detail } = await change(rollout, client);
     await recordOperatorEvent(client, rollout.id, { kind: action, from: rollout.state, to, actor: request.actor, detail: detail ?? request.reason }, request.now);
     await appendAudit(client, { action: `rollout.${action}`, actor: request.actor, subject: `rollout:${rollout.id}`, reason: request.reason, details: { from: rollout.state, to } });
@@ -99,7 +110,7 @@ async function changeRollout(pool: pg.Pool, request: OperatorRequest, action: st
  */
 export async function operateRollout(pool: pg.Pool, action: RolloutAction, request: OperatorRequest): Promise<StoredRollout['state']> {
   return changeRollout(pool, request, action, async (rollout, client) => {
-    const refuse = (why: string) => new RolloutConflict(`rollout ${rollout.id} is ${rollout.state}${rollout.pauseReason ? ` (${rollout.pauseReason})` : ''}: ${why}`, { field: 'id' });
+    const refuse = (why: string) => new RolloutConflict(`rollout ${rollout.id} is ${rollout.state}${rollout.pauseReason ? ` (${rollout.pauseReason})` : ''}: ${why}`, 'id');
     if (TERMINAL_ROLLOUT_STATES.has(rollout.state)) throw refuse(`it has ended; nothing to ${action}`);
     switch (action) {
       case 'pause':
@@ -125,8 +136,6 @@ export async function operateRollout(pool: pg.Pool, action: RolloutAction, reque
   });
 }
 
-const RETRYABLE: ReadonlySet<HostState> = new Set([...FAILED_HOST_STATES, 'no-agent', 'skipped']);
-
 /**
  * `retry`: a failed (or skipped, or agent-less) host starts over with its next attempt; its slot
  * is given back. `skip`: a host not in the middle of a step is left out, and its slot is freed.
@@ -134,18 +143,18 @@ const RETRYABLE: ReadonlySet<HostState> = new Set([...FAILED_HOST_STATES, 'no-ag
 export async function operateRolloutHost(pool: pg.Pool, action: HostAction, host: string, request: OperatorRequest): Promise<HostState> {
   return withTransaction(pool, async (client) => {
     const rollout = await lockRollout(client, request.id);
-    if (!rollout) throw new InputError(`no rollout ${request.id}`, { field: 'id' });
-    if (TERMINAL_ROLLOUT_STATES.has(rollout.state)) throw new RolloutConflict(`rollout ${rollout.id} is ${rollout.state}; its hosts can no longer change`, { field: 'id' });
+    if (!rollout) throw new UnknownRollout(`no rollout ${request.id}`, 'id');
+    if (TERMINAL_ROLLOUT_STATES.has(rollout.state)) throw new RolloutConflict(`rollout ${rollout.id} is ${rollout.state}; its hosts can no longer change`, 'id');
     const row = await client.query<{ state: HostState; attempt: number }>('SELECT state, attempt FROM rollout_hosts WHERE rollout_id = $1 AND host = $2 FOR UPDATE', [rollout.id, host]);
     const current = row.rows[0];
-    if (!current) throw new InputError(`host ${JSON.stringify(host)} is not in rollout ${rollout.id}`, { field: 'host' });
+    if (!current) throw new UnknownRollout(`host ${JSON.stringify(host)} is not in rollout ${rollout.id}`, 'host');
     let to: HostState;
     if (action === 'retry') {
-      if (!RETRYABLE.has(current.state) || current.state === 'rolling-back') throw new RolloutConflict(`${host} is ${current.state}; only a failed, timed-out, stuck, rolled-back, skipped or agent-less host is retried`, { field: 'host' });
+      if (!canRetry(current.state)) throw new RolloutConflict(`${host} is ${current.state}; only a failed, timed-out, stuck, rolled-back, skipped or agent-less host is retried`, 'host');
       to = 'pending';
       await updateRolloutHost(client, rollout.id, host, { state: to, attempt: current.attempt + 1, slotHeld: false, lastError: null }, request.now);
     } else {
-      if (!TERMINAL_HOST_STATES.has(current.state) && current.state !== 'pending' && current.state !== 'monitoring') throw new RolloutConflict(`${host} is ${current.state}, in the middle of a step; skip it once the step ends, or abort the rollout`, { field: 'host' });
+      if (!canSkip(current.state)) throw new RolloutConflict(`${host} is ${current.state}, in the middle of a step; skip it once the step ends, or abort the rollout`, 'host');
       to = 'skipped';
       await updateRolloutHost(client, rollout.id, host, { state: to, slotHeld: false, lastError: `skipped by ${request.actor}: ${request.reason}` }, request.now);
     }
@@ -154,4 +163,38 @@ export async function operateRolloutHost(pool: pg.Pool, action: HostAction, host
     await client.query('UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $2) WHERE id = $1', [rollout.id, request.now]);
     return to;
   });
+}
+
+export interface RolloutDetail extends StoredRollout {
+  /** The error budget minus the hosts that count against it; below 0 the rollout halts. */
+  budgetLeft: number;
+  failedHosts: number;
+  waves: Array<{ wave: number; hosts: number; states: Record<string, number> }>;
+  hosts: Array<RolloutHostView & { actions: HostAction[] }>;
+  events: Array<RolloutEventRow & { rolloutId: number }>;
+  measurements: GateMeasurementRow[];
+}
+
+/** One rollout as `rollout show`, the API and the dashboard present it; undefined when there is none. */
+export async function rolloutDetail(pool: pg.Pool, id: number): Promise<RolloutDetail | undefined> {
+  const rollout = await getRollout(pool, id);
+  if (!rollout) return undefined;
+  const [hosts, events, measurements] = await Promise.all([rolloutHostViews(pool, id), rolloutEvents(pool, { rolloutId: id, limit: 2_000 }), gateMeasurements(pool, id)]);
+  const waves = Array.from({ length: rollout.waveCount }, (_unused, index) => ({ wave: index + 1, hosts: 0, states: {} as Record<string, number> }));
+  for (const host of hosts) {
+    const wave = waves[host.wave - 1]!;
+    wave.hosts++;
+    wave.states[host.state] = (wave.states[host.state] ?? 0) + 1;
+  }
+  const failedHosts = hosts.filter((host) => FAILED_HOST_STATES.has(host.state)).length;
+  const ended = TERMINAL_ROLLOUT_STATES.has(rollout.state);
+  return {
+    ...rollout,
+    budgetLeft: rollout.settings.errorBudget - failedHosts,
+    failedHosts,
+    waves,
+    hosts: hosts.map((host) => ({ ...host, actions: ended ? [] : (['retry', 'skip'] as const).filter((action) => (action === 'retry' ? canRetry(host.state) : canSkip(host.state))) })),
+    events,
+    measurements,
+  };
 }

@@ -73,10 +73,12 @@ export function wellFormedString(options: { min?: number; max?: number; multilin
   let schema = z.string();
   if (options.min !== undefined) schema = schema.min(options.min);
   if (options.max !== undefined) schema = schema.max(options.max);
-  return schema.superRefine((value, context) => {
+  const refined = schema.superRefine((value, context) => {
     const problem = textProblem(value, options.multiline ?? false);
     if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
   });
+  // Said in the JSON Schema too, so clients (and the API's boundary tests) know tabs and newlines are text here.
+  return options.multiline ? refined.meta({ 'x-multiline': true }) : refined;
 }
 
 // RFC 3339 / ISO 8601 extended form with an explicit offset; `t` and `z` in lower case are RFC 3339 too.

@@ -15,24 +15,26 @@
  */
 import { z } from 'zod';
 import { HOST_STEPS, type HostStep, type JobCommand } from '../domain/rollout/rollout-model.js';
+import { isoDateTime, wellFormedString } from '../domain/well-formed-text.js';
 
 export { HOST_STEPS, type HostStep, type JobCommand };
 
 /** Bounded so a chatty command cannot fill the database: the tail is what explains a failure. */
 export const MAX_JOB_OUTPUT_BYTES = 65_536;
 
-const packageName = z.string().min(1).max(256);
-const packageVersion = z.string().min(1).max(256);
+const packageName = wellFormedString({ min: 1, max: 256 });
+const packageVersion = wellFormedString({ min: 1, max: 256 });
+const instant = isoDateTime.max(64).meta({ format: 'date-time' });
 
 export const jobCommandSchema = z.strictObject({
-  name: z.string().min(1).max(128),
-  command: z.string().min(1).max(4096),
+  name: wellFormedString({ min: 1, max: 128 }),
+  command: wellFormedString({ min: 1, max: 4096 }),
   timeoutMs: z.number().int().min(1).max(86_400_000),
   allowedExitCodes: z.array(z.number().int().min(0).max(255)).min(1).max(32),
 }) satisfies z.ZodType<JobCommand>;
 
 export const hostJobSchema = z.strictObject({
-  key: z.string().min(1).max(512),
+  key: wellFormedString({ min: 1, max: 512 }),
   rolloutId: z.number().int().positive(),
   step: z.enum(HOST_STEPS),
   /** pre-check and post-check: run in order, the first failure fails the step. */
@@ -42,7 +44,7 @@ export const hostJobSchema = z.strictObject({
   /** rollback: reinstall these (the versions the upgrade replaced), unless `commands` say otherwise. */
   previous: z.array(z.strictObject({ name: packageName, version: packageVersion })).max(10_000).default([]),
   /** The step must end by then; the agent gives up (and reports a failure) at this instant. */
-  deadline: z.iso.datetime({ offset: true }),
+  deadline: instant,
 });
 export type HostJob = z.infer<typeof hostJobSchema>;
 
@@ -51,12 +53,12 @@ export const jobResultSchema = z.strictObject({
   outcome: z.enum(['succeeded', 'failed', 'started']),
   exitCode: z.number().int().optional(),
   /** The tail of stdout and stderr, at most MAX_JOB_OUTPUT_BYTES. */
-  output: z.string().max(MAX_JOB_OUTPUT_BYTES).default(''),
+  output: wellFormedString({ max: MAX_JOB_OUTPUT_BYTES, multiline: true }).default(''),
   /** upgrade and rollback: what each package was before and is now. */
   replaced: z.array(z.strictObject({ name: packageName, from: packageVersion.optional(), to: packageVersion })).max(10_000).default([]),
-  error: z.string().max(4096).optional(),
-  startedAt: z.iso.datetime({ offset: true }),
-  finishedAt: z.iso.datetime({ offset: true }),
+  error: wellFormedString({ max: 4096, multiline: true }).optional(),
+  startedAt: instant,
+  finishedAt: instant,
 });
 export type JobResult = z.infer<typeof jobResultSchema>;
 

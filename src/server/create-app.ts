@@ -11,10 +11,10 @@ import { DeltaBaseMismatch, TooBusy, type ControlPlane } from '../app/control-pl
 import { enrollHost, EnrollmentRefused, retireHost } from '../app/host-access.js';
 import type { PolicyReader } from '../app/policy-reader.js';
 import { applyPolicy, PolicyRefused, reassignHosts, type PolicyInForce } from '../app/policy-service.js';
-import { createRollout, draftStoredRollout, operateRollout, operateRolloutHost, RolloutConflict, type HostAction, type RolloutAction } from '../app/rollout-service.js';
+import { createRollout, draftStoredRollout, operateRollout, operateRolloutHost, RolloutConflict, rolloutDetail, UnknownRollout, type HostAction, type RolloutAction } from '../app/rollout-service.js';
 import { ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
 import { jobResultSchema, MAX_JOB_OUTPUT_BYTES, type JobResult } from '../protocol/job-protocol.js';
-import { gateMeasurements, getRollout, listRollouts, recordJobResult, requestHostPass, rolloutEvents, rolloutHostViews } from '../store/rollout-store.js';
+import { listRollouts, recordJobResult, requestHostPass, rolloutEvents } from '../store/rollout-store.js';
 import { jobLongPoll, type JobLongPoll } from './job-long-poll.js';
 import { policyJsonSchema } from '../domain/policy/policy-json-schema.js';
 import { formatPolicyIssue } from '../domain/policy/policy-report.js';
@@ -236,13 +236,13 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   const planner = dependencies.planner ?? inlinePlanRunner(pool, { staleAfterSeconds });
   /** The policy in force and its revision, or a 409 saying how to get one: the planner needs windows and SLAs. */
   const jobs = dependencies.jobs ?? jobLongPoll(pool, dependencies.changes, now);
-  /** A refused operator action is a 409; an unknown rollout or host stays a 404-worthy input error. */
+  /** A refused operator action is a 409, an unknown rollout or host a 404, each naming its field. */
   const asConflict = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof RolloutConflict) throw new ApiError(409, 'rollout-conflict', error.message);
-      if (error instanceof InputError && /^no rollout |is not in rollout/.test(error.message)) throw new ApiError(404, 'unknown-rollout', error.message);
+      if (error instanceof RolloutConflict) throw new ApiError(409, 'rollout-conflict', error.detail, error.field);
+      if (error instanceof UnknownRollout) throw new ApiError(404, 'unknown-rollout', error.detail, error.field);
       throw error;
     }
   };
@@ -485,22 +485,21 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       example: { body: { bucket: 'databases', advisory: 'CVE-2026-0001', reason: 'monthly patching', dryRun: true } },
       async handle({ body, principal, context }) {
         const request = body as { bucket: string; advisory?: string; reason?: string; dryRun: boolean };
-        const { policy } = policyInForce();
-        const creation = { policy, bucket: request.bucket, actor: actor(principal), now: now(), staleAfterSeconds, ...(request.advisory ? { advisoryId: request.advisory } : {}), ...(request.reason ? { reason: request.reason } : {}) };
+        const { policy, revision } = policyInForce();
+        const creation = { policy, ...(revision !== undefined ? { policyRevision: revision } : {}), bucket: request.bucket, actor: actor(principal), now: now(), staleAfterSeconds, ...(request.advisory ? { advisoryId: request.advisory } : {}), ...(request.reason ? { reason: request.reason } : {}) };
         if (request.dryRun) return context.json(await draftStoredRollout(pool, creation));
         return context.json(await createRollout(pool, creation), 201);
       },
     },
     {
-      method: 'get', path: '/api/v1/rollouts/{id}', summary: 'One rollout: its settings and snapshot, hosts by state with their jobs, the timeline and every gate measurement', access: 'viewer',
+      method: 'get', path: '/api/v1/rollouts/{id}', summary: 'One rollout: its settings and snapshot, the budget left, waves and hosts by state (with the actions an operator may take on each), their jobs, the timeline and every gate measurement', access: 'viewer',
       params: idParams, responses: { 200: 'The rollout', 404: 'No such rollout' },
       example: { params: { id: '1' } },
       async handle({ params, context }) {
         const id = Number(params.id);
-        const rollout = await getRollout(pool, id);
+        const rollout = await rolloutDetail(pool, id);
         if (!rollout) throw new ApiError(404, 'unknown-rollout', `no rollout ${id}`);
-        const [hosts, events, measurements] = await Promise.all([rolloutHostViews(pool, id), rolloutEvents(pool, { rolloutId: id, limit: 2_000 }), gateMeasurements(pool, id)]);
-        return context.json({ ...rollout, hosts, events, measurements });
+        return context.json(rollout);
       },
     },
     {

@@ -1,5 +1,5 @@
 // How the dashboard groups a rollout host's states (the engine's names, src/domain/rollout/rollout-model.ts)
-// for its bars and colours, and the hosts that count against the error budget.
+// for its bars and colours. What counts against the budget and what an operator may do come from the API.
 
 /** In bar order: not started, in a step, done, left out, failed. */
 export const STATE_GROUPS = [
@@ -14,13 +14,6 @@ const GROUP_OF = new Map(STATE_GROUPS.flatMap((group) => group.states.map((state
 
 /** The group of a host state (an unknown one counts as waiting). */
 export const stateGroup = (state) => GROUP_OF.get(state) ?? STATE_GROUPS[0];
-
-/** Count against the error budget, as the engine counts them. */
-export const FAILED_STATES = new Set(STATE_GROUPS.find((group) => group.key === 'failed').states);
-
-/** What an operator may do to a host in this state (the rollout service refuses the rest). */
-export const RETRYABLE_STATES = new Set(['failed', 'timed-out', 'reboot-stuck', 'rolled-back', 'skipped', 'no-agent']);
-export const SKIPPABLE_STATES = new Set(['pending', 'monitoring', 'succeeded', 'succeeded-reboot-pending', 'failed', 'timed-out', 'reboot-stuck', 'rolled-back', 'no-agent']);
 
 export const ENDED_ROLLOUT_STATES = new Set(['succeeded', 'completed-with-errors', 'canceled']);
 

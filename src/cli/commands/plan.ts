@@ -54,7 +54,7 @@ export function registerPlanCommand(program: Command): void {
       const progress = createProgress(!options.json && !options.csv);
       const scenario = options.whatIf ? parseScenario(options.whatIf, now) : undefined;
       const result = await withDatabase(progress, async (database) => {
-        const policy = await policyFor(database, options.policy);
+        const { policy } = await policyFor(database, options.policy);
         if (scenario) return { whatIf: await whatIfStoredFleet(database.pool, policy, scenario) };
         // A bucket is planned whole (its hosts share windows and in-flight slots); team and host only narrow the output.
         const filter = options.bucket ? { bucket: options.bucket } : {};
@@ -82,7 +82,7 @@ export function registerPlanCommand(program: Command): void {
     .action(async (host: string, options: PlanOptions) => {
       const now = parseInstant(options.from, '--from');
       const fleetPlan = await withDatabase(createProgress(!options.json), async (database) =>
-        planStoredFleet(database.pool, { policy: await policyFor(database, options.policy), now, horizonDays: options.days, staleAfterSeconds: options.staleAfter }));
+        planStoredFleet(database.pool, { policy: (await policyFor(database, options.policy)).policy, now, horizonDays: options.days, staleAfterSeconds: options.staleAfter }));
       const hostPlan = fleetPlan.hosts.find((candidate) => candidate.host === host);
       if (!hostPlan) throw new InputError(`no host named ${JSON.stringify(host)}`, { field: 'host' });
       const findings = fleetPlan.findings.forHost(host);
@@ -94,16 +94,17 @@ export function registerPlanCommand(program: Command): void {
     });
 }
 
-export async function policyFor(database: Database, file: string | undefined): Promise<Policy> {
+/** The policy of `--policy FILE`, or else the applied one with its revision. */
+export async function policyFor(database: Database, file: string | undefined): Promise<{ policy: Policy; revision?: number }> {
   if (file) {
     const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new InputError(`cannot read: ${error.code ?? error.message}`, { file });
     });
-    return parsePolicy(text, file);
+    return { policy: parsePolicy(text, file) };
   }
   const revision = await latestPolicyRevision(database.pool);
   if (!revision) throw new InputError('no policy has been applied', { field: '--policy' }, 'give --policy fleetpatch.yaml, or apply one with fleetpatch policy apply');
-  return parsePolicy(revision.text, `policy revision ${revision.revision}`);
+  return { policy: parsePolicy(revision.text, `policy revision ${revision.revision}`), revision: revision.revision };
 }
 
 function parseInstant(text: string | undefined, field: string): Date {

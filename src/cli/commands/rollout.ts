@@ -6,11 +6,11 @@
  * state) is exit 2 with the reason it was refused.
  */
 import type { Command } from 'commander';
-import { createRollout, draftStoredRollout, operateRollout, operateRolloutHost, type HostAction, type RolloutAction } from '../../app/rollout-service.js';
+import { createRollout, draftStoredRollout, operateRollout, operateRolloutHost, rolloutDetail, type HostAction, type RolloutAction, type RolloutDetail } from '../../app/rollout-service.js';
 import { InputError } from '../../domain/errors.js';
 import type { RolloutDraft } from '../../domain/rollout/rollout-draft.js';
-import { FAILED_HOST_STATES, ROLLOUT_STATES, type RolloutState } from '../../domain/rollout/rollout-model.js';
-import { gateMeasurements, getRollout, listRollouts, rolloutEvents, rolloutHostViews, type GateMeasurementRow, type RolloutEventRow, type RolloutHostView, type RolloutSummary, type StoredRollout } from '../../store/rollout-store.js';
+import { ROLLOUT_STATES, type RolloutState } from '../../domain/rollout/rollout-model.js';
+import { listRollouts, type GateMeasurementRow, type RolloutHostView, type RolloutSummary, type StoredRollout } from '../../store/rollout-store.js';
 import { withDatabase } from '../database-session.js';
 import { createProgress } from '../progress.js';
 import { renderTable } from '../table.js';
@@ -55,8 +55,10 @@ export function registerRolloutCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: CreateOptions) => {
       const result = await withDatabase(createProgress(!options.json), async (database) => {
+        const { policy, revision } = await policyFor(database, options.policy);
         const request = {
-          policy: await policyFor(database, options.policy),
+          policy,
+          ...(revision !== undefined ? { policyRevision: revision } : {}),
           bucket: options.bucket,
           actor: ACTOR,
           now: new Date(),
@@ -101,10 +103,9 @@ export function registerRolloutCommand(program: Command): void {
     .option('--json', 'print JSON (the whole timeline and every measurement)')
     .action(async (id: number, options: { json?: boolean }) => {
       const view = await withDatabase(createProgress(!options.json), async (database) => {
-        const stored = await getRollout(database.pool, id);
-        if (!stored) throw new InputError(`no rollout ${id}`, { field: 'id' }, 'fleetpatch rollout list shows them');
-        const [hosts, events, measurements] = await Promise.all([rolloutHostViews(database.pool, id), rolloutEvents(database.pool, { rolloutId: id, limit: 2_000 }), gateMeasurements(database.pool, id)]);
-        return rolloutView(stored, hosts, events, measurements);
+        const detail = await rolloutDetail(database.pool, id);
+        if (!detail) throw new InputError(`no rollout ${id}`, { field: 'id' }, 'fleetpatch rollout list shows them');
+        return detail;
       });
       if (options.json) return print(view);
       process.stdout.write(formatRollout(view));
@@ -148,28 +149,6 @@ function requireReason(reason: string | undefined): string {
   return trimmed;
 }
 
-interface RolloutView extends StoredRollout {
-  /** The error budget minus the hosts that count against it; below 0 the rollout halts. */
-  budgetLeft: number;
-  failedHosts: number;
-  waves: Array<{ wave: number; hosts: number; states: Record<string, number> }>;
-  hosts: RolloutHostView[];
-  events: Array<RolloutEventRow & { rolloutId: number }>;
-  measurements: GateMeasurementRow[];
-}
-
-function rolloutView(rollout: StoredRollout, hosts: RolloutHostView[], events: RolloutView['events'], measurements: GateMeasurementRow[]): RolloutView {
-  const waves = new Map<number, RolloutView['waves'][number]>();
-  for (const host of hosts) {
-    const wave = waves.get(host.wave) ?? { wave: host.wave, hosts: 0, states: {} };
-    wave.hosts += 1;
-    wave.states[host.state] = (wave.states[host.state] ?? 0) + 1;
-    waves.set(host.wave, wave);
-  }
-  const failedHosts = hosts.filter((host) => FAILED_HOST_STATES.has(host.state)).length;
-  return { ...rollout, budgetLeft: rollout.settings.errorBudget - failedHosts, failedHosts, waves: [...waves.values()].sort((a, b) => a.wave - b.wave), hosts, events, measurements };
-}
-
 function formatDraft(draft: RolloutDraft): string {
   const hosts = draft.waves.reduce((sum, wave) => sum + wave.hosts.length, 0);
   const lines = [
@@ -181,7 +160,7 @@ function formatDraft(draft: RolloutDraft): string {
   return `${lines.join('\n')}\n`;
 }
 
-function formatRollout(view: RolloutView): string {
+function formatRollout(view: RolloutDetail): string {
   const header = [
     `rollout ${view.id}: ${stateText(view)}${view.reason ? ` — ${view.reason}` : ''}`,
     `bucket ${view.bucket} (owned by ${view.team}), wave ${view.currentWave} of ${view.waveCount}${view.bakeUntil ? `, baking until ${utc(view.bakeUntil)} UTC` : ''}${view.advisoryId ? `, the fix of ${view.advisoryId}` : ''}`,
@@ -191,7 +170,7 @@ function formatRollout(view: RolloutView): string {
     `snapshot (${view.snapshot.length} packages): ${view.snapshot.map((target) => `${target.name}=${target.version}`).join(' ')}`,
   ].join('\n');
   const waves = renderTable(view.waves, [
-    { header: 'WAVE', value: (wave: RolloutView['waves'][number]) => String(wave.wave), align: 'right' },
+    { header: 'WAVE', value: (wave: RolloutDetail['waves'][number]) => String(wave.wave), align: 'right' },
     { header: 'HOSTS', value: (wave) => String(wave.hosts), align: 'right' },
     { header: 'BY STATE', value: (wave) => countsText(wave.states), maxWidth: 80 },
   ]);
@@ -206,7 +185,7 @@ function formatRollout(view: RolloutView): string {
   ]);
   const events = view.events.slice(-TIMELINE_TAIL);
   const timeline = renderTable(events, [
-    { header: 'AT (UTC)', value: (event: RolloutView['events'][number]) => utc(event.at) },
+    { header: 'AT (UTC)', value: (event: RolloutDetail['events'][number]) => utc(event.at) },
     { header: 'HOST', value: (event) => event.host ?? '', maxWidth: 40 },
     { header: 'EVENT', value: (event) => `${event.kind}${event.from || event.to ? ` ${event.from ?? ''}→${event.to ?? ''}` : ''}` },
     { header: 'BY', value: (event) => event.actor, maxWidth: 32 },
@@ -222,7 +201,7 @@ function formatRollout(view: RolloutView): string {
 }
 
 /** Each gate of the rollout with its measurements: how many, the latest phase and value. */
-function formatGates(view: RolloutView): string {
+function formatGates(view: RolloutDetail): string {
   const names = [...new Set([...view.gates.map((gate) => (gate as { name: string }).name), ...view.measurements.map((measurement) => measurement.gate)])];
   if (names.length === 0) return 'no gates\n';
   return renderTable(names, [

@@ -42,6 +42,16 @@ export type HaltReason = (typeof HALT_REASONS)[number];
 export const TERMINAL_HOST_STATES: ReadonlySet<HostState> = new Set(['succeeded', 'succeeded-reboot-pending', 'failed', 'timed-out', 'reboot-stuck', 'rolled-back', 'skipped', 'no-agent']);
 /** Count against the error budget. */
 export const FAILED_HOST_STATES: ReadonlySet<HostState> = new Set(['failed', 'timed-out', 'reboot-stuck', 'rolling-back', 'rolled-back']);
+/** An operator may retry a host that failed, was skipped or had no agent: it starts over with its next attempt. */
+export function canRetry(state: HostState): boolean {
+  return (FAILED_HOST_STATES.has(state) && state !== 'rolling-back') || state === 'no-agent' || state === 'skipped';
+}
+
+/** An operator may skip a host that is not in the middle of a step. */
+export function canSkip(state: HostState): boolean {
+  return state !== 'skipped' && (TERMINAL_HOST_STATES.has(state) || state === 'pending' || state === 'monitoring');
+}
+
 export const TERMINAL_ROLLOUT_STATES: ReadonlySet<RolloutState> = new Set(['succeeded', 'completed-with-errors', 'canceled']);
 
 export interface PackageTarget {

@@ -1,9 +1,9 @@
 // A rollout's hosts in admission order: wave, state, attempt, last error and current job, with
-// retry and skip for the hosts those apply to (while the rollout has not ended).
+// retry and skip where the server says they apply (`actions`).
 import { dateTime } from '../format.js';
 import { html } from '../html.js';
 import { hostHref } from '../router.js';
-import { RETRYABLE_STATES, SKIPPABLE_STATES, stateGroup } from '../rollout-states.js';
+import { stateGroup } from '../rollout-states.js';
 import { OperatorAction } from './operator-action.js';
 
 /** A job in words: its step and how far it got. */
@@ -11,7 +11,7 @@ const jobText = (job) => `${job.step} ${job.outcome ?? (job.fetchedAt ? 'fetched
 
 /**
  * @param {{ rolloutId: number, ended: boolean, hosts: Array<{ host: string, wave: number, state: string, attempt: number,
- *   stateSince: string, lastError?: string, job?: { step: string, dispatchedAt: string, fetchedAt?: string, outcome?: string } }> }} props
+ *   stateSince: string, lastError?: string, actions: Array<'retry' | 'skip'>, job?: { step: string, dispatchedAt: string, fetchedAt?: string, outcome?: string } }> }} props
  */
 export function RolloutHosts({ rolloutId, ended, hosts }) {
   const hostPath = (host, action) => `/api/v1/rollouts/${rolloutId}/hosts/${encodeURIComponent(host)}/${action}`;
@@ -26,8 +26,8 @@ export function RolloutHosts({ rolloutId, ended, hosts }) {
       <td data-testid="host-job">${host.job ? html`${jobText(host.job)} <small>${dateTime(host.job.dispatchedAt)}</small>` : ''}</td>
       <td class="label bad" data-testid="host-error">${host.lastError ?? ''}</td>
       ${ended ? null : html`<td class="actions">
-        ${RETRYABLE_STATES.has(host.state) ? html`<${OperatorAction} label="retry" path=${hostPath(host.host, 'retry')} testid=${`retry-${host.host}`} />` : null}
-        ${SKIPPABLE_STATES.has(host.state) ? html`<${OperatorAction} label="skip" path=${hostPath(host.host, 'skip')} testid=${`skip-${host.host}`} danger=${true} />` : null}
+        ${host.actions.includes('retry') ? html`<${OperatorAction} label="retry" path=${hostPath(host.host, 'retry')} testid=${`retry-${host.host}`} />` : null}
+        ${host.actions.includes('skip') ? html`<${OperatorAction} label="skip" path=${hostPath(host.host, 'skip')} testid=${`skip-${host.host}`} danger=${true} />` : null}
       </td>`}
     </tr>`)}</tbody>
   </table>`;

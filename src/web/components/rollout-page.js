@@ -4,7 +4,7 @@
 import { count, dateTime, duration } from '../format.js';
 import { html } from '../html.js';
 import { rolloutsHref } from '../router.js';
-import { ENDED_ROLLOUT_STATES, FAILED_STATES } from '../rollout-states.js';
+import { ENDED_ROLLOUT_STATES } from '../rollout-states.js';
 import { useApiAnswer } from '../use-api.js';
 import { GateMeasurements } from './gate-measurements.js';
 import { HostStateBar } from './host-state-bar.js';
@@ -19,12 +19,8 @@ export function RolloutPage({ parameter: id }) {
   const { body: rollout, error } = useApiAnswer(`/api/v1/rollouts/${encodeURIComponent(id)}`);
   if (!rollout) return error ? html`<h1>Rollout ${id}</h1><p class="bad" data-testid="rollout-error">${error.message}</p><p><a href=${rolloutsHref()}>all rollouts</a></p>` : null;
   const ended = ENDED_ROLLOUT_STATES.has(rollout.state);
-  const failed = rollout.hosts.filter((host) => FAILED_STATES.has(host.state)).length;
-  const budgetLeft = rollout.settings.errorBudget - failed;
-  const waves = Array.from({ length: rollout.waveCount }, (_unused, index) => {
-    const hosts = rollout.hosts.filter((host) => host.wave === index + 1);
-    return { wave: index + 1, hosts: hosts.length, counts: hosts.reduce((counts, host) => ({ ...counts, [host.state]: (counts[host.state] ?? 0) + 1 }), {}) };
-  });
+  // The budget, the failed hosts and the waves' counts are the server's (the engine's own rules).
+  const { budgetLeft, failedHosts: failed, waves } = rollout;
   const settings = rollout.settings;
   return html`<h1>Rollout ${rollout.id} <small>${rollout.bucket}</small> <${RolloutState} rollout=${rollout} /></h1>
     ${rollout.reason ? html`<p class="hint" data-testid="rollout-reason">${rollout.reason}</p>` : null}
@@ -41,7 +37,7 @@ export function RolloutPage({ parameter: id }) {
     <table data-testid="rollout-waves">
       <thead><tr><th class="num">wave</th><th class="num">hosts</th><th>hosts by state</th></tr></thead>
       <tbody>${waves.map((wave) => html`<tr key=${wave.wave} data-testid=${`wave-${wave.wave}`} class=${wave.wave === rollout.currentWave ? 'current' : ''}>
-        <td class="num">${wave.wave}</td><td class="num">${count(wave.hosts)}</td><td><${HostStateBar} counts=${wave.counts} testid=${`wave-${wave.wave}-states`} /></td>
+        <td class="num">${wave.wave}</td><td class="num">${count(wave.hosts)}</td><td><${HostStateBar} counts=${wave.states} testid=${`wave-${wave.wave}-states`} /></td>
       </tr>`)}</tbody>
     </table>
     <h2>Hosts</h2>
