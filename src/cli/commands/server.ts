@@ -1,6 +1,7 @@
 /** `fleetpatch server`: the HTTP API, dashboard and /metrics, with agents checking in. */
 import type { Command } from 'commander';
-import { runServer } from '../../server/run-server.js';
+import { InputError } from '../../domain/errors.js';
+import { runServer, type ServerOptions } from '../../server/run-server.js';
 import { fleetpatchHome } from '../../store/fleetpatch-home.js';
 import { openFeedFor } from '../advisory-source.js';
 import { parsePositiveInteger } from './findings.js';
@@ -49,9 +50,31 @@ export function startServer(options: ServerCommandOptions) {
     openAdvisoryFeed: (ecosystems) => openFeedFor(options.advisories, ecosystems),
     log: (message) => process.stderr.write(`${message}\n`),
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    ...rolloutEngineFromEnvironment(process.env),
     ...(options.buckets ? { bucketsFile: options.buckets } : {}),
     ...(options.policy ? { policyFile: options.policy, policyPollMs: Math.round((options.policyPoll ?? 5) * 1000) } : {}),
   });
+}
+
+/**
+ * The rollout engine's lease and pass interval: `FLEETPATCH_ROLLOUT_LEASE_SECONDS` (how soon a
+ * replica takes over the rollouts of one that died; default 15) and `FLEETPATCH_ROLLOUT_PASS_MS`
+ * (how often a rollout with hosts in flight is passed; default 1000).
+ *
+ * @example rolloutEngineFromEnvironment({ FLEETPATCH_ROLLOUT_LEASE_SECONDS: '3' }) // { rolloutEngine: { leaseMs: 3000 } }
+ */
+export function rolloutEngineFromEnvironment(env: NodeJS.ProcessEnv): Pick<ServerOptions, 'rolloutEngine'> {
+  const read = (name: string, min: number, max: number): number | undefined => {
+    const text = env[name]?.trim();
+    if (text === undefined || text === '') return undefined;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < min || value > max) throw new InputError(`${name} must be a number from ${min} to ${max}, not ${JSON.stringify(env[name])}`, { field: name });
+    return value;
+  };
+  const leaseSeconds = read('FLEETPATCH_ROLLOUT_LEASE_SECONDS', 0.5, 3_600);
+  const passMs = read('FLEETPATCH_ROLLOUT_PASS_MS', 10, 600_000);
+  if (leaseSeconds === undefined && passMs === undefined) return {};
+  return { rolloutEngine: { ...(leaseSeconds !== undefined ? { leaseMs: Math.round(leaseSeconds * 1000) } : {}), ...(passMs !== undefined ? { passIntervalMs: Math.round(passMs) } : {}) } };
 }
 
 export function printFirstStart(url: string, tokens: { adminToken: string; enrollmentToken: string }): void {

@@ -1,0 +1,119 @@
+// kill -9 soak of the rollout engine with real parts: a real `fleetpatch server` process on a real
+// PostgreSQL, ten dpkg-root test hosts with real agent processes (pre-check, upgrade, reboot,
+// post-check each). While the rollout runs the server is killed with SIGKILL at seeded random
+// moments and started again on the same port (the agents keep their URL), at least 20 times.
+// The rollout resumes and succeeds; each host's own step log shows every step exactly once, its
+// dpkg database the target version, one reboot; no agent died; the server's timeline shows each
+// host walk the in-place path once, no transition written twice.
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TERMINAL_ROLLOUT_STATES } from '../src/domain/rollout/rollout-model.js';
+import { seededRandom } from '../src/simulator/seeded-random.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { apiOf, createTestFleet, freePort, IN_PLACE_PATH, startAgents, startKillableServer, type KillableServer, type TestFleet } from './rollout-servers.js';
+import { waitFor, type TestAgent } from './test-hosts.js';
+
+const HOSTS = 10;
+const MIN_KILLS = 20;
+const SEED = Number(process.env.FLEETPATCH_SOAK_SEED ?? 20_261_201);
+/** Where the loop stops: a rollout's end, or a halt (which would wait for a person). */
+const TERMINAL = new Set<string>([...TERMINAL_ROLLOUT_STATES, 'halted']);
+
+describe('a rollout whose server is killed with SIGKILL again and again', () => {
+  let database: TestDatabase;
+  let fleet: TestFleet;
+  let server: KillableServer | undefined;
+  let port = 0;
+  let token = '';
+  let agents: TestAgent[] = [];
+  const api = apiOf(() => server!.url, () => token);
+
+  const start = async () => {
+    server = await startKillableServer({
+      port, home: join(fleet.directory, 'server'), logFile: join(fleet.directory, 'server.log'),
+      // A short lease: a server started again holds another name, so it waits for its predecessor's lease.
+      env: { DATABASE_URL: database.connectionString, FLEETPATCH_ROLLOUT_LEASE_SECONDS: '1', FLEETPATCH_ROLLOUT_PASS_MS: '200' },
+      args: ['--policy', fleet.policyFile, '--advisories', fleet.advisoriesDirectory],
+    });
+    return server;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    fleet = createTestFleet('fleetpatch-kill-soak-', {
+      hosts: HOSTS,
+      bucket: `    waves: [1, "50%", "100%"]
+    maxInFlight: 2
+    errorBudget: 0
+    soak: 4s
+    reboot: { policy: always, timeout: 2m, onTimeout: page }
+    expectedHostDuration: 1m
+    checks:
+      pre: [{ name: settle, command: 'sleep 2', timeout: 30s }]
+      post: [{ name: service-healthy, command: 'sleep 2', timeout: 30s }]`,
+    });
+    port = await freePort();
+    token = (await start()).firstStart!.adminToken;
+    const enrollment = await api<{ token: string }>('POST', '/api/v1/enrollment-tokens', { name: 'soak', labels: { role: 'database' }, maxUses: HOSTS });
+    agents = startAgents(fleet.hosts, () => server!.url, enrollment.body.token);
+    await waitFor('every host to check in', async () => (await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM hosts WHERE bucket = 'databases'")).rows[0]!.n === HOSTS, 90_000, 200);
+    expect((await api('POST', '/api/v1/advisories/sync')).status).toBe(200);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(agents.map((agent) => agent.stop()));
+    await server?.stop();
+    await database?.drop();
+  });
+
+  it('resumes after every kill and runs each host step exactly once', async () => {
+    const created = await api<{ id: number; draft: { snapshot: Array<{ name: string; version: string }> } }>('POST', '/api/v1/rollouts', { bucket: 'databases', reason: 'DSA-9300-1, kill soak' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.draft.snapshot).toEqual([{ name: 'fp-demo-lib', version: '1.1-1' }]);
+    const id = created.body.id;
+    const rolloutState = async () => (await database.pool.query<{ state: string }>('SELECT state FROM rollouts WHERE id = $1', [id])).rows[0]!.state;
+    const hostStates = async () => (await database.pool.query<{ state: string }>('SELECT state FROM rollout_hosts WHERE rollout_id = $1 ORDER BY position', [id])).rows.map((row) => row.state);
+
+    const random = seededRandom(SEED);
+    const began = Date.now();
+    const killedAt: string[] = [];
+    const restarts: number[] = [];
+    for (;;) {
+      if (TERMINAL.has(await rolloutState())) break;
+      if (Date.now() - began > 170_000) throw new Error(`the rollout did not finish after ${killedAt.length} kills: ${(await hostStates()).join(' ')}`);
+      // Up for 0.7 to 3 s: a kill may land anywhere (mid-pass, mid-long-poll, mid-report, mid-reboot).
+      const up = 700 + random() * 2_300;
+      await sleep(up);
+      killedAt.push(`after ${(up / 1000).toFixed(1)} s: ${(await hostStates()).map((state) => state.slice(0, 4)).join(' ')}`);
+      await server!.kill();
+      const restarting = Date.now();
+      await start();
+      restarts.push(Date.now() - restarting);
+      console.log(`kill ${killedAt.length} ${killedAt.at(-1)}; up again in ${restarts.at(-1)} ms`);
+    }
+    const seconds = ((Date.now() - began) / 1000).toFixed(1);
+    console.log(`kill soak (seed ${SEED}): ${killedAt.length} kills in ${seconds} s, restarts ${Math.min(...restarts)}–${Math.max(...restarts)} ms; host states at each kill:\n  ${killedAt.join('\n  ')}`);
+
+    expect(await rolloutState()).toBe('succeeded');
+    expect(killedAt.length).toBeGreaterThanOrEqual(MIN_KILLS);
+    for (const host of fleet.hosts) {
+      const log = host.stepLog();
+      expect(new Set(log.map((line) => line.key)).size, host.name).toBe(log.length);
+      expect(log.map((line) => line.step), host.name).toEqual(['pre-check', 'upgrade', 'reboot', 'post-check']);
+      expect(host.installed().get('fp-demo-lib'), host.name).toBe('1.1-1');
+      expect(host.reboots(), host.name).toHaveLength(1);
+    }
+    for (const agent of agents) expect(agent.unexpectedExits()).toEqual([]);
+
+    // The server's own record: each host walked the path once, one job per step, each reported once.
+    const events = await database.pool.query<{ host: string; from_state: string; to_state: string }>("SELECT host, from_state, to_state FROM rollout_events WHERE rollout_id = $1 AND kind = 'host' ORDER BY id", [id]);
+    const jobs = await database.pool.query<{ host: string; step: string; attempt: number; reported: boolean }>('SELECT host, step, attempt, reported_at IS NOT NULL AS reported FROM rollout_jobs WHERE rollout_id = $1 ORDER BY dispatched_at, key', [id]);
+    for (const host of fleet.hosts) {
+      const walked = events.rows.filter((row) => row.host === host.name);
+      expect(walked.map((row) => `${row.from_state}>${row.to_state}`), host.name).toEqual(IN_PLACE_PATH.slice(1).map((to, index) => `${IN_PLACE_PATH[index]}>${to}`));
+      const steps = jobs.rows.filter((row) => row.host === host.name);
+      expect(steps.map((row) => `${row.step}:${row.attempt}:${row.reported}`), host.name).toEqual(['pre-check:1:true', 'upgrade:1:true', 'reboot:1:true', 'post-check:1:true']);
+    }
+  }, 240_000);
+});
