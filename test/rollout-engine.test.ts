@@ -144,6 +144,13 @@ describe('the rollout engine on simulated hosts', () => {
     const findings = await database.pool.query<{ host: string; state: string }>("SELECT h.name AS host, f.state FROM findings f JOIN hosts h ON h.key = f.host_key JOIN advisories a ON a.key = f.advisory_key WHERE a.id = 'DSA-9100-1' ORDER BY h.name");
     const findingState = Object.fromEntries(findings.rows.map((row) => [row.host, row.state]));
     expect(findingState).toMatchObject({ 'db-0': 'fixed', 'db-1': 'fixed', 'db-3': 'vulnerable', 'db-9': 'vulnerable' });
+    // /metrics: rollout hosts by state, halts by reason, bounded labels only.
+    const metrics = await (await fetch(`${server!.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    expect(metrics).toContain('fleetpatch_rollouts{bucket="databases",state="halted"} 1');
+    expect(metrics).toContain('fleetpatch_rollout_hosts{bucket="databases",state="rolled-back"} 1');
+    expect(metrics).toContain('fleetpatch_rollout_hosts{bucket="databases",state="pending"} 6');
+    expect(metrics).toContain('fleetpatch_rollout_halts_total{bucket="databases",reason="budget-spent"} 1');
+    expect(metrics).toMatch(/fleetpatch_rollout_host_transitions_total\{bucket="databases",to="succeeded"\} 3/);
     // Operators: resume after the halt carries the rollout on to the last wave.
     const resumed = await api<{ state: string }>('POST', `/api/v1/rollouts/${created.body.id}/resume`, { reason: 'db-3 investigated' });
     expect(resumed.body.state).toBe('running');

@@ -1,10 +1,12 @@
 /**
  * /metrics in Prometheus format: the same fleet numbers as the API and dashboard, labelled by
- * bucket and team only (bounded cardinality: no per-host or per-package labels), plus the
- * server's own health.
+ * bucket and team only (bounded cardinality: no per-host or per-package labels), rollouts and
+ * their hosts by state (from the database, so every replica shows the same), this replica's
+ * rollout transitions and halts by reason, and the server's own health.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FleetRow } from '../store/fleet-queries.js';
+import type { RolloutMetricCounts } from '../store/rollout-metrics.js';
 import type { SummaryCache } from './summary-cache.js';
 
 export interface FleetMetrics {
@@ -12,11 +14,14 @@ export interface FleetMetrics {
   render(): Promise<string>;
   checkIns: Counter<'kind'>;
   requestDuration: Histogram<'route' | 'status'>;
+  /** Host transitions this replica's engine wrote, by the state entered. */
+  rolloutTransitions: Counter<'bucket' | 'to'>;
+  rolloutHalts: Counter<'bucket' | 'reason'>;
 }
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'other'] as const;
 
-export function createFleetMetrics(summaries: SummaryCache): FleetMetrics {
+export function createFleetMetrics(summaries: SummaryCache, rolloutCounts?: () => Promise<RolloutMetricCounts>): FleetMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'fleetpatch_server_' });
   const labels = ['dimension', 'name'] as const;
@@ -53,14 +58,25 @@ export function createFleetMetrics(summaries: SummaryCache): FleetMetrics {
     registers: [registry],
   });
 
+  const rollouts = new Gauge({ name: 'fleetpatch_rollouts', help: 'Rollouts by bucket and state', labelNames: ['bucket', 'state'], registers: [registry] });
+  const rolloutHosts = new Gauge({ name: 'fleetpatch_rollout_hosts', help: 'Hosts of rollouts that have not ended, by bucket and state', labelNames: ['bucket', 'state'], registers: [registry] });
+  const gateMeasurements = new Gauge({ name: 'fleetpatch_gate_measurements', help: 'Gate measurements taken, by phase (successful, failed, inconclusive, error)', labelNames: ['phase'], registers: [registry] });
+  const rolloutTransitions = new Counter({ name: 'fleetpatch_rollout_host_transitions_total', help: 'Host transitions written by this replica\'s rollout engine, by the state entered', labelNames: ['bucket', 'to'], registers: [registry] });
+  const rolloutHalts = new Counter({ name: 'fleetpatch_rollout_halts_total', help: 'Rollouts this replica halted, by reason (gate-failed, budget-spent, stuck-host)', labelNames: ['bucket', 'reason'], registers: [registry] });
+
   return {
     contentType: registry.contentType,
     checkIns,
     requestDuration,
+    rolloutTransitions,
+    rolloutHalts,
     async render() {
-      const summary = await summaries.get();
-      for (const gaugeToReset of [hosts, stale, coverage, findings, reboots, daysBehind, availableUpdates, uptime, uptimeBands]) gaugeToReset.reset();
+      const [summary, counts] = await Promise.all([summaries.get(), rolloutCounts?.()]);
+      for (const gaugeToReset of [hosts, stale, coverage, findings, reboots, daysBehind, availableUpdates, uptime, uptimeBands, rollouts, rolloutHosts, gateMeasurements]) gaugeToReset.reset();
       for (const row of [summary.fleet, ...summary.buckets, ...summary.teams]) set(row);
+      for (const row of counts?.rollouts ?? []) rollouts.set({ bucket: row.bucket, state: row.state }, row.count);
+      for (const row of counts?.hosts ?? []) rolloutHosts.set({ bucket: row.bucket, state: row.state }, row.count);
+      for (const row of counts?.gateMeasurements ?? []) gateMeasurements.set({ phase: row.phase }, row.count);
       return registry.metrics();
     },
   };

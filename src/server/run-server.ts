@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import { NotificationDispatcher } from '../app/notification-dispatcher.js';
 import { RolloutEngine } from '../app/rollout-engine.js';
 import { notifyPass } from '../app/rollout-notifications.js';
+import { rolloutMetricCounts } from '../store/rollout-metrics.js';
 import { isDatabaseUnavailable, openDatabase, supervisionFromEnvironment, type Database } from '../store/database.js';
 import { createApp } from './create-app.js';
 import { workerPlanRunner } from './plan-runner.js';
@@ -125,7 +126,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     if (payload.startsWith('host:')) controlPlane.forgetHost(payload.slice('host:'.length));
   });
   const summaries = createSummaryCache(pool, { staleAfterSeconds: options.staleAfterSeconds, maxAgeMs: SUMMARY_MAX_AGE_MS });
-  const metrics = createFleetMetrics(summaries);
+  const metrics = createFleetMetrics(summaries, () => rolloutMetricCounts(pool));
   const hostEcosystems = async () => (await pool.query<{ ecosystem: string }>('SELECT DISTINCT ecosystem FROM package_versions')).rows.map((row) => row.ecosystem);
   // Plans are computed on a worker thread: a fleet's plan is seconds of CPU check-ins must not wait behind.
   const planner = workerPlanRunner(database.connectionString, { staleAfterSeconds: options.staleAfterSeconds });
@@ -147,7 +148,11 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   notifications.start();
   // Every replica drives rollouts; leases in the database decide which one drives which.
   const rolloutEngine = new RolloutEngine({
-    onPass: async (client, rollout, pass, at) => void (await notifyPass(client, policy.current.policy?.notifications, rollout, pass, at)),
+    onPass: async (client, rollout, pass, at) => {
+      await notifyPass(client, policy.current.policy?.notifications, rollout, pass, at);
+      for (const change of pass.hosts) metrics.rolloutTransitions.inc({ bucket: rollout.bucket, to: change.to });
+      if (pass.rollout?.state === 'halted' && pass.rollout.haltReason) metrics.rolloutHalts.inc({ bucket: rollout.bucket, reason: pass.rollout.haltReason });
+    },
     onCommitted: () => notifications.wake(),
     pool,
     holder: options.rolloutEngine?.holder ?? `${hostname()}:${process.pid}`,
