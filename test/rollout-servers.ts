@@ -130,6 +130,8 @@ export async function startKillableServer(options: ServerProcessOptions): Promis
 
 export interface LoadBalancer {
   url: string;
+  /** Connections each backend (by port) took. */
+  served: ReadonlyMap<number, number>;
   close(): Promise<void>;
 }
 
@@ -140,6 +142,7 @@ export interface LoadBalancer {
 export async function startLoadBalancer(backends: readonly number[]): Promise<LoadBalancer> {
   let next = 0;
   const sockets = new Set<Socket>();
+  const served = new Map<number, number>();
   const server: Server = createServer((client) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
@@ -149,7 +152,10 @@ export async function startLoadBalancer(backends: readonly number[]): Promise<Lo
       if (tries >= backends.length) return void client.destroy();
       const port = backends[next++ % backends.length]!;
       const upstream = connect(port, '127.0.0.1');
+      let connected = false;
       upstream.once('connect', () => {
+        connected = true;
+        served.set(port, (served.get(port) ?? 0) + 1);
         sockets.add(upstream);
         upstream.on('close', () => {
           sockets.delete(upstream);
@@ -162,7 +168,7 @@ export async function startLoadBalancer(backends: readonly number[]): Promise<Lo
         client.resume();
       });
       upstream.once('error', () => {
-        if (upstream.connecting || !sockets.has(upstream)) attempt(tries + 1);
+        if (!connected) attempt(tries + 1);
       });
     };
     attempt(0);
@@ -170,6 +176,7 @@ export async function startLoadBalancer(backends: readonly number[]): Promise<Lo
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    served,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((done) => server.close(() => done()));
