@@ -62,6 +62,7 @@ buckets:
     match: { labels: { role: database } }
     strategy: { kind: in-place }
     windows: [now]
+    scheduled: false
     waves: [1, "25%", "100%"]
     maxInFlight: 2
     errorBudget: 0

@@ -23,7 +23,7 @@ const ADVISORY = advisoryFromOsv({
   affected: [{ package: { ecosystem: 'Debian:12', name: 'libfp' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.1-1' }] }] }],
 }, { file: 'test' });
 
-const policy = (freeze = '', notifications = '') => `version: 1
+const policy = (freeze = '', notifications = '', scheduled = false) => `version: 1
 windows:
   evenings: { timeZone: UTC, every: day, start: "22:00", duration: 3h, admissionCutoff: 30m }
 buckets:
@@ -32,6 +32,7 @@ buckets:
     match: { labels: { role: database } }
     strategy: { kind: in-place }
     windows: [evenings]
+    scheduled: ${scheduled}
     waves: [1, "25%", "100%"]
     maxInFlight: 2
     errorBudget: 0
@@ -73,7 +74,7 @@ describe('the rollout engine on simulated hosts', () => {
     await database.pool.query('TRUNCATE rollout_events, rollout_jobs, rollout_hosts, gate_measurements, rollouts, hosts, findings, notification_outbox RESTART IDENTITY CASCADE');
     server = await runServer({
       port: 0, host: '127.0.0.1', home, databaseUrl: database.connectionString, staleAfterSeconds: 3600, openAdvisoryFeed: () => new MemoryFeed('test', [ADVISORY]),
-      syncIntervalSeconds: 0, policyFile, policyPollMs: 0, log: (line) => logs.push(line), now: () => clock, rolloutEngine: { passIntervalMs: 10, leaseMs: 600_000 },
+      syncIntervalSeconds: 0, policyFile, policyPollMs: 0, log: (line) => logs.push(line), now: () => clock, rolloutEngine: { passIntervalMs: 10, leaseMs: 600_000, scheduleIntervalMs: 20 },
     });
     token = server.firstStart?.adminToken ?? token;
     return server;
@@ -200,6 +201,28 @@ describe('the rollout engine on simulated hosts', () => {
     } finally {
       receiver.close();
     }
+  }, 120_000);
+
+  it('starts one rollout per window occurrence of a scheduled bucket, and none while one is under way', async () => {
+    clock = new Date('2026-12-01T21:50:00Z');
+    await start(policy('', '', true));
+    const hosts = await fleet(2);
+    const listed = async () => (await api<Array<{ id: number; origin: string; windowName?: string; occurrenceStart?: string; state: string }>>('GET', '/api/v1/rollouts')).body;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await listed()).toEqual([]);
+    clock = new Date('2026-12-01T22:01:00Z');
+    await waitUntil(() => logs.some((line) => line.startsWith('the schedule started rollout')));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const [scheduled, ...others] = await listed();
+    expect(others).toEqual([]);
+    expect(scheduled).toMatchObject({ origin: 'schedule', windowName: 'evenings', occurrenceStart: '2026-12-01T22:00:00.000Z' });
+    // An operator's rollout of the same bucket waits for this one.
+    expect((await api<{ error: { code: string } }>('POST', '/api/v1/rollouts', { bucket: 'databases' })).body.error.code).toBe('rollout-conflict');
+    const done = await drive(hosts, scheduled!.id, (rollout) => rollout.state === 'succeeded');
+    expect(states(done)).toEqual({ 'db-0': 'succeeded', 'db-1': 'succeeded' });
+    // The same occurrence never starts a second one, even with nothing under way.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await listed()).toHaveLength(1);
   }, 120_000);
 
   it('lets started hosts finish when the window closes, admits nobody new, and admits nobody in a freeze', async () => {

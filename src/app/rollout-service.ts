@@ -8,6 +8,8 @@ import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
 import { planFleet } from '../domain/planning/planner.js';
 import type { Policy } from '../domain/policy/policy-schema.js';
+import { occurrenceAt } from '../domain/policy/maintenance-window.js';
+import { admissionAt } from '../domain/rollout/admission.js';
 import { draftRollout, type RolloutDraft } from '../domain/rollout/rollout-draft.js';
 import { canRetry, canSkip, FAILED_HOST_STATES, TERMINAL_ROLLOUT_STATES, type HostState } from '../domain/rollout/rollout-model.js';
 import { appendAudit } from '../store/audit-log.js';
@@ -37,12 +39,59 @@ export async function draftStoredRollout(pool: pg.Pool, request: CreateRolloutRe
   return draftRollout(bucket, plan.hosts, { staleAfterMs: request.staleAfterSeconds * 1000, canaries, ...(request.advisoryId ? { advisoryId: request.advisoryId } : {}) });
 }
 
+/** The bucket's rollouts that have not ended: a second one would fight over the same hosts. */
+async function activeRolloutOf(db: pg.Pool | pg.PoolClient, bucket: string): Promise<number | undefined> {
+  const active = await db.query<{ id: number }>('SELECT id FROM rollouts WHERE bucket = $1 AND state <> ALL($2::text[]) ORDER BY id LIMIT 1', [bucket, [...TERMINAL_ROLLOUT_STATES]]);
+  return active.rows[0]?.id;
+}
+
+/**
+ * Starts the rollouts the policy's schedule asks for now: for each scheduled in-place bucket
+ * inside an occurrence of one of its windows, with hosts to patch and no rollout of its own still
+ * under way, one rollout for that occurrence (at most one ever, whichever replica is first).
+ * Returns the ids created.
+ *
+ * @example await scheduleRollouts(pool, { policy, policyRevision: 7, now: new Date(), staleAfterSeconds: 3600 }) // [12]
+ */
+export async function scheduleRollouts(pool: pg.Pool, request: { policy: Policy; policyRevision?: number; now: Date; staleAfterSeconds: number }): Promise<number[]> {
+  const created: number[] = [];
+  for (const bucket of request.policy.buckets) {
+    if (!bucket.scheduled || bucket.strategy.kind !== 'in-place' || bucket.executor.kind !== 'agent') continue;
+    const admission = admissionAt(request.policy, { bucket: bucket.name, team: bucket.owner, windows: bucket.windows }, request.now);
+    if (!admission.open) continue;
+    const opening = bucket.windows.map((name) => ({ name, occurrence: request.policy.windows[name] ? occurrenceAt(request.policy.windows[name]!, request.now) : undefined })).find((candidate) => candidate.occurrence && request.now < candidate.occurrence.admissionEnd);
+    if (!opening?.occurrence) continue;
+    const made = await pool.query('SELECT 1 FROM rollouts WHERE bucket = $1 AND window_name = $2 AND occurrence_start = $3', [bucket.name, opening.name, opening.occurrence.start]);
+    if (made.rowCount || (await activeRolloutOf(pool, bucket.name)) !== undefined) continue;
+    let draft: RolloutDraft;
+    try {
+      draft = await draftStoredRollout(pool, { policy: request.policy, bucket: bucket.name, actor: 'policy:schedule', now: request.now, staleAfterSeconds: request.staleAfterSeconds });
+    } catch (error) {
+      // Nothing to patch in this bucket now: the next occurrence looks again.
+      if (error instanceof InputError) continue;
+      throw error;
+    }
+    const id = await storeDraft(pool, draft, { actor: 'policy:schedule', now: request.now, origin: 'schedule', windowName: opening.name, occurrenceStart: opening.occurrence.start, ...(request.policyRevision !== undefined ? { policyRevision: request.policyRevision } : {}), reason: `window ${opening.name} opened at ${opening.occurrence.start.toISOString()}` });
+    if (id !== undefined) created.push(id);
+  }
+  return created;
+}
+
 /**
  * @example const { id } = await createRollout(pool, { policy, bucket: 'databases', actor: 'cli:alice', now: new Date(), staleAfterSeconds: 3600 })
  */
 export async function createRollout(pool: pg.Pool, request: CreateRolloutRequest): Promise<{ id: number; draft: RolloutDraft }> {
+  const active = await activeRolloutOf(pool, request.bucket);
+  if (active !== undefined) throw new RolloutConflict(`rollout ${active} of bucket ${request.bucket} is still under way; abort it or let it end first`, 'id');
   const draft = await draftStoredRollout(pool, request);
-  const id = await withTransaction(pool, async (client) => {
+  const id = await storeDraft(pool, draft, { actor: request.actor, now: request.now, origin: 'operator', ...(request.policyRevision !== undefined ? { policyRevision: request.policyRevision } : {}), ...(request.reason ? { reason: request.reason } : {}) });
+  if (id === undefined) throw new Error('rollout was not stored');
+  return { id, draft };
+}
+
+/** Stores a drafted rollout with its audit entry; undefined when the schedule's occurrence already has one. */
+async function storeDraft(pool: pg.Pool, draft: RolloutDraft, origin: { actor: string; now: Date; origin: 'operator' | 'schedule'; windowName?: string; occurrenceStart?: Date; policyRevision?: number; reason?: string }): Promise<number | undefined> {
+  return withTransaction(pool, async (client) => {
     const created = await insertRollout(client, {
       bucket: draft.bucket,
       team: draft.team,
@@ -51,23 +100,24 @@ export async function createRollout(pool: pg.Pool, request: CreateRolloutRequest
       settings: draft.settings,
       gates: draft.gates,
       windows: draft.windows,
-      origin: 'operator',
+      origin: origin.origin,
       ...(draft.advisoryId ? { advisoryId: draft.advisoryId } : {}),
-      ...(request.policyRevision !== undefined ? { policyRevision: request.policyRevision } : {}),
-      createdBy: request.actor,
+      ...(origin.windowName ? { windowName: origin.windowName } : {}),
+      ...(origin.occurrenceStart ? { occurrenceStart: origin.occurrenceStart } : {}),
+      ...(origin.policyRevision !== undefined ? { policyRevision: origin.policyRevision } : {}),
+      createdBy: origin.actor,
       hosts: draft.waves.flatMap((wave) => wave.hosts.map((host) => ({ host, wave: wave.wave }))),
-    }, request.now);
-    if (created === undefined) throw new Error('rollout was not stored');
+    }, origin.now);
+    if (created === undefined) return undefined;
     await appendAudit(client, {
       action: 'rollout.created',
-      actor: request.actor,
+      actor: origin.actor,
       subject: `rollout:${created}`,
-      ...(request.reason ? { reason: request.reason } : {}),
-      details: { bucket: draft.bucket, hosts: draft.waves.reduce((sum, wave) => sum + wave.hosts.length, 0), waves: draft.waves.length, snapshot: draft.snapshot.map((target) => `${target.name}=${target.version}`), ...(draft.advisoryId ? { advisory: draft.advisoryId } : {}) },
+      ...(origin.reason ? { reason: origin.reason } : {}),
+      details: { bucket: draft.bucket, origin: origin.origin, hosts: draft.waves.reduce((sum, wave) => sum + wave.hosts.length, 0), waves: draft.waves.length, snapshot: draft.snapshot.map((target) => `${target.name}=${target.version}`), ...(draft.advisoryId ? { advisory: draft.advisoryId } : {}) },
     });
     return created;
   });
-  return { id, draft };
 }
 
 export type RolloutAction = 'pause' | 'resume' | 'abort' | 'approve';

@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import { NotificationDispatcher } from '../app/notification-dispatcher.js';
 import { RolloutEngine } from '../app/rollout-engine.js';
 import { notifyPass } from '../app/rollout-notifications.js';
+import { scheduleRollouts } from '../app/rollout-service.js';
 import { rolloutMetricCounts } from '../store/rollout-metrics.js';
 import { isDatabaseUnavailable, openDatabase, supervisionFromEnvironment, type Database } from '../store/database.js';
 import { createApp } from './create-app.js';
@@ -52,7 +53,7 @@ export interface ServerOptions {
   /** The clock of windows, SLAs, deadlines and check-ins (tests inject one; never a real sleep). */
   now?: () => Date;
   /** The rollout engine: its name in leases (default host:pid), how often it passes, how long a lease lasts. */
-  rolloutEngine?: { holder?: string; passIntervalMs?: number; leaseMs?: number; onPassTimed?: (ms: number, transitions: number) => void };
+  rolloutEngine?: { holder?: string; passIntervalMs?: number; leaseMs?: number; scheduleIntervalMs?: number; onPassTimed?: (ms: number, transitions: number) => void };
   staleAfterSeconds: number;
   /** Opens the advisory feed for the ecosystems the stored hosts use. */
   openAdvisoryFeed: (ecosystems: string[]) => AdvisoryFeed;
@@ -164,6 +165,17 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     ...(options.rolloutEngine?.onPassTimed ? { onPassTimed: options.rolloutEngine.onPassTimed } : {}),
   });
   rolloutEngine.start();
+  // The policy's schedule: a window occurrence that opens starts its bucket's rollout (once, whichever replica sees it first).
+  const scheduleRolloutsNow = () => {
+    const { policy: inForce, revision } = policy.current;
+    if (!inForce) return;
+    scheduleRollouts(pool, { policy: inForce, ...(revision ? { policyRevision: revision.revision } : {}), now: (options.now ?? (() => new Date()))(), staleAfterSeconds: options.staleAfterSeconds }).then(
+      (created) => created.length > 0 && options.log(`the schedule started rollout${created.length === 1 ? '' : 's'} ${created.join(', ')}`),
+      (error: unknown) => options.log(`scheduling rollouts failed (tried again later): ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+  const scheduleTimer = setInterval(scheduleRolloutsNow, options.rolloutEngine?.scheduleIntervalMs ?? 30_000);
+  scheduleTimer.unref();
 
   const server: ServerType = await new Promise((resolve) => {
     const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started));
@@ -217,6 +229,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
         if (syncTimer) clearInterval(syncTimer);
         clearInterval(pruneTimer);
         policyWatcher?.stop();
+        clearInterval(scheduleTimer);
         await rolloutEngine.stop();
         await notifications.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -142,6 +142,11 @@ export const bucketSchema = z.strictObject({
   executor: executorSchema.prefault('agent'),
   /** Names of windows (see `windows`); a host is patched in the next occurrence of any of them. */
   windows: z.array(name('window')).max(16).default([]),
+  /**
+   * Each window occurrence starts a rollout of the hosts that need patching (unless one of the
+   * bucket's rollouts is still under way); false: only operators create rollouts.
+   */
+  scheduled: z.boolean().default(true),
   /** Wave sizes, counts or shares of the bucket, e.g. [1, 5, "20%", "100%"]; the last repeats. */
   waves: z.array(quantitySchema).min(1).max(64).prefault(['100%']),
   /** Hosts disrupted at once (a share rounds up). */
