@@ -26,6 +26,7 @@ describe('fleetpatch start', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('check-in: full');
     expect(result.stderr).toContain('demo: 30 simulated hosts and 40 simulated advisories loaded');
+    expect(result.stderr).toContain('demo: 30 simulated hosts take their rollout jobs');
     expect(result.stderr).toContain(`advisory feed ${offlineMirror} is unreachable (ECONNREFUSED`);
     expect(result.stderr).toContain('Point fleetpatch at a mirror or a local copy: --advisories DIR|ZIP|URL or FLEETPATCH_ADVISORIES');
     expect(result.stdout).toMatch(/dashboard: +http:\/\/127\.0\.0\.1:\d+\/#\/\?token=fpa_/);

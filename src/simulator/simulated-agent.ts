@@ -144,3 +144,37 @@ export class SimulatedHost {
     return response;
   }
 }
+
+/**
+ * Keeps simulated hosts working until `signal` aborts: each looks for a job every `pollMs` and
+ * checks in every `checkInMs` (so none goes stale), one host at a time.
+ *
+ * @example void driveSimulatedHosts(hosts, { pollMs: 2_000, checkInMs: 300_000, signal, log: console.error })
+ */
+export async function driveSimulatedHosts(hosts: readonly SimulatedHost[], options: { pollMs: number; checkInMs: number; signal: AbortSignal; log: (message: string) => void }): Promise<void> {
+  let lastCheckIn = 0;
+  const failing = new Set<string>();
+  while (!options.signal.aborted) {
+    const checkIn = Date.now() - lastCheckIn >= options.checkInMs;
+    if (checkIn) lastCheckIn = Date.now();
+    for (const host of hosts) {
+      if (options.signal.aborted) return;
+      try {
+        if (checkIn) await host.checkIn();
+        await host.work();
+        failing.delete(host.name);
+      } catch (error) {
+        // Said once per outage, not once per poll.
+        if (!failing.has(host.name)) options.log(`simulated host ${host.name}: ${error instanceof Error ? error.message : String(error)}`);
+        failing.add(host.name);
+      }
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, options.pollMs);
+      options.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+  }
+}

@@ -3,6 +3,7 @@
  * per-host summaries (no scan of findings), so they stay fast at 100,000 hosts.
  */
 import type pg from 'pg';
+import type { InstalledPackage } from '../domain/types.js';
 import type { DatedUpdate } from './available-update-store.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -286,4 +287,35 @@ export async function hostPackages(db: Queryable, name: string): Promise<Array<{
   );
   if (result.rows.length === 0) return undefined;
   return result.rows.filter((row) => row.name !== null).map((row) => ({ name: row.name!, version: row.version, ...(row.arch ? { arch: row.arch } : {}), ...(row.source_name ? { sourceName: row.source_name } : {}) }));
+}
+
+export interface StoredInventory {
+  name: string;
+  labels: Record<string, string>;
+  os?: { id: string; idLike: string[]; versionId?: string; prettyName?: string };
+  osEcosystem?: string;
+  runningKernel?: string;
+  packages: InstalledPackage[];
+}
+
+/** The hosts whose names start with `prefix`, as their last check-in described them (the demo's simulated agents carry on from there). */
+export async function storedInventories(db: Queryable, prefix: string): Promise<StoredInventory[]> {
+  const hosts = await db.query<{ name: string; labels: Record<string, string>; os_id: string | null; os_id_like: string[] | null; os_version: string | null; os_pretty_name: string | null; os_ecosystem: string | null; running_kernel: string | null; packages: Array<{ ecosystem: string; name: string; version: string; arch: string; source_name: string; source_version: string; epoch_known: boolean }> | null }>(
+    `SELECT h.name, h.labels, h.os_id, h.os_id_like, h.os_version, h.os_pretty_name, h.os_ecosystem, h.running_kernel,
+            (SELECT jsonb_agg(jsonb_build_object('ecosystem', p.ecosystem, 'name', p.name, 'version', p.version, 'arch', p.arch, 'source_name', p.source_name, 'source_version', p.source_version, 'epoch_known', p.epoch_known) ORDER BY p.name, p.arch)
+               FROM package_sets s JOIN package_versions p ON p.key = ANY(s.package_keys) WHERE s.key = h.package_set_key) AS packages
+       FROM hosts h WHERE starts_with(h.name, $1) ORDER BY h.name`,
+    [prefix],
+  );
+  return hosts.rows.map((row) => ({
+    name: row.name,
+    labels: row.labels,
+    ...(row.os_id ? { os: { id: row.os_id, idLike: row.os_id_like ?? [], ...(row.os_version ? { versionId: row.os_version } : {}), ...(row.os_pretty_name ? { prettyName: row.os_pretty_name } : {}) } } : {}),
+    ...(row.os_ecosystem ? { osEcosystem: row.os_ecosystem } : {}),
+    ...(row.running_kernel ? { runningKernel: row.running_kernel } : {}),
+    packages: (row.packages ?? []).map((pkg) => ({
+      ecosystem: pkg.ecosystem, name: pkg.name, version: pkg.version,
+      ...(pkg.arch ? { arch: pkg.arch } : {}), ...(pkg.source_name ? { sourceName: pkg.source_name } : {}), ...(pkg.source_version ? { sourceVersion: pkg.source_version } : {}), ...(pkg.epoch_known ? {} : { epochKnown: false }),
+    })),
+  }));
 }

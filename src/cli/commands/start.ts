@@ -19,6 +19,8 @@ import { MemoryFeed } from '../../feeds/memory-feed.js';
 import { fullCheckInOf } from '../../protocol/agent-protocol.js';
 import type { RunningServer } from '../../server/run-server.js';
 import { demoFleet } from '../../simulator/demo-fleet.js';
+import { driveSimulatedHosts, SimulatedHost } from '../../simulator/simulated-agent.js';
+import { storedInventories } from '../../store/fleet-queries.js';
 import { replaceKevCatalogue } from '../../store/advisory-store.js';
 import { approveReenrollment, createApiToken, createEnrollmentToken } from '../../store/auth-store.js';
 import { fleetpatchHome } from '../../store/fleetpatch-home.js';
@@ -50,6 +52,9 @@ export function registerStartCommand(program: Command): void {
         await enrollThisMachine(server, home);
         if (options.demo) await loadDemo(server, { hosts: options.demoHosts });
         await server.syncAdvisories();
+        // The simulated hosts act on their rollout jobs (each result says "simulated: …").
+        const simulation = new AbortController();
+        const simulated = options.demo ? await startSimulatedAgents(server, adminToken, simulation.signal) : undefined;
         process.stdout.write(
           `\nfleetpatch is running on ${server.database.describe()}\n` +
             `  dashboard:   ${server.url}/#/?token=${adminToken}\n` +
@@ -60,6 +65,8 @@ export function registerStartCommand(program: Command): void {
           process.stderr.write('serving; Ctrl-C to stop\n');
           await untilSignal();
         }
+        simulation.abort();
+        await simulated?.done;
       } finally {
         await server.stop();
       }
@@ -103,6 +110,19 @@ async function quickStartEnrollment(server: RunningServer): Promise<string> {
   const { hostname } = await collectHostFacts({ root: '/' });
   await approveReenrollment(pool, hostname, new Date(Date.now() + 10 * 60_000), 'quick start');
   return (await createEnrollmentToken(pool, { name: 'quick start', labels: {}, expiresAt: new Date(Date.now() + 10 * 60_000), maxUses: 1, createdBy: 'quick start' })).token;
+}
+
+/**
+ * Every simulated host of the demo as an agent that runs its rollout jobs on its simulated
+ * package list, so a demo rollout moves like a real one (and says it is simulated).
+ */
+async function startSimulatedAgents(server: RunningServer, token: string, signal: AbortSignal): Promise<{ done: Promise<void> }> {
+  const inventories = await storedInventories(server.database.pool, 'sim-');
+  const hosts = inventories.flatMap((inventory) => (inventory.os && inventory.osEcosystem
+    ? [new SimulatedHost({ serverUrl: server.url, token, name: inventory.name, labels: inventory.labels, os: inventory.os, osEcosystem: inventory.osEcosystem, packages: inventory.packages, ...(inventory.runningKernel ? { runningKernel: inventory.runningKernel } : {}), now: () => new Date() })]
+    : []));
+  process.stderr.write(`demo: ${hosts.length} simulated hosts take their rollout jobs (fleetpatch rollout create --bucket databases)\n`);
+  return { done: driveSimulatedHosts(hosts, { pollMs: 2_000, checkInMs: 10 * 60_000, signal, log: (message) => process.stderr.write(`${message}\n`) }) };
 }
 
 /** The demo's policy: the seed's own fleet, as examples/fleetpatch.yaml writes it down. */
