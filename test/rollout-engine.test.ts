@@ -99,8 +99,9 @@ describe('the rollout engine on simulated hosts', () => {
   const show = async (id: number) => (await api<RolloutView>('GET', `/api/v1/rollouts/${id}`)).body;
 
   /** Lets the hosts work and the engine pass until `done` holds (bounded). */
-  async function drive(hosts: SimulatedHost[], id: number, done: (rollout: RolloutView) => boolean, rounds = 300): Promise<RolloutView> {
+  async function drive(hosts: SimulatedHost[], id: number, done: (rollout: RolloutView) => boolean, rounds = 300, stepMs = 0): Promise<RolloutView> {
     for (let round = 0; round < rounds; round++) {
+      clock = new Date(clock.getTime() + stepMs);
       for (const host of hosts) await host.work();
       await new Promise((resolve) => setTimeout(resolve, 15));
       const rollout = await show(id);
@@ -223,6 +224,26 @@ describe('the rollout engine on simulated hosts', () => {
     // The same occurrence never starts a second one, even with nothing under way.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await listed()).toHaveLength(1);
+  }, 120_000);
+
+  it('learns how long a host takes from the bucket\'s past rollouts, in place of the policy\'s seed', async () => {
+    clock = new Date('2026-12-01T22:05:00Z');
+    await start(policy());
+    const hosts = await fleet(6);
+    const seed = await api<{ settings: { expectedHostMs: number } }>('POST', '/api/v1/rollouts', { bucket: 'databases', dryRun: true });
+    expect(seed.body.settings.expectedHostMs).toBe(15 * 60_000);
+    const created = await api<{ id: number }>('POST', '/api/v1/rollouts', { bucket: 'databases' });
+    // Each round of host work takes ten seconds of the injected clock.
+    await drive(hosts, created.body.id, (rollout) => rollout.state === 'succeeded', 300, 10_000);
+    const durations = await database.pool.query<{ ms: number }>(`SELECT (extract(epoch FROM s.at - n.at) * 1000)::float8 AS ms FROM rollout_events n JOIN rollout_events s ON s.host = n.host AND s.to_state = 'succeeded' WHERE n.to_state = 'notified' ORDER BY ms`);
+    expect(durations.rows).toHaveLength(6);
+    // A newcomer that needs the fix: the next rollout's draft.
+    await new SimulatedHost({ serverUrl: server!.url, token, name: 'db-new', labels: { role: 'database' }, os: OS, osEcosystem: 'Debian:12', packages: packages('1.0-1'), now: () => clock }).checkIn();
+    await server!.syncAdvisories();
+    const learned = await api<{ settings: { expectedHostMs: number } }>('POST', '/api/v1/rollouts', { bucket: 'databases', dryRun: true });
+    expect(learned.status, JSON.stringify(learned.body)).toBe(200);
+    expect(learned.body.settings.expectedHostMs).toBeGreaterThanOrEqual(durations.rows[4]!.ms);
+    expect(learned.body.settings.expectedHostMs).toBeLessThanOrEqual(durations.rows[5]!.ms);
   }, 120_000);
 
   it('lets started hosts finish when the window closes, admits nobody new, and admits nobody in a freeze', async () => {

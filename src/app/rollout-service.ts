@@ -14,6 +14,7 @@ import { draftRollout, type RolloutDraft } from '../domain/rollout/rollout-draft
 import { canRetry, canSkip, FAILED_HOST_STATES, TERMINAL_ROLLOUT_STATES, type HostState } from '../domain/rollout/rollout-model.js';
 import { appendAudit } from '../store/audit-log.js';
 import { loadPlanHosts } from '../store/plan-queries.js';
+import { hostDurationP95, LEARNED_DURATION_SAMPLES } from '../store/rollout-history.js';
 import { gateMeasurements, getRollout, insertRollout, lockRollout, recordOperatorEvent, rolloutEvents, rolloutHostViews, updateRolloutHost, updateRolloutState, type GateMeasurementRow, type RolloutEventRow, type RolloutHostView, type StoredRollout } from '../store/rollout-store.js';
 import { withTransaction } from '../store/transaction.js';
 
@@ -36,7 +37,10 @@ export async function draftStoredRollout(pool: pg.Pool, request: CreateRolloutRe
   const hosts = await loadPlanHosts(pool, { bucket: request.bucket });
   const plan = planFleet(request.policy, hosts, { now: request.now, staleAfterMs: request.staleAfterSeconds * 1000 });
   const canaries = new Set(hosts.filter((host) => host.labels.canary === 'true').map((host) => host.name));
-  return draftRollout(bucket, plan.hosts, { staleAfterMs: request.staleAfterSeconds * 1000, canaries, ...(request.advisoryId ? { advisoryId: request.advisoryId } : {}) });
+  // The time a host needs: the bucket's own p95 once enough hosts were measured, the policy's seed before.
+  const learned = await hostDurationP95(pool, bucket.name);
+  const hostDurationMs = learned && learned.samples >= LEARNED_DURATION_SAMPLES && learned.p95Ms > 0 ? learned.p95Ms : undefined;
+  return draftRollout(bucket, plan.hosts, { staleAfterMs: request.staleAfterSeconds * 1000, canaries, ...(hostDurationMs !== undefined ? { hostDurationMs } : {}), ...(request.advisoryId ? { advisoryId: request.advisoryId } : {}) });
 }
 
 /** The bucket's rollouts that have not ended: a second one would fight over the same hosts. */
