@@ -26,10 +26,11 @@
  * rollout is cut off there), BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { advisoryFromOsv } from '../src/domain/advisories/osv-record.js';
 import type { InstalledPackage } from '../src/domain/types.js';
@@ -124,7 +125,7 @@ async function serve(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The load generator.
 
-interface ServerProcess { url: string; adminToken: string; databaseUrl: string; pid: number; passes: Array<{ ms: number; transitions: number; at: number }>; stop: () => Promise<void> }
+interface ServerProcess { url: string; adminToken: string; databaseUrl: string; pid: number; postmasterPid: () => number | undefined; passes: Array<{ ms: number; transitions: number; at: number }>; stop: () => Promise<void> }
 
 async function startServer(home: string, policyFile: string): Promise<ServerProcess> {
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -163,12 +164,35 @@ async function startServer(home: string, policyFile: string): Promise<ServerProc
   child.on('exit', unexpected);
   return {
     ...started, pid: child.pid!, passes,
+    postmasterPid: () => {
+      try {
+        return Number(readFileSync(join(home, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      } catch {
+        return undefined;
+      }
+    },
     stop: () => new Promise((done) => {
       child.off('exit', unexpected);
       child.on('exit', () => done());
       child.kill('SIGTERM');
     }),
   };
+}
+
+/** CPU seconds of the postmaster and its backends. */
+function postgresCpuSeconds(postmaster: number | undefined): number {
+  if (postmaster === undefined) return Number.NaN;
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(entry) === postmaster || Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / 100;
 }
 
 function rssMb(pid: number): number {
@@ -224,7 +248,7 @@ async function persistently<T>(send: () => Promise<T>): Promise<T> {
 }
 
 /** A steady open-loop stream of check-ins of hosts outside the rollout; latency counted from each one's scheduled send. */
-async function checkInStream(server: ServerProcess, hosts: readonly string[], until: () => boolean): Promise<{ heartbeats: number[]; inventories: number[]; errors: number }> {
+async function checkInStream(server: Pick<ServerProcess, 'url' | 'adminToken'>, hosts: readonly string[], until: () => boolean): Promise<{ heartbeats: number[]; inventories: number[]; errors: number }> {
   const heartbeats: number[] = [];
   const inventories: number[] = [];
   let errors = 0;
@@ -331,8 +355,9 @@ async function main(): Promise<void> {
     await db.query('VACUUM ANALYZE');
 
     // The steady check-in stream without a rollout.
-    const baselineEnd = performance.now() + BASELINE_SECONDS * 1000;
-    const baseline = await checkInStream(server, batch, () => performance.now() > baselineEnd);
+    const baselineStream = startStream(server, batch);
+    await sleep(BASELINE_SECONDS * 1000);
+    const baseline = await baselineStream.stop();
     const baselineLoad = loadavg()[0]!;
     log(`baseline stream: ${baseline.heartbeats.length + baseline.inventories.length} check-ins, p99 ${percentile(baseline.heartbeats, 0.99).toFixed(1)} ms (heartbeats) / ${percentile(baseline.inventories, 0.99).toFixed(1)} ms (inventories)`);
 
@@ -366,18 +391,30 @@ async function main(): Promise<void> {
           lastLog = performance.now();
           loads.push(loadavg()[0]!);
           const counts = await db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM rollout_hosts WHERE rollout_id = $1 GROUP BY state ORDER BY state', [id]);
+          if (process.env.BENCH_SHOW_ACTIVITY) {
+            const activity = await db.query<{ wait: string | null; query: string; n: number }>("SELECT wait_event_type || ':' || wait_event AS wait, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query, count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() GROUP BY 1, 2 ORDER BY 3 DESC");
+            for (const row of activity.rows) log(`  db: ${row.n} × ${row.wait ?? 'on CPU'}: ${row.query}`);
+          }
           log(`${((performance.now() - rolloutStarted) / 1000).toFixed(0)} s: ${state}; ${counts.rows.map((count) => `${count.state} ${count.n}`).join(', ')}; RSS ${rssMb(server.pid).toFixed(0)} MB; load ${loadavg()[0]!.toFixed(2)}`);
         }
         await sleep(200);
       }
     })();
-    const [driven, during] = await Promise.all([
-      driveAgents(server, order, settings.maxInFlight, stop),
-      checkInStream(server, batch, stop),
-      watcher,
-    ]);
+    const duringStream = startStream(server, batch);
+    const generatorCpu = process.cpuUsage();
+    const postgresBefore = postgresCpuSeconds(server.postmasterPid());
+    const generatorDelay = monitorEventLoopDelay({ resolution: 5 });
+    generatorDelay.enable();
+    const [driven] = await Promise.all([driveAgents(server, order, settings.maxInFlight, stop), watcher]);
     // The last passes (monitoring → succeeded) after the agents are done.
     while (!stop()) await sleep(100);
+    const during = await duringStream.stop();
+    generatorDelay.disable();
+    const generatorCores = (() => {
+      const used = process.cpuUsage(generatorCpu);
+      return (used.user + used.system) / 1e6;
+    })();
+    const postgresSeconds = postgresCpuSeconds(server.postmasterPid()) - postgresBefore;
     const rolloutSeconds = (performance.now() - rolloutStarted) / 1000;
     const serverCores = (cpuSeconds(server.pid) - cpuBefore) / rolloutSeconds;
     peakRss = Math.max(peakRss, rssMb(server.pid));
@@ -416,7 +453,8 @@ async function main(): Promise<void> {
       ['check-in stream: inventories p50 / p99 (ms), rollout running', fmt(during.inventories), '', ''],
       ['  inventories moved p50 / p99 (ms)', `${moved(baseline.inventories, during.inventories, 0.5)} / ${moved(baseline.inventories, during.inventories, 0.99)}`, 'report', ''],
       ['check-in stream errors (no rollout / running)', `${baseline.errors} / ${during.errors}`, '', ''],
-      ['server CPU during the rollout (cores busy)', serverCores.toFixed(2), '', ''],
+      ['CPU during the rollout (cores busy): server / PostgreSQL / agents', `${serverCores.toFixed(2)} / ${(postgresSeconds / rolloutSeconds).toFixed(2)} / ${(generatorCores / rolloutSeconds).toFixed(2)}`, '', ''],
+      ['event-loop delay p99 (ms): simulated agents / check-in stream (no rollout, running)', `${(generatorDelay.percentile(99) / 1e6).toFixed(1)} / ${baseline.loopDelayP99.toFixed(1)}, ${during.loopDelayP99.toFixed(1)}`, '', ''],
       ['server RSS before / peak during the rollout (MB)', `${rssBefore.toFixed(0)} / ${peakRss.toFixed(0)}`, `<= ${TARGETS.rssMb}`, peakRss <= TARGETS.rssMb ? 'yes' : 'NO'],
       ['machine load average (1 min): baseline / during (max) / end', `${baselineLoad.toFixed(2)} / ${Math.max(...loads, 0).toFixed(2)} / ${load[0]!.toFixed(2)}`, '', ''],
     ];
@@ -436,7 +474,40 @@ ${rows.map(([label, value, target, met]) => `| ${label.padEnd(width)} | ${value.
   }
 }
 
+/** The check-in stream in a process of its own (the agents' load must not delay its sends): runs until a line on stdin, then prints what it measured. */
+async function streamProcess(): Promise<void> {
+  const { url, adminToken, hosts } = JSON.parse(process.env.BENCH_ROLLOUT_STREAM!) as { url: string; adminToken: string; hosts: string[] };
+  let stopped = false;
+  process.stdin.once('data', () => (stopped = true));
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  const measured = await checkInStream({ url, adminToken }, hosts, () => stopped);
+  process.stdout.write(`${JSON.stringify({ ...measured, loopDelayP99: delay.percentile(99) / 1e6 })}\n`);
+  process.exit(0);
+}
+
+type StreamResult = Awaited<ReturnType<typeof checkInStream>> & { loopDelayP99: number };
+
+/** Starts the stream process; `stop` ends it and answers its latencies. */
+function startStream(server: ServerProcess, hosts: readonly string[]): { stop: () => Promise<StreamResult> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--stream'], {
+    env: { ...process.env, BENCH_ROLLOUT_STREAM: JSON.stringify({ url: server.url, adminToken: server.adminToken, hosts }) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return {
+    stop: async () => {
+      child.stdin.end('stop\n');
+      await exited;
+      return JSON.parse(output) as StreamResult;
+    },
+  };
+}
+
 if (process.argv.includes('--server')) await serve();
+else if (process.argv.includes('--stream')) await streamProcess();
 else {
   await main();
   process.exit(0);

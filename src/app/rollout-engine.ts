@@ -15,7 +15,7 @@ import { advanceRollout, type Advance, type EngineContext } from '../domain/roll
 import type { InstalledPackage } from '../domain/types.js';
 import { defaultGateProviders, type GateProviders } from '../gates/gate-runner.js';
 import { gateVerdicts, measureDueGates } from './rollout-gates.js';
-import { claimDueRollouts, getRollout, loadRolloutHosts, lockForPass, releaseLeases, writePass, type StoredRollout } from '../store/rollout-store.js';
+import { claimDueRollouts, getRollout, loadPassHosts, lockForPass, releaseLeases, writePass, type StoredRollout } from '../store/rollout-store.js';
 import { withTransaction } from '../store/transaction.js';
 
 export interface RolloutEngineOptions {
@@ -30,6 +30,12 @@ export interface RolloutEngineOptions {
   leaseMs?: number;
   /** How soon a rollout with hosts in flight is passed again. Default 1 s. */
   passIntervalMs?: number;
+  /**
+   * How soon the next tick runs after one that wrote transitions (its rollouts are due again at
+   * once: a change may enable the next). Default 100 ms, at most `passIntervalMs`: passes stay
+   * small and a host's next step waits a tenth of a second, not a whole interval.
+   */
+  busyPassIntervalMs?: number;
   /** Rollouts leased per tick. Default 20. */
   batch?: number;
   /** Where gate measurements come from (Prometheus, HTTP, commands by default). */
@@ -82,7 +88,8 @@ export class RolloutEngine {
   private async measureGates(id: number): Promise<void> {
     const rollout = await getRollout(this.options.pool, id);
     if (!rollout || rollout.gates.length === 0 || rollout.leaseHolder !== this.options.holder) return;
-    const hosts = await loadRolloutHosts(this.options.pool, rollout);
+    // Gate runs need the hosts in monitoring, which a pass always reads.
+    const { hosts } = await loadPassHosts(this.options.pool, rollout);
     this.gateProviders ??= this.options.gateProviders ?? defaultGateProviders();
     await measureDueGates(this.options.pool, rollout, hosts, this.options.now(), this.gateProviders, this.options.now);
   }
@@ -98,9 +105,11 @@ export class RolloutEngine {
       const now = this.options.now();
       const rollout = await lockForPass(client, id, holder, now);
       if (!rollout) return 0;
-      const hosts = await loadRolloutHosts(client, rollout);
+      let { hosts, others } = await loadPassHosts(client, rollout);
       const policy = this.options.policy();
       const gates = rollout.gates.length > 0 ? await gateVerdicts(client, rollout, hosts, now) : { rollout: { state: 'passed' as const } };
+      // A failed gate may roll back every host that succeeded: that pass reads them all.
+      if (gates.rollout.state === 'failed') ({ hosts, others } = await loadPassHosts(client, rollout, { all: true }));
       const context: EngineContext = {
         now,
         admission: policy ? admissionAt(policy, rollout, now) : { open: false, reason: 'window-closed', detail: 'no policy is in force' },
@@ -108,7 +117,7 @@ export class RolloutEngine {
         ...('hosts' in gates ? { hostGates: gates.hosts } : {}),
         isKernelPackage: kernelPackageName,
       };
-      const decided = advanceRollout(rollout, hosts, context);
+      const decided = advanceRollout(rollout, hosts, context, others);
       await writePass(client, rollout, decided, hosts, now, this.nextPassAt(rollout, decided, now));
       await this.options.onPass?.(client, rollout, decided, now);
       for (const event of decided.events) this.options.log(`rollout ${rollout.id}: ${event.summary}`);
@@ -136,15 +145,21 @@ export class RolloutEngine {
     return new Date(now.getTime() + (state === 'paused' || state === 'waiting-for-window' || state === 'halted' ? 5 * interval : interval));
   }
 
-  /** Ticks every `passIntervalMs` until stopped; a failing tick is logged and the next one tries again. */
+  /**
+   * Ticks every `passIntervalMs` (every `busyPassIntervalMs` after a tick that wrote transitions)
+   * until stopped; a failing tick is logged and the next one tries again.
+   */
   start(): void {
     const interval = this.options.passIntervalMs ?? 1_000;
+    const busyInterval = Math.min(interval, this.options.busyPassIntervalMs ?? 100);
     const loop = () => {
       if (this.stopped) return;
+      let busy = false;
       this.running = this.tick()
+        .then((result) => void (busy = result.transitions > 0))
         .catch((error: unknown) => this.options.log(`rollout engine: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, interval);
+          if (!this.stopped) this.timer = setTimeout(loop, busy ? busyInterval : interval);
         });
     };
     loop();

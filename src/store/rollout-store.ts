@@ -6,9 +6,9 @@
  * never apply a pass to one rollout at the same time.
  */
 import type pg from 'pg';
-import type { HostChange, RolloutChange, RolloutEvent } from '../domain/rollout/rollout-machine.js';
-import type { HostJobState, PackageTarget, Rollout, RolloutHost, RolloutSettings } from '../domain/rollout/rollout-model.js';
-import { TERMINAL_HOST_STATES, TERMINAL_ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
+import { NO_OTHER_HOSTS, type HostChange, type OtherHosts, type RolloutChange, type RolloutEvent } from '../domain/rollout/rollout-machine.js';
+import type { HostJobState, HostState, PackageTarget, Rollout, RolloutHost, RolloutSettings } from '../domain/rollout/rollout-model.js';
+import { FAILED_HOST_STATES, TERMINAL_HOST_STATES, TERMINAL_ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
 import { jobKey, type HostJob, type JobResult } from '../protocol/job-protocol.js';
 import { notifyChange } from './change-notifications.js';
 
@@ -184,29 +184,19 @@ interface HostRow {
   boot_id: string | null;
   running_kernel: string | null;
   reboot_required: boolean | null;
-  installed: Record<string, string> | null;
+  package_set_key: number | null;
 }
 
-/**
- * The rollout's hosts in admission order, each with its current job and what its last check-in
- * said (the installed versions of the snapshot's packages only).
- */
-export async function loadRolloutHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot'>): Promise<RolloutHost[]> {
-  const rows = await db.query<HostRow>(
-    `SELECT rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.deadline, rh.slot_held, rh.last_error, rh.replaced,
+const HOST_SELECT = `SELECT rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.deadline, rh.slot_held, rh.last_error, rh.replaced,
             rh.boot_id_before, rh.reboot_requested_at, rh.job_key,
             j.step AS job_step, j.dispatched_at AS job_dispatched_at, j.deadline AS job_deadline, j.result AS job_result,
-            h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required,
-            (SELECT jsonb_object_agg(p.name, p.version) FROM package_sets s JOIN package_versions p ON p.key = ANY(s.package_keys)
-              WHERE s.key = h.package_set_key AND p.name = ANY($2::text[])) AS installed
+            h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required, h.package_set_key
        FROM rollout_hosts rh
        LEFT JOIN rollout_jobs j ON j.key = rh.job_key
-       LEFT JOIN hosts h ON h.name = rh.host
-      WHERE rh.rollout_id = $1
-      ORDER BY rh.position`,
-    [rollout.id, rollout.snapshot.map((target) => target.name)],
-  );
-  return rows.rows.map((row): RolloutHost => ({
+       LEFT JOIN hosts h ON h.name = rh.host`;
+
+function hostOf(row: HostRow, installed: Record<string, string>): RolloutHost {
+  return {
     name: row.host,
     wave: row.wave,
     state: row.state,
@@ -233,43 +223,141 @@ export async function loadRolloutHosts(db: Queryable, rollout: Pick<Rollout, 'id
       bootId: orUndefined(row.boot_id),
       runningKernel: orUndefined(row.running_kernel),
       rebootRequired: row.reboot_required ?? false,
-      installed: row.installed ?? {},
+      installed,
     },
-  }));
+  };
 }
 
-const HOST_COLUMNS: Record<string, string> = {
-  stateSince: 'state_since', deadline: 'deadline', slotHeld: 'slot_held', lastError: 'last_error', replaced: 'replaced',
-  bootIdBefore: 'boot_id_before', rebootRequestedAt: 'reboot_requested_at', attempt: 'attempt', wave: 'wave',
+/**
+ * Installed versions of a snapshot's packages per package set. A package set's key names one
+ * content for good (sets are content-addressed, keys never reused), so what it holds of a
+ * snapshot is read once per process, not once per host and pass. Bounded: emptied when full.
+ */
+const installedBySnapshot = new Map<string, Map<number, Record<string, string>>>();
+const INSTALLED_CACHE_SETS = 50_000;
+
+async function installedVersions(db: Queryable, snapshot: readonly PackageTarget[], setKeys: ReadonlyArray<number | null>): Promise<Map<number, Record<string, string>>> {
+  const names = snapshot.map((target) => target.name);
+  const cacheKey = JSON.stringify(names);
+  let cached = installedBySnapshot.get(cacheKey);
+  if (!cached || cached.size > INSTALLED_CACHE_SETS) {
+    if (installedBySnapshot.size > 16) installedBySnapshot.clear();
+    installedBySnapshot.set(cacheKey, (cached = new Map()));
+  }
+  const missing = [...new Set(setKeys.filter((key): key is number => key !== null && !cached.has(key)))];
+  if (missing.length > 0) {
+    const rows = await db.query<{ key: number; installed: Record<string, string> | null }>(
+      `SELECT s.key, (SELECT jsonb_object_agg(p.name, p.version) FROM package_versions p WHERE p.key = ANY(s.package_keys) AND p.name = ANY($2::text[])) AS installed
+         FROM package_sets s WHERE s.key = ANY($1::integer[])`,
+      [missing, names],
+    );
+    for (const row of rows.rows) cached.set(row.key, row.installed ?? {});
+  }
+  return cached;
+}
+
+async function hostsOf(db: Queryable, rollout: Pick<Rollout, 'snapshot'>, rows: readonly HostRow[]): Promise<RolloutHost[]> {
+  const installed = await installedVersions(db, rollout.snapshot, rows.map((row) => row.package_set_key));
+  // A set pruned after its host moved on reads as nothing installed, as the join it replaces did.
+  return rows.map((row) => hostOf(row, (row.package_set_key !== null ? installed.get(row.package_set_key) : undefined) ?? {}));
+}
+
+/**
+ * The rollout's hosts in admission order, each with its current job and what its last check-in
+ * said (the installed versions of the snapshot's packages only).
+ */
+export async function loadRolloutHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot'>): Promise<RolloutHost[]> {
+  const rows = await db.query<HostRow>(`${HOST_SELECT} WHERE rh.rollout_id = $1 ORDER BY rh.position`, [rollout.id]);
+  return hostsOf(db, rollout, rows.rows);
+}
+
+const TERMINAL_OR_PENDING = [...TERMINAL_HOST_STATES, 'pending'];
+const SUCCEEDED_STATES: ReadonlySet<HostState> = new Set(['succeeded', 'succeeded-reboot-pending']);
+
+/**
+ * The hosts a pass can change, in admission order, and the others counted: every host in flight,
+ * holding a slot or reboot-stuck, and the first pending hosts of the current and the next wave, as
+ * many as admission could take this pass (the free slots and the slots that may free up: hosts
+ * monitoring or rolling back). The rest (terminal hosts, later pending ones) only count, so a
+ * pass of a 10,000-host rollout reads the hosts in flight, not all of them. `all` reads every host
+ * (a gate's rollback reaches every succeeded host).
+ */
+export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot' | 'currentWave' | 'settings'>, options: { all?: boolean } = {}): Promise<{ hosts: RolloutHost[]; others: OtherHosts }> {
+  if (options.all) return { hosts: await loadRolloutHosts(db, rollout), others: NO_OTHER_HOSTS };
+  const counted = await db.query<{ wave: number; state: HostState; slot_held: boolean; n: number }>(
+    'SELECT wave, state, slot_held, count(*)::int AS n FROM rollout_hosts WHERE rollout_id = $1 GROUP BY wave, state, slot_held',
+    [rollout.id],
+  );
+  let held = 0;
+  let freeing = 0;
+  for (const row of counted.rows) {
+    if (!row.slot_held) continue;
+    held += row.n;
+    if (row.state === 'monitoring' || row.state === 'rolling-back') freeing += row.n;
+  }
+  const admissible = Math.max(0, rollout.settings.maxInFlight - held + freeing);
+  const firstWave = Math.max(1, rollout.currentWave);
+  const rows = await db.query<HostRow>(
+    `${HOST_SELECT}
+      WHERE rh.rollout_id = $1
+        AND (rh.state <> ALL($2::text[]) OR rh.slot_held OR rh.state = 'reboot-stuck'
+             OR rh.host IN (SELECT host FROM rollout_hosts WHERE rollout_id = $1 AND state = 'pending' AND wave BETWEEN $3 AND $4 ORDER BY position LIMIT $5))
+      ORDER BY rh.position`,
+    [rollout.id, TERMINAL_OR_PENDING, firstWave, rollout.currentWave + 1, admissible],
+  );
+  const hosts = await hostsOf(db, rollout, rows.rows);
+  // The others: every host counted, less the ones read.
+  const rest = new Map<string, number>();
+  for (const row of counted.rows) rest.set(`${row.wave} ${row.state}`, (rest.get(`${row.wave} ${row.state}`) ?? 0) + row.n);
+  for (const host of hosts) rest.set(`${host.wave} ${host.state}`, (rest.get(`${host.wave} ${host.state}`) ?? 0) - 1);
+  const others = { failed: 0, noAgent: 0, succeeded: 0, unfinishedByWave: new Map<number, number>() };
+  for (const [key, n] of rest) {
+    if (n <= 0) continue;
+    const [wave, state] = [Number(key.slice(0, key.indexOf(' '))), key.slice(key.indexOf(' ') + 1) as HostState];
+    if (FAILED_HOST_STATES.has(state)) others.failed += n;
+    if (state === 'no-agent') others.noAgent += n;
+    if (SUCCEEDED_STATES.has(state)) others.succeeded += n;
+    if (!TERMINAL_HOST_STATES.has(state)) others.unfinishedByWave.set(wave, (others.unfinishedByWave.get(wave) ?? 0) + n);
+  }
+  return { hosts, others };
+}
+
+/** The patch fields a transition may write, with their columns and types. */
+const HOST_COLUMNS: Record<string, { column: string; type: string }> = {
+  stateSince: { column: 'state_since', type: 'timestamptz' }, deadline: { column: 'deadline', type: 'timestamptz' }, slotHeld: { column: 'slot_held', type: 'boolean' },
+  lastError: { column: 'last_error', type: 'text' }, replaced: { column: 'replaced', type: 'jsonb' }, bootIdBefore: { column: 'boot_id_before', type: 'text' },
+  rebootRequestedAt: { column: 'reboot_requested_at', type: 'timestamptz' }, attempt: { column: 'attempt', type: 'integer' }, wave: { column: 'wave', type: 'integer' },
 };
+
+/** Each column set from the patch when the patch names its field (a field present as undefined clears it), kept otherwise. */
+const HOST_UPDATE = `UPDATE rollout_hosts rh SET state = u.state, job_key = COALESCE(u.job_key, rh.job_key),
+    ${Object.entries(HOST_COLUMNS).map(([field, { column, type }]) => `${column} = CASE WHEN u.patch ? '${field}' THEN ${type === 'jsonb' ? `u.patch->'${field}'` : type === 'text' ? `u.patch->>'${field}'` : `(u.patch->>'${field}')::${type}`} ELSE rh.${column} END`).join(',\n    ')}
+  FROM jsonb_to_recordset($2::jsonb) AS u(host text, state text, patch jsonb, job_key text)
+ WHERE rh.rollout_id = $1 AND rh.host = u.host`;
 
 /**
  * Writes one pass: host transitions with their jobs (dispatched by being written: the agent
- * fetches them), the rollout's change, the timeline, and when the next pass is due.
+ * fetches them), the rollout's change, the timeline, and when the next pass is due. The hosts'
+ * transitions are one statement, however many there are.
  */
 export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: { rollout?: RolloutChange; hosts: HostChange[]; events: RolloutEvent[] }, hosts: readonly RolloutHost[], now: Date, nextPassAt: Date): Promise<void> {
   const attempts = new Map(hosts.map((host) => [host.name, host.attempt]));
   const jobs: Array<{ key: string; host: string; step: string; attempt: number; job: HostJob }> = [];
+  // One row per host: a host changed twice in a pass (a gate's rollback of a host that has just
+  // succeeded) ends as its last change left it, the earlier change's other fields kept.
+  const updates = new Map<string, { host: string; state: string; patch: Record<string, unknown>; job_key: string | null }>();
   for (const change of pass.hosts) {
     const attempt = change.patch.attempt ?? attempts.get(change.name) ?? 1;
     const key = change.job ? jobKey(rollout.id, change.name, change.job.step, attempt) : undefined;
     if (change.job && key) {
       jobs.push({ key, host: change.name, step: change.job.step, attempt, job: { key, rolloutId: rollout.id, step: change.job.step, commands: change.job.commands, packages: change.job.packages, previous: change.job.previous, deadline: change.job.deadline.toISOString() } });
     }
-    const columns = ['state'];
-    const values: unknown[] = [change.to];
-    for (const [field, value] of Object.entries(change.patch)) {
-      const column = HOST_COLUMNS[field];
-      if (!column) continue;
-      columns.push(column);
-      values.push(field === 'replaced' ? JSON.stringify(value) : (value ?? null));
-    }
-    if (key) {
-      columns.push('job_key');
-      values.push(key);
-    }
-    await client.query(`UPDATE rollout_hosts SET ${columns.map((column, index) => `${column} = $${index + 3}`).join(', ')} WHERE rollout_id = $1 AND host = $2`, [rollout.id, change.name, ...values]);
+    const patch: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(change.patch)) if (HOST_COLUMNS[field]) patch[field] = value ?? null;
+    const earlier = updates.get(change.name);
+    updates.set(change.name, { host: change.name, state: change.to, patch: { ...earlier?.patch, ...patch }, job_key: key ?? earlier?.job_key ?? null });
   }
+  if (updates.size > 0) await client.query(HOST_UPDATE, [rollout.id, JSON.stringify([...updates.values()])]);
   if (jobs.length > 0) {
     // A key already written (a pass repeated after a crash between commit and reply) stays as it was.
     await client.query(

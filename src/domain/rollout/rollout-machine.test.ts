@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { advanceRollout, type EngineContext, type HostChange } from './rollout-machine.js';
-import type { Rollout, RolloutHost, RolloutSettings } from './rollout-model.js';
+import { advanceRollout, type EngineContext, type HostChange, type OtherHosts } from './rollout-machine.js';
+import { FAILED_HOST_STATES, TERMINAL_HOST_STATES, type Rollout, type RolloutHost, type RolloutSettings } from './rollout-model.js';
 
 const T0 = new Date('2026-12-01T22:00:00Z');
 const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
@@ -189,5 +189,53 @@ describe('advanceRollout, in-place', () => {
     expect(pass.hosts[0]!.patch.slotHeld).toBeUndefined();
     // One slot left of two: db-1 keeps its own.
     expect(pass.hosts.filter((change) => change.to === 'notified').map((change) => change.name)).toEqual(['db-2']);
+  });
+});
+
+describe('advanceRollout over the hosts a pass reads, the others counted', () => {
+  const succeeded = (name: string, wave: number) => host(name, wave, { state: 'succeeded', replaced: [{ name: 'libssl3', from: '3.0.11-1', to: '3.0.15-1' }] });
+  /** What a store reading only the hosts a pass can change hands the machine (as `loadPassHosts` reads them). */
+  function split(r: Rollout, hosts: RolloutHost[]): [RolloutHost[], OtherHosts] {
+    const free = r.settings.maxInFlight - hosts.filter((item) => item.slotHeld).length + hosts.filter((item) => item.slotHeld && ['monitoring', 'rolling-back'].includes(item.state)).length;
+    const firstWave = Math.max(1, r.currentWave);
+    const pending = hosts.filter((item) => item.state === 'pending' && item.wave >= firstWave && item.wave <= r.currentWave + 1).slice(0, Math.max(0, free));
+    const read = hosts.filter((item) => (!TERMINAL_HOST_STATES.has(item.state) && item.state !== 'pending') || item.slotHeld || item.state === 'reboot-stuck' || pending.includes(item));
+    const others = { failed: 0, noAgent: 0, succeeded: 0, unfinishedByWave: new Map<number, number>() };
+    for (const item of hosts.filter((candidate) => !read.includes(candidate))) {
+      if (FAILED_HOST_STATES.has(item.state)) others.failed++;
+      if (item.state === 'no-agent') others.noAgent++;
+      if (item.state === 'succeeded' || item.state === 'succeeded-reboot-pending') others.succeeded++;
+      if (!TERMINAL_HOST_STATES.has(item.state)) others.unfinishedByWave.set(item.wave, (others.unfinishedByWave.get(item.wave) ?? 0) + 1);
+    }
+    return [read, others];
+  }
+  const same = (r: Rollout, hosts: RolloutHost[], at: EngineContext) => {
+    const [read, others] = split(r, hosts);
+    expect(read.length).toBeLessThan(hosts.length);
+    const whole = advanceRollout(r, hosts, at);
+    expect(advanceRollout(r, read, at, others)).toEqual(whole);
+    return whole;
+  };
+
+  it('decides what it decides over every host: admission, the budget, a wave not done while hosts are pending, the end', () => {
+    const r = rollout({ state: 'running', currentWave: 2, waveCount: 2, settings: settings({ maxInFlight: 2, errorBudget: 1 }) });
+    // Admission: the first pending hosts of the wave, up to the free slots.
+    const admitting = same(r, [succeeded('a', 1), host('b', 2, { state: 'monitoring', slotHeld: true }), host('c', 2), host('d', 2), host('e', 2)], context(minutes(1)));
+    expect(admitting.hosts.map((change) => [change.name, change.to])).toEqual([['b', 'succeeded'], ['c', 'notified'], ['d', 'notified']]);
+    // A wave with pending hosts beyond the slots is not done.
+    const full = settings({ maxInFlight: 1, errorBudget: 1 });
+    expect(same({ ...r, settings: full }, [succeeded('a', 1), host('b', 2, { state: 'post-check', slotHeld: true }), host('c', 2), host('d', 2)], context(minutes(1))).rollout).toBeUndefined();
+    // The budget counts the failed hosts that were not read.
+    const spent = same(r, [host('a', 1, { state: 'rolled-back' }), host('b', 1, { state: 'timed-out' }), host('c', 2, { state: 'pre-check', slotHeld: true }), host('d', 2)], context(minutes(1)));
+    expect(spent.rollout).toMatchObject({ state: 'halted', haltReason: 'budget-spent', reason: '2 failed hosts, budget 1' });
+    // The end counts the hosts not patched that were not read.
+    const done = same(r, [succeeded('a', 1), host('b', 2, { state: 'no-agent' }), host('c', 2, { state: 'monitoring', slotHeld: true })], context(minutes(1)));
+    expect(done.rollout).toMatchObject({ state: 'completed-with-errors', reason: '1 host not patched' });
+  });
+
+  it('refuses to decide a gate\'s rollback without the succeeded hosts it reaches', () => {
+    const r = rollout({ state: 'running', currentWave: 2, waveCount: 2 });
+    const [read, others] = split(r, [succeeded('a', 1), host('b', 2, { state: 'monitoring', slotHeld: true })]);
+    expect(() => advanceRollout(r, read, context(minutes(1), { gates: { state: 'failed', gate: 'errors', onFailure: 'rollback' } }), others)).toThrow(/needs every succeeded host/);
   });
 });

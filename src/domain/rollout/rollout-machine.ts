@@ -11,6 +11,7 @@
  * the host's check-ins (a new boot id, a check-in after the reboot was asked for, the target
  * versions in place, no reboot still required), never from the agent's word.
  */
+import { BugError } from '../errors.js';
 import type { HostStep, JobCommand, PackageTarget, Rollout, RolloutHost, RolloutState, HostState, PauseReason, HaltReason } from './rollout-model.js';
 import { FAILED_HOST_STATES, TERMINAL_HOST_STATES, TERMINAL_ROLLOUT_STATES } from './rollout-model.js';
 
@@ -71,6 +72,26 @@ export interface RolloutChange {
   currentWave?: number;
   bakeUntil?: Date | undefined;
 }
+
+/**
+ * The rollout's hosts a pass did not look at, counted: hosts in a terminal state that hold no slot
+ * and are not reboot-stuck, and pending hosts beyond the ones admission can reach this pass.
+ * Nothing a pass decides changes them, yet the error budget, a wave's completion and the
+ * rollout's end count the whole rollout: they count these too. A store that reads every host
+ * passes `NO_OTHER_HOSTS`.
+ */
+export interface OtherHosts {
+  /** In a failed state (`FAILED_HOST_STATES`): they count against the budget. */
+  failed: number;
+  /** In `no-agent`: not patched when the rollout ends. */
+  noAgent: number;
+  /** Succeeded: a gate's rollback reaches them, so a pass with any here cannot decide one. */
+  succeeded: number;
+  /** Per wave, the hosts not yet in a terminal state (pending): the wave is not done. */
+  unfinishedByWave: ReadonlyMap<number, number>;
+}
+
+export const NO_OTHER_HOSTS: OtherHosts = { failed: 0, noAgent: 0, succeeded: 0, unfinishedByWave: new Map() };
 
 export interface Advance {
   rollout?: RolloutChange;
@@ -272,11 +293,12 @@ function applied(hosts: readonly RolloutHost[], changes: readonly HostChange[]):
 /**
  * One scheduling pass over a rollout: host steps first (results, verifications, deadlines), then
  * the budget and gates, then the rollout's own state (waves, soak, promotion, windows), then
- * admission.
+ * admission. `hosts` are in admission order: every host in flight, holding a slot or reboot-stuck,
+ * and at least the pending hosts admission can reach; `others` counts the rest (`OtherHosts`).
  *
  * @example advanceRollout(rollout, hosts, { now, admission: { open: true, until }, gates: { state: 'passed' }, isKernelPackage }).hosts
  */
-export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], context: EngineContext): Advance {
+export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], context: EngineContext, others: OtherHosts = NO_OTHER_HOSTS): Advance {
   const { now } = context;
   const changes: HostChange[] = [];
   const events: RolloutEvent[] = [];
@@ -310,7 +332,7 @@ export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], 
   }
 
   // The budget counts the whole rollout; a stuck host halts at once when the policy says so.
-  const failures = next.filter((host) => FAILED_HOST_STATES.has(host.state)).length;
+  const failures = next.filter((host) => FAILED_HOST_STATES.has(host.state)).length + others.failed;
   if (!stopped()) {
     const stuck = next.find((host) => host.state === 'reboot-stuck');
     if (stuck && rollout.settings.reboot.onTimeout === 'halt') {
@@ -325,6 +347,7 @@ export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], 
   if (!stopped() && (gate.state === 'failed' || gate.state === 'inconclusive' || gate.state === 'error')) {
     const detail = `gate ${gate.gate ?? '?'} ${gate.state}${gate.detail ? `: ${gate.detail}` : ''}`;
     if (gate.state === 'failed' && gate.onFailure === 'rollback') {
+      if (others.succeeded > 0) throw new BugError(`rollout ${rollout.id}: a gate's rollback needs every succeeded host, ${others.succeeded} were not read`);
       set({ state: 'rolling-back', reason: detail, pauseReason: undefined }, { kind: 'gate-failed', severity: 'critical', summary: `rollout ${rollout.id} (${rollout.bucket}): ${detail}; rolling back` });
       for (const host of next) {
         if ((host.state === 'succeeded' || host.state === 'succeeded-reboot-pending') && host.replaced.length > 0) changes.push(start(rollout, host, 'rollback', now, { slotHeld: true, lastError: detail }, detail));
@@ -338,7 +361,7 @@ export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], 
     }
   }
 
-  if (!stopped()) advanceWaves(rollout, next, context, set);
+  if (!stopped()) advanceWaves(rollout, next, others, context, set);
   if (state() === 'running') {
     const waveNow = { ...rollout, currentWave: rolloutChange?.currentWave ?? rollout.currentWave };
     admit(waveNow, next, context, changes);
@@ -358,7 +381,7 @@ function admissionWithRoom(rollout: Rollout, context: EngineContext): EngineCont
   return { open: false, reason: 'window-closed', detail: `a host needs ${Math.round(rollout.settings.expectedHostMs / 60_000)} min and admission ends at ${admission.until.toISOString()}` };
 }
 
-function advanceWaves(rollout: Rollout, hosts: readonly RolloutHost[], context: EngineContext, set: (change: RolloutChange, event?: RolloutEvent) => void): void {
+function advanceWaves(rollout: Rollout, hosts: readonly RolloutHost[], others: OtherHosts, context: EngineContext, set: (change: RolloutChange, event?: RolloutEvent) => void): void {
   const { now } = context;
   const admission = admissionWithRoom(rollout, context);
   const wave = rollout.currentWave;
@@ -376,9 +399,9 @@ function advanceWaves(rollout: Rollout, hosts: readonly RolloutHost[], context: 
       return;
     case 'running': {
       const waveHosts = hosts.filter((host) => host.wave === wave);
-      if (waveHosts.every((host) => TERMINAL_HOST_STATES.has(host.state))) {
+      if (waveHosts.every((host) => TERMINAL_HOST_STATES.has(host.state)) && (others.unfinishedByWave.get(wave) ?? 0) === 0) {
         if (wave >= rollout.waveCount) {
-          const failed = hosts.filter((host) => FAILED_HOST_STATES.has(host.state) || host.state === 'no-agent').length;
+          const failed = hosts.filter((host) => FAILED_HOST_STATES.has(host.state) || host.state === 'no-agent').length + others.failed + others.noAgent;
           set({ state: failed > 0 ? 'completed-with-errors' : 'succeeded', reason: failed > 0 ? `${failed} host${failed === 1 ? '' : 's'} not patched` : undefined }, { kind: 'rollout-done', severity: failed > 0 ? 'warning' : 'info', summary: `rollout ${rollout.id} (${rollout.bucket}) ${failed > 0 ? `completed with ${failed} host${failed === 1 ? '' : 's'} not patched` : 'succeeded'}` });
         } else {
           set({ state: 'baking', bakeUntil: new Date(now.getTime() + rollout.settings.soakMs) });
