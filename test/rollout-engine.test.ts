@@ -123,6 +123,11 @@ describe('the rollout engine on simulated hosts', () => {
     expect(dryRun.status, JSON.stringify(dryRun.body)).toBe(200);
     expect(dryRun.body.waves).toEqual([{ wave: 1, hosts: ['db-0'] }, { wave: 2, hosts: ['db-1', 'db-2', 'db-3'] }, { wave: 3, hosts: ['db-4', 'db-5', 'db-6', 'db-7', 'db-8', 'db-9'] }]);
     expect(dryRun.body.snapshot).toEqual([{ name: 'libfp1', version: '1.1-1' }]);
+    // A rollout of part of the bucket: by label, or by name.
+    const canaries = await api<{ waves: Array<{ hosts: string[] }> }>('POST', '/api/v1/rollouts', { bucket: 'databases', labels: { canary: 'true' }, dryRun: true });
+    expect(canaries.body.waves.flatMap((wave) => wave.hosts)).toEqual(['db-0']);
+    const named = await api<{ waves: Array<{ hosts: string[] }> }>('POST', '/api/v1/rollouts', { bucket: 'databases', hosts: ['db-6', 'db-5'], dryRun: true });
+    expect(named.body.waves.flatMap((wave) => wave.hosts)).toEqual(['db-5', 'db-6']);
     const created = await api<{ id: number }>('POST', '/api/v1/rollouts', { bucket: 'databases', reason: 'DSA-9100-1' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
 
@@ -197,8 +202,13 @@ describe('the rollout engine on simulated hosts', () => {
       await waitUntil(() => pages.length >= 2);
       expect(pages.map((page) => page.dedup_key)).toEqual([`fleetpatch:rollout:${created.body.id}:host:db-0`, `fleetpatch:rollout:${created.body.id}:host:db-0`]);
       expect(pages[1]).toMatchObject({ routing_key: 'R0UTINGKEY0000000000000000000000', event_action: 'trigger', payload: { severity: 'critical', summary: expect.stringMatching(/db-0 did not come back from its reboot/) } });
-      const deliveries = await database.pool.query<{ state: string; attempts: number }>('SELECT state, attempts FROM notification_outbox');
-      expect(deliveries.rows).toEqual([{ state: 'delivered', attempts: 2 }]);
+      // The dispatcher records the delivery once the receiver has answered.
+      let deliveries: Array<{ state: string; attempts: number }> = [];
+      for (let tries = 0; tries < 100 && deliveries[0]?.state !== 'delivered'; tries++) {
+        deliveries = (await database.pool.query<{ state: string; attempts: number }>('SELECT state, attempts FROM notification_outbox')).rows;
+        if (deliveries[0]?.state !== 'delivered') await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(deliveries).toEqual([{ state: 'delivered', attempts: 2 }]);
     } finally {
       receiver.close();
     }

@@ -28,13 +28,18 @@ export interface CreateRolloutRequest {
   staleAfterSeconds: number;
   /** The revision the policy came from; none for a policy file that was never applied. */
   policyRevision?: number;
+  /** Only the bucket's hosts with all these labels, and (when given) only these hosts. */
+  labels?: Record<string, string>;
+  hosts?: string[];
 }
 
 /** The rollout `create` would store: read the bucket's hosts, plan them, draft the rollout. */
 export async function draftStoredRollout(pool: pg.Pool, request: CreateRolloutRequest): Promise<RolloutDraft> {
   const bucket = request.policy.buckets.find((candidate) => candidate.name === request.bucket);
   if (!bucket) throw new InputError(`no bucket named ${JSON.stringify(request.bucket)} in the policy in force`, { field: 'bucket' }, `the buckets are ${request.policy.buckets.map((candidate) => candidate.name).join(', ')}`);
-  const hosts = await loadPlanHosts(pool, { bucket: request.bucket });
+  const only = request.hosts ? new Set(request.hosts) : undefined;
+  const hosts = (await loadPlanHosts(pool, { bucket: request.bucket })).filter((host) =>
+    (!only || only.has(host.name)) && Object.entries(request.labels ?? {}).every(([key, value]) => host.labels[key] === value));
   const plan = planFleet(request.policy, hosts, { now: request.now, staleAfterMs: request.staleAfterSeconds * 1000 });
   const canaries = new Set(hosts.filter((host) => host.labels.canary === 'true').map((host) => host.name));
   // The time a host needs: the bucket's own p95 once enough hosts were measured, the policy's seed before.

@@ -479,14 +479,14 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       },
     },
     {
-      method: 'post', path: '/api/v1/rollouts', summary: 'Create a rollout of a bucket (only the fix of one advisory, if given) with the policy in force; dryRun answers what it would be (operator)', access: 'operator',
-      body: z.object({ bucket: text(64, 1), advisory: text(128, 1).optional(), reason: text(512).optional(), dryRun: z.boolean().default(false) }),
+      method: 'post', path: '/api/v1/rollouts', summary: 'Create a rollout of a bucket (only the fix of one advisory, only the hosts with these labels or these names, if given) with the policy in force; dryRun answers what it would be (operator)', access: 'operator',
+      body: z.object({ bucket: text(64, 1), advisory: text(128, 1).optional(), labels: labelsSchema.optional(), hosts: z.array(hostNameSchema).min(1).max(10_000).optional(), reason: text(512).optional(), dryRun: z.boolean().default(false) }),
       responses: { 200: 'The draft (dryRun)', 201: 'Created', 409: 'No policy is in force, or a rollout of the bucket is still under way' },
-      example: { body: { bucket: 'databases', advisory: 'CVE-2026-0001', reason: 'monthly patching', dryRun: true } },
+      example: { body: { bucket: 'databases', advisory: 'CVE-2026-0001', labels: { site: 'fra1' }, hosts: ['db-7'], reason: 'monthly patching', dryRun: true } },
       async handle({ body, principal, context }) {
-        const request = body as { bucket: string; advisory?: string; reason?: string; dryRun: boolean };
+        const request = body as { bucket: string; advisory?: string; labels?: Record<string, string>; hosts?: string[]; reason?: string; dryRun: boolean };
         const { policy, revision } = policyInForce();
-        const creation = { policy, ...(revision !== undefined ? { policyRevision: revision } : {}), bucket: request.bucket, actor: actor(principal), now: now(), staleAfterSeconds, ...(request.advisory ? { advisoryId: request.advisory } : {}), ...(request.reason ? { reason: request.reason } : {}) };
+        const creation = { policy, ...(revision !== undefined ? { policyRevision: revision } : {}), bucket: request.bucket, actor: actor(principal), now: now(), staleAfterSeconds, ...(request.advisory ? { advisoryId: request.advisory } : {}), ...(request.labels ? { labels: request.labels } : {}), ...(request.hosts ? { hosts: request.hosts } : {}), ...(request.reason ? { reason: request.reason } : {}) };
         if (request.dryRun) return context.json(await draftStoredRollout(pool, creation));
         return context.json(await asConflict(() => createRollout(pool, creation)), 201);
       },

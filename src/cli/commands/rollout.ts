@@ -12,6 +12,7 @@ import type { RolloutDraft } from '../../domain/rollout/rollout-draft.js';
 import { ROLLOUT_STATES, type RolloutState } from '../../domain/rollout/rollout-model.js';
 import { listRollouts, type GateMeasurementRow, type RolloutHostView, type RolloutSummary, type StoredRollout } from '../../store/rollout-store.js';
 import { withDatabase } from '../database-session.js';
+import { collect, parseLabels } from '../inventory-input.js';
 import { createProgress } from '../progress.js';
 import { renderTable } from '../table.js';
 import { parsePositiveInteger } from './findings.js';
@@ -34,6 +35,8 @@ const HOST_ACTIONS: Record<HostAction, string> = {
 interface CreateOptions {
   bucket: string;
   advisory?: string;
+  label?: string[];
+  host?: string[];
   reason?: string;
   policy?: string;
   staleAfter: number;
@@ -48,6 +51,8 @@ export function registerRolloutCommand(program: Command): void {
     .description('Create a rollout of a bucket with the policy in force: its hosts in waves, canaries first, one content snapshot for all.')
     .requiredOption('--bucket <name>', 'the bucket to patch')
     .option('--advisory <id>', 'only the fix of this advisory')
+    .option('--label <key=value>', 'only the bucket\'s hosts with this label (repeatable)', collect)
+    .option('--host <name>', 'only this host of the bucket (repeatable)', collect)
     .option('--reason <text>', 'why (kept in the audit log)')
     .option('--policy <file>', 'draft with this policy file instead of the one applied')
     .option('--stale-after <seconds>', 'a host not seen for this long at admission has no agent to act', parsePositiveInteger, 3600)
@@ -64,6 +69,8 @@ export function registerRolloutCommand(program: Command): void {
           now: new Date(),
           staleAfterSeconds: options.staleAfter,
           ...(options.advisory ? { advisoryId: options.advisory } : {}),
+          ...(options.label ? { labels: parseLabels(options.label) } : {}),
+          ...(options.host ? { hosts: options.host } : {}),
           ...(options.reason ? { reason: options.reason } : {}),
         };
         return options.dryRun ? { draft: await draftStoredRollout(database.pool, request) } : createRollout(database.pool, request);
