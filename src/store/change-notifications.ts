@@ -51,6 +51,15 @@ export async function listenForChanges(pool: pg.Pool, options: ListenOptions = {
   let retryTimer: NodeJS.Timeout | undefined;
   let nextRetryMs = retryMs;
 
+  // Statements on the listening connection run one after another: pg refuses (from pg@9; warns
+  // now) a query sent while another is under way, and subscriptions come several in one tick.
+  let queue: Promise<unknown> = Promise.resolve();
+  const inTurn = (connection: pg.PoolClient, sql: string): Promise<unknown> => {
+    const run = queue.then(() => connection.query(sql));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
   const reset = (listening: boolean) => {
     for (const handler of resetHandlers) handler(listening);
   };
@@ -105,7 +114,8 @@ export async function listenForChanges(pool: pg.Pool, options: ListenOptions = {
       }
       handlers.set(channel, [handler]);
       // A channel added later is listened to on the current connection, and on every reconnect.
-      if (client) client.query(`LISTEN ${channel}`).catch(() => client && lost(client));
+      const connection = client;
+      if (connection) inTurn(connection, `LISTEN ${channel}`).catch(() => lost(connection));
     },
     onReset(handler) {
       resetHandlers.push(handler);
@@ -119,7 +129,7 @@ export async function listenForChanges(pool: pg.Pool, options: ListenOptions = {
       const connection = client;
       client = undefined;
       if (connection) {
-        await connection.query('UNLISTEN *').catch(() => undefined);
+        await inTurn(connection, 'UNLISTEN *').catch(() => undefined);
         connection.release();
       }
     },
