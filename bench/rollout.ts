@@ -90,6 +90,8 @@ buckets:
     match: { labels: { role: web } }
     strategy: { kind: in-place }
     windows: [now]
+    # The bench creates the rollout itself, as an operator would.
+    scheduled: false
     waves: [1, "5%", "25%", "100%"]
     maxInFlight: "${MAX_IN_FLIGHT}"
     errorBudget: "1%"
@@ -482,8 +484,8 @@ async function streamProcess(): Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();
   const measured = await checkInStream({ url, adminToken }, hosts, () => stopped);
-  process.stdout.write(`${JSON.stringify({ ...measured, loopDelayP99: delay.percentile(99) / 1e6 })}\n`);
-  process.exit(0);
+  // Exits once the pipe has taken it all: a large write to a pipe completes asynchronously.
+  process.stdout.write(`${JSON.stringify({ ...measured, loopDelayP99: delay.percentile(99) / 1e6 })}\n`, () => process.exit(0));
 }
 
 type StreamResult = Awaited<ReturnType<typeof checkInStream>> & { loopDelayP99: number };
