@@ -15,6 +15,7 @@ import { advanceRollout, type Advance, type EngineContext } from '../domain/roll
 import type { InstalledPackage } from '../domain/types.js';
 import { defaultGateProviders, type GateProviders } from '../gates/gate-runner.js';
 import { gateVerdicts, measureDueGates } from './rollout-gates.js';
+import type { ChangeListener } from '../store/change-notifications.js';
 import { claimDueRollouts, getRollout, loadPassHosts, lockForPass, releaseLeases, writePass, type StoredRollout } from '../store/rollout-store.js';
 import { withTransaction } from '../store/transaction.js';
 
@@ -46,6 +47,12 @@ export interface RolloutEngineOptions {
   onCommitted?: () => void;
   /** Called after every pass with its duration (the whole transaction, lock to commit) and the host transitions it wrote. */
   onPassTimed?: (ms: number, transitions: number) => void;
+  /**
+   * Change notifications: a job result or a check-in of a host in flight notifies its rollout
+   * (`fleetpatch_rollouts`), which is then passed at the next tick, soon after, whatever its
+   * `next_pass_at` says. Without them a rollout waits for its next pass time.
+   */
+  changes?: ChangeListener;
 }
 
 const KERNEL_SCHEMES = ['dpkg', 'rpm', 'apk'] as const;
@@ -69,12 +76,27 @@ export class RolloutEngine {
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly options: RolloutEngineOptions) {}
+  /** Rollouts notified since the last tick: passed at the next one. */
+  private readonly woken = new Set<number>();
+  /** Runs the next tick soon when the engine is waiting between ticks. */
+  private hurry: (() => void) | undefined;
 
-  /** One round: lease what is due and pass each. */
+  constructor(private readonly options: RolloutEngineOptions) {
+    options.changes?.subscribe('fleetpatch_rollouts', (payload) => {
+      const id = Number(payload);
+      if (!Number.isInteger(id)) return;
+      this.woken.add(id);
+      this.hurry?.();
+    });
+  }
+
+  /** One round: lease what is due (or was notified) and pass each. */
   async tick(): Promise<TickResult> {
     const { pool, holder, now } = this.options;
-    const ids = await claimDueRollouts(pool, holder, now(), this.options.leaseMs ?? 15_000, this.options.batch ?? 20);
+    // Taken before the claim: a notification during this tick's passes wakes the next one.
+    const woken = [...this.woken];
+    this.woken.clear();
+    const ids = await claimDueRollouts(pool, holder, now(), this.options.leaseMs ?? 15_000, this.options.batch ?? 20, woken);
     let transitions = 0;
     for (const id of ids) {
       if (this.stopped) break;
@@ -159,7 +181,18 @@ export class RolloutEngine {
         .then((result) => void (busy = result.transitions > 0))
         .catch((error: unknown) => this.options.log(`rollout engine: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, busy ? busyInterval : interval);
+          if (this.stopped) return;
+          const wait = busy || this.woken.size > 0 ? busyInterval : interval;
+          this.timer = setTimeout(() => {
+            this.hurry = undefined;
+            loop();
+          }, wait);
+          // A notification while waiting a full interval shortens the wait to the busy one.
+          this.hurry = wait === busyInterval ? undefined : () => {
+            this.hurry = undefined;
+            clearTimeout(this.timer);
+            this.timer = setTimeout(loop, busyInterval);
+          };
         });
     };
     loop();

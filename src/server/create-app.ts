@@ -15,6 +15,7 @@ import { createRollout, draftStoredRollout, operateRollout, operateRolloutHost, 
 import { ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
 import { jobResultSchema, MAX_JOB_OUTPUT_BYTES, type JobResult } from '../protocol/job-protocol.js';
 import { listRollouts, recordJobResult, requestHostPass, rolloutEvents } from '../store/rollout-store.js';
+import { withTransaction } from '../store/transaction.js';
 import { jobLongPoll, type JobLongPoll } from './job-long-poll.js';
 import { policyJsonSchema } from '../domain/policy/policy-json-schema.js';
 import { formatPolicyIssue } from '../domain/policy/policy-report.js';
@@ -291,7 +292,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
         const result = await controlPlane.checkIn(String(params.name), checkIn, now(), granted);
         dependencies.metrics.checkIns.inc({ kind: checkIn.kind });
         // A rollout waiting on this host (after its upgrade, or for its return from a reboot) looks now.
-        await requestHostPass(pool, String(params.name), now());
+        await requestHostPass(pool, String(params.name));
         return context.json(result);
       },
     },
@@ -463,7 +464,9 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       responses: { 200: 'Recorded (recorded: false when it already was)', 404: 'This host has no job with that key' },
       example: { params: { name: 'db-7', key: '1:db-7:pre-check:1' }, body: { outcome: 'succeeded', exitCode: 0, output: 'ok\n', replaced: [], startedAt: '2026-12-01T22:00:00Z', finishedAt: '2026-12-01T22:00:03Z' } },
       async handle({ params, body, context }) {
-        const recorded = await recordJobResult(pool, String(params.name), String(params.key), body as JobResult, now());
+        // Without waiting for the WAL flush: a result lost in a crash is reported again, since the
+        // agent re-fetches the still-unreported job and answers it from its journal.
+        const recorded = await withTransaction(pool, (client) => recordJobResult(client, String(params.name), String(params.key), body as JobResult, now()), { waitForFlush: false });
         if (!recorded) throw new ApiError(404, 'unknown-job', `${String(params.name)} has no job ${String(params.key)}`);
         return context.json(recorded);
       },

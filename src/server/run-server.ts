@@ -149,6 +149,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   notifications.start();
   // Every replica drives rollouts; leases in the database decide which one drives which.
   const rolloutEngine = new RolloutEngine({
+    changes,
     onPass: async (client, rollout, pass, at) => {
       await notifyPass(client, policy.current.policy?.notifications, rollout, pass, at);
       for (const change of pass.hosts) metrics.rolloutTransitions.inc({ bucket: rollout.bucket, to: change.to });

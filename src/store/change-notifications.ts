@@ -7,7 +7,7 @@
 import type pg from 'pg';
 
 /** The channels fleetpatch notifies on; one per kind of shared state that processes cache. */
-export type ChangeChannel = 'fleetpatch_advisories' | 'fleetpatch_access' | 'fleetpatch_policy' | 'fleetpatch_jobs';
+export type ChangeChannel = 'fleetpatch_advisories' | 'fleetpatch_access' | 'fleetpatch_policy' | 'fleetpatch_jobs' | 'fleetpatch_rollouts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 

@@ -133,14 +133,14 @@ export async function insertRollout(client: pg.PoolClient, rollout: NewRollout, 
  *
  * @example await claimDueRollouts(pool, 'replica-a', new Date(), 15_000, 10) // [3, 7]
  */
-export async function claimDueRollouts(db: Queryable, holder: string, now: Date, leaseMs: number, limit: number): Promise<number[]> {
+export async function claimDueRollouts(db: Queryable, holder: string, now: Date, leaseMs: number, limit: number, woken: readonly number[] = []): Promise<number[]> {
   const claimed = await db.query<{ id: number }>(
     `UPDATE rollouts SET lease_holder = $1, lease_expires_at = $2::timestamptz + make_interval(secs => $3::double precision / 1000)
       WHERE id IN (SELECT id FROM rollouts
-                    WHERE state <> ALL($4::text[]) AND next_pass_at <= $2 AND (lease_holder IS NULL OR lease_holder = $1 OR lease_expires_at < $2)
+                    WHERE state <> ALL($4::text[]) AND (next_pass_at <= $2 OR id = ANY($6::integer[])) AND (lease_holder IS NULL OR lease_holder = $1 OR lease_expires_at < $2)
                     ORDER BY next_pass_at LIMIT $5 FOR UPDATE SKIP LOCKED)
       RETURNING id`,
-    [holder, now, leaseMs, TERMINAL, limit],
+    [holder, now, leaseMs, TERMINAL, limit, woken],
   );
   return claimed.rows.map((row) => row.id).sort((a, b) => a - b);
 }
@@ -409,17 +409,18 @@ async function notifyJobs(client: pg.PoolClient, hosts: readonly string[]): Prom
 }
 
 /** Asks for a pass of the rollouts that hold a job of this host, or all active ones: something changed. */
-export async function requestPass(db: Queryable, now: Date, rolloutId?: number): Promise<void> {
-  if (rolloutId === undefined) await db.query('UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $1) WHERE state <> ALL($2::text[])', [now, TERMINAL]);
-  else await db.query('UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $2) WHERE id = $1', [rolloutId, now]);
+export async function requestPass(db: Queryable, rolloutId: number): Promise<void> {
+  // A notification, not an update of the rollout's row: job results and check-ins arrive by the
+  // thousand during a rollout, and each would queue on the row lock the engine's pass holds.
+  await notifyChange(db, 'fleetpatch_rollouts', String(rolloutId));
 }
 
 /** A check-in of a host some rollout is working on: its facts may be what that rollout waits for. */
-export async function requestHostPass(db: Queryable, host: string, now: Date): Promise<void> {
+export async function requestHostPass(db: Queryable, host: string): Promise<void> {
   await db.query(
-    `UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $2)
-      WHERE id IN (SELECT rollout_id FROM rollout_hosts WHERE host = $1 AND state <> ALL($3::text[]) AND state <> 'pending') AND state <> ALL($4::text[])`,
-    [host, now, [...TERMINAL_HOST_STATES], TERMINAL],
+    `SELECT pg_notify('fleetpatch_rollouts', rollout_id::text) FROM rollout_hosts
+      WHERE host = $1 AND state <> ALL($2::text[]) AND state <> 'pending'`,
+    [host, [...TERMINAL_HOST_STATES]],
   );
 }
 
@@ -445,7 +446,7 @@ export async function recordJobResult(db: Queryable, host: string, key: string, 
     [key, host, JSON.stringify(result), now],
   );
   if (updated.rows[0]) {
-    await requestPass(db, now, updated.rows[0].rollout_id);
+    await requestPass(db, updated.rows[0].rollout_id);
     return { recorded: true, rolloutId: updated.rows[0].rollout_id };
   }
   const known = await db.query<{ rollout_id: number }>('SELECT rollout_id FROM rollout_jobs WHERE key = $1 AND host = $2', [key, host]);
