@@ -185,7 +185,7 @@ describe('the rollout engine on simulated hosts', () => {
   receivers:
     on-call: { kind: pagerduty, routingKeyEnv: FP_TEST_PAGERDUTY_KEY, url: "${url}" }
   routes:
-    - { match: { kinds: [reboot-stuck] }, receiver: on-call, as: page }
+    - { match: { kinds: [reboot-stuck, host-silent] }, receiver: on-call, as: page }
 `));
     const hosts = await fleet(1, { 'db-0': { neverReturns: true } });
     const created = await api<{ id: number }>('POST', '/api/v1/rollouts', { bucket: 'databases' });
@@ -203,12 +203,14 @@ describe('the rollout engine on simulated hosts', () => {
       expect(pages.map((page) => page.dedup_key)).toEqual([`fleetpatch:rollout:${created.body.id}:host:db-0`, `fleetpatch:rollout:${created.body.id}:host:db-0`]);
       expect(pages[1]).toMatchObject({ routing_key: 'R0UTINGKEY0000000000000000000000', event_action: 'trigger', payload: { severity: 'critical', summary: expect.stringMatching(/db-0 did not come back from its reboot/) } });
       // The dispatcher records the delivery once the receiver has answered.
-      let deliveries: Array<{ state: string; attempts: number }> = [];
-      for (let tries = 0; tries < 100 && deliveries[0]?.state !== 'delivered'; tries++) {
-        deliveries = (await database.pool.query<{ state: string; attempts: number }>('SELECT state, attempts FROM notification_outbox')).rows;
-        if (deliveries[0]?.state !== 'delivered') await new Promise((resolve) => setTimeout(resolve, 50));
+      let deliveries: Array<{ kind: string; state: string; attempts: number }> = [];
+      const delivered = () => deliveries.find((row) => row.kind === 'reboot-stuck')?.state === 'delivered';
+      for (let tries = 0; tries < 100 && !delivered(); tries++) {
+        deliveries = (await database.pool.query<{ kind: string; state: string; attempts: number }>('SELECT kind, state, attempts FROM notification_outbox ORDER BY id')).rows;
+        if (!delivered()) await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      expect(deliveries).toEqual([{ state: 'delivered', attempts: 2 }]);
+      // The silence while it rebooted was expected: recorded, never sent; the stuck reboot paged.
+      expect(deliveries).toEqual([{ kind: 'host-silent', state: 'suppressed', attempts: 0 }, { kind: 'reboot-stuck', state: 'delivered', attempts: 2 }]);
     } finally {
       receiver.close();
     }

@@ -43,8 +43,8 @@ export interface RolloutEngineOptions {
   gateProviders?: GateProviders;
   /** Called inside the pass's transaction with what it decided: the notification outbox writes here. */
   onPass?: (client: pg.PoolClient, rollout: StoredRollout, pass: Advance, now: Date) => Promise<void>;
-  /** Called after a pass that raised events has committed (the notification dispatcher is woken). */
-  onCommitted?: () => void;
+  /** Called after a pass that decided anything has committed (metrics count it, the notification dispatcher is woken). */
+  onCommitted?: (rollout: StoredRollout, pass: Advance) => void;
   /** Called after every pass with its duration (the whole transaction, lock to commit) and the host transitions it wrote. */
   onPassTimed?: (ms: number, transitions: number) => void;
   /**
@@ -121,7 +121,7 @@ export class RolloutEngine {
   /** One pass of one rollout; the number of host transitions it wrote (0 when the lease was lost). */
   async pass(id: number): Promise<number> {
     const { pool, holder } = this.options;
-    let raised = false;
+    let committed: { rollout: StoredRollout; pass: Advance } | undefined;
     const started = performance.now();
     const transitions = await withTransaction(pool, async (client) => {
       const now = this.options.now();
@@ -143,11 +143,11 @@ export class RolloutEngine {
       await writePass(client, rollout, decided, hosts, now, this.nextPassAt(rollout, decided, now));
       await this.options.onPass?.(client, rollout, decided, now);
       for (const event of decided.events) this.options.log(`rollout ${rollout.id}: ${event.summary}`);
-      raised = decided.events.length > 0;
+      if (decided.hosts.length > 0 || decided.events.length > 0 || decided.rollout) committed = { rollout, pass: decided };
       return decided.hosts.length;
     });
     this.options.onPassTimed?.(performance.now() - started, transitions);
-    if (raised) this.options.onCommitted?.();
+    if (committed) this.options.onCommitted?.(committed.rollout, committed.pass);
     return transitions;
   }
 

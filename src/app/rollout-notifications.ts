@@ -27,6 +27,7 @@ export async function notifyPass(client: pg.ClientBase, notifications: Notificat
       team: rollout.team,
       summary: event.summary,
       details: { wave: rollout.currentWave },
+      ...(event.expected ? { expected: true } : {}),
       occurredAt: now,
     });
     queued += deliveries.length;

@@ -150,12 +150,13 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   // Every replica drives rollouts; leases in the database decide which one drives which.
   const rolloutEngine = new RolloutEngine({
     changes,
-    onPass: async (client, rollout, pass, at) => {
-      await notifyPass(client, policy.current.policy?.notifications, rollout, pass, at);
+    onPass: async (client, rollout, pass, at) => void (await notifyPass(client, policy.current.policy?.notifications, rollout, pass, at)),
+    // Counted once committed, so a pass that rolled back is not counted.
+    onCommitted: (rollout, pass) => {
       for (const change of pass.hosts) metrics.rolloutTransitions.inc({ bucket: rollout.bucket, to: change.to });
       if (pass.rollout?.state === 'halted' && pass.rollout.haltReason) metrics.rolloutHalts.inc({ bucket: rollout.bucket, reason: pass.rollout.haltReason });
+      if (pass.events.length > 0) notifications.wake();
     },
-    onCommitted: () => notifications.wake(),
     pool,
     holder: options.rolloutEngine?.holder ?? `${hostname()}:${process.pid}`,
     now: options.now ?? (() => new Date()),

@@ -55,13 +55,15 @@ export interface HostChange {
   note?: string;
 }
 
-export type RolloutEventKind = 'rollout-started' | 'rollout-paused' | 'rollout-resumed' | 'rollout-halted' | 'rollout-done' | 'wave-started' | 'host-failed' | 'reboot-stuck' | 'gate-failed' | 'gate-inconclusive';
+export type RolloutEventKind = 'rollout-started' | 'rollout-paused' | 'rollout-resumed' | 'rollout-halted' | 'rollout-done' | 'wave-started' | 'host-failed' | 'host-silent' | 'reboot-stuck' | 'gate-failed' | 'gate-inconclusive';
 
 export interface RolloutEvent {
   kind: RolloutEventKind;
   severity: 'critical' | 'error' | 'warning' | 'info';
   host?: string;
   summary: string;
+  /** A signal the plan expects (a host silent while it reboots): recorded, not sent. */
+  expected?: boolean;
 }
 
 export interface RolloutChange {
@@ -308,7 +310,8 @@ export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], 
     const change = advanceHost(rollout, host, context);
     if (!change) continue;
     changes.push(change);
-    if (change.to === 'reboot-stuck') events.push({ kind: 'reboot-stuck', severity: 'critical', host: host.name, summary: `${host.name} did not come back from its reboot in rollout ${rollout.id} (${rollout.bucket})` });
+    if (change.to === 'awaiting-return') events.push({ kind: 'host-silent', severity: 'info', host: host.name, expected: true, summary: `${host.name} is rebooting in rollout ${rollout.id} (${rollout.bucket}); silence until ${change.patch.deadline?.toISOString() ?? 'its reboot timeout'} is expected` });
+    else if (change.to === 'reboot-stuck') events.push({ kind: 'reboot-stuck', severity: 'critical', host: host.name, summary: `${host.name} did not come back from its reboot in rollout ${rollout.id} (${rollout.bucket})` });
     else if (FAILED_HOST_STATES.has(change.to) && !FAILED_HOST_STATES.has(change.from)) events.push({ kind: 'host-failed', severity: 'error', host: host.name, summary: `${host.name} failed in rollout ${rollout.id} (${rollout.bucket}): ${change.patch.lastError ?? change.to}` });
     else if (change.to === 'failed' && change.from === 'rolling-back') events.push({ kind: 'host-failed', severity: 'critical', host: host.name, summary: `${host.name}: ${change.patch.lastError}` });
   }
