@@ -72,9 +72,16 @@ export class Agent {
     const credential = await this.credential();
     const spooled = this.read<{ body: CheckIn }>('spool.json');
     if (spooled) {
-      await this.send(credential, 'PUT', 'inventory', spooled.body);
+      try {
+        await this.send(credential, 'PUT', 'inventory', spooled.body);
+        this.options.log('sent the check-in spooled during the outage');
+      } catch (error) {
+        // A delta whose base the server no longer holds: most likely the server stored it and
+        // died before answering. The check-in below reports the host as it is now, in full if need be.
+        if (!(error instanceof DeltaRejected)) throw error;
+        this.options.log('the check-in spooled during the outage is a delta the server has no base for; reporting the host as it is now');
+      }
       rmSync(this.path('spool.json'));
-      this.options.log('sent the check-in spooled during the outage');
     }
     const inventory = await collectHostFacts({ root: this.options.root, hostname: credential.hostname, labels: this.options.labels, availableUpdates: { log: this.options.log } });
     const bootId = await readBootId(this.options.root);
