@@ -80,6 +80,8 @@ describe('a rollout whose server is killed with SIGKILL again and again', () => 
     const restarts: number[] = [];
     for (;;) {
       if (TERMINAL.has(await rolloutState())) break;
+      const dead = fleet.hosts.filter((_, index) => agents[index]!.unexpectedExits().length > 0);
+      if (dead.length > 0) throw new Error(`the agent of ${dead[0]!.name} died: ${agents[fleet.hosts.indexOf(dead[0]!)]!.log().slice(-1_500)}`);
       if (Date.now() - began > 170_000) throw new Error(`the rollout did not finish after ${killedAt.length} kills: ${(await hostStates()).join(' ')}`);
       // Up for a random while, so a kill may land anywhere (mid-pass, mid-long-poll, mid-report,
       // mid-reboot); short while the kills lag behind the hosts' progress (a kill per three host
