@@ -5,10 +5,9 @@
 // that host is rolled back (its dpkg database shows the previous version), the patched hosts'
 // findings resolve, every host's own step log shows each step once, and each reboot (the host's
 // reboot command restarting its agent with a new boot id) was verified by the server.
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advisoryFromOsv } from '../src/domain/advisories/osv-record.js';
@@ -16,18 +15,8 @@ import { MemoryFeed } from '../src/feeds/memory-feed.js';
 import { runServer, type RunningServer } from '../src/server/run-server.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { startPrometheus, waitForQuery, type PrometheusServer } from './prometheus-server.js';
-import { buildTestAptRepository, createTestHost, startTestAgent, waitFor, type TestAgent, type TestHost } from './test-hosts.js';
-
-const ADVISORY = advisoryFromOsv({
-  id: 'DSA-9200-1', modified: '2026-11-01T00:00:00Z', published: '2026-11-01T00:00:00Z', summary: 'fp-demo-lib: heap overflow',
-  affected: [{ package: { ecosystem: 'Debian:12', name: 'fp-demo-lib' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.1-1' }] }] }],
-}, { file: 'test' });
-
-/** A daily window that opened an hour ago and lasts four: open now, whatever the time of the run. */
-function openWindowStart(): string {
-  const start = new Date(Date.now() - 3_600_000);
-  return `${String(start.getUTCHours()).padStart(2, '0')}:${String(start.getUTCMinutes()).padStart(2, '0')}`;
-}
+import { createTestFleet, DEMO_ADVISORY } from './rollout-servers.js';
+import { startTestAgent, waitFor, type TestAgent, type TestHost } from './test-hosts.js';
 
 describe('a rollout on real hosts', () => {
   let database: TestDatabase;
@@ -50,20 +39,9 @@ describe('a rollout on real hosts', () => {
     prometheus = await startPrometheus({ exporter: `127.0.0.1:${(exporter.address() as AddressInfo).port}` });
     await waitForQuery(prometheus.url, 'fleetpatch_test_error_ratio', (samples) => samples.length === 1, 30_000);
 
-    const home = mkdtempSync(join(tmpdir(), 'fleetpatch-e2e-'));
-    chmodSync(home, 0o755);
-    const policyFile = join(home, 'fleetpatch.yaml');
-    writeFileSync(policyFile, `version: 1
-windows:
-  now: { timeZone: UTC, every: day, start: "${openWindowStart()}", duration: 4h, admissionCutoff: 10m }
-buckets:
-  - name: databases
-    owner: data-platform
-    match: { labels: { role: database } }
-    strategy: { kind: in-place }
-    windows: [now]
-    scheduled: false
-    waves: [1, "25%", "100%"]
+    const fleet = createTestFleet('fleetpatch-e2e-', {
+      hosts: 10,
+      bucket: `    waves: [1, "25%", "100%"]
     maxInFlight: 2
     errorBudget: 0
     reboot: { policy: always, timeout: 2m, onTimeout: page }
@@ -74,21 +52,16 @@ buckets:
       - name: error-ratio
         when: post-wave
         check: { kind: prometheus, url: "${prometheus.url}", query: fleetpatch_test_error_ratio, successCondition: "result[0] < 0.05" }
-        interval: 1s
-fallback: { bucket: leftovers, owner: sre }
-`);
+        interval: 1s`,
+    });
+    hosts.push(...fleet.hosts);
     server = await runServer({
-      port: 0, host: '127.0.0.1', home: join(home, 'server'), databaseUrl: database.connectionString, staleAfterSeconds: 3600, openAdvisoryFeed: () => new MemoryFeed('test', [ADVISORY]),
-      syncIntervalSeconds: 0, policyFile, policyPollMs: 0, log: (line) => logs.push(line), rolloutEngine: { passIntervalMs: 200 },
+      port: 0, host: '127.0.0.1', home: join(fleet.directory, 'server'), databaseUrl: database.connectionString, staleAfterSeconds: 3600, openAdvisoryFeed: () => new MemoryFeed('test', [advisoryFromOsv(DEMO_ADVISORY, { file: 'test' })]),
+      syncIntervalSeconds: 0, policyFile: fleet.policyFile, policyPollMs: 0, log: (line) => logs.push(line), rolloutEngine: { passIntervalMs: 200 },
     });
     token = server.firstStart!.adminToken;
     const enrollment = await api<{ token: string }>('POST', '/api/v1/enrollment-tokens', { name: 'e2e', labels: { role: 'database' }, maxUses: 20 });
 
-    const repository = buildTestAptRepository(join(home, 'repository'));
-    for (let index = 0; index < 10; index++) {
-      const host = createTestHost(join(home, `db-${index}`), { name: `db-${index}`, repository, labels: { role: 'database', ...(index === 0 ? { canary: 'true' } : {}) } });
-      hosts.push(host);
-    }
     writeFileSync(join(hosts[3]!.root, 'fail-post-check'), 'this host fails its post-check\n');
     for (const host of hosts) agents.push(startTestAgent(host, { serverUrl: server.url, enrollToken: enrollment.body.token, intervalSeconds: 2, jobWaitSeconds: 2 }));
     await waitFor('all ten hosts to check in', async () => (await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM hosts WHERE bucket = 'databases'")).rows[0]!.n === 10, 60_000);
@@ -104,7 +77,7 @@ fallback: { bucket: leftovers, owner: sre }
   });
 
   it('patches in gated waves, halts on the budget and rolls the failed host back', async () => {
-    const created = await api<{ id: number; draft: { waves: Array<{ hosts: string[] }>; snapshot: Array<{ name: string; version: string }> } }>('POST', '/api/v1/rollouts', { bucket: 'databases', reason: 'DSA-9200-1' });
+    const created = await api<{ id: number; draft: { waves: Array<{ hosts: string[] }>; snapshot: Array<{ name: string; version: string }> } }>('POST', '/api/v1/rollouts', { bucket: 'databases', reason: DEMO_ADVISORY.id });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.draft.snapshot).toEqual([{ name: 'fp-demo-lib', version: '1.1-1' }]);
     expect(created.body.draft.waves.map((wave) => wave.hosts.length)).toEqual([1, 3, 6]);
@@ -138,7 +111,7 @@ fallback: { bucket: leftovers, owner: sre }
     expect(hosts[3]!.stepLog().map((line) => line.step)).toEqual(['upgrade', 'reboot', 'post-check', 'rollback']);
     expect(hosts[1]!.reboots()).toHaveLength(1);
     // Findings follow the hosts' check-ins.
-    const findings = await database.pool.query<{ host: string; state: string }>("SELECT h.name AS host, f.state FROM findings f JOIN hosts h ON h.key = f.host_key JOIN advisories a ON a.key = f.advisory_key WHERE a.id = 'DSA-9200-1'");
+    const findings = await database.pool.query<{ host: string; state: string }>(`SELECT h.name AS host, f.state FROM findings f JOIN hosts h ON h.key = f.host_key JOIN advisories a ON a.key = f.advisory_key WHERE a.id = '${DEMO_ADVISORY.id}'`);
     const findingState = Object.fromEntries(findings.rows.map((row) => [row.host, row.state]));
     expect(findingState).toMatchObject({ 'db-0': 'fixed', 'db-1': 'fixed', 'db-3': 'vulnerable', 'db-5': 'vulnerable' });
     for (const agent of agents) expect(agent.unexpectedExits()).toEqual([]);

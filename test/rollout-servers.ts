@@ -186,7 +186,7 @@ export async function startLoadBalancer(backends: readonly number[]): Promise<Lo
 
 export interface FleetOptions {
   hosts: number;
-  /** The bucket's lines after `windows: [now]` (waves, maxInFlight, checks …), indented by four. */
+  /** The bucket's lines after `windows: [now]` (waves, maxInFlight, checks …), indented by four; the tests create their rollouts, the schedule does not. */
   bucket: string;
 }
 
@@ -211,6 +211,7 @@ buckets:
     match: { labels: { role: database } }
     strategy: { kind: in-place }
     windows: [now]
+    scheduled: false
 ${options.bucket}
 fallback: { bucket: leftovers, owner: sre }
 `);

@@ -111,7 +111,7 @@ export class RolloutEngine {
     const rollout = await getRollout(this.options.pool, id);
     if (!rollout || rollout.gates.length === 0 || rollout.leaseHolder !== this.options.holder) return;
     // Gate runs need the hosts in monitoring, which a pass always reads.
-    const { hosts } = await loadPassHosts(this.options.pool, rollout);
+    const { hosts } = await loadPassHosts(this.options.pool, rollout, this.options.now());
     this.gateProviders ??= this.options.gateProviders ?? defaultGateProviders();
     await measureDueGates(this.options.pool, rollout, hosts, this.options.now(), this.gateProviders, this.options.now);
   }
@@ -127,11 +127,11 @@ export class RolloutEngine {
       const now = this.options.now();
       const rollout = await lockForPass(client, id, holder, now);
       if (!rollout) return 0;
-      let { hosts, others } = await loadPassHosts(client, rollout);
+      let { hosts, others } = await loadPassHosts(client, rollout, now);
       const policy = this.options.policy();
       const gates = rollout.gates.length > 0 ? await gateVerdicts(client, rollout, hosts, now) : { rollout: { state: 'passed' as const } };
       // A failed gate may roll back every host that succeeded: that pass reads them all.
-      if (gates.rollout.state === 'failed') ({ hosts, others } = await loadPassHosts(client, rollout, { all: true }));
+      if (gates.rollout.state === 'failed') ({ hosts, others } = await loadPassHosts(client, rollout, now, { all: true }));
       const context: EngineContext = {
         now,
         admission: policy ? admissionAt(policy, rollout, now) : { open: false, reason: 'window-closed', detail: 'no policy is in force' },

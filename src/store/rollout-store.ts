@@ -275,14 +275,16 @@ const TERMINAL_OR_PENDING = [...TERMINAL_HOST_STATES, 'pending'];
 const SUCCEEDED_STATES: ReadonlySet<HostState> = new Set(['succeeded', 'succeeded-reboot-pending']);
 
 /**
- * The hosts a pass can change, in admission order, and the others counted: every host in flight,
- * holding a slot or reboot-stuck, and the first pending hosts of the current and the next wave, as
- * many as admission could take this pass (the free slots and the slots that may free up: hosts
- * monitoring or rolling back). The rest (terminal hosts, later pending ones) only count, so a
- * pass of a 10,000-host rollout reads the hosts in flight, not all of them. `all` reads every host
+ * The hosts a pass can change, in admission order, and the others counted: the hosts in a step
+ * with something new (a job result, a new boot id, a deadline passed, or a state that moves on
+ * its own: notified, monitoring), the reboot-stuck ones, and the first pending hosts of the
+ * current and the next wave, as many as admission could take this pass (the free slots and the
+ * slots that may free up: hosts monitoring or rolling back). The rest (terminal hosts, hosts
+ * waiting for their agent, later pending ones) only count, slots included, so a pass of a
+ * 10,000-host rollout reads the hosts that moved, not all those in flight. `all` reads every host
  * (a gate's rollback reaches every succeeded host).
  */
-export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot' | 'currentWave' | 'settings'>, options: { all?: boolean } = {}): Promise<{ hosts: RolloutHost[]; others: OtherHosts }> {
+export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot' | 'currentWave' | 'settings'>, now: Date, options: { all?: boolean } = {}): Promise<{ hosts: RolloutHost[]; others: OtherHosts }> {
   if (options.all) return { hosts: await loadRolloutHosts(db, rollout), others: NO_OTHER_HOSTS };
   const counted = await db.query<{ wave: number; state: HostState; slot_held: boolean; n: number }>(
     'SELECT wave, state, slot_held, count(*)::int AS n FROM rollout_hosts WHERE rollout_id = $1 GROUP BY wave, state, slot_held',
@@ -297,20 +299,25 @@ export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' |
   }
   const admissible = Math.max(0, rollout.settings.maxInFlight - held + freeing);
   const firstWave = Math.max(1, rollout.currentWave);
+  // In a step, only the hosts with something new: a result, a new boot id, a deadline passed (or
+  // the states that move without news). The many waiting for their agent are only counted.
   const rows = await db.query<HostRow>(
     `${HOST_SELECT}
       WHERE rh.rollout_id = $1
-        AND (rh.state <> ALL($2::text[]) OR rh.slot_held OR rh.state = 'reboot-stuck'
+        AND ((rh.state <> ALL($2::text[])
+              AND (rh.state IN ('notified', 'monitoring') OR j.reported_at IS NOT NULL OR rh.deadline <= $6
+                   OR (rh.state IN ('rebooting', 'awaiting-return') AND h.boot_id IS DISTINCT FROM rh.boot_id_before)))
+             OR rh.state = 'reboot-stuck'
              OR rh.host IN (SELECT host FROM rollout_hosts WHERE rollout_id = $1 AND state = 'pending' AND wave BETWEEN $3 AND $4 ORDER BY position LIMIT $5))
       ORDER BY rh.position`,
-    [rollout.id, TERMINAL_OR_PENDING, firstWave, rollout.currentWave + 1, admissible],
+    [rollout.id, TERMINAL_OR_PENDING, firstWave, rollout.currentWave + 1, admissible, now],
   );
   const hosts = await hostsOf(db, rollout, rows.rows);
   // The others: every host counted, less the ones read.
   const rest = new Map<string, number>();
   for (const row of counted.rows) rest.set(`${row.wave} ${row.state}`, (rest.get(`${row.wave} ${row.state}`) ?? 0) + row.n);
   for (const host of hosts) rest.set(`${host.wave} ${host.state}`, (rest.get(`${host.wave} ${host.state}`) ?? 0) - 1);
-  const others = { failed: 0, noAgent: 0, succeeded: 0, unfinishedByWave: new Map<number, number>() };
+  const others = { failed: 0, noAgent: 0, succeeded: 0, unfinishedByWave: new Map<number, number>(), slotsHeld: held - hosts.filter((host) => host.slotHeld).length, inFlight: 0 };
   for (const [key, n] of rest) {
     if (n <= 0) continue;
     const [wave, state] = [Number(key.slice(0, key.indexOf(' '))), key.slice(key.indexOf(' ') + 1) as HostState];
@@ -318,6 +325,7 @@ export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' |
     if (state === 'no-agent') others.noAgent += n;
     if (SUCCEEDED_STATES.has(state)) others.succeeded += n;
     if (!TERMINAL_HOST_STATES.has(state)) others.unfinishedByWave.set(wave, (others.unfinishedByWave.get(wave) ?? 0) + n);
+    if (!TERMINAL_HOST_STATES.has(state) && state !== 'pending') others.inFlight += n;
   }
   return { hosts, others };
 }

@@ -195,22 +195,30 @@ describe('advanceRollout, in-place', () => {
 describe('advanceRollout over the hosts a pass reads, the others counted', () => {
   const succeeded = (name: string, wave: number) => host(name, wave, { state: 'succeeded', replaced: [{ name: 'libssl3', from: '3.0.11-1', to: '3.0.15-1' }] });
   /** What a store reading only the hosts a pass can change hands the machine (as `loadPassHosts` reads them). */
-  function split(r: Rollout, hosts: RolloutHost[]): [RolloutHost[], OtherHosts] {
+  /** Whether a host in a step has something new to act on (as `loadPassHosts` selects them). */
+  const canChange = (item: RolloutHost, now: Date) =>
+    item.state === 'notified' || item.state === 'monitoring' || item.state === 'reboot-stuck'
+    || (item.job?.result !== undefined && ['pre-check', 'applying', 'rebooting', 'post-check', 'rolling-back'].includes(item.state))
+    || (['rebooting', 'awaiting-return'].includes(item.state) && item.facts.bootId !== item.bootIdBefore)
+    || (item.deadline !== undefined && item.deadline.getTime() <= now.getTime());
+  function split(r: Rollout, hosts: RolloutHost[], now = minutes(1)): [RolloutHost[], OtherHosts] {
     const free = r.settings.maxInFlight - hosts.filter((item) => item.slotHeld).length + hosts.filter((item) => item.slotHeld && ['monitoring', 'rolling-back'].includes(item.state)).length;
     const firstWave = Math.max(1, r.currentWave);
     const pending = hosts.filter((item) => item.state === 'pending' && item.wave >= firstWave && item.wave <= r.currentWave + 1).slice(0, Math.max(0, free));
-    const read = hosts.filter((item) => (!TERMINAL_HOST_STATES.has(item.state) && item.state !== 'pending') || item.slotHeld || item.state === 'reboot-stuck' || pending.includes(item));
-    const others = { failed: 0, noAgent: 0, succeeded: 0, unfinishedByWave: new Map<number, number>() };
+    const read = hosts.filter((item) => (!TERMINAL_HOST_STATES.has(item.state) && item.state !== 'pending' && canChange(item, now)) || item.state === 'reboot-stuck' || pending.includes(item));
+    const others = { failed: 0, noAgent: 0, succeeded: 0, unfinishedByWave: new Map<number, number>(), slotsHeld: 0, inFlight: 0 };
     for (const item of hosts.filter((candidate) => !read.includes(candidate))) {
       if (FAILED_HOST_STATES.has(item.state)) others.failed++;
       if (item.state === 'no-agent') others.noAgent++;
       if (item.state === 'succeeded' || item.state === 'succeeded-reboot-pending') others.succeeded++;
       if (!TERMINAL_HOST_STATES.has(item.state)) others.unfinishedByWave.set(item.wave, (others.unfinishedByWave.get(item.wave) ?? 0) + 1);
+      if (item.slotHeld) others.slotsHeld++;
+      if (!TERMINAL_HOST_STATES.has(item.state) && item.state !== 'pending') others.inFlight++;
     }
     return [read, others];
   }
   const same = (r: Rollout, hosts: RolloutHost[], at: EngineContext) => {
-    const [read, others] = split(r, hosts);
+    const [read, others] = split(r, hosts, at.now);
     expect(read.length).toBeLessThan(hosts.length);
     const whole = advanceRollout(r, hosts, at);
     expect(advanceRollout(r, read, at, others)).toEqual(whole);
@@ -225,6 +233,12 @@ describe('advanceRollout over the hosts a pass reads, the others counted', () =>
     // A wave with pending hosts beyond the slots is not done.
     const full = settings({ maxInFlight: 1, errorBudget: 1 });
     expect(same({ ...r, settings: full }, [succeeded('a', 1), host('b', 2, { state: 'post-check', slotHeld: true }), host('c', 2), host('d', 2)], context(minutes(1))).rollout).toBeUndefined();
+    // A host waiting for its agent is not read, but keeps its slot: nobody else is admitted.
+    const waiting = same({ ...r, settings: full }, [succeeded('a', 1), host('b', 2, { state: 'applying', slotHeld: true, deadline: minutes(30), job: { key: 'k', step: 'upgrade', dispatchedAt: T0, deadline: minutes(30) } }), host('c', 2)], context(minutes(1)));
+    expect(waiting.hosts).toEqual([]);
+    // A closed window pauses the rollout only once no host holds a slot, read or not.
+    const closed = context(minutes(1), { admission: { open: false, reason: 'window-closed', detail: 'the window closed' } });
+    expect(same({ ...r, settings: full }, [succeeded('a', 1), host('b', 2, { state: 'applying', slotHeld: true, deadline: minutes(30), job: { key: 'k', step: 'upgrade', dispatchedAt: T0, deadline: minutes(30) } }), host('c', 2)], closed).rollout).toBeUndefined();
     // The budget counts the failed hosts that were not read.
     const spent = same(r, [host('a', 1, { state: 'rolled-back' }), host('b', 1, { state: 'timed-out' }), host('c', 2, { state: 'pre-check', slotHeld: true }), host('d', 2)], context(minutes(1)));
     expect(spent.rollout).toMatchObject({ state: 'halted', haltReason: 'budget-spent', reason: '2 failed hosts, budget 1' });

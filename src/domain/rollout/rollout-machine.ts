@@ -89,11 +89,15 @@ export interface OtherHosts {
   noAgent: number;
   /** Succeeded: a gate's rollback reaches them, so a pass with any here cannot decide one. */
   succeeded: number;
-  /** Per wave, the hosts not yet in a terminal state (pending): the wave is not done. */
+  /** Per wave, the hosts not yet in a terminal state (pending, or in a step): the wave is not done. */
   unfinishedByWave: ReadonlyMap<number, number>;
+  /** Holding a disruption slot (in a step with nothing new, or failed): admission counts them. */
+  slotsHeld: number;
+  /** In a step with nothing new to act on (waiting for their agent): a rollout rolling back waits for them. */
+  inFlight: number;
 }
 
-export const NO_OTHER_HOSTS: OtherHosts = { failed: 0, noAgent: 0, succeeded: 0, unfinishedByWave: new Map() };
+export const NO_OTHER_HOSTS: OtherHosts = { failed: 0, noAgent: 0, succeeded: 0, unfinishedByWave: new Map(), slotsHeld: 0, inFlight: 0 };
 
 export interface Advance {
   rollout?: RolloutChange;
@@ -260,12 +264,12 @@ function returned(host: RolloutHost): boolean {
 }
 
 /** Hosts of the current wave that may start now: slots free, the window has room for one more host. */
-function admit(rollout: Rollout, hosts: readonly RolloutHost[], context: EngineContext, changes: HostChange[]): void {
+function admit(rollout: Rollout, hosts: readonly RolloutHost[], others: OtherHosts, context: EngineContext, changes: HostChange[]): void {
   if (!context.admission.open) return;
   const { now } = context;
   const until = context.admission.until.getTime();
   if (now.getTime() + rollout.settings.expectedHostMs > until) return;
-  let inFlight = hosts.filter((host) => host.slotHeld).length;
+  let inFlight = hosts.filter((host) => host.slotHeld).length + others.slotsHeld;
   for (const host of hosts) {
     if (inFlight >= rollout.settings.maxInFlight) return;
     if (host.wave !== rollout.currentWave || host.state !== 'pending') continue;
@@ -328,7 +332,7 @@ export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], 
 
   // A rollout rolling back ends once every host it touched has finished.
   if (rollout.state === 'rolling-back') {
-    if (next.every((host) => TERMINAL_HOST_STATES.has(host.state) || host.state === 'pending')) {
+    if (others.inFlight === 0 && next.every((host) => TERMINAL_HOST_STATES.has(host.state) || host.state === 'pending')) {
       set({ state: 'completed-with-errors', reason: rollout.reason ? `rolled back: ${rollout.reason}` : 'rolled back' }, { kind: 'rollout-done', severity: 'warning', summary: `rollout ${rollout.id} (${rollout.bucket}) rolled back` });
     }
     return { ...(rolloutChange ? { rollout: rolloutChange } : {}), hosts: changes, events };
@@ -367,7 +371,7 @@ export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], 
   if (!stopped()) advanceWaves(rollout, next, others, context, set);
   if (state() === 'running') {
     const waveNow = { ...rollout, currentWave: rolloutChange?.currentWave ?? rollout.currentWave };
-    admit(waveNow, next, context, changes);
+    admit(waveNow, next, others, context, changes);
   }
   return { ...(rolloutChange ? { rollout: rolloutChange } : {}), hosts: changes, events };
 }
@@ -411,7 +415,7 @@ function advanceWaves(rollout: Rollout, hosts: readonly RolloutHost[], others: O
         }
         return;
       }
-      if (!admission.open && !hosts.some((host) => host.slotHeld)) set(closed(), { kind: 'rollout-paused', severity: 'info', summary: `rollout ${rollout.id} (${rollout.bucket}) paused: ${admission.detail}` });
+      if (!admission.open && !hosts.some((host) => host.slotHeld) && others.slotsHeld === 0) set(closed(), { kind: 'rollout-paused', severity: 'info', summary: `rollout ${rollout.id} (${rollout.bucket}) paused: ${admission.detail}` });
       return;
     }
     case 'baking': {
