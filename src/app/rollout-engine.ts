@@ -142,7 +142,8 @@ export class RolloutEngine {
       const decided = advanceRollout(rollout, hosts, context, others);
       await writePass(client, rollout, decided, hosts, now, this.nextPassAt(rollout, decided, now));
       await this.options.onPass?.(client, rollout, decided, now);
-      for (const event of decided.events) this.options.log(`rollout ${rollout.id}: ${event.summary}`);
+      // Expected signals are the timeline's, not the log's: a large rollout has one per host.
+      for (const event of decided.events) if (!event.expected) this.options.log(`rollout ${rollout.id}: ${event.summary}`);
       if (decided.hosts.length > 0 || decided.events.length > 0 || decided.rollout) committed = { rollout, pass: decided };
       return decided.hosts.length;
     });
