@@ -20,9 +20,11 @@ const timeOf = (slot: HostSlot | undefined) => (slot ? slot.expectedFinish.getTi
  * routine and the emergency slot) and live then too, unless it needs a reboot: then only if the
  * host will reboot. A pending-reboot fix is already installed and goes live with the first reboot.
  */
-export function forecastFinding(policy: Policy, plan: HostPlan, rebootSlot: HostSlot | undefined, finding: PlanFinding, horizonTime: number, out: ForecastTimes): ForecastTimes {
-  const dueTime = slaDueTime(policy, finding);
-  const emergency = isEmergency(policy, finding);
+export function forecastFinding(policy: Policy, plan: HostPlan, rebootSlot: HostSlot | undefined, finding: PlanFinding, horizonTime: number, out: ForecastTimes, judgedDueTime?: number, judgedEmergency?: boolean): ForecastTimes {
+  // Judged already (the planner's first pass): its due time (NaN: none) and whether it is an emergency.
+  const judged = judgedEmergency !== undefined;
+  const dueTime = judged ? (Number.isNaN(judgedDueTime!) ? undefined : judgedDueTime) : slaDueTime(policy, finding);
+  const emergency = judged ? judgedEmergency : isEmergency(policy, finding);
   const slotTime = timeOf(emergency ? rebootSlot : plan.slot);
   const pendingReboot = finding.state === 'pending-reboot';
   out.dueTime = dueTime ?? NaN;

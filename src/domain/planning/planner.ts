@@ -71,8 +71,15 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
   const work = new Map<string, BucketWork>();
   const firstDue = new Map<string, number>();
 
-  // One pass per host: its targets, reboot need, earliest due date and whether any finding is an emergency.
+  // One pass per host: its targets, reboot need, earliest due date and whether any finding is an
+  // emergency. Each finding's due time and emergency are kept (by its place in the fleet's order)
+  // for the forecasts below: a million findings are judged once, not twice.
   const hostPlansInOrder: HostPlan[] = new Array(hosts.length);
+  let findingCount = 0;
+  for (const host of hosts) findingCount += host.findings.length;
+  const dueTimes = new Float64Array(findingCount);
+  const emergencies = new Uint8Array(findingCount);
+  let findingIndex = 0;
   for (let index = 0; index < hosts.length; index++) {
     const host = hosts[index]!;
     let entry = work.get(host.bucket);
@@ -89,8 +96,11 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
       if (finding.state === 'pending-reboot') pendingReboot = true;
       if (finding.needsReboot) (rebootPackages ??= new Set()).add(finding.packageName);
       const findingDue = slaDueTime(policy, finding);
+      dueTimes[findingIndex] = findingDue ?? NaN;
       if (findingDue !== undefined && findingDue < due) due = findingDue;
-      if (!emergency && isEmergency(policy, finding)) emergency = true;
+      const findingEmergency = isEmergency(policy, finding);
+      emergencies[findingIndex++] = findingEmergency ? 1 : 0;
+      if (findingEmergency) emergency = true;
     }
     const targets = hostTargets(host, baselines, { now });
     const rebootPolicy = entry.bucket?.reboot.policy ?? 'if-required';
@@ -146,6 +156,7 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
   const groups = new GroupCounter(now);
   const horizonTime = horizonEnd.getTime();
   const times = emptyForecastTimes();
+  findingIndex = 0;
   for (let index = 0; index < hosts.length; index++) {
     const host = hosts[index]!;
     const plan = hostPlansInOrder[index]!;
@@ -153,7 +164,7 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
     const teamGroup = groups.team(host.team);
     const rebootSlot = earlierSlot(plan.slot, emergencySlots.get(host.name));
     for (const finding of host.findings) {
-      forecastFinding(policy, plan, rebootSlot, finding, horizonTime, times);
+      forecastFinding(policy, plan, rebootSlot, finding, horizonTime, times, dueTimes[findingIndex]!, emergencies[findingIndex++] === 1);
       groups.countFinding(bucketGroup, times.dueTime, times.predictedBreach);
       groups.countFinding(teamGroup, times.dueTime, times.predictedBreach);
     }
