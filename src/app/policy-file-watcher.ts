@@ -13,13 +13,16 @@ import { InputError } from '../domain/errors.js';
 import { formatPolicyIssue, hasErrors, type PolicyJudgement } from '../domain/policy/policy-report.js';
 import type pg from 'pg';
 import type { PolicyReader } from './policy-reader.js';
-import { applyPolicy, policyContentHash, reassignHosts, type PolicyInForce } from './policy-service.js';
+import { reassignHosts } from './host-reassignment.js';
+import { applyPolicy, policyContentHash, type PolicyInForce } from './policy-service.js';
 
 export const POLICY_FILE_AUTHOR = 'server:file';
 
 export interface PolicyFileOptions {
   pool: pg.Pool;
   reader: PolicyReader;
+  /** The database the reader re-assigns the stored hosts in after a change (in line on `pool` without it). */
+  connectionString?: string;
   inForce: PolicyInForce;
   log: (message: string) => void;
   /** Periodic hash check; 0 turns it off (tests call `check()` instead). Default 5 s. */
@@ -83,7 +86,8 @@ export async function watchPolicyFile(loaded: LoadedPolicyFile, options: PolicyF
       options.log(`policy ${file} is revision ${result.revision.revision} already; nothing stored`);
       return;
     }
-    const moved = await reassignHosts(options.pool, options.inForce);
+    // On the reader's worker thread when the server gives one: matching every stored host is CPU.
+    const moved = options.connectionString ? await options.reader.reassign(options.connectionString, result.policy) : await reassignHosts(options.pool, options.inForce);
     options.log(`policy ${file} applied as revision ${result.revision.revision}; ${moved.moved} of ${moved.hosts} hosts changed bucket or team`);
   };
 

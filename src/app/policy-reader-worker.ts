@@ -1,19 +1,33 @@
 /**
- * The worker thread behind `workerPolicyReader`: parses and checks policy texts, and diffs them,
- * away from the server's event loop (a 500-bucket file takes longer than a check-in may wait).
+ * The worker thread behind `workerPolicyReader`: parses and checks policy texts, diffs them, and
+ * re-assigns the stored hosts after a change, away from the server's event loop (a 500-bucket
+ * file, or 100,000 hosts matched against it, takes longer than a check-in may wait).
  */
 import { parentPort } from 'node:worker_threads';
 import { judgePolicy } from '../domain/policy/policy-report.js';
+import type { Policy } from '../domain/policy/policy-schema.js';
+import { reassignStoredHosts } from './host-reassignment.js';
 import { unifiedPolicyDiff } from './policy-diff.js';
 
-type Request = { id: number; kind: 'judge'; text: string; now: number } | { id: number; kind: 'diff'; before: string; after: string; beforeLabel: string; afterLabel: string };
+type Request =
+  | { id: number; kind: 'judge'; text: string; now: number }
+  | { id: number; kind: 'diff'; before: string; after: string; beforeLabel: string; afterLabel: string }
+  | { id: number; kind: 'reassign'; connectionString: string; policy: Policy };
+
+async function answer(request: Request): Promise<unknown> {
+  switch (request.kind) {
+    case 'judge':
+      return judgePolicy(request.text, { now: new Date(request.now) });
+    case 'diff':
+      return unifiedPolicyDiff(request.beforeLabel, request.afterLabel, request.before, request.after);
+    case 'reassign':
+      return reassignStoredHosts(request.connectionString, request.policy);
+  }
+}
 
 parentPort!.on('message', (request: Request) => {
-  try {
-    parentPort!.postMessage(request.kind === 'judge'
-      ? { id: request.id, result: judgePolicy(request.text, { now: new Date(request.now) }) }
-      : { id: request.id, result: unifiedPolicyDiff(request.beforeLabel, request.afterLabel, request.before, request.after) });
-  } catch (error) {
-    parentPort!.postMessage({ id: request.id, failure: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  }
+  answer(request).then(
+    (result) => parentPort!.postMessage({ id: request.id, result }),
+    (error: unknown) => parentPort!.postMessage({ id: request.id, failure: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+  );
 });

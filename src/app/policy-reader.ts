@@ -2,18 +2,24 @@
  * Judges (and diffs) policy texts for the server without blocking it: parsing and checking a 500-bucket
  * policy takes hundreds of milliseconds of CPU, and a check-in must never wait more than 20 ms,
  * so the work runs on a worker thread and only the parsed result crosses back (structured clone).
- * The CLI, which has nothing else to serve, judges in line.
+ * Re-assigning the stored hosts after a change (reading 100,000 rows, matching each against the
+ * buckets) runs there too, on the worker's own connection. The CLI, which has nothing else to
+ * serve, does it all in line.
  */
 import type { Worker } from 'node:worker_threads';
 import { BugError } from '../domain/errors.js';
 import { judgePolicy, type PolicyJudgement } from '../domain/policy/policy-report.js';
+import type { Policy } from '../domain/policy/policy-schema.js';
 import { startModuleWorker } from './module-worker.js';
+import { reassignStoredHosts } from './host-reassignment.js';
 import { unifiedPolicyDiff } from './policy-diff.js';
 
 export interface PolicyReader {
   judge(text: string, now: Date): Promise<PolicyJudgement>;
   /** The unified diff between two revisions' texts (two unrelated large texts take a while). */
   diff(beforeLabel: string, afterLabel: string, before: string, after: string): Promise<string>;
+  /** Gives every stored host of the database at `connectionString` the bucket and team `policy` says. */
+  reassign(connectionString: string, policy: Policy): Promise<{ hosts: number; moved: number }>;
   close(): Promise<void>;
 }
 
@@ -21,6 +27,7 @@ export interface PolicyReader {
 export const inlinePolicyReader: PolicyReader = {
   judge: async (text, now) => judgePolicy(text, { now }),
   diff: async (beforeLabel, afterLabel, before, after) => unifiedPolicyDiff(beforeLabel, afterLabel, before, after),
+  reassign: (connectionString, policy) => reassignStoredHosts(connectionString, policy),
   close: async () => undefined,
 };
 
@@ -67,6 +74,7 @@ export function workerPolicyReader(): PolicyReader {
   return {
     judge: (text, now) => ask<PolicyJudgement>({ kind: 'judge', text, now: now.getTime() }),
     diff: (beforeLabel, afterLabel, before, after) => ask<string>({ kind: 'diff', beforeLabel, afterLabel, before, after }),
+    reassign: (connectionString, policy) => ask<{ hosts: number; moved: number }>({ kind: 'reassign', connectionString, policy }),
     async close() {
       const stopping = worker;
       worker = undefined;

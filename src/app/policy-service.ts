@@ -5,7 +5,6 @@
  * replica agrees. The in-force policy is what check-ins ask who owns a host.
  */
 import { createHash } from 'node:crypto';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
 import type { SelectableHost } from '../domain/policy/host-selector.js';
@@ -14,7 +13,7 @@ import { formatPolicyIssue, hasErrors, type PolicyIssue, type PolicyJudgement } 
 import type { Policy } from '../domain/policy/policy-schema.js';
 import { appendAudit } from '../store/audit-log.js';
 import { notifyChange, type ChangeListener } from '../store/change-notifications.js';
-import { insertPolicyRevision, latestPolicyRevision, lockPolicyRevisions, storedHostOwnership, updateHostOwnership, type PolicyRevisionSummary } from '../store/policy-store.js';
+import { insertPolicyRevision, latestPolicyRevision, lockPolicyRevisions, storedHostOwnership, type PolicyRevisionSummary } from '../store/policy-store.js';
 import { withTransaction } from '../store/transaction.js';
 import { inlinePolicyReader, type PolicyReader } from './policy-reader.js';
 
@@ -63,7 +62,7 @@ export function policyContentHash(text: string): string {
 /**
  * Stores `text` as the next revision with its unified diff against the previous one, an audit entry
  * and a `fleetpatch_policy` notification, all in one transaction; refuses a text with errors
- * (PolicyRefused) before touching the database. Hosts are re-assigned separately (`reassignHosts`),
+ * (PolicyRefused) before touching the database. Hosts are re-assigned separately (`reassignHosts`, host-reassignment.ts),
  * in short batches after the commit.
  *
  * @example await applyPolicy(pool, { text, judgement: judgePolicy(text, { now }), author: 'cli:alice', message: 'databases on Tuesdays', source: 'fleetpatch.yaml' })
@@ -90,43 +89,6 @@ export async function applyPolicy(pool: pg.Pool, request: PolicyApplyRequest): P
     });
     return { status: 'applied' as const, revision, policy, warnings };
   });
-}
-
-/** Hosts read, matched and written per step. */
-const HOSTS_PER_PAGE = 500;
-/** The longest run of matching between two turns of the event loop. */
-const MATCHING_SLICE_MS = 4;
-
-/**
- * Gives every stored host the bucket and team `ownership` says, writing only the hosts that move.
- * Hosts are read by key in pages, each matched and written before the next is read, so neither
- * the server's event loop nor a host's row is held for long (a check-in waits at most one page).
- *
- * @example await reassignHosts(pool, policyOwnership(policy)) // { hosts: 100000, moved: 1200 }
- */
-export async function reassignHosts(pool: pg.Pool, ownership: OwnershipRules): Promise<{ hosts: number; moved: number }> {
-  let hosts = 0;
-  let moved = 0;
-  for (let afterKey = 0; ; ) {
-    const page = await storedHostOwnership(pool, { afterKey, limit: HOSTS_PER_PAGE });
-    if (page.length === 0) break;
-    hosts += page.length;
-    afterKey = page.at(-1)!.key;
-    const changes: Array<{ key: number } & Ownership> = [];
-    let sliceStart = performance.now();
-    for (const [index, host] of page.entries()) {
-      // Matching is CPU on the event loop that serves check-ins: give it back every few milliseconds.
-      if (index % 64 === 0 && performance.now() - sliceStart > MATCHING_SLICE_MS) {
-        await yieldToEventLoop();
-        sliceStart = performance.now();
-      }
-      const owner = ownership.ownerOf(selectableHost(host.name, host.labels, { id: host.osId, idLike: host.osIdLike, versionId: host.osVersion }));
-      if (owner.bucket !== host.bucket || owner.team !== host.team) changes.push({ key: host.key, ...owner });
-    }
-    if (changes.length > 0) moved += await updateHostOwnership(pool, changes);
-    await yieldToEventLoop();
-  }
-  return { hosts, moved };
 }
 
 /** Stored hosts as selectors see them (`policy check --against-fleet`). */

@@ -120,7 +120,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   const policy = new PolicyInForce(pool, policyReader, options.log, bucketRules ? { origin: 'buckets-file', ownership: bucketRulesOwnership(bucketRules) } : { origin: 'labels' });
   policy.follow(changes);
   await policy.refresh();
-  const policyWatcher: PolicyFileWatcher | undefined = policyFile ? await watchPolicyFile(policyFile, { pool, reader: policyReader, inForce: policy, log: options.log, ...(options.policyPollMs !== undefined ? { pollMs: options.policyPollMs } : {}) }) : undefined;
+  const policyWatcher: PolicyFileWatcher | undefined = policyFile ? await watchPolicyFile(policyFile, { pool, reader: policyReader, connectionString: database.connectionString, inForce: policy, log: options.log, ...(options.policyPollMs !== undefined ? { pollMs: options.policyPollMs } : {}) }) : undefined;
   const controlPlane = new ControlPlane(pool, detection, { ownership: policy, staleAfterSeconds: options.staleAfterSeconds, isDatabaseUnavailable, limits: checkInLimitsFrom(process.env) });
   // A host retired or re-enrolled by another process: drop what this one remembers of it.
   changes.subscribe('fleetpatch_access', (payload) => {

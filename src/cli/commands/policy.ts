@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { unifiedPolicyDiff } from '../../app/policy-diff.js';
-import { applyPolicy, reassignHosts, storedSelectableHosts } from '../../app/policy-service.js';
+import { reassignHosts } from '../../app/host-reassignment.js';
+import { applyPolicy, storedSelectableHosts } from '../../app/policy-service.js';
 import { InputError } from '../../domain/errors.js';
 import { describeRecurrence, nextOccurrences, type WindowOccurrence } from '../../domain/policy/maintenance-window.js';
 import { policyOwnership } from '../../domain/policy/ownership.js';
