@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
 import { planFleet } from '../domain/planning/planner.js';
 import type { Policy } from '../domain/policy/policy-schema.js';
-import { occurrenceAt } from '../domain/policy/maintenance-window.js';
+import { occurrenceAt, type WindowOccurrence } from '../domain/policy/maintenance-window.js';
 import { admissionAt } from '../domain/rollout/admission.js';
 import { draftRollout, type RolloutDraft } from '../domain/rollout/rollout-draft.js';
 import { canRetry, canSkip, FAILED_HOST_STATES, TERMINAL_ROLLOUT_STATES, type HostState } from '../domain/rollout/rollout-model.js';
@@ -64,12 +64,22 @@ async function activeRolloutOf(db: pg.Pool | pg.PoolClient, bucket: string): Pro
  */
 export async function scheduleRollouts(pool: pg.Pool, request: { policy: Policy; policyRevision?: number; now: Date; staleAfterSeconds: number }): Promise<number[]> {
   const created: number[] = [];
+  // Buckets share windows: each window's occurrence now is worked out once (a 500-bucket policy
+  // has a handful of windows), and freezes only for the buckets inside one.
+  const occurrences = new Map<string, WindowOccurrence | undefined>();
+  const occurrenceNow = (name: string) => {
+    if (!occurrences.has(name)) {
+      const window = request.policy.windows[name];
+      const occurrence = window ? occurrenceAt(window, request.now) : undefined;
+      occurrences.set(name, occurrence && request.now < occurrence.admissionEnd ? occurrence : undefined);
+    }
+    return occurrences.get(name);
+  };
   for (const bucket of request.policy.buckets) {
     if (!bucket.scheduled || bucket.strategy.kind !== 'in-place' || bucket.executor.kind !== 'agent') continue;
-    const admission = admissionAt(request.policy, { bucket: bucket.name, team: bucket.owner, windows: bucket.windows }, request.now);
-    if (!admission.open) continue;
-    const opening = bucket.windows.map((name) => ({ name, occurrence: request.policy.windows[name] ? occurrenceAt(request.policy.windows[name]!, request.now) : undefined })).find((candidate) => candidate.occurrence && request.now < candidate.occurrence.admissionEnd);
+    const opening = bucket.windows.map((name) => ({ name, occurrence: occurrenceNow(name) })).find((candidate) => candidate.occurrence !== undefined);
     if (!opening?.occurrence) continue;
+    if (!admissionAt(request.policy, { bucket: bucket.name, team: bucket.owner, windows: bucket.windows }, request.now).open) continue;
     const made = await pool.query('SELECT 1 FROM rollouts WHERE bucket = $1 AND window_name = $2 AND occurrence_start = $3', [bucket.name, opening.name, opening.occurrence.start]);
     if (made.rowCount || (await activeRolloutOf(pool, bucket.name)) !== undefined) continue;
     let draft: RolloutDraft;
