@@ -6,8 +6,12 @@
 import { parentPort } from 'node:worker_threads';
 import { judgePolicy } from '../domain/policy/policy-report.js';
 import type { Policy } from '../domain/policy/policy-schema.js';
+import { lowerThreadPriority } from './background-priority.js';
 import { reassignStoredHosts } from './host-reassignment.js';
 import { unifiedPolicyDiff } from './policy-diff.js';
+
+// Parsing, checking and matching take hundreds of milliseconds: the event loop that serves check-ins comes first.
+lowerThreadPriority();
 
 type Request =
   | { id: number; kind: 'judge'; text: string; now: number }

@@ -4,7 +4,11 @@
  */
 import pg from 'pg';
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from '../app/background-priority.js';
 import { planOperations } from './plan-runner.js';
+
+// Planning is seconds of CPU: the event loop that serves check-ins comes first.
+lowerThreadPriority();
 
 const { connectionString, staleAfterSeconds } = workerData as { connectionString: string; staleAfterSeconds: number };
 const pool = new pg.Pool({ connectionString, max: 2, application_name: 'fleetpatch-planner' });
