@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TERMINAL_ROLLOUT_STATES } from '../src/domain/rollout/rollout-model.js';
 import { seededRandom } from '../src/simulator/seeded-random.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
-import { apiOf, createTestFleet, freePort, IN_PLACE_PATH, startAgents, startKillableServer, type KillableServer, type TestFleet } from './rollout-servers.js';
+import { apiOf, createTestFleet, freePort, IN_PLACE_PATH, startAgents, STEPPED_BUCKET, startKillableServer, type KillableServer, type TestFleet } from './rollout-servers.js';
 import { waitFor, type TestAgent } from './test-hosts.js';
 
 const HOSTS = 10;
@@ -43,14 +43,7 @@ describe('a rollout whose server is killed with SIGKILL again and again', () => 
     database = await createTestDatabase();
     fleet = createTestFleet('fleetpatch-kill-soak-', {
       hosts: HOSTS,
-      bucket: `    waves: [1, "50%", "100%"]
-    maxInFlight: 3
-    errorBudget: 0
-    reboot: { policy: always, timeout: 2m, onTimeout: page }
-    expectedHostDuration: 1m
-    checks:
-      pre: [{ name: settle, command: 'sleep 1', timeout: 30s }]
-      post: [{ name: service-healthy, command: 'sleep 1', timeout: 30s }]`,
+      bucket: STEPPED_BUCKET,
     });
     port = await freePort();
     token = (await start()).firstStart!.adminToken;

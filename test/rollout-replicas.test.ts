@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
-import { apiOf, createTestFleet, freePort, IN_PLACE_PATH, startAgents, startKillableServer, startLoadBalancer, type KillableServer, type LoadBalancer, type TestFleet } from './rollout-servers.js';
+import { apiOf, createTestFleet, freePort, IN_PLACE_PATH, startAgents, STEPPED_BUCKET, startKillableServer, startLoadBalancer, type KillableServer, type LoadBalancer, type TestFleet } from './rollout-servers.js';
 import { waitFor, type TestAgent } from './test-hosts.js';
 
 const HOSTS = 10;
@@ -35,14 +35,7 @@ describe('two replicas driving one rollout', () => {
     database = await createTestDatabase();
     fleet = createTestFleet('fleetpatch-replicas-', {
       hosts: HOSTS,
-      bucket: `    waves: [1, "50%", "100%"]
-    maxInFlight: 3
-    errorBudget: 0
-    reboot: { policy: always, timeout: 2m, onTimeout: page }
-    expectedHostDuration: 1m
-    checks:
-      pre: [{ name: settle, command: 'sleep 1', timeout: 30s }]
-      post: [{ name: service-healthy, command: 'sleep 1', timeout: 30s }]`,
+      bucket: STEPPED_BUCKET,
     });
     ports.push(await freePort(), await freePort());
     // The first replica migrates the database and prints the first start's secrets.

@@ -184,6 +184,16 @@ export async function startLoadBalancer(backends: readonly number[]): Promise<Lo
   };
 }
 
+/** A bucket whose hosts take a few seconds each (a second of pre- and post-check): a rollout long enough to interrupt. */
+export const STEPPED_BUCKET = `    waves: [1, "50%", "100%"]
+    maxInFlight: 3
+    errorBudget: 0
+    reboot: { policy: always, timeout: 2m, onTimeout: page }
+    expectedHostDuration: 1m
+    checks:
+      pre: [{ name: settle, command: 'sleep 1', timeout: 30s }]
+      post: [{ name: service-healthy, command: 'sleep 1', timeout: 30s }]`;
+
 export interface FleetOptions {
   hosts: number;
   /** The bucket's lines after `windows: [now]` (waves, maxInFlight, checks …), indented by four; the tests create their rollouts, the schedule does not. */
