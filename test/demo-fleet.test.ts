@@ -23,6 +23,20 @@ const DAY_MS = 86_400_000;
 /** A Tuesday in winter: Berlin is UTC+1, so the database evenings start at 21:00 UTC. */
 const NOW = new Date('2026-11-24T10:00:00Z');
 
+/** A server on the test database with no advisory feed, as the demo's tests need it. */
+function startDemoServer(database: TestDatabase) {
+  return runServer({
+    port: 0,
+    host: '127.0.0.1',
+    home: mkdtempSync(join(tmpdir(), 'fleetpatch-demo-')),
+    databaseUrl: database.connectionString,
+    staleAfterSeconds: 3600,
+    openAdvisoryFeed: () => new MemoryFeed('none', []),
+    syncIntervalSeconds: 0,
+    log: () => undefined,
+  });
+}
+
 describe('the demo fleet on PostgreSQL', () => {
   let database: TestDatabase;
   let server: RunningServer;
@@ -33,16 +47,7 @@ describe('the demo fleet on PostgreSQL', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    server = await runServer({
-      port: 0,
-      host: '127.0.0.1',
-      home: mkdtempSync(join(tmpdir(), 'fleetpatch-demo-')),
-      databaseUrl: database.connectionString,
-      staleAfterSeconds: 3600,
-      openAdvisoryFeed: () => new MemoryFeed('none', []),
-      syncIntervalSeconds: 0,
-      log: () => undefined,
-    });
+    server = await startDemoServer(database);
     base = await collectHostFacts({ root: debianRoot() });
     const started = performance.now();
     await loadDemo(server, { hosts: 200, base, now: NOW, log: (message) => log.push(message) });
@@ -167,16 +172,7 @@ describe('the demo fleet on PostgreSQL', () => {
 describe('the demo fleet beside a policy someone applied', () => {
   it('keeps their policy in force and files the simulated hosts by it', async () => {
     const database = await createTestDatabase();
-    const server = await runServer({
-      port: 0,
-      host: '127.0.0.1',
-      home: mkdtempSync(join(tmpdir(), 'fleetpatch-demo-')),
-      databaseUrl: database.connectionString,
-      staleAfterSeconds: 3600,
-      openAdvisoryFeed: () => new MemoryFeed('none', []),
-      syncIntervalSeconds: 0,
-      log: () => undefined,
-    });
+    const server = await startDemoServer(database);
     try {
       const text = 'version: 1\nwindows:\n  daily:\n    timeZone: UTC\n    every: day\n    start: "01:00"\n    duration: 2h\nbuckets:\n  - name: everything\n    owner: ops\n    match: { labels: { simulated: "true" } }\n    strategy: { kind: in-place }\n    windows: [daily]\n';
       const applied = await applyPolicy(database.pool, { text, judgement: judgePolicy(text, { now: NOW }), author: 'cli:alice', message: 'one bucket', source: 'fleetpatch.yaml' });

@@ -10,6 +10,8 @@ import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, writeFileSync } from
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type pg from 'pg';
+import { expect } from 'vitest';
 import { repoRoot } from './data-path.js';
 import { buildTestAptRepository, createTestHost, startTestAgent, waitFor, type TestAgent, type TestHost } from './test-hosts.js';
 
@@ -252,3 +254,25 @@ export function apiOf(url: () => string, token: () => string): Api {
 
 /** The host states of a rollout in order, as the in-place strategy with a reboot and both checks walks them. */
 export const IN_PLACE_PATH = ['pending', 'notified', 'pre-check', 'applying', 'rebooting', 'awaiting-return', 'post-check', 'monitoring', 'succeeded'];
+
+/**
+ * Every host step ran exactly once: in each host's own step log (once per key, the four in-place
+ * steps, the target version in its dpkg database, one reboot), no agent died, and in the server's
+ * record each host walked the in-place path once with one reported job per step.
+ */
+export async function expectEveryStepOnce(pool: pg.Pool, rolloutId: number, hosts: readonly TestHost[], agents: readonly TestAgent[]): Promise<void> {
+  for (const host of hosts) {
+    const log = host.stepLog();
+    expect(new Set(log.map((line) => line.key)).size, host.name).toBe(log.length);
+    expect(log.map((line) => line.step), host.name).toEqual(['pre-check', 'upgrade', 'reboot', 'post-check']);
+    expect(host.installed().get('fp-demo-lib'), host.name).toBe('1.1-1');
+    expect(host.reboots(), host.name).toHaveLength(1);
+  }
+  for (const agent of agents) expect(agent.unexpectedExits()).toEqual([]);
+  const events = await pool.query<{ host: string; from_state: string; to_state: string }>("SELECT host, from_state, to_state FROM rollout_events WHERE rollout_id = $1 AND kind = 'host' ORDER BY id", [rolloutId]);
+  const jobs = await pool.query<{ host: string; step: string; attempt: number; reported: boolean }>('SELECT host, step, attempt, reported_at IS NOT NULL AS reported FROM rollout_jobs WHERE rollout_id = $1 ORDER BY dispatched_at, key', [rolloutId]);
+  for (const host of hosts) {
+    expect(events.rows.filter((row) => row.host === host.name).map((row) => `${row.from_state}>${row.to_state}`), host.name).toEqual(IN_PLACE_PATH.slice(1).map((to, index) => `${IN_PLACE_PATH[index]}>${to}`));
+    expect(jobs.rows.filter((row) => row.host === host.name).map((row) => `${row.step}:${row.attempt}:${row.reported}`), host.name).toEqual(['pre-check:1:true', 'upgrade:1:true', 'reboot:1:true', 'post-check:1:true']);
+  }
+}
