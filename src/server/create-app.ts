@@ -292,8 +292,10 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
         const granted = principal?.kind === 'agent' ? principal.grantedLabels : {};
         const result = await controlPlane.checkIn(String(params.name), checkIn, now(), granted);
         dependencies.metrics.checkIns.inc({ kind: checkIn.kind });
-        // A rollout waiting on this host (after its upgrade, or for its return from a reboot) looks now.
-        await requestHostPass(pool, String(params.name));
+        // A rollout waiting on this host (after its upgrade, or for its return from a reboot) looks
+        // now. Not awaited: the check-in's answer does not wait for it; a lost notification only
+        // delays that rollout to its next pass.
+        requestHostPass(pool, String(params.name)).catch(() => undefined);
         return context.json(result);
       },
     },

@@ -416,7 +416,7 @@ async function notifyJobs(client: pg.PoolClient, hosts: readonly string[]): Prom
   if (payload) await notifyChange(client, 'fleetpatch_jobs', payload);
 }
 
-/** Asks for a pass of the rollouts that hold a job of this host, or all active ones: something changed. */
+/** Asks the engines for a pass of this rollout soon: one of its jobs reported. */
 export async function requestPass(db: Queryable, rolloutId: number): Promise<void> {
   // A notification, not an update of the rollout's row: job results and check-ins arrive by the
   // thousand during a rollout, and each would queue on the row lock the engine's pass holds.
