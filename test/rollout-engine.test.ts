@@ -197,7 +197,14 @@ describe('the rollout engine on simulated hosts', () => {
     expect(logs.some((line) => /did not come back from its reboot/.test(line))).toBe(true);
     try {
       await waitUntil(() => pages.length >= 1);
-      // The 500 is retried after the backoff (30 s and jitter on the injected clock).
+      // The 500 is retried after the backoff (30 s and jitter on the injected clock), counted from
+      // when the dispatcher recorded the answer: the clock moves on only after that.
+      let attempts = 0;
+      for (let tries = 0; tries < 200 && attempts < 1; tries++) {
+        attempts = (await database.pool.query<{ attempts: number }>("SELECT attempts FROM notification_outbox WHERE kind = 'reboot-stuck'")).rows[0]?.attempts ?? 0;
+        if (attempts < 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(attempts).toBe(1);
       clock = new Date(clock.getTime() + 60_000);
       await waitUntil(() => pages.length >= 2);
       expect(pages.map((page) => page.dedup_key)).toEqual([`fleetpatch:rollout:${created.body.id}:host:db-0`, `fleetpatch:rollout:${created.body.id}:host:db-0`]);
