@@ -16,7 +16,7 @@ import type { InstalledPackage } from '../domain/types.js';
 import { defaultGateProviders, type GateProviders } from '../gates/gate-runner.js';
 import { gateVerdicts, measureDueGates } from './rollout-gates.js';
 import type { ChangeListener } from '../store/change-notifications.js';
-import { claimDueRollouts, getRollout, loadPassHosts, lockForPass, releaseLeases, writePass, type StoredRollout } from '../store/rollout-store.js';
+import { claimDueRollouts, DEFAULT_MAX_PASS_HOSTS, getRollout, loadPassHosts, lockForPass, releaseLeases, writePass, type StoredRollout } from '../store/rollout-store.js';
 import { withTransaction } from '../store/transaction.js';
 
 export interface RolloutEngineOptions {
@@ -39,6 +39,12 @@ export interface RolloutEngineOptions {
   busyPassIntervalMs?: number;
   /** Rollouts leased per tick. Default 20. */
   batch?: number;
+  /**
+   * Hosts a pass reads at most of each kind (with news, past their deadline, moving on their own,
+   * admitted): a 2,000-host wave is taken in bites, each pass short, the next one at once.
+   * Default 250.
+   */
+  maxHostsPerPass?: number;
   /** Where gate measurements come from (Prometheus, HTTP, commands by default). */
   gateProviders?: GateProviders;
   /** Called inside the pass's transaction with what it decided: the notification outbox writes here. */
@@ -62,10 +68,18 @@ function kernelPackageName(name: string): boolean {
   return KERNEL_SCHEMES.some((scheme) => isKernelPackage({ ecosystem: '', name, version: '0', arch: 'x86_64' } as InstalledPackage, scheme));
 }
 
-/** What a tick did: rollouts passed and host transitions written. */
+/** What a tick did: rollouts passed, host transitions written, and whether a pass left hosts unread. */
 export interface TickResult {
   rollouts: number;
   transitions: number;
+  more: boolean;
+}
+
+/** What one pass did. */
+interface PassResult {
+  transitions: number;
+  /** Hosts were left unread for the next pass (`maxHostsPerPass`). */
+  more: boolean;
 }
 
 /**
@@ -98,12 +112,15 @@ export class RolloutEngine {
     this.woken.clear();
     const ids = await claimDueRollouts(pool, holder, now(), this.options.leaseMs ?? 15_000, this.options.batch ?? 20, woken);
     let transitions = 0;
+    let more = false;
     for (const id of ids) {
       if (this.stopped) break;
       await this.measureGates(id);
-      transitions += await this.pass(id);
+      const passed = await this.pass(id);
+      transitions += passed.transitions;
+      more ||= passed.more;
     }
-    return { rollouts: ids.length, transitions };
+    return { rollouts: ids.length, transitions, more };
   }
 
   /** Gate measurements that are due, taken before the pass and outside its transaction. */
@@ -118,20 +135,21 @@ export class RolloutEngine {
 
   private gateProviders: GateProviders | undefined;
 
-  /** One pass of one rollout; the number of host transitions it wrote (0 when the lease was lost). */
-  async pass(id: number): Promise<number> {
+  /** One pass of one rollout: the host transitions it wrote (none when the lease was lost). */
+  async pass(id: number): Promise<PassResult> {
     const { pool, holder } = this.options;
     let committed: { rollout: StoredRollout; pass: Advance } | undefined;
     const started = performance.now();
-    const transitions = await withTransaction(pool, async (client) => {
+    const result = await withTransaction(pool, async (client): Promise<PassResult> => {
       const now = this.options.now();
       const rollout = await lockForPass(client, id, holder, now);
-      if (!rollout) return 0;
-      let { hosts, others } = await loadPassHosts(client, rollout, now);
+      if (!rollout) return { transitions: 0, more: false };
+      let read = await loadPassHosts(client, rollout, now, { maxHosts: this.options.maxHostsPerPass ?? DEFAULT_MAX_PASS_HOSTS });
       const policy = this.options.policy();
-      const gates = rollout.gates.length > 0 ? await gateVerdicts(client, rollout, hosts, now) : { rollout: { state: 'passed' as const } };
+      const gates = rollout.gates.length > 0 ? await gateVerdicts(client, rollout, read.hosts, now) : { rollout: { state: 'passed' as const } };
       // A failed gate may roll back every host that succeeded: that pass reads them all.
-      if (gates.rollout.state === 'failed') ({ hosts, others } = await loadPassHosts(client, rollout, now, { all: true }));
+      if (gates.rollout.state === 'failed') read = await loadPassHosts(client, rollout, now, { all: true });
+      const { hosts, others } = read;
       const context: EngineContext = {
         now,
         admission: policy ? admissionAt(policy, rollout, now) : { open: false, reason: 'window-closed', detail: 'no policy is in force' },
@@ -140,16 +158,16 @@ export class RolloutEngine {
         isKernelPackage: kernelPackageName,
       };
       const decided = advanceRollout(rollout, hosts, context, others);
-      await writePass(client, rollout, decided, hosts, now, this.nextPassAt(rollout, decided, now));
+      await writePass(client, rollout, decided, read, now, read.more ? now : this.nextPassAt(rollout, decided, now));
       await this.options.onPass?.(client, rollout, decided, now);
       // Expected signals are the timeline's, not the log's: a large rollout has one per host.
       for (const event of decided.events) if (!event.expected) this.options.log(`rollout ${rollout.id}: ${event.summary}`);
       if (decided.hosts.length > 0 || decided.events.length > 0 || decided.rollout) committed = { rollout, pass: decided };
-      return decided.hosts.length;
+      return { transitions: decided.hosts.length, more: read.more };
     });
-    this.options.onPassTimed?.(performance.now() - started, transitions);
+    this.options.onPassTimed?.(performance.now() - started, result.transitions);
     if (committed) this.options.onCommitted?.(committed.rollout, committed.pass);
-    return transitions;
+    return result;
   }
 
   /**
@@ -169,8 +187,9 @@ export class RolloutEngine {
   }
 
   /**
-   * Ticks every `passIntervalMs` (every `busyPassIntervalMs` after a tick that wrote transitions)
-   * until stopped; a failing tick is logged and the next one tries again.
+   * Ticks every `passIntervalMs` (every `busyPassIntervalMs` after a tick that wrote transitions,
+   * at once after one that left hosts unread) until stopped; a failing tick is logged and the
+   * next one tries again.
    */
   start(): void {
     const interval = this.options.passIntervalMs ?? 1_000;
@@ -178,18 +197,23 @@ export class RolloutEngine {
     const loop = () => {
       if (this.stopped) return;
       let busy = false;
+      let more = false;
       this.running = this.tick()
-        .then((result) => void (busy = result.transitions > 0))
+        .then((result) => {
+          busy = result.transitions > 0;
+          more = result.more;
+        })
         .catch((error: unknown) => this.options.log(`rollout engine: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => {
           if (this.stopped) return;
-          const wait = busy || this.woken.size > 0 ? busyInterval : interval;
+          // Hosts left unread are read at once; news waits a little, so a pass takes it in one bite.
+          const wait = more ? 0 : busy || this.woken.size > 0 ? busyInterval : interval;
           this.timer = setTimeout(() => {
             this.hurry = undefined;
             loop();
           }, wait);
           // A notification while waiting a full interval shortens the wait to the busy one.
-          this.hurry = wait === busyInterval ? undefined : () => {
+          this.hurry = wait < interval ? undefined : () => {
             this.hurry = undefined;
             clearTimeout(this.timer);
             this.timer = setTimeout(loop, busyInterval);

@@ -185,10 +185,12 @@ interface HostRow {
   running_kernel: string | null;
   reboot_required: boolean | null;
   package_set_key: number | null;
+  news: number;
+  seen: number;
 }
 
 const HOST_SELECT = `SELECT rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.deadline, rh.slot_held, rh.last_error, rh.replaced,
-            rh.boot_id_before, rh.reboot_requested_at, rh.job_key,
+            rh.boot_id_before, rh.reboot_requested_at, rh.job_key, rh.news, rh.seen,
             j.step AS job_step, j.dispatched_at AS job_dispatched_at, j.deadline AS job_deadline, j.result AS job_result,
             h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required, h.package_set_key
        FROM rollout_hosts rh
@@ -262,30 +264,40 @@ async function hostsOf(db: Queryable, rollout: Pick<Rollout, 'snapshot'>, rows: 
   return rows.map((row) => hostOf(row, (row.package_set_key !== null ? installed.get(row.package_set_key) : undefined) ?? {}));
 }
 
-/**
- * The rollout's hosts in admission order, each with its current job and what its last check-in
- * said (the installed versions of the snapshot's packages only).
- */
-export async function loadRolloutHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot'>): Promise<RolloutHost[]> {
-  const rows = await db.query<HostRow>(`${HOST_SELECT} WHERE rh.rollout_id = $1 ORDER BY rh.position`, [rollout.id]);
-  return hostsOf(db, rollout, rows.rows);
-}
-
 const TERMINAL_OR_PENDING = [...TERMINAL_HOST_STATES, 'pending'];
 const SUCCEEDED_STATES: ReadonlySet<HostState> = new Set(['succeeded', 'succeeded-reboot-pending']);
 
+/** Hosts read by one pass, and what they mean for the rest of it. */
+export interface PassHosts {
+  /** The hosts the pass may change, in admission order. */
+  hosts: RolloutHost[];
+  /** Every other host, counted. */
+  others: OtherHosts;
+  /** The news each host read carried, where it had any: the pass marks it seen (`writePass`). */
+  news: ReadonlyMap<string, number>;
+  /** Some kind of host was cut at `maxHosts`: another pass should follow at once. */
+  more: boolean;
+}
+
+/** The states a pass reads without news: they move on their own (a gate's verdict, a reboot's return or a deadline). */
+const READ_ALWAYS = ['notified', 'monitoring', 'rebooting', 'awaiting-return', 'reboot-stuck'];
+
 /**
- * The hosts a pass can change, in admission order, and the others counted: the hosts in a step
- * with something new (a job result, a new boot id, a deadline passed, or a state that moves on
- * its own: notified, monitoring), the reboot-stuck ones, and the first pending hosts of the
- * current and the next wave, as many as admission could take this pass (the free slots and the
- * slots that may free up: hosts monitoring or rolling back). The rest (terminal hosts, hosts
- * waiting for their agent, later pending ones) only count, slots included, so a pass of a
- * 10,000-host rollout reads the hosts that moved, not all those in flight. `all` reads every host
- * (a gate's rollback reaches every succeeded host).
+ * The hosts a pass can change, in admission order, and the others counted. Read are: the hosts
+ * with news (a job result or a check-in since a pass last read them), those whose deadline has
+ * passed, those in a state that moves on its own (notified, monitoring, rebooting, awaiting
+ * return, reboot-stuck), and the first pending hosts of the current and the next wave, as many
+ * as admission could take this pass (the free slots and the slots that may free up: hosts
+ * monitoring or rolling back). Each kind is read through its own index and cut at `maxHosts`,
+ * so a pass of a 10,000-host rollout reads what moved, in bounded bites. The rest only count,
+ * slots included. `all` reads every host (a gate's rollback reaches every succeeded host).
  */
-export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot' | 'currentWave' | 'settings'>, now: Date, options: { all?: boolean } = {}): Promise<{ hosts: RolloutHost[]; others: OtherHosts }> {
-  if (options.all) return { hosts: await loadRolloutHosts(db, rollout), others: NO_OTHER_HOSTS };
+export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot' | 'currentWave' | 'settings'>, now: Date, options: { all?: boolean; maxHosts?: number } = {}): Promise<PassHosts> {
+  if (options.all) {
+    const rows = await db.query<HostRow>(`${HOST_SELECT} WHERE rh.rollout_id = $1 ORDER BY rh.position`, [rollout.id]);
+    return { hosts: await hostsOf(db, rollout, rows.rows), others: NO_OTHER_HOSTS, news: newsOf(rows.rows), more: false };
+  }
+  const maxHosts = options.maxHosts ?? DEFAULT_MAX_PASS_HOSTS;
   const counted = await db.query<{ wave: number; state: HostState; slot_held: boolean; n: number }>(
     'SELECT wave, state, slot_held, count(*)::int AS n FROM rollout_hosts WHERE rollout_id = $1 GROUP BY wave, state, slot_held',
     [rollout.id],
@@ -297,21 +309,26 @@ export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' |
     held += row.n;
     if (row.state === 'monitoring' || row.state === 'rolling-back') freeing += row.n;
   }
-  const admissible = Math.max(0, rollout.settings.maxInFlight - held + freeing);
+  const admissible = Math.min(maxHosts, Math.max(0, rollout.settings.maxInFlight - held + freeing));
   const firstWave = Math.max(1, rollout.currentWave);
-  // In a step, only the hosts with something new: a result, a new boot id, a deadline passed (or
-  // the states that move without news). The many waiting for their agent are only counted.
-  const rows = await db.query<HostRow>(
-    `${HOST_SELECT}
+  const rows = await db.query<HostRow & { kind: string }>(
+    `WITH candidates AS (
+       (SELECT host, 'news' AS kind FROM rollout_hosts WHERE rollout_id = $1 AND news <> seen ORDER BY position LIMIT $7)
+       UNION ALL
+       (SELECT host, 'deadline' FROM rollout_hosts WHERE rollout_id = $1 AND deadline <= $6 AND state <> ALL($2::text[]) ORDER BY deadline LIMIT $7)
+       UNION ALL
+       (SELECT host, 'state' FROM rollout_hosts WHERE rollout_id = $1 AND state = ANY($8::text[]) ORDER BY position LIMIT $7)
+       UNION ALL
+       (SELECT host, 'pending' FROM rollout_hosts WHERE rollout_id = $1 AND state = 'pending' AND wave BETWEEN $3 AND $4 ORDER BY position LIMIT $5)
+     ), kinds AS (SELECT host, array_agg(kind) AS kinds FROM candidates GROUP BY host)
+     ${HOST_SELECT.replace('SELECT ', 'SELECT k.kinds, ')} JOIN kinds k ON k.host = rh.host
       WHERE rh.rollout_id = $1
-        AND ((rh.state <> ALL($2::text[])
-              AND (rh.state IN ('notified', 'monitoring') OR j.reported_at IS NOT NULL OR rh.deadline <= $6
-                   OR (rh.state IN ('rebooting', 'awaiting-return') AND h.boot_id IS DISTINCT FROM rh.boot_id_before)))
-             OR rh.state = 'reboot-stuck'
-             OR rh.host IN (SELECT host FROM rollout_hosts WHERE rollout_id = $1 AND state = 'pending' AND wave BETWEEN $3 AND $4 ORDER BY position LIMIT $5))
       ORDER BY rh.position`,
-    [rollout.id, TERMINAL_OR_PENDING, firstWave, rollout.currentWave + 1, admissible, now],
+    [rollout.id, TERMINAL_OR_PENDING, firstWave, rollout.currentWave + 1, admissible, now, maxHosts, READ_ALWAYS],
   );
+  const perKind = new Map<string, number>();
+  for (const row of rows.rows as unknown as Array<{ kinds: string[] }>) for (const kind of row.kinds) perKind.set(kind, (perKind.get(kind) ?? 0) + 1);
+  const more = ['news', 'deadline', 'state'].some((kind) => (perKind.get(kind) ?? 0) >= maxHosts) || ((perKind.get('pending') ?? 0) >= maxHosts);
   const hosts = await hostsOf(db, rollout, rows.rows);
   // The others: every host counted, less the ones read.
   const rest = new Map<string, number>();
@@ -327,7 +344,14 @@ export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' |
     if (!TERMINAL_HOST_STATES.has(state)) others.unfinishedByWave.set(wave, (others.unfinishedByWave.get(wave) ?? 0) + n);
     if (!TERMINAL_HOST_STATES.has(state) && state !== 'pending') others.inFlight += n;
   }
-  return { hosts, others };
+  return { hosts, others, news: newsOf(rows.rows), more };
+}
+
+/** Hosts a pass reads at most per kind (news, deadlines, states that move on their own, admissions). */
+export const DEFAULT_MAX_PASS_HOSTS = 250;
+
+function newsOf(rows: readonly HostRow[]): Map<string, number> {
+  return new Map(rows.filter((row) => row.news !== row.seen).map((row) => [row.host, row.news]));
 }
 
 /** The patch fields a transition may write, with their columns and types. */
@@ -338,9 +362,9 @@ const HOST_COLUMNS: Record<string, { column: string; type: string }> = {
 };
 
 /** Each column set from the patch when the patch names its field (a field present as undefined clears it), kept otherwise. */
-const HOST_UPDATE = `UPDATE rollout_hosts rh SET state = u.state, job_key = COALESCE(u.job_key, rh.job_key),
+const HOST_UPDATE = `UPDATE rollout_hosts rh SET state = u.state, job_key = COALESCE(u.job_key, rh.job_key), seen = COALESCE(u.seen, rh.seen),
     ${Object.entries(HOST_COLUMNS).map(([field, { column, type }]) => `${column} = CASE WHEN u.patch ? '${field}' THEN ${type === 'jsonb' ? `u.patch->'${field}'` : type === 'text' ? `u.patch->>'${field}'` : `(u.patch->>'${field}')::${type}`} ELSE rh.${column} END`).join(',\n    ')}
-  FROM jsonb_to_recordset($2::jsonb) AS u(host text, state text, patch jsonb, job_key text)
+  FROM jsonb_to_recordset($2::jsonb) AS u(host text, state text, patch jsonb, job_key text, seen integer)
  WHERE rh.rollout_id = $1 AND rh.host = u.host`;
 
 /**
@@ -348,12 +372,13 @@ const HOST_UPDATE = `UPDATE rollout_hosts rh SET state = u.state, job_key = COAL
  * fetches them), the rollout's change, the timeline, and when the next pass is due. The hosts'
  * transitions are one statement, however many there are.
  */
-export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: { rollout?: RolloutChange; hosts: HostChange[]; events: RolloutEvent[] }, hosts: readonly RolloutHost[], now: Date, nextPassAt: Date): Promise<void> {
+export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: { rollout?: RolloutChange; hosts: HostChange[]; events: RolloutEvent[] }, read: Pick<PassHosts, 'hosts' | 'news'>, now: Date, nextPassAt: Date): Promise<void> {
+  const { hosts } = read;
   const attempts = new Map(hosts.map((host) => [host.name, host.attempt]));
   const jobs: Array<{ key: string; host: string; step: string; attempt: number; job: HostJob }> = [];
   // One row per host: a host changed twice in a pass (a gate's rollback of a host that has just
   // succeeded) ends as its last change left it, the earlier change's other fields kept.
-  const updates = new Map<string, { host: string; state: string; patch: Record<string, unknown>; job_key: string | null }>();
+  const updates = new Map<string, { host: string; state: string; patch: Record<string, unknown>; job_key: string | null; seen: number | null }>();
   for (const change of pass.hosts) {
     const attempt = change.patch.attempt ?? attempts.get(change.name) ?? 1;
     const key = change.job ? jobKey(rollout.id, change.name, change.job.step, attempt) : undefined;
@@ -363,7 +388,12 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
     const patch: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(change.patch)) if (HOST_COLUMNS[field]) patch[field] = value ?? null;
     const earlier = updates.get(change.name);
-    updates.set(change.name, { host: change.name, state: change.to, patch: { ...earlier?.patch, ...patch }, job_key: key ?? earlier?.job_key ?? null });
+    updates.set(change.name, { host: change.name, state: change.to, patch: { ...earlier?.patch, ...patch }, job_key: key ?? earlier?.job_key ?? null, seen: read.news.get(change.name) ?? null });
+  }
+  // The news of the hosts read and left as they were is seen too: what arrives after the read is not.
+  for (const host of hosts) {
+    const news = read.news.get(host.name);
+    if (news !== undefined && !updates.has(host.name)) updates.set(host.name, { host: host.name, state: host.state, patch: {}, job_key: null, seen: news });
   }
   if (updates.size > 0) await client.query(HOST_UPDATE, [rollout.id, JSON.stringify([...updates.values()])]);
   if (jobs.length > 0) {
@@ -416,18 +446,11 @@ async function notifyJobs(client: pg.PoolClient, hosts: readonly string[]): Prom
   if (payload) await notifyChange(client, 'fleetpatch_jobs', payload);
 }
 
-/** Asks the engines for a pass of this rollout soon: one of its jobs reported. */
-export async function requestPass(db: Queryable, rolloutId: number): Promise<void> {
-  // A notification, not an update of the rollout's row: job results and check-ins arrive by the
-  // thousand during a rollout, and each would queue on the row lock the engine's pass holds.
-  await notifyChange(db, 'fleetpatch_rollouts', String(rolloutId));
-}
-
 /** A check-in of a host some rollout is working on: its facts may be what that rollout waits for. */
 export async function requestHostPass(db: Queryable, host: string): Promise<void> {
   await db.query(
-    `SELECT pg_notify('fleetpatch_rollouts', rollout_id::text) FROM rollout_hosts
-      WHERE host = $1 AND state <> ALL($2::text[]) AND state <> 'pending'`,
+    `WITH told AS (UPDATE rollout_hosts SET news = news + 1 WHERE host = $1 AND state <> ALL($2::text[]) AND state <> 'pending' RETURNING rollout_id)
+     SELECT pg_notify('fleetpatch_rollouts', rollout_id::text) FROM told`,
     [host, [...TERMINAL_HOST_STATES]],
   );
 }
@@ -449,14 +472,16 @@ export async function fetchHostJob(db: Queryable, host: string, now: Date): Prom
  * not have.
  */
 export async function recordJobResult(db: Queryable, host: string, key: string, result: JobResult, now: Date): Promise<{ recorded: boolean; rolloutId: number } | undefined> {
+  // One statement: the result, the host's news (when this is still its job) and the engines'
+  // wake-up, a notification rather than an update of the rollout's row: results arrive by the
+  // thousand during a rollout, and each would queue on the row lock the engine's pass holds.
   const updated = await db.query<{ rollout_id: number }>(
-    'UPDATE rollout_jobs SET result = $3, reported_at = $4 WHERE key = $1 AND host = $2 AND reported_at IS NULL RETURNING rollout_id',
+    `WITH reported AS (UPDATE rollout_jobs SET result = $3, reported_at = $4 WHERE key = $1 AND host = $2 AND reported_at IS NULL RETURNING rollout_id),
+          told AS (UPDATE rollout_hosts rh SET news = news + 1 FROM reported r WHERE rh.rollout_id = r.rollout_id AND rh.host = $2 AND rh.job_key = $1)
+     SELECT rollout_id, pg_notify('fleetpatch_rollouts', rollout_id::text) FROM reported`,
     [key, host, JSON.stringify(result), now],
   );
-  if (updated.rows[0]) {
-    await requestPass(db, updated.rows[0].rollout_id);
-    return { recorded: true, rolloutId: updated.rows[0].rollout_id };
-  }
+  if (updated.rows[0]) return { recorded: true, rolloutId: updated.rows[0].rollout_id };
   const known = await db.query<{ rollout_id: number }>('SELECT rollout_id FROM rollout_jobs WHERE key = $1 AND host = $2', [key, host]);
   return known.rows[0] ? { recorded: false, rolloutId: known.rows[0].rollout_id } : undefined;
 }

@@ -194,12 +194,13 @@ describe('advanceRollout, in-place', () => {
 
 describe('advanceRollout over the hosts a pass reads, the others counted', () => {
   const succeeded = (name: string, wave: number) => host(name, wave, { state: 'succeeded', replaced: [{ name: 'libssl3', from: '3.0.11-1', to: '3.0.15-1' }] });
-  /** What a store reading only the hosts a pass can change hands the machine (as `loadPassHosts` reads them). */
-  /** Whether a host in a step has something new to act on (as `loadPassHosts` selects them). */
+  /**
+   * Whether a host in a step has something new to act on, as `loadPassHosts` selects them: a state
+   * that moves on its own, a result (the store's news), a deadline passed.
+   */
   const canChange = (item: RolloutHost, now: Date) =>
-    item.state === 'notified' || item.state === 'monitoring' || item.state === 'reboot-stuck'
-    || (item.job?.result !== undefined && ['pre-check', 'applying', 'rebooting', 'post-check', 'rolling-back'].includes(item.state))
-    || (['rebooting', 'awaiting-return'].includes(item.state) && item.facts.bootId !== item.bootIdBefore)
+    ['notified', 'monitoring', 'rebooting', 'awaiting-return', 'reboot-stuck'].includes(item.state)
+    || (item.job?.result !== undefined && ['pre-check', 'applying', 'post-check', 'rolling-back'].includes(item.state))
     || (item.deadline !== undefined && item.deadline.getTime() <= now.getTime());
   function split(r: Rollout, hosts: RolloutHost[], now = minutes(1)): [RolloutHost[], OtherHosts] {
     const free = r.settings.maxInFlight - hosts.filter((item) => item.slotHeld).length + hosts.filter((item) => item.slotHeld && ['monitoring', 'rolling-back'].includes(item.state)).length;

@@ -1,0 +1,117 @@
+// What one pass of the rollout engine reads, on a real PostgreSQL: the hosts with news (a job
+// result, a check-in of a host in flight) until a pass has seen that news, the states that move on
+// their own, the pending hosts admission can take, each kind cut at the pass's bite size; news
+// that arrives while a pass runs is read by the next pass, never lost.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RolloutSettings } from '../src/domain/rollout/rollout-model.js';
+import type { JobResult } from '../src/protocol/job-protocol.js';
+import { insertRollout, loadPassHosts, lockForPass, recordJobResult, requestHostPass, writePass, type StoredRollout } from '../src/store/rollout-store.js';
+import { withTransaction } from '../src/store/transaction.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+
+const NOW = new Date('2026-12-02T03:00:00Z');
+const HOSTS = 600;
+
+const SETTINGS: RolloutSettings = {
+  maxInFlight: HOSTS, errorBudget: 10, soakMs: 0, promotion: 'automatic', preChecks: [], postChecks: [],
+  reboot: { policy: 'never', timeoutMs: 300_000, onTimeout: 'page' }, rollback: { automatic: true, commands: [], timeoutMs: 600_000 },
+  expectedHostMs: 60_000, staleAfterMs: 3_600_000,
+};
+
+const RESULT: JobResult = { outcome: 'succeeded', exitCode: 0, output: 'done\n', replaced: [], startedAt: NOW.toISOString(), finishedAt: NOW.toISOString() };
+
+describe('the hosts a pass reads', () => {
+  let database: TestDatabase;
+  let rollout: StoredRollout;
+  const name = (index: number) => `web-${String(index).padStart(3, '0')}`;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => database.drop());
+
+  beforeEach(async () => {
+    await database.pool.query('TRUNCATE rollout_events, rollout_jobs, rollout_hosts, rollouts CASCADE');
+    const id = await withTransaction(database.pool, (client) => insertRollout(client, {
+      bucket: 'web', team: 'sre', waveCount: 1, snapshot: [{ name: 'libfp1', version: '1.1-1' }], settings: SETTINGS, gates: [], windows: [], origin: 'operator', createdBy: 'test',
+      hosts: Array.from({ length: HOSTS }, (_, index) => ({ host: name(index), wave: 1 })),
+    }, NOW));
+    await database.pool.query("UPDATE rollouts SET state = 'running', current_wave = 1, lease_holder = 'test', lease_expires_at = $2 WHERE id = $1", [id, new Date(NOW.getTime() + 60_000)]);
+    rollout = (await withTransaction(database.pool, (client) => lockForPass(client, id!, 'test', NOW)))!;
+  });
+
+  /** Puts hosts in a step with an unreported job each. */
+  async function inStep(indexes: number[], state: string): Promise<void> {
+    for (const index of indexes) {
+      const key = `${rollout.id}:${name(index)}:upgrade:1`;
+      await database.pool.query("INSERT INTO rollout_jobs (key, rollout_id, host, step, attempt, job, dispatched_at, deadline) VALUES ($1, $2, $3, 'upgrade', 1, '{}', $4, $5)", [key, rollout.id, name(index), NOW, new Date(NOW.getTime() + 3_600_000)]);
+      await database.pool.query('UPDATE rollout_hosts SET state = $3, slot_held = true, job_key = $4, deadline = $5 WHERE rollout_id = $1 AND host = $2', [rollout.id, name(index), state, key, new Date(NOW.getTime() + 3_600_000)]);
+    }
+  }
+  const read = (maxHosts = 250) => loadPassHosts(database.pool, rollout, NOW, { maxHosts });
+  /** A pass that changes nothing: it only marks what it read as seen. */
+  const nothingDecided = (passHosts: Awaited<ReturnType<typeof read>>) => withTransaction(database.pool, (client) => writePass(client, rollout, { hosts: [], events: [] }, passHosts, NOW, NOW));
+  const names = (passHosts: Awaited<ReturnType<typeof read>>) => passHosts.hosts.map((host) => host.name);
+
+  it('reads a job result until a pass has seen it, and a check-in of that host again', async () => {
+    await inStep([5, 6, 7], 'applying');
+    // Waiting for their agents, the three are counted, not read; the pending ones admission can take are read.
+    const before = await read();
+    expect(names(before).filter((host) => ['web-005', 'web-006', 'web-007'].includes(host))).toEqual([]);
+    expect(before.others.slotsHeld).toBe(3);
+
+    expect(await recordJobResult(database.pool, name(6), `${rollout.id}:${name(6)}:upgrade:1`, RESULT, NOW)).toEqual({ recorded: true, rolloutId: rollout.id });
+    const withResult = await read();
+    expect(names(withResult)).toContain('web-006');
+    expect(withResult.hosts.find((host) => host.name === 'web-006')!.job!.result).toMatchObject({ outcome: 'succeeded' });
+    await nothingDecided(withResult);
+    // Seen: a pass that cannot act on it (the check-in with the new versions has not come) does not read it again…
+    expect(names(await read())).not.toContain('web-006');
+    // …until the host checks in.
+    await requestHostPass(database.pool, name(6));
+    expect(names(await read())).toContain('web-006');
+    // A second report of the same result is no news.
+    expect(await recordJobResult(database.pool, name(6), `${rollout.id}:${name(6)}:upgrade:1`, RESULT, NOW)).toEqual({ recorded: false, rolloutId: rollout.id });
+  });
+
+  it('keeps news that arrives while a pass runs for the next pass', async () => {
+    await inStep([1], 'applying');
+    await requestHostPass(database.pool, name(1));
+    const during = await read();
+    expect(names(during)).toContain('web-001');
+    // The result lands after this pass read the host and before it wrote.
+    await recordJobResult(database.pool, name(1), `${rollout.id}:${name(1)}:upgrade:1`, RESULT, NOW);
+    await nothingDecided(during);
+    const next = await read();
+    expect(names(next)).toContain('web-001');
+    expect(next.hosts.find((host) => host.name === 'web-001')!.job!.result).toBeDefined();
+    await nothingDecided(next);
+    expect(names(await read())).not.toContain('web-001');
+  });
+
+  it('takes a large wave in bites: each kind cut at the bite size, in admission order, and says more are left', async () => {
+    await database.pool.query("UPDATE rollout_hosts SET state = 'notified', slot_held = true WHERE rollout_id = $1 AND position <= 300", [rollout.id]);
+    const bite = await read(100);
+    expect(bite.more).toBe(true);
+    const notified = bite.hosts.filter((host) => host.state === 'notified').map((host) => host.name);
+    const pending = bite.hosts.filter((host) => host.state === 'pending').map((host) => host.name);
+    expect(notified).toEqual(Array.from({ length: 100 }, (_, index) => name(index)));
+    expect(pending).toEqual(Array.from({ length: 100 }, (_, index) => name(300 + index)));
+    // The rest are counted: every host is somewhere.
+    expect(bite.others.slotsHeld).toBe(200);
+    expect(bite.others.unfinishedByWave.get(1)).toBe(HOSTS - 200);
+    // A bite that holds everything there is says no more are left.
+    await database.pool.query("UPDATE rollout_hosts SET state = 'succeeded', slot_held = false WHERE rollout_id = $1 AND position > 20", [rollout.id]);
+    const last = await read(100);
+    expect(last.more).toBe(false);
+    expect(names(last)).toEqual(Array.from({ length: 20 }, (_, index) => name(index)));
+  });
+
+  it('reads a host whose deadline has passed, without news', async () => {
+    await inStep([9], 'applying');
+    await database.pool.query('UPDATE rollout_hosts SET deadline = $3 WHERE rollout_id = $1 AND host = $2', [rollout.id, name(9), new Date(NOW.getTime() - 1)]);
+    const late = await read();
+    expect(names(late)).toContain('web-009');
+    expect(late.news.has('web-009')).toBe(false);
+  });
+});
