@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import type { AvailableUpdate } from '../domain/types.js';
+import { preparedStatement } from './prepared-statement.js';
 
 /** An available update with the moment the fleet first saw its candidate version. */
 export interface DatedUpdate extends AvailableUpdate {
@@ -63,10 +64,13 @@ export async function dateAvailableUpdates(db: pg.Pool, hosts: Array<{ ecosystem
   return dated();
 }
 
+/** Run on every check-in without a list: prepared once per connection. */
+const FORGET_UPDATES = preparedStatement('forget-updates', 'DELETE FROM host_available_updates WHERE host_key = ANY($1::integer[])');
+
 /** Replaces the stored lists of these hosts; a host without a list (undefined) keeps none. */
 export async function replaceAvailableUpdates(db: pg.PoolClient | pg.Pool, hosts: Array<{ hostKey: number; updates: DatedUpdate[] | undefined }>): Promise<void> {
   const silent = hosts.filter((host) => host.updates === undefined);
-  if (silent.length > 0) await db.query('DELETE FROM host_available_updates WHERE host_key = ANY($1::integer[])', [silent.map((host) => host.hostKey)]);
+  if (silent.length > 0) await db.query(FORGET_UPDATES([silent.map((host) => host.hostKey)]));
   const reporting = hosts.filter((host) => host.updates !== undefined);
   if (reporting.length === 0) return;
   // An unchanged list (the usual delta) is not rewritten.

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { HostInventory, InstalledPackage } from '../domain/types.js';
 import type { DatedUpdate } from './available-update-store.js';
+import { preparedStatement } from './prepared-statement.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -217,6 +218,29 @@ export interface UpsertedHost {
   findingsDigest: string | null;
 }
 
+/** Run on every check-in: prepared once per connection. */
+const UPSERT_HOSTS = preparedStatement('upsert-hosts', `INSERT INTO hosts AS h (name, inventory_digest, bucket, team, agent_version, boot_id, os_id, os_id_like, os_version, os_ecosystem, os_pretty_name, arch,
+                               running_kernel, reboot_required, boot_time, labels, package_set_key, inventory_source,
+                               inventory_updated_at, last_seen_at, available_update_count)
+       SELECT r.name, r.inventory_digest, r.bucket, r.team, r.agent_version, r.boot_id, r.os_id, r.os_id_like, r.os_version, r.os_ecosystem, r.os_pretty_name, r.arch,
+              r.running_kernel, r.reboot_required, r.boot_time, r.labels, r.package_set_key, r.inventory_source, r.seen_at, r.seen_at,
+              r.available_update_count
+         FROM jsonb_to_recordset($1::jsonb) AS r(name text, inventory_digest text, bucket text, team text, agent_version text, boot_id text, os_id text, os_id_like jsonb,
+              os_version text, os_ecosystem text, os_pretty_name text, arch text, running_kernel text, reboot_required boolean,
+              boot_time timestamptz, labels jsonb, package_set_key integer, inventory_source text, seen_at timestamptz,
+              available_update_count integer)
+        ORDER BY r.name
+       ON CONFLICT (name) DO UPDATE SET
+         bucket = excluded.bucket, team = excluded.team, inventory_digest = excluded.inventory_digest,
+         agent_version = coalesce(excluded.agent_version, h.agent_version), boot_id = coalesce(excluded.boot_id, h.boot_id),
+         os_id = excluded.os_id, os_id_like = excluded.os_id_like, os_version = excluded.os_version, os_ecosystem = excluded.os_ecosystem,
+         os_pretty_name = excluded.os_pretty_name, arch = excluded.arch, running_kernel = excluded.running_kernel,
+         reboot_required = excluded.reboot_required, boot_time = excluded.boot_time,
+         labels = excluded.labels, package_set_key = excluded.package_set_key,
+         inventory_source = excluded.inventory_source, inventory_updated_at = excluded.inventory_updated_at,
+         last_seen_at = excluded.last_seen_at, available_update_count = excluded.available_update_count
+       RETURNING key, name, (xmax = 0) AS created, findings_digest`);
+
 /**
  * Inserts or updates hosts and returns their keys in input order. Labels are replaced, not merged:
  * a label the host no longer reports is gone.
@@ -247,30 +271,7 @@ export async function upsertHosts(db: Queryable, records: HostRecord[]): Promise
       seen_at: seenAt.toISOString(),
       available_update_count: availableUpdateCount ?? null,
     }));
-    const result = await db.query<{ key: number; name: string; created: boolean; findings_digest: string | null }>(
-      `INSERT INTO hosts AS h (name, inventory_digest, bucket, team, agent_version, boot_id, os_id, os_id_like, os_version, os_ecosystem, os_pretty_name, arch,
-                               running_kernel, reboot_required, boot_time, labels, package_set_key, inventory_source,
-                               inventory_updated_at, last_seen_at, available_update_count)
-       SELECT r.name, r.inventory_digest, r.bucket, r.team, r.agent_version, r.boot_id, r.os_id, r.os_id_like, r.os_version, r.os_ecosystem, r.os_pretty_name, r.arch,
-              r.running_kernel, r.reboot_required, r.boot_time, r.labels, r.package_set_key, r.inventory_source, r.seen_at, r.seen_at,
-              r.available_update_count
-         FROM jsonb_to_recordset($1::jsonb) AS r(name text, inventory_digest text, bucket text, team text, agent_version text, boot_id text, os_id text, os_id_like jsonb,
-              os_version text, os_ecosystem text, os_pretty_name text, arch text, running_kernel text, reboot_required boolean,
-              boot_time timestamptz, labels jsonb, package_set_key integer, inventory_source text, seen_at timestamptz,
-              available_update_count integer)
-        ORDER BY r.name
-       ON CONFLICT (name) DO UPDATE SET
-         bucket = excluded.bucket, team = excluded.team, inventory_digest = excluded.inventory_digest,
-         agent_version = coalesce(excluded.agent_version, h.agent_version), boot_id = coalesce(excluded.boot_id, h.boot_id),
-         os_id = excluded.os_id, os_id_like = excluded.os_id_like, os_version = excluded.os_version, os_ecosystem = excluded.os_ecosystem,
-         os_pretty_name = excluded.os_pretty_name, arch = excluded.arch, running_kernel = excluded.running_kernel,
-         reboot_required = excluded.reboot_required, boot_time = excluded.boot_time,
-         labels = excluded.labels, package_set_key = excluded.package_set_key,
-         inventory_source = excluded.inventory_source, inventory_updated_at = excluded.inventory_updated_at,
-         last_seen_at = excluded.last_seen_at, available_update_count = excluded.available_update_count
-       RETURNING key, name, (xmax = 0) AS created, findings_digest`,
-      [JSON.stringify(rows)],
-    );
+    const result = await db.query<{ key: number; name: string; created: boolean; findings_digest: string | null }>(UPSERT_HOSTS([JSON.stringify(rows)]));
     for (const row of result.rows) byName.set(row.name, { key: row.key, created: row.created, findingsDigest: row.findings_digest });
   }
   return records.map((record) => byName.get(record.inventory.hostname)!);

@@ -10,7 +10,7 @@ import { NO_OTHER_HOSTS, type HostChange, type OtherHosts, type RolloutChange, t
 import type { HostJobState, HostState, PackageTarget, Rollout, RolloutHost, RolloutSettings } from '../domain/rollout/rollout-model.js';
 import { FAILED_HOST_STATES, TERMINAL_HOST_STATES, TERMINAL_ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
 import { jobKey, type HostJob, type JobResult } from '../protocol/job-protocol.js';
-import { notifyChange } from './change-notifications.js';
+import { preparedStatement } from './prepared-statement.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -125,6 +125,8 @@ export async function insertRollout(client: pg.PoolClient, rollout: NewRollout, 
     [id, now, rollout.hosts.map((host) => host.host), rollout.hosts.map((host) => host.wave)],
   );
   await client.query("INSERT INTO rollout_events (rollout_id, at, kind, to_state, actor, detail) VALUES ($1, $2, 'rollout', 'created', $3, $4)", [id, now, rollout.createdBy, `${rollout.hosts.length} hosts in ${rollout.waveCount} waves`]);
+  // The passes' prepared statements are planned from these statistics: they must know the new hosts.
+  await client.query('ANALYZE rollout_hosts');
   return id;
 }
 
@@ -134,14 +136,7 @@ export async function insertRollout(client: pg.PoolClient, rollout: NewRollout, 
  * @example await claimDueRollouts(pool, 'replica-a', new Date(), 15_000, 10) // [3, 7]
  */
 export async function claimDueRollouts(db: Queryable, holder: string, now: Date, leaseMs: number, limit: number, woken: readonly number[] = []): Promise<number[]> {
-  const claimed = await db.query<{ id: number }>(
-    `UPDATE rollouts SET lease_holder = $1, lease_expires_at = $2::timestamptz + make_interval(secs => $3::double precision / 1000)
-      WHERE id IN (SELECT id FROM rollouts
-                    WHERE state <> ALL($4::text[]) AND (next_pass_at <= $2 OR id = ANY($6::integer[])) AND (lease_holder IS NULL OR lease_holder = $1 OR lease_expires_at < $2)
-                    ORDER BY next_pass_at LIMIT $5 FOR UPDATE SKIP LOCKED)
-      RETURNING id`,
-    [holder, now, leaseMs, TERMINAL, limit, woken],
-  );
+  const claimed = await db.query<{ id: number }>(CLAIM_DUE_ROLLOUTS([holder, now, leaseMs, TERMINAL, limit, woken]));
   return claimed.rows.map((row) => row.id).sort((a, b) => a - b);
 }
 
@@ -264,6 +259,53 @@ async function hostsOf(db: Queryable, rollout: Pick<Rollout, 'snapshot'>, rows: 
   return rows.map((row) => hostOf(row, (row.package_set_key !== null ? installed.get(row.package_set_key) : undefined) ?? {}));
 }
 
+// The statements a rollout runs hundreds of times a second, prepared once per connection.
+const CLAIM_DUE_ROLLOUTS = preparedStatement('claim-due-rollouts', `UPDATE rollouts SET lease_holder = $1, lease_expires_at = $2::timestamptz + make_interval(secs => $3::double precision / 1000)
+      WHERE id IN (SELECT id FROM rollouts
+                    WHERE state <> ALL($4::text[]) AND (next_pass_at <= $2 OR id = ANY($6::integer[])) AND (lease_holder IS NULL OR lease_holder = $1 OR lease_expires_at < $2)
+                    ORDER BY next_pass_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+      RETURNING id`);
+/**
+ * A pass's reads in one statement and one snapshot: every host counted by wave, state and slot,
+ * and the hosts the pass may change (each kind through its own index, cut at $7; the pending ones
+ * cut at the slots admission could fill), in admission order. The counts ride on the first row
+ * (there is always one: with no host read, a row of nulls).
+ */
+const READ_PASS = preparedStatement('read-pass', `WITH counted AS (
+       SELECT wave, state, slot_held, count(*)::int AS n FROM rollout_hosts WHERE rollout_id = $1 GROUP BY wave, state, slot_held
+     ), room AS (
+       SELECT least($7::integer, greatest(0, $5::integer - coalesce(sum(n) FILTER (WHERE slot_held), 0)
+                                                 + coalesce(sum(n) FILTER (WHERE slot_held AND state IN ('monitoring', 'rolling-back')), 0)))::integer AS admissible
+         FROM counted
+     ), candidates AS (
+       (SELECT host, 'news' AS kind FROM rollout_hosts WHERE rollout_id = $1 AND news <> seen ORDER BY position LIMIT $7)
+       UNION ALL
+       (SELECT host, 'deadline' FROM rollout_hosts WHERE rollout_id = $1 AND deadline <= $6 AND state <> ALL($2::text[]) ORDER BY deadline LIMIT $7)
+       UNION ALL
+       (SELECT host, 'state' FROM rollout_hosts WHERE rollout_id = $1 AND state = ANY($8::text[]) ORDER BY position LIMIT $7)
+       UNION ALL
+       (SELECT host, 'pending' FROM rollout_hosts WHERE rollout_id = $1 AND state = 'pending' AND wave BETWEEN $3 AND $4 ORDER BY position LIMIT (SELECT admissible FROM room))
+     ), kinds AS (
+       SELECT host, array_agg(kind) AS kinds FROM candidates GROUP BY host
+     ), read AS (
+       ${HOST_SELECT.replace('SELECT ', 'SELECT k.kinds, rh.position, ')} JOIN kinds k ON k.host = rh.host WHERE rh.rollout_id = $1
+     )
+     SELECT CASE WHEN row_number() OVER (ORDER BY r.position) = 1 THEN (SELECT jsonb_agg(c) FROM counted c) END AS counts, r.*
+       FROM (SELECT 1) AS always LEFT JOIN read r ON true
+      ORDER BY r.position`);
+const REQUEST_HOST_PASS = preparedStatement('request-host-pass', `WITH told AS (UPDATE rollout_hosts SET news = news + 1 WHERE host = $1 AND state <> ALL($2::text[]) AND state <> 'pending' RETURNING rollout_id)
+   SELECT pg_notify('fleetpatch_rollouts', rollout_id::text) FROM told`);
+const RECORD_JOB_RESULT = preparedStatement('record-job-result', `WITH reported AS (UPDATE rollout_jobs SET result = $3, reported_at = $4 WHERE key = $1 AND host = $2 AND reported_at IS NULL RETURNING rollout_id),
+        told AS (UPDATE rollout_hosts rh SET news = news + 1 FROM reported r WHERE rh.rollout_id = r.rollout_id AND rh.host = $2 AND rh.job_key = $1)
+   SELECT rollout_id, pg_notify('fleetpatch_rollouts', rollout_id::text) FROM reported`);
+
+interface CountRow {
+  wave: number;
+  state: HostState;
+  slot_held: boolean;
+  n: number;
+}
+
 const TERMINAL_OR_PENDING = [...TERMINAL_HOST_STATES, 'pending'];
 const SUCCEEDED_STATES: ReadonlySet<HostState> = new Set(['succeeded', 'succeeded-reboot-pending']);
 
@@ -298,41 +340,21 @@ export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' |
     return { hosts: await hostsOf(db, rollout, rows.rows), others: NO_OTHER_HOSTS, news: newsOf(rows.rows), more: false };
   }
   const maxHosts = options.maxHosts ?? DEFAULT_MAX_PASS_HOSTS;
-  const counted = await db.query<{ wave: number; state: HostState; slot_held: boolean; n: number }>(
-    'SELECT wave, state, slot_held, count(*)::int AS n FROM rollout_hosts WHERE rollout_id = $1 GROUP BY wave, state, slot_held',
-    [rollout.id],
-  );
-  let held = 0;
-  let freeing = 0;
-  for (const row of counted.rows) {
-    if (!row.slot_held) continue;
-    held += row.n;
-    if (row.state === 'monitoring' || row.state === 'rolling-back') freeing += row.n;
-  }
-  const admissible = Math.min(maxHosts, Math.max(0, rollout.settings.maxInFlight - held + freeing));
   const firstWave = Math.max(1, rollout.currentWave);
-  const rows = await db.query<HostRow & { kind: string }>(
-    `WITH candidates AS (
-       (SELECT host, 'news' AS kind FROM rollout_hosts WHERE rollout_id = $1 AND news <> seen ORDER BY position LIMIT $7)
-       UNION ALL
-       (SELECT host, 'deadline' FROM rollout_hosts WHERE rollout_id = $1 AND deadline <= $6 AND state <> ALL($2::text[]) ORDER BY deadline LIMIT $7)
-       UNION ALL
-       (SELECT host, 'state' FROM rollout_hosts WHERE rollout_id = $1 AND state = ANY($8::text[]) ORDER BY position LIMIT $7)
-       UNION ALL
-       (SELECT host, 'pending' FROM rollout_hosts WHERE rollout_id = $1 AND state = 'pending' AND wave BETWEEN $3 AND $4 ORDER BY position LIMIT $5)
-     ), kinds AS (SELECT host, array_agg(kind) AS kinds FROM candidates GROUP BY host)
-     ${HOST_SELECT.replace('SELECT ', 'SELECT k.kinds, ')} JOIN kinds k ON k.host = rh.host
-      WHERE rh.rollout_id = $1
-      ORDER BY rh.position`,
-    [rollout.id, TERMINAL_OR_PENDING, firstWave, rollout.currentWave + 1, admissible, now, maxHosts, READ_ALWAYS],
+  const result = await db.query<(HostRow & { kinds: string[] }) | { host: null; kinds: null; counts: CountRow[] | null }>(
+    READ_PASS([rollout.id, TERMINAL_OR_PENDING, firstWave, rollout.currentWave + 1, rollout.settings.maxInFlight, now, maxHosts, READ_ALWAYS]),
   );
+  const counted = (result.rows[0] as { counts: CountRow[] | null }).counts ?? [];
+  const rows = result.rows.filter((row): row is HostRow & { kinds: string[] } => row.host !== null);
+  let held = 0;
+  for (const row of counted) if (row.slot_held) held += row.n;
   const perKind = new Map<string, number>();
-  for (const row of rows.rows as unknown as Array<{ kinds: string[] }>) for (const kind of row.kinds) perKind.set(kind, (perKind.get(kind) ?? 0) + 1);
-  const more = ['news', 'deadline', 'state'].some((kind) => (perKind.get(kind) ?? 0) >= maxHosts) || ((perKind.get('pending') ?? 0) >= maxHosts);
-  const hosts = await hostsOf(db, rollout, rows.rows);
+  for (const row of rows) for (const kind of row.kinds) perKind.set(kind, (perKind.get(kind) ?? 0) + 1);
+  const more = [...perKind.values()].some((n) => n >= maxHosts);
+  const hosts = await hostsOf(db, rollout, rows);
   // The others: every host counted, less the ones read.
   const rest = new Map<string, number>();
-  for (const row of counted.rows) rest.set(`${row.wave} ${row.state}`, (rest.get(`${row.wave} ${row.state}`) ?? 0) + row.n);
+  for (const row of counted) rest.set(`${row.wave} ${row.state}`, (rest.get(`${row.wave} ${row.state}`) ?? 0) + row.n);
   for (const host of hosts) rest.set(`${host.wave} ${host.state}`, (rest.get(`${host.wave} ${host.state}`) ?? 0) - 1);
   const others = { failed: 0, noAgent: 0, succeeded: 0, unfinishedByWave: new Map<number, number>(), slotsHeld: held - hosts.filter((host) => host.slotHeld).length, inFlight: 0 };
   for (const [key, n] of rest) {
@@ -344,7 +366,7 @@ export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' |
     if (!TERMINAL_HOST_STATES.has(state)) others.unfinishedByWave.set(wave, (others.unfinishedByWave.get(wave) ?? 0) + n);
     if (!TERMINAL_HOST_STATES.has(state) && state !== 'pending') others.inFlight += n;
   }
-  return { hosts, others, news: newsOf(rows.rows), more };
+  return { hosts, others, news: newsOf(rows), more };
 }
 
 /** Hosts a pass reads at most per kind (news, deadlines, states that move on their own, admissions). */
@@ -361,11 +383,46 @@ const HOST_COLUMNS: Record<string, { column: string; type: string }> = {
   rebootRequestedAt: { column: 'reboot_requested_at', type: 'timestamptz' }, attempt: { column: 'attempt', type: 'integer' }, wave: { column: 'wave', type: 'integer' },
 };
 
-/** Each column set from the patch when the patch names its field (a field present as undefined clears it), kept otherwise. */
-const HOST_UPDATE = `UPDATE rollout_hosts rh SET state = u.state, job_key = COALESCE(u.job_key, rh.job_key), seen = COALESCE(u.seen, rh.seen),
-    ${Object.entries(HOST_COLUMNS).map(([field, { column, type }]) => `${column} = CASE WHEN u.patch ? '${field}' THEN ${type === 'jsonb' ? `u.patch->'${field}'` : type === 'text' ? `u.patch->>'${field}'` : `(u.patch->>'${field}')::${type}`} ELSE rh.${column} END`).join(',\n    ')}
-  FROM jsonb_to_recordset($2::jsonb) AS u(host text, state text, patch jsonb, job_key text, seen integer)
- WHERE rh.rollout_id = $1 AND rh.host = u.host`;
+/**
+ * A whole pass's writes in one statement (one round trip): the hosts' transitions (each column set
+ * from the patch when the patch names its field, a field present as undefined clearing it, kept
+ * otherwise) and the news they were read with, the new jobs (a key already written, by a pass
+ * repeated after a crash between commit and reply, stays as it was), the timeline, the rollout's
+ * change or next pass, and the wake-up of the hosts' long polls (sent on commit).
+ */
+const WRITE_PASS = preparedStatement('write-pass', `WITH host_changes AS (
+       UPDATE rollout_hosts rh SET state = u.state, job_key = COALESCE(u.job_key, rh.job_key), seen = COALESCE(u.seen, rh.seen),
+         ${Object.entries(HOST_COLUMNS).map(([field, { column, type }]) => `${column} = CASE WHEN u.patch ? '${field}' THEN ${type === 'jsonb' ? `u.patch->'${field}'` : type === 'text' ? `u.patch->>'${field}'` : `(u.patch->>'${field}')::${type}`} ELSE rh.${column} END`).join(',\n         ')}
+         FROM jsonb_to_recordset($2::jsonb) AS u(host text, state text, patch jsonb, job_key text, seen integer)
+        WHERE rh.rollout_id = $1 AND rh.host = u.host
+       RETURNING 1
+     ), new_jobs AS (
+       INSERT INTO rollout_jobs (key, rollout_id, host, step, attempt, job, dispatched_at, deadline)
+       SELECT key, $1, host, step, attempt, job, $3, (job->>'deadline')::timestamptz
+         FROM jsonb_to_recordset($4::jsonb) AS j(key text, host text, step text, attempt integer, job jsonb)
+       ON CONFLICT (key) DO NOTHING
+       RETURNING 1
+     ), timeline AS (
+       INSERT INTO rollout_events (rollout_id, at, host, kind, from_state, to_state, detail)
+       SELECT $1, $3, host, kind, "from", "to", detail FROM jsonb_to_recordset($5::jsonb) AS e(host text, kind text, "from" text, "to" text, detail text)
+       RETURNING 1
+     ), rollout AS (
+       UPDATE rollouts SET
+         state = COALESCE($6::text, state),
+         pause_reason = CASE WHEN $6::text IS NULL THEN pause_reason ELSE $7::text END,
+         halt_reason = CASE WHEN $6::text IS NULL THEN halt_reason ELSE $8::text END,
+         reason = CASE WHEN $6::text IS NULL THEN reason ELSE $9::text END,
+         current_wave = COALESCE($10::integer, current_wave),
+         bake_until = CASE WHEN $6::text IS NULL THEN bake_until ELSE $11::timestamptz END,
+         updated_at = CASE WHEN $6::text IS NOT NULL OR $12::boolean THEN $3 ELSE updated_at END,
+         finished_at = CASE WHEN $13::boolean THEN $3 ELSE finished_at END,
+         next_pass_at = $14
+        WHERE id = $1
+       RETURNING 1
+     ), woken AS (
+       SELECT pg_notify('fleetpatch_jobs', payload) FROM unnest($15::text[]) AS payload
+     )
+     SELECT count(*)::int AS woken FROM woken`);
 
 /**
  * Writes one pass: host transitions with their jobs (dispatched by being written: the agent
@@ -395,68 +452,53 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
     const news = read.news.get(host.name);
     if (news !== undefined && !updates.has(host.name)) updates.set(host.name, { host: host.name, state: host.state, patch: {}, job_key: null, seen: news });
   }
-  if (updates.size > 0) await client.query(HOST_UPDATE, [rollout.id, JSON.stringify([...updates.values()])]);
-  if (jobs.length > 0) {
-    // A key already written (a pass repeated after a crash between commit and reply) stays as it was.
-    await client.query(
-      `INSERT INTO rollout_jobs (key, rollout_id, host, step, attempt, job, dispatched_at, deadline)
-       SELECT key, $1, host, step, attempt, job, $2, (job->>'deadline')::timestamptz FROM jsonb_to_recordset($3::jsonb) AS j(key text, host text, step text, attempt integer, job jsonb)
-       ON CONFLICT (key) DO NOTHING`,
-      [rollout.id, now, JSON.stringify(jobs)],
-    );
-    await notifyJobs(client, jobs.map((job) => job.host));
-  }
   const events = [
     ...pass.hosts.map((change) => ({ host: change.name, kind: 'host', from: change.from, to: change.to, detail: change.note ?? change.patch.lastError ?? null })),
     ...(pass.rollout ? [{ host: null, kind: 'rollout', from: rollout.state, to: pass.rollout.state, detail: pass.rollout.reason ?? null }] : []),
     ...pass.events.map((event) => ({ host: event.host ?? null, kind: event.kind, from: null, to: null, detail: event.summary })),
   ];
-  if (events.length > 0) {
-    await client.query(
-      `INSERT INTO rollout_events (rollout_id, at, host, kind, from_state, to_state, detail)
-       SELECT $1, $2, host, kind, "from", "to", detail FROM jsonb_to_recordset($3::jsonb) AS e(host text, kind text, "from" text, "to" text, detail text)`,
-      [rollout.id, now, JSON.stringify(events)],
-    );
-  }
   const change = pass.rollout;
-  if (change) {
-    const finished = TERMINAL_ROLLOUT_STATES.has(change.state);
-    await client.query(
-      `UPDATE rollouts SET state = $2, pause_reason = $3, halt_reason = $4, reason = $5, current_wave = $6, bake_until = $7, updated_at = $8, finished_at = CASE WHEN $9 THEN $8 ELSE finished_at END, next_pass_at = $10 WHERE id = $1`,
-      [rollout.id, change.state, change.state === 'paused' ? (change.pauseReason ?? rollout.pauseReason ?? null) : null, change.state === 'halted' ? (change.haltReason ?? rollout.haltReason ?? null) : null, 'reason' in change ? (change.reason ?? null) : (rollout.reason ?? null), change.currentWave ?? rollout.currentWave, 'bakeUntil' in change ? (change.bakeUntil ?? null) : (rollout.bakeUntil ?? null), now, finished, nextPassAt],
-    );
-  } else {
-    await client.query('UPDATE rollouts SET next_pass_at = $2, updated_at = CASE WHEN $3 THEN $4 ELSE updated_at END WHERE id = $1', [rollout.id, nextPassAt, pass.hosts.length > 0, now]);
-  }
+  await client.query(WRITE_PASS([
+    rollout.id, JSON.stringify([...updates.values()]), now, JSON.stringify(jobs), JSON.stringify(events),
+    change?.state ?? null,
+    change?.state === 'paused' ? (change.pauseReason ?? rollout.pauseReason ?? null) : null,
+    change?.state === 'halted' ? (change.haltReason ?? rollout.haltReason ?? null) : null,
+    change ? ('reason' in change ? (change.reason ?? null) : (rollout.reason ?? null)) : null,
+    change?.currentWave ?? null,
+    change ? ('bakeUntil' in change ? (change.bakeUntil ?? null) : (rollout.bakeUntil ?? null)) : null,
+    pass.hosts.length > 0,
+    change ? TERMINAL_ROLLOUT_STATES.has(change.state) : false,
+    nextPassAt,
+    notifyPayloads(jobs.map((job) => job.host)),
+  ]));
 }
 
 /** Payloads stay under PostgreSQL's 8,000-byte NOTIFY limit. */
 const NOTIFY_PAYLOAD_BYTES = 7_000;
 
-/** Wakes the long polls of these hosts on every replica, once the transaction commits. */
-async function notifyJobs(client: pg.PoolClient, hosts: readonly string[]): Promise<void> {
+/** The hosts' names in notification payloads, each under PostgreSQL's 8,000-byte NOTIFY limit. */
+function notifyPayloads(hosts: readonly string[]): string[] {
+  const payloads: string[] = [];
   let payload = '';
   for (const host of hosts) {
-    if (payload.length + host.length + 1 > NOTIFY_PAYLOAD_BYTES) {
-      await notifyChange(client, 'fleetpatch_jobs', payload);
+    if (payload && payload.length + host.length + 1 > NOTIFY_PAYLOAD_BYTES) {
+      payloads.push(payload);
       payload = '';
     }
     payload = payload ? `${payload}\n${host}` : host;
   }
-  if (payload) await notifyChange(client, 'fleetpatch_jobs', payload);
+  if (payload) payloads.push(payload);
+  return payloads;
 }
 
 /** A check-in of a host some rollout is working on: its facts may be what that rollout waits for. */
 export async function requestHostPass(db: Queryable, host: string): Promise<void> {
-  await db.query(
-    `WITH told AS (UPDATE rollout_hosts SET news = news + 1 WHERE host = $1 AND state <> ALL($2::text[]) AND state <> 'pending' RETURNING rollout_id)
-     SELECT pg_notify('fleetpatch_rollouts', rollout_id::text) FROM told`,
-    [host, [...TERMINAL_HOST_STATES]],
-  );
+  await db.query(REQUEST_HOST_PASS([host, [...TERMINAL_HOST_STATES]]));
 }
 
 /** The host's unreported job, oldest first (a host runs one job at a time), marked fetched. */
 export async function fetchHostJob(db: Queryable, host: string, now: Date): Promise<HostJob | undefined> {
+  // Not prepared: the table grows through a rollout, and a plan made while it was small would stay.
   const row = await db.query<{ job: HostJob }>(
     `UPDATE rollout_jobs SET fetched_at = COALESCE(fetched_at, $2)
       WHERE key = (SELECT key FROM rollout_jobs WHERE host = $1 AND reported_at IS NULL ORDER BY dispatched_at, key LIMIT 1)
@@ -475,12 +517,7 @@ export async function recordJobResult(db: Queryable, host: string, key: string, 
   // One statement: the result, the host's news (when this is still its job) and the engines'
   // wake-up, a notification rather than an update of the rollout's row: results arrive by the
   // thousand during a rollout, and each would queue on the row lock the engine's pass holds.
-  const updated = await db.query<{ rollout_id: number }>(
-    `WITH reported AS (UPDATE rollout_jobs SET result = $3, reported_at = $4 WHERE key = $1 AND host = $2 AND reported_at IS NULL RETURNING rollout_id),
-          told AS (UPDATE rollout_hosts rh SET news = news + 1 FROM reported r WHERE rh.rollout_id = r.rollout_id AND rh.host = $2 AND rh.job_key = $1)
-     SELECT rollout_id, pg_notify('fleetpatch_rollouts', rollout_id::text) FROM reported`,
-    [key, host, JSON.stringify(result), now],
-  );
+  const updated = await db.query<{ rollout_id: number }>(RECORD_JOB_RESULT([key, host, JSON.stringify(result), now]));
   if (updated.rows[0]) return { recorded: true, rolloutId: updated.rows[0].rollout_id };
   const known = await db.query<{ rollout_id: number }>('SELECT rollout_id FROM rollout_jobs WHERE key = $1 AND host = $2', [key, host]);
   return known.rows[0] ? { recorded: false, rolloutId: known.rows[0].rollout_id } : undefined;
