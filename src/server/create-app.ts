@@ -16,7 +16,6 @@ import { createRollout, draftStoredRollout, operateRollout, operateRolloutHost, 
 import { ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
 import { jobResultSchema, MAX_JOB_OUTPUT_BYTES, type JobResult } from '../protocol/job-protocol.js';
 import { listRollouts, recordJobResult, requestHostPass, rolloutEvents } from '../store/rollout-store.js';
-import { withTransaction } from '../store/transaction.js';
 import { jobLongPoll, type JobLongPoll } from './job-long-poll.js';
 import { policyJsonSchema } from '../domain/policy/policy-json-schema.js';
 import { formatPolicyIssue } from '../domain/policy/policy-report.js';
@@ -75,7 +74,14 @@ export interface AppDependencies {
   policy: { inForce: PolicyInForce; reader: PolicyReader };
   /** Where plans are computed: a worker thread in the server; on this thread when not given (tests). */
   planner?: PlanRunner;
-  /** The agents' job long poll (made from the pool and `changes` when not given). */
+  /**
+   * The agents' job traffic, the long poll's looks and the results: a pool of its own, so a burst
+   * of it never queues check-ins, whose commits need not wait for the WAL flush (a result lost in
+   * a crash is reported again: the agent re-fetches the still-unreported job and answers it from
+   * its journal). The main pool when not given.
+   */
+  jobPool?: pg.Pool;
+  /** The agents' job long poll (made from the job pool and `changes` when not given). */
   jobs?: JobLongPoll;
   now?: () => Date;
 }
@@ -237,7 +243,8 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   const policySchemaDocument = policyJsonSchema();
   const planner = dependencies.planner ?? inlinePlanRunner(pool, { staleAfterSeconds });
   /** The policy in force and its revision, or a 409 saying how to get one: the planner needs windows and SLAs. */
-  const jobs = dependencies.jobs ?? jobLongPoll(pool, dependencies.changes, now);
+  const jobPool = dependencies.jobPool ?? pool;
+  const jobs = dependencies.jobs ?? jobLongPoll(jobPool, dependencies.changes, now);
   /** A refused operator action is a 409, an unknown rollout or host a 404, each naming its field. */
   const asConflict = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -467,9 +474,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       responses: { 200: 'Recorded (recorded: false when it already was)', 404: 'This host has no job with that key' },
       example: { params: { name: 'db-7', key: '1:db-7:pre-check:1' }, body: { outcome: 'succeeded', exitCode: 0, output: 'ok\n', replaced: [], startedAt: '2026-12-01T22:00:00Z', finishedAt: '2026-12-01T22:00:03Z' } },
       async handle({ params, body, context }) {
-        // Without waiting for the WAL flush: a result lost in a crash is reported again, since the
-        // agent re-fetches the still-unreported job and answers it from its journal.
-        const recorded = await withTransaction(pool, (client) => recordJobResult(client, String(params.name), String(params.key), body as JobResult, now()), { waitForFlush: false });
+        const recorded = await recordJobResult(jobPool, String(params.name), String(params.key), body as JobResult, now());
         if (!recorded) throw new ApiError(404, 'unknown-job', `${String(params.name)} has no job ${String(params.key)}`);
         return context.json(recorded);
       },

@@ -133,6 +133,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   const planner = workerPlanRunner(database.connectionString, { staleAfterSeconds: options.staleAfterSeconds });
   const app = createApp({
     pool,
+    jobPool: database.openPool('fleetpatch-jobs', 8, { synchronous_commit: 'off' }),
     controlPlane,
     metrics,
     summaries,
@@ -157,7 +158,8 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
       if (pass.rollout?.state === 'halted' && pass.rollout.haltReason) metrics.rolloutHalts.inc({ bucket: rollout.bucket, reason: pass.rollout.haltReason });
       if (pass.events.length > 0) notifications.wake();
     },
-    pool,
+    // Passes on connections of their own: a burst of check-ins must not hold up every rollout.
+    pool: database.openPool('fleetpatch-rollouts', 2),
     holder: options.rolloutEngine?.holder ?? `${hostname()}:${process.pid}`,
     now: options.now ?? (() => new Date()),
     policy: () => policy.current.policy,

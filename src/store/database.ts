@@ -31,6 +31,11 @@ export interface Database {
   connectionString: string;
   /** Whether the database answers now; `down` says why and since when. */
   health(): DatabaseHealth;
+  /**
+   * A pool of its own, for work that must not queue behind the main pool's (the rollout engine's
+   * passes behind a burst of check-ins), with its own session settings; ended by `close`.
+   */
+  openPool(name: string, size: number, settings?: Record<string, string>): pg.Pool;
   /** Ends the pool, then stops the embedded server if we started it; idempotent. */
   close(): Promise<void>;
 }
@@ -143,25 +148,32 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   const external = options.databaseUrl ? parseDatabaseUrl(options.databaseUrl) : undefined;
   const embedded = external ? undefined : await startEmbeddedPostgres({ home: options.home, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   const connectionString = external ? options.databaseUrl! : embedded!.connectionString;
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.poolSize ?? DEFAULT_POOL_SIZE,
-    application_name: 'fleetpatch',
-    keepAlive: true,
-    ...(options.statementTimeoutMs !== undefined ? { statement_timeout: options.statementTimeoutMs } : {}),
-  });
   const where = embedded ? `embedded PostgreSQL in ${embedded.dataDirectory} (127.0.0.1:${embedded.port})` : `PostgreSQL at ${redact(external!)}`;
   const watcher = new DatabaseWatcher(connectionString, where, embedded, { ...DEFAULT_SUPERVISION, ...options.supervision }, options.onProgress ?? (() => undefined));
-  // An idle connection that breaks (server restart, network) is dropped by the pool and the next query
-  // reports the problem; the watcher looks at once. Without a listener the error would end the process.
-  pool.on('error', (error) => {
-    if (isDatabaseUnavailable(error)) watcher.probeSoon();
-  });
+  const pools: pg.Pool[] = [];
+  const openPool = (name: string, size: number, settings: Record<string, string> = {}) => {
+    const opened = new pg.Pool({
+      connectionString,
+      max: size,
+      application_name: name,
+      keepAlive: true,
+      ...(Object.keys(settings).length > 0 ? { options: Object.entries(settings).map(([setting, value]) => `-c ${setting}=${value}`).join(' ') } : {}),
+      ...(options.statementTimeoutMs !== undefined ? { statement_timeout: options.statementTimeoutMs } : {}),
+    });
+    // An idle connection that breaks (server restart, network) is dropped by the pool and the next query
+    // reports the problem; the watcher looks at once. Without a listener the error would end the process.
+    opened.on('error', (error) => {
+      if (isDatabaseUnavailable(error)) watcher.probeSoon();
+    });
+    pools.push(opened);
+    return opened;
+  };
+  const pool = openPool('fleetpatch', options.poolSize ?? DEFAULT_POOL_SIZE);
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= watcher
       .stop()
-      .then(() => pool.end())
+      .then(async () => void (await Promise.all(pools.map((opened) => opened.end()))))
       .finally(() => embedded?.stop());
     return closing;
   };
@@ -169,7 +181,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     if (external) await checkReachable(connectionString, where);
     const migrations = await migrate(pool, options.migrationsDirectory);
     watcher.start();
-    return { pool, kind: embedded ? 'embedded' : 'external', migrations, describe: () => where, connectionString, health: () => watcher.health, close };
+    return { pool, kind: embedded ? 'embedded' : 'external', migrations, describe: () => where, connectionString, health: () => watcher.health, openPool, close };
   } catch (error) {
     await close();
     throw error;
