@@ -211,6 +211,9 @@ const percentile = (sorted: readonly number[], share: number) => sorted[Math.min
 // Requests go over keep-alive sockets: one pool for the short requests, one for long polls.
 const shortAgent = new http.Agent({ keepAlive: true, maxSockets: 128 });
 const pollAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+// The simulated agents' results and check-ins: a real agent has a connection of its own, so they
+// never queue behind each other's sockets in this process.
+const agentsAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
 function request(url: string, method: string, token: string, body?: unknown, agent: http.Agent = shortAgent): Promise<{ status: number; json?: unknown }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -250,9 +253,11 @@ async function persistently<T>(send: () => Promise<T>): Promise<T> {
 }
 
 /** A steady open-loop stream of check-ins of hosts outside the rollout; latency counted from each one's scheduled send. */
-async function checkInStream(server: Pick<ServerProcess, 'url' | 'adminToken'>, hosts: readonly string[], until: () => boolean): Promise<{ heartbeats: number[]; inventories: number[]; errors: number }> {
+async function checkInStream(server: Pick<ServerProcess, 'url' | 'adminToken'>, hosts: readonly string[], until: () => boolean): Promise<{ heartbeats: number[]; inventories: number[]; errors: number; worstSeconds: Array<[number, number]> }> {
   const heartbeats: number[] = [];
   const inventories: number[] = [];
+  /** The slowest check-in sent in each second of the stream: when a stall happened. */
+  const slowestBySecond = new Map<number, number>();
   let errors = 0;
   const inFlight = new Set<Promise<void>>();
   const busy = new Set<string>();
@@ -272,7 +277,10 @@ async function checkInStream(server: Pick<ServerProcess, 'url' | 'adminToken'>, 
         : request(`${server.url}/api/v1/hosts/${host}/heartbeat`, 'POST', server.adminToken, { packageDigest: OLD_DIGEST, bootId: `boot-${host}` })
       ).then((response) => {
         if (response.status >= 300) errors++;
-        (inventory ? inventories : heartbeats).push(performance.now() - scheduled);
+        const latency = performance.now() - scheduled;
+        (inventory ? inventories : heartbeats).push(latency);
+        const second = Math.floor((scheduled - started) / 1000);
+        slowestBySecond.set(second, Math.max(slowestBySecond.get(second) ?? 0, latency));
       }, () => void errors++).finally(() => busy.delete(host));
       inFlight.add(sending);
       void sending.finally(() => inFlight.delete(sending));
@@ -282,7 +290,8 @@ async function checkInStream(server: Pick<ServerProcess, 'url' | 'adminToken'>, 
   await Promise.all(inFlight);
   heartbeats.sort((a, b) => a - b);
   inventories.sort((a, b) => a - b);
-  return { heartbeats, inventories, errors };
+  const worstSeconds = [...slowestBySecond].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  return { heartbeats, inventories, errors, worstSeconds };
 }
 
 /**
@@ -306,11 +315,11 @@ async function driveAgents(server: ServerProcess, order: readonly string[], wind
       await sleep(STEP_MIN_MS + Math.random() * (STEP_MAX_MS - STEP_MIN_MS));
       const replaced = job.step === 'upgrade' ? job.packages.map((target) => ({ name: target.name, from: '1.0-1', to: target.version })) : [];
       const result: JobResult = { outcome: 'succeeded', exitCode: 0, output: `simulated: ${job.step} done\n`, replaced, startedAt, finishedAt: new Date().toISOString() };
-      const reported = await persistently(() => request(`${server.url}/api/v1/hosts/${host}/jobs/${encodeURIComponent(job.key)}/result`, 'POST', server.adminToken, result));
+      const reported = await persistently(() => request(`${server.url}/api/v1/hosts/${host}/jobs/${encodeURIComponent(job.key)}/result`, 'POST', server.adminToken, result, agentsAgent));
       if (reported.status !== 200) throw new Error(`result of ${job.key}: ${reported.status} ${JSON.stringify(reported.json)}`);
       jobs++;
       if (job.step === 'upgrade') {
-        const checkedIn = await persistently(() => request(`${server.url}/api/v1/hosts/${host}/inventory`, 'PUT', server.adminToken, fullCheckIn(NEW, NEW_DIGEST, { role: 'web', ...(host === order[0] ? { canary: 'true' } : {}) }, bootId)));
+        const checkedIn = await persistently(() => request(`${server.url}/api/v1/hosts/${host}/inventory`, 'PUT', server.adminToken, fullCheckIn(NEW, NEW_DIGEST, { role: 'web', ...(host === order[0] ? { canary: 'true' } : {}) }, bootId), agentsAgent));
         if (checkedIn.status !== 200) throw new Error(`check-in of ${host}: ${checkedIn.status} ${JSON.stringify(checkedIn.json)}`);
       }
       if (job.step === 'post-check') return;
@@ -397,7 +406,15 @@ async function main(): Promise<void> {
             const activity = await db.query<{ wait: string | null; query: string; n: number }>("SELECT wait_event_type || ':' || wait_event AS wait, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query, count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() GROUP BY 1, 2 ORDER BY 3 DESC");
             for (const row of activity.rows) log(`  db: ${row.n} × ${row.wait ?? 'on CPU'}: ${row.query}`);
           }
-          log(`${((performance.now() - rolloutStarted) / 1000).toFixed(0)} s: ${state}; ${counts.rows.map((count) => `${count.state} ${count.n}`).join(', ')}; RSS ${rssMb(server.pid).toFixed(0)} MB; load ${loadavg()[0]!.toFixed(2)}`);
+          // Where hosts wait: for their agent to fetch a job, for it to report, for a pass to read the news.
+          const waits = await db.query<{ unfetched: number; running: number; news: number }>(
+            `SELECT (SELECT count(*)::int FROM rollout_jobs WHERE rollout_id = $1 AND fetched_at IS NULL) AS unfetched,
+                    (SELECT count(*)::int FROM rollout_jobs WHERE rollout_id = $1 AND fetched_at IS NOT NULL AND reported_at IS NULL) AS running,
+                    (SELECT count(*)::int FROM rollout_hosts WHERE rollout_id = $1 AND news <> seen) AS news`,
+            [id],
+          );
+          const wait = waits.rows[0]!;
+          log(`${((performance.now() - rolloutStarted) / 1000).toFixed(0)} s: ${state}; ${counts.rows.map((count) => `${count.state} ${count.n}`).join(', ')}; jobs unfetched ${wait.unfetched}, running ${wait.running}; news unread ${wait.news}; RSS ${rssMb(server.pid).toFixed(0)} MB; load ${loadavg()[0]!.toFixed(2)}`);
         }
         await sleep(200);
       }
@@ -411,6 +428,7 @@ async function main(): Promise<void> {
     // The last passes (monitoring → succeeded) after the agents are done.
     while (!stop()) await sleep(100);
     const during = await duringStream.stop();
+    log(`slowest check-ins while the rollout ran, by second of the stream: ${during.worstSeconds.map(([second, ms]) => `${second} s: ${ms.toFixed(0)} ms`).join(', ')}`);
     generatorDelay.disable();
     const generatorCores = (() => {
       const used = process.cpuUsage(generatorCpu);
