@@ -3,7 +3,8 @@
 // of every route gets NUL, lone surrogates, control characters, over-long and out-of-range values.
 // Each must be a 400 naming that field, store nothing, and leave other requests unaffected; a
 // route added tomorrow is covered by the same loop.
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -262,5 +263,13 @@ describe('API boundaries, generated from /openapi.json', () => {
     await server.controlPlane.heartbeats.flush();
     const updated = await database.pool.query<{ n: number }>("SELECT count(*)::integer AS n FROM hosts WHERE name LIKE 'beat-%' AND last_seen_at > '2020-01-02' AND boot_id = 'boot-' || name");
     expect(updated.rows[0]!.n).toBe(20);
+  });
+
+  it('lets a burst of agents connect at once: its listening socket queues 4,096 (or the kernel\'s cap), not Node\'s 511', () => {
+    const port = new URL(server.url).port;
+    // `ss` shows a listening socket's backlog as its Send-Q.
+    const [, , backlog] = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim().split(/\s+/);
+    const kernelCap = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    expect(Number(backlog)).toBe(Math.min(4096, kernelCap));
   });
 });

@@ -4,7 +4,7 @@
  * gracefully: stops accepting, writes pending heartbeats, closes the pool, stops the embedded
  * PostgreSQL it started.
  */
-import { serve, type ServerType } from '@hono/node-server';
+import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { checkInLimitsFrom, ControlPlane } from '../app/control-plane.js';
@@ -77,6 +77,13 @@ export interface RunningServer {
   rolloutEngine: RolloutEngine;
   stop(): Promise<void>;
 }
+
+/**
+ * Connections the kernel may queue before the server accepts them. A wave's agents (or a whole
+ * fleet after a restart) connect at once; Node's default of 511 overflows, and every SYN dropped
+ * costs its client a retransmit of one second or more. The kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
 
 export async function runServer(options: ServerOptions): Promise<RunningServer> {
   if (options.bucketsFile && options.policyFile) throw new InputError('--buckets and --policy cannot be used together', { field: '--buckets' }, 'the policy\'s buckets section replaces buckets.yaml (README: "From buckets.yaml to the policy")');
@@ -181,8 +188,13 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   const scheduleTimer = setInterval(scheduleRolloutsNow, options.rolloutEngine?.scheduleIntervalMs ?? 30_000);
   scheduleTimer.unref();
 
-  const server: ServerType = await new Promise((resolve) => {
-    const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started));
+  const server: ServerType = createAdaptorServer({ fetch: app.fetch, hostname: options.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: options.port, host: options.host, backlog: LISTEN_BACKLOG }, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
