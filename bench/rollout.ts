@@ -393,6 +393,7 @@ async function main(): Promise<void> {
     const loads: number[] = [];
     const watcher = (async () => {
       let lastLog = performance.now();
+      let lastActivity = 0;
       while (!stop()) {
         peakRss = Math.max(peakRss, rssMb(server.pid));
         const row = await db.query<{ state: string }>('SELECT state FROM rollouts WHERE id = $1', [id]);
@@ -402,10 +403,6 @@ async function main(): Promise<void> {
           lastLog = performance.now();
           loads.push(loadavg()[0]!);
           const counts = await db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM rollout_hosts WHERE rollout_id = $1 GROUP BY state ORDER BY state', [id]);
-          if (process.env.BENCH_SHOW_ACTIVITY) {
-            const activity = await db.query<{ wait: string | null; query: string; n: number }>("SELECT wait_event_type || ':' || wait_event AS wait, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query, count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() GROUP BY 1, 2 ORDER BY 3 DESC");
-            for (const row of activity.rows) log(`  db: ${row.n} × ${row.wait ?? 'on CPU'}: ${row.query}`);
-          }
           // Where hosts wait: for their agent to fetch a job, for it to report, for a pass to read the news.
           const waits = await db.query<{ unfetched: number; running: number; news: number }>(
             `SELECT (SELECT count(*)::int FROM rollout_jobs WHERE rollout_id = $1 AND fetched_at IS NULL) AS unfetched,
@@ -415,6 +412,12 @@ async function main(): Promise<void> {
           );
           const wait = waits.rows[0]!;
           log(`${((performance.now() - rolloutStarted) / 1000).toFixed(0)} s: ${state}; ${counts.rows.map((count) => `${count.state} ${count.n}`).join(', ')}; jobs unfetched ${wait.unfetched}, running ${wait.running}; news unread ${wait.news}; RSS ${rssMb(server.pid).toFixed(0)} MB; load ${loadavg()[0]!.toFixed(2)}`);
+        }
+        if (process.env.BENCH_SHOW_ACTIVITY && performance.now() - lastActivity > 1_000) {
+          lastActivity = performance.now();
+          const activity = await db.query<{ wait: string | null; query: string; n: number; oldest: number }>("SELECT wait_event_type || ':' || wait_event AS wait, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query, count(*)::int AS n, coalesce(max(extract(epoch FROM now() - query_start)), 0)::float8 AS oldest FROM pg_stat_activity WHERE state <> 'idle' AND pid <> pg_backend_pid() AND backend_type = 'client backend' GROUP BY 1, 2 ORDER BY 4 DESC LIMIT 6");
+          log(`  db at ${((performance.now() - rolloutStarted) / 1000).toFixed(0)} s:`);
+          for (const row of activity.rows) log(`    ${row.n} × ${row.wait ?? 'on CPU'} (oldest ${row.oldest.toFixed(2)} s): ${row.query}`);
         }
         await sleep(200);
       }
@@ -429,6 +432,22 @@ async function main(): Promise<void> {
     while (!stop()) await sleep(100);
     const during = await duringStream.stop();
     log(`slowest check-ins while the rollout ran, by second of the stream: ${during.worstSeconds.map(([second, ms]) => `${second} s: ${ms.toFixed(0)} ms`).join(', ')}`);
+    // The server's own view (its request histogram): requests it took over a second to answer.
+    const metrics = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((response) => response.text());
+    const slowByRoute = new Map<string, { slow: number; all: number }>();
+    for (const line of metrics.split('\n')) {
+      const bucket = /^fleetpatch_server_http_request_duration_seconds_bucket\{(.*)le="(1|\+Inf)"\} (\d+)/.exec(line);
+      if (!bucket) continue;
+      const route = /route="([^"]*)"/.exec(bucket[1]!)?.[1] ?? '?';
+      const entry = slowByRoute.get(route) ?? { slow: 0, all: 0 };
+      if (bucket[2] === '1') entry.slow -= Number(bucket[3]);
+      else {
+        entry.slow += Number(bucket[3]);
+        entry.all += Number(bucket[3]);
+      }
+      slowByRoute.set(route, entry);
+    }
+    log(`requests the server answered in over 1 s: ${[...slowByRoute].filter(([, entry]) => entry.slow > 0).map(([route, entry]) => `${route} ${entry.slow} of ${entry.all}`).join(', ') || 'none'}`);
     generatorDelay.disable();
     const generatorCores = (() => {
       const used = process.cpuUsage(generatorCpu);
