@@ -89,22 +89,25 @@ describe('the hosts a pass reads', () => {
     expect(names(await read())).not.toContain('web-001');
   });
 
-  it('takes a large wave in bites: each kind cut at the bite size, in admission order, and says more are left', async () => {
-    await database.pool.query("UPDATE rollout_hosts SET state = 'notified', slot_held = true WHERE rollout_id = $1 AND position <= 300", [rollout.id]);
+  it('takes a large wave in bites: hosts in a step first, then those moving on their own, admissions last, and says more are left', async () => {
+    await database.pool.query("UPDATE rollout_hosts SET state = 'notified', slot_held = true WHERE rollout_id = $1 AND position BETWEEN 2 AND 300", [rollout.id]);
+    await inStep([450], 'applying');
+    await requestHostPass(database.pool, name(450));
     const bite = await read(100);
     expect(bite.more).toBe(true);
-    const notified = bite.hosts.filter((host) => host.state === 'notified').map((host) => host.name);
-    const pending = bite.hosts.filter((host) => host.state === 'pending').map((host) => host.name);
-    expect(notified).toEqual(Array.from({ length: 100 }, (_, index) => name(index)));
-    expect(pending).toEqual(Array.from({ length: 100 }, (_, index) => name(300 + index)));
+    expect(bite.hosts).toHaveLength(100);
+    // The host with news, then the first 99 notified ones in admission order; no admission this bite.
+    expect(names(bite)).toEqual([...Array.from({ length: 99 }, (_, index) => name(index + 1)), 'web-450']);
+    expect(bite.hosts.filter((host) => host.state === 'pending')).toEqual([]);
     // The rest are counted: every host is somewhere.
-    expect(bite.others.slotsHeld).toBe(200);
-    expect(bite.others.unfinishedByWave.get(1)).toBe(HOSTS - 200);
-    // A bite that holds everything there is says no more are left.
-    await database.pool.query("UPDATE rollout_hosts SET state = 'succeeded', slot_held = false WHERE rollout_id = $1 AND position > 20", [rollout.id]);
+    expect(bite.others.slotsHeld).toBe(300 - 100);
+    expect(bite.others.unfinishedByWave.get(1)).toBe(HOSTS - 100);
+    // A bite that holds every candidate says no more are left.
+    await database.pool.query("UPDATE rollout_hosts SET state = 'succeeded', slot_held = false WHERE rollout_id = $1 AND position > 21", [rollout.id]);
     const last = await read(100);
     expect(last.more).toBe(false);
-    expect(names(last)).toEqual(Array.from({ length: 20 }, (_, index) => name(index)));
+    // web-450 finished meanwhile; its news, never seen, is read once.
+    expect(names(last)).toEqual(['web-000', ...Array.from({ length: 20 }, (_, index) => name(index + 1)), 'web-450']);
   });
 
   it('reads a host whose deadline has passed, without news', async () => {

@@ -40,9 +40,9 @@ export interface RolloutEngineOptions {
   /** Rollouts leased per tick. Default 20. */
   batch?: number;
   /**
-   * Hosts a pass reads at most of each kind (with news, past their deadline, moving on their own,
-   * admitted): a 2,000-host wave is taken in bites, each pass short, the next one at once.
-   * Default 250.
+   * Hosts a pass reads at most (hosts in a step first, then those moving on their own, then
+   * admissions): a 2,000-host wave is taken in bites, each pass short, the next one at once.
+   * Default 200.
    */
   maxHostsPerPass?: number;
   /** Where gate measurements come from (Prometheus, HTTP, commands by default). */
@@ -51,8 +51,8 @@ export interface RolloutEngineOptions {
   onPass?: (client: pg.PoolClient, rollout: StoredRollout, pass: Advance, now: Date) => Promise<void>;
   /** Called after a pass that decided anything has committed (metrics count it, the notification dispatcher is woken). */
   onCommitted?: (rollout: StoredRollout, pass: Advance) => void;
-  /** Called after every pass with its duration (the whole transaction, lock to commit) and the host transitions it wrote. */
-  onPassTimed?: (ms: number, transitions: number) => void;
+  /** Called after every pass that held its lease with its duration (the whole transaction, connection to commit), the host transitions it wrote, and where the time went. */
+  onPassTimed?: (ms: number, transitions: number, phases: PassPhases) => void;
   /**
    * Change notifications: a job result or a check-in of a host in flight notifies its rollout
    * (`fleetpatch_rollouts`), which is then passed at the next tick, soon after, whatever its
@@ -74,6 +74,9 @@ export interface TickResult {
   transitions: number;
   more: boolean;
 }
+
+/** Milliseconds of one pass by phase: a connection and BEGIN, the rollout's lock, the reads (and gate verdicts), the state machine, the writes (and the outbox), COMMIT. */
+export type PassPhases = Record<'begin' | 'lock' | 'read' | 'decide' | 'write' | 'commit', number>;
 
 /** What one pass did. */
 interface PassResult {
@@ -140,9 +143,13 @@ export class RolloutEngine {
     const { pool, holder } = this.options;
     let committed: { rollout: StoredRollout; pass: Advance } | undefined;
     const started = performance.now();
+    const marks = [started];
+    const mark = () => marks.push(performance.now());
     const result = await withTransaction(pool, async (client): Promise<PassResult> => {
+      mark();
       const now = this.options.now();
       const rollout = await lockForPass(client, id, holder, now);
+      mark();
       if (!rollout) return { transitions: 0, more: false };
       let read = await loadPassHosts(client, rollout, now, { maxHosts: this.options.maxHostsPerPass ?? DEFAULT_MAX_PASS_HOSTS });
       const policy = this.options.policy();
@@ -150,6 +157,7 @@ export class RolloutEngine {
       // A failed gate may roll back every host that succeeded: that pass reads them all.
       if (gates.rollout.state === 'failed') read = await loadPassHosts(client, rollout, now, { all: true });
       const { hosts, others } = read;
+      mark();
       const context: EngineContext = {
         now,
         admission: policy ? admissionAt(policy, rollout, now) : { open: false, reason: 'window-closed', detail: 'no policy is in force' },
@@ -158,14 +166,20 @@ export class RolloutEngine {
         isKernelPackage: kernelPackageName,
       };
       const decided = advanceRollout(rollout, hosts, context, others);
+      mark();
       await writePass(client, rollout, decided, read, now, read.more ? now : this.nextPassAt(rollout, decided, now));
       await this.options.onPass?.(client, rollout, decided, now);
       // Expected signals are the timeline's, not the log's: a large rollout has one per host.
       for (const event of decided.events) if (!event.expected) this.options.log(`rollout ${rollout.id}: ${event.summary}`);
       if (decided.hosts.length > 0 || decided.events.length > 0 || decided.rollout) committed = { rollout, pass: decided };
+      mark();
       return { transitions: decided.hosts.length, more: read.more };
     });
-    this.options.onPassTimed?.(performance.now() - started, result.transitions);
+    mark();
+    if (this.options.onPassTimed && marks.length === 7) {
+      const [begin, lock, read, decide, write, commit] = marks.slice(1).map((at, index) => at - marks[index]!);
+      this.options.onPassTimed(marks[6]! - started, result.transitions, { begin: begin!, lock: lock!, read: read!, decide: decide!, write: write!, commit: commit! });
+    }
     if (committed) this.options.onCommitted?.(committed.rollout, committed.pass);
     return result;
   }

@@ -20,7 +20,7 @@ import { countApiTokens, createApiToken, createEnrollmentToken } from '../store/
 import { listenForChanges } from '../store/change-notifications.js';
 import { hostname } from 'node:os';
 import { NotificationDispatcher } from '../app/notification-dispatcher.js';
-import { RolloutEngine } from '../app/rollout-engine.js';
+import { RolloutEngine, type RolloutEngineOptions } from '../app/rollout-engine.js';
 import { notifyPass } from '../app/rollout-notifications.js';
 import { scheduleRollouts } from '../app/rollout-service.js';
 import { rolloutMetricCounts } from '../store/rollout-metrics.js';
@@ -53,7 +53,7 @@ export interface ServerOptions {
   /** The clock of windows, SLAs, deadlines and check-ins (tests inject one; never a real sleep). */
   now?: () => Date;
   /** The rollout engine: its name in leases (default host:pid), how often it passes, how long a lease lasts. */
-  rolloutEngine?: { holder?: string; passIntervalMs?: number; leaseMs?: number; scheduleIntervalMs?: number; onPassTimed?: (ms: number, transitions: number) => void };
+  rolloutEngine?: { holder?: string; passIntervalMs?: number; leaseMs?: number; scheduleIntervalMs?: number; onPassTimed?: RolloutEngineOptions['onPassTimed'] };
   staleAfterSeconds: number;
   /** Opens the advisory feed for the ecosystems the stored hosts use. */
   openAdvisoryFeed: (ecosystems: string[]) => AdvisoryFeed;

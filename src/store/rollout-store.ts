@@ -267,9 +267,10 @@ const CLAIM_DUE_ROLLOUTS = preparedStatement('claim-due-rollouts', `UPDATE rollo
       RETURNING id`);
 /**
  * A pass's reads in one statement and one snapshot: every host counted by wave, state and slot,
- * and the hosts the pass may change (each kind through its own index, cut at $7; the pending ones
- * cut at the slots admission could fill), in admission order. The counts ride on the first row
- * (there is always one: with no host read, a row of nulls).
+ * and the hosts the pass may change, at most $7 (each kind through its own index; hosts in a step
+ * first, admissions last, the pending ones cut at the slots admission could fill), in admission
+ * order. The counts and the number of candidates ride on the first row (there is always one:
+ * with no host read, a row of nulls).
  */
 const READ_PASS = preparedStatement('read-pass', `WITH counted AS (
        SELECT wave, state, slot_held, count(*)::int AS n FROM rollout_hosts WHERE rollout_id = $1 GROUP BY wave, state, slot_held
@@ -286,11 +287,15 @@ const READ_PASS = preparedStatement('read-pass', `WITH counted AS (
        UNION ALL
        (SELECT host, 'pending' FROM rollout_hosts WHERE rollout_id = $1 AND state = 'pending' AND wave BETWEEN $3 AND $4 ORDER BY position LIMIT (SELECT admissible FROM room))
      ), kinds AS (
-       SELECT host, array_agg(kind) AS kinds FROM candidates GROUP BY host
+       -- Hosts in a step first (their news, their deadlines), then states that move on their own, then admissions.
+       SELECT host, array_agg(kind) AS kinds, min(CASE kind WHEN 'pending' THEN 2 WHEN 'state' THEN 1 ELSE 0 END) AS priority FROM candidates GROUP BY host
+     ), chosen AS (
+       SELECT k.host, k.kinds FROM kinds k JOIN rollout_hosts rh ON rh.rollout_id = $1 AND rh.host = k.host ORDER BY k.priority, rh.position LIMIT $7
      ), read AS (
-       ${HOST_SELECT.replace('SELECT ', 'SELECT k.kinds, rh.position, ')} JOIN kinds k ON k.host = rh.host WHERE rh.rollout_id = $1
+       ${HOST_SELECT.replace('SELECT ', 'SELECT k.kinds, rh.position, ')} JOIN chosen k ON k.host = rh.host WHERE rh.rollout_id = $1
      )
-     SELECT CASE WHEN row_number() OVER (ORDER BY r.position) = 1 THEN (SELECT jsonb_agg(c) FROM counted c) END AS counts, r.*
+     SELECT CASE WHEN row_number() OVER (ORDER BY r.position) = 1 THEN (SELECT jsonb_agg(c) FROM counted c) END AS counts,
+            CASE WHEN row_number() OVER (ORDER BY r.position) = 1 THEN (SELECT count(*) FROM kinds) END::integer AS candidates, r.*
        FROM (SELECT 1) AS always LEFT JOIN read r ON true
       ORDER BY r.position`);
 const REQUEST_HOST_PASS = preparedStatement('request-host-pass', `WITH told AS (UPDATE rollout_hosts SET news = news + 1 WHERE host = $1 AND state <> ALL($2::text[]) AND state <> 'pending' RETURNING rollout_id)
@@ -330,9 +335,10 @@ const READ_ALWAYS = ['notified', 'monitoring', 'rebooting', 'awaiting-return', '
  * passed, those in a state that moves on its own (notified, monitoring, rebooting, awaiting
  * return, reboot-stuck), and the first pending hosts of the current and the next wave, as many
  * as admission could take this pass (the free slots and the slots that may free up: hosts
- * monitoring or rolling back). Each kind is read through its own index and cut at `maxHosts`,
- * so a pass of a 10,000-host rollout reads what moved, in bounded bites. The rest only count,
- * slots included. `all` reads every host (a gate's rollback reaches every succeeded host).
+ * monitoring or rolling back). Each kind is read through its own index, and at most `maxHosts`
+ * in all (hosts in a step first, admissions last), so a pass of a 10,000-host rollout reads what
+ * moved, in bounded bites. The rest only count, slots included. `all` reads every host (a gate's
+ * rollback reaches every succeeded host).
  */
 export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot' | 'currentWave' | 'settings'>, now: Date, options: { all?: boolean; maxHosts?: number } = {}): Promise<PassHosts> {
   if (options.all) {
@@ -341,16 +347,18 @@ export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' |
   }
   const maxHosts = options.maxHosts ?? DEFAULT_MAX_PASS_HOSTS;
   const firstWave = Math.max(1, rollout.currentWave);
-  const result = await db.query<(HostRow & { kinds: string[] }) | { host: null; kinds: null; counts: CountRow[] | null }>(
+  const result = await db.query<(HostRow & { kinds: string[] }) | { host: null; kinds: null; counts: CountRow[] | null; candidates: number | null }>(
     READ_PASS([rollout.id, TERMINAL_OR_PENDING, firstWave, rollout.currentWave + 1, rollout.settings.maxInFlight, now, maxHosts, READ_ALWAYS]),
   );
-  const counted = (result.rows[0] as { counts: CountRow[] | null }).counts ?? [];
+  const first = result.rows[0] as { counts: CountRow[] | null; candidates: number | null };
+  const counted = first.counts ?? [];
   const rows = result.rows.filter((row): row is HostRow & { kinds: string[] } => row.host !== null);
   let held = 0;
   for (const row of counted) if (row.slot_held) held += row.n;
   const perKind = new Map<string, number>();
   for (const row of rows) for (const kind of row.kinds) perKind.set(kind, (perKind.get(kind) ?? 0) + 1);
-  const more = [...perKind.values()].some((n) => n >= maxHosts);
+  // More are left when the bite left candidates out, or a kind was cut at its own limit.
+  const more = (first.candidates ?? 0) > rows.length || [...perKind.values()].some((n) => n >= maxHosts);
   const hosts = await hostsOf(db, rollout, rows);
   // The others: every host counted, less the ones read.
   const rest = new Map<string, number>();
@@ -369,8 +377,8 @@ export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' |
   return { hosts, others, news: newsOf(rows), more };
 }
 
-/** Hosts a pass reads at most per kind (news, deadlines, states that move on their own, admissions). */
-export const DEFAULT_MAX_PASS_HOSTS = 250;
+/** Hosts a pass reads at most (hosts in a step first, then states that move on their own, then admissions). */
+export const DEFAULT_MAX_PASS_HOSTS = 200;
 
 function newsOf(rows: readonly HostRow[]): Map<string, number> {
   return new Map(rows.filter((row) => row.news !== row.seen).map((row) => [row.host, row.news]));
