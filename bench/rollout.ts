@@ -113,7 +113,7 @@ async function serve(): Promise<void> {
   const server = await runServer({
     port: 0, host: '127.0.0.1', home, staleAfterSeconds: 3600, openAdvisoryFeed: () => new MemoryFeed('bench', [advisoryFromOsv(ADVISORY, { file: 'bench' })]),
     syncIntervalSeconds: 0, policyFile, policyPollMs: 0, log: (line) => process.stderr.write(`[server] ${line}\n`),
-    rolloutEngine: { onPassTimed: (ms, transitions) => passes.push(`${ms.toFixed(3)} ${transitions}`) },
+    rolloutEngine: { onPassTimed: (ms, transitions, phases) => passes.push([ms, transitions, ...PHASES.map((phase) => phases[phase])].map((value) => value.toFixed(3)).join(' ')) },
   });
   setInterval(() => {
     if (passes.length === 0) return;
@@ -127,7 +127,10 @@ async function serve(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The load generator.
 
-interface ServerProcess { url: string; adminToken: string; databaseUrl: string; pid: number; postmasterPid: () => number | undefined; passes: Array<{ ms: number; transitions: number; at: number }>; stop: () => Promise<void> }
+interface ServerProcess { url: string; adminToken: string; databaseUrl: string; pid: number; postmasterPid: () => number | undefined; passes: Array<{ ms: number; transitions: number; phases: number[]; at: number }>; stop: () => Promise<void> }
+
+/** A pass's phases, as the engine reports them (`PassPhases`). */
+const PHASES = ['begin', 'lock', 'read', 'decide', 'write', 'commit'] as const;
 
 async function startServer(home: string, policyFile: string): Promise<ServerProcess> {
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -153,8 +156,8 @@ async function startServer(home: string, policyFile: string): Promise<ServerProc
         else if (line.startsWith('PASSES ')) {
           const at = performance.now();
           for (const pass of line.slice(7).split(',')) {
-            const [ms, transitions] = pass.split(' ');
-            passes.push({ ms: Number(ms), transitions: Number(transitions), at });
+            const [ms, transitions, ...phases] = pass.split(' ').map(Number);
+            passes.push({ ms: ms!, transitions: transitions!, phases, at });
           }
         }
       }
@@ -485,6 +488,7 @@ async function main(): Promise<void> {
       ['scheduling passes', String(passes.length), '', ''],
       ['pass duration p50 / p99 / max (ms)', `${fmt(passTimes)} / ${(passTimes.at(-1) ?? Number.NaN).toFixed(1)}`, `p99 <= ${TARGETS.passP99Ms}`, passP99 <= TARGETS.passP99Ms ? 'yes' : 'NO'],
       ['transitions per pass that wrote any: p50 / p99', fmt(busyPasses), '', ''],
+      ...PHASES.map((phase, index): [string, string, string, string] => [`  pass phase ${phase}: p50 / p99 (ms)`, fmt(passes.map((pass) => pass.phases[index]!).sort((a, b) => a - b)), '', '']),
       ['check-in stream: heartbeats p50 / p99 (ms), no rollout', fmt(baseline.heartbeats), '', ''],
       ['check-in stream: heartbeats p50 / p99 (ms), rollout running', fmt(during.heartbeats), '', ''],
       ['  heartbeats moved p50 / p99 (ms)', `${moved(baseline.heartbeats, during.heartbeats, 0.5)} / ${moved(baseline.heartbeats, during.heartbeats, 0.99)}`, 'report', ''],
@@ -493,7 +497,8 @@ async function main(): Promise<void> {
       ['  inventories moved p50 / p99 (ms)', `${moved(baseline.inventories, during.inventories, 0.5)} / ${moved(baseline.inventories, during.inventories, 0.99)}`, 'report', ''],
       ['check-in stream errors (no rollout / running)', `${baseline.errors} / ${during.errors}`, '', ''],
       ['CPU during the rollout (cores busy): server / PostgreSQL / agents', `${serverCores.toFixed(2)} / ${(postgresSeconds / rolloutSeconds).toFixed(2)} / ${(generatorCores / rolloutSeconds).toFixed(2)}`, '', ''],
-      ['event-loop delay p99 (ms): simulated agents / check-in stream (no rollout, running)', `${(generatorDelay.percentile(99) / 1e6).toFixed(1)} / ${baseline.loopDelayP99.toFixed(1)}, ${during.loopDelayP99.toFixed(1)}`, '', ''],
+      ['event-loop delay p99 / max (ms): simulated agents', `${(generatorDelay.percentile(99) / 1e6).toFixed(1)} / ${(generatorDelay.max / 1e6).toFixed(0)}`, '', ''],
+      ['event-loop delay p99 / max (ms): check-in stream, no rollout / running', `${baseline.loopDelayP99.toFixed(1)} / ${baseline.loopDelayMax.toFixed(0)}, ${during.loopDelayP99.toFixed(1)} / ${during.loopDelayMax.toFixed(0)}`, '', ''],
       ['server RSS before / peak during the rollout (MB)', `${rssBefore.toFixed(0)} / ${peakRss.toFixed(0)}`, `<= ${TARGETS.rssMb}`, peakRss <= TARGETS.rssMb ? 'yes' : 'NO'],
       ['machine load average (1 min): baseline / during (max) / end', `${baselineLoad.toFixed(2)} / ${Math.max(...loads, 0).toFixed(2)} / ${load[0]!.toFixed(2)}`, '', ''],
     ];
@@ -522,10 +527,10 @@ async function streamProcess(): Promise<void> {
   delay.enable();
   const measured = await checkInStream({ url, adminToken }, hosts, () => stopped);
   // Exits once the pipe has taken it all: a large write to a pipe completes asynchronously.
-  process.stdout.write(`${JSON.stringify({ ...measured, loopDelayP99: delay.percentile(99) / 1e6 })}\n`, () => process.exit(0));
+  process.stdout.write(`${JSON.stringify({ ...measured, loopDelayP99: delay.percentile(99) / 1e6, loopDelayMax: delay.max / 1e6 })}\n`, () => process.exit(0));
 }
 
-type StreamResult = Awaited<ReturnType<typeof checkInStream>> & { loopDelayP99: number };
+type StreamResult = Awaited<ReturnType<typeof checkInStream>> & { loopDelayP99: number; loopDelayMax: number };
 
 /** Starts the stream process; `stop` ends it and answers its latencies. */
 function startStream(server: ServerProcess, hosts: readonly string[]): { stop: () => Promise<StreamResult> } {
