@@ -439,14 +439,15 @@ async function main(): Promise<void> {
     const metrics = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((response) => response.text());
     const slowByRoute = new Map<string, { slow: number; all: number }>();
     for (const line of metrics.split('\n')) {
-      const bucket = /^fleetpatch_server_http_request_duration_seconds_bucket\{(.*)le="(1|\+Inf)"\} (\d+)/.exec(line);
-      if (!bucket) continue;
+      const bucket = /^fleetpatch_server_http_request_duration_seconds_bucket\{([^}]*)\} (\d+)/.exec(line);
+      const le = bucket && /le="([^"]*)"/.exec(bucket[1]!)?.[1];
+      if (!bucket || (le !== '1' && le !== '+Inf')) continue;
       const route = /route="([^"]*)"/.exec(bucket[1]!)?.[1] ?? '?';
       const entry = slowByRoute.get(route) ?? { slow: 0, all: 0 };
-      if (bucket[2] === '1') entry.slow -= Number(bucket[3]);
+      if (le === '1') entry.slow -= Number(bucket[2]);
       else {
-        entry.slow += Number(bucket[3]);
-        entry.all += Number(bucket[3]);
+        entry.slow += Number(bucket[2]);
+        entry.all += Number(bucket[2]);
       }
       slowByRoute.set(route, entry);
     }
