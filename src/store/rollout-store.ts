@@ -136,7 +136,15 @@ export async function insertRollout(client: pg.PoolClient, rollout: NewRollout, 
  * @example await claimDueRollouts(pool, 'replica-a', new Date(), 15_000, 10) // [3, 7]
  */
 export async function claimDueRollouts(db: Queryable, holder: string, now: Date, leaseMs: number, limit: number, woken: readonly number[] = []): Promise<number[]> {
-  const claimed = await db.query<{ id: number }>(CLAIM_DUE_ROLLOUTS([holder, now, leaseMs, TERMINAL, limit, woken]));
+  // Not prepared: a generic plan could not use the partial index on due rollouts (its predicate names the states).
+  const claimed = await db.query<{ id: number }>(
+    `UPDATE rollouts SET lease_holder = $1, lease_expires_at = $2::timestamptz + make_interval(secs => $3::double precision / 1000)
+      WHERE id IN (SELECT id FROM rollouts
+                    WHERE state <> ALL($4::text[]) AND (next_pass_at <= $2 OR id = ANY($6::integer[])) AND (lease_holder IS NULL OR lease_holder = $1 OR lease_expires_at < $2)
+                    ORDER BY next_pass_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+      RETURNING id`,
+    [holder, now, leaseMs, TERMINAL, limit, woken],
+  );
   return claimed.rows.map((row) => row.id).sort((a, b) => a - b);
 }
 
@@ -260,11 +268,6 @@ async function hostsOf(db: Queryable, rollout: Pick<Rollout, 'snapshot'>, rows: 
 }
 
 // The statements a rollout runs hundreds of times a second, prepared once per connection.
-const CLAIM_DUE_ROLLOUTS = preparedStatement('claim-due-rollouts', `UPDATE rollouts SET lease_holder = $1, lease_expires_at = $2::timestamptz + make_interval(secs => $3::double precision / 1000)
-      WHERE id IN (SELECT id FROM rollouts
-                    WHERE state <> ALL($4::text[]) AND (next_pass_at <= $2 OR id = ANY($6::integer[])) AND (lease_holder IS NULL OR lease_holder = $1 OR lease_expires_at < $2)
-                    ORDER BY next_pass_at LIMIT $5 FOR UPDATE SKIP LOCKED)
-      RETURNING id`);
 /**
  * A pass's reads in one statement and one snapshot: every host counted by wave, state and slot,
  * and the hosts the pass may change, at most $7 (each kind through its own index; hosts in a step
