@@ -242,7 +242,6 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   const staleAfterSeconds = controlPlane.options.staleAfterSeconds;
   const policySchemaDocument = policyJsonSchema();
   const planner = dependencies.planner ?? inlinePlanRunner(pool, { staleAfterSeconds });
-  /** The policy in force and its revision, or a 409 saying how to get one: the planner needs windows and SLAs. */
   const jobPool = dependencies.jobPool ?? pool;
   const jobs = dependencies.jobs ?? jobLongPoll(jobPool, dependencies.changes, now);
   /** A refused operator action is a 409, an unknown rollout or host a 404, each naming its field. */
@@ -255,6 +254,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       throw error;
     }
   };
+  /** The policy in force and its revision, or a 409 saying how to get one: the planner needs windows and SLAs. */
   const policyInForce = () => {
     const { policy, revision } = dependencies.policy.inForce.current;
     if (!policy) throw new NoPolicyInForce('no policy is in force: the plan needs its buckets, windows and SLAs');

@@ -84,10 +84,8 @@ async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, Hos
   const staged = findings.length < SMALL_BATCH ? stageAsValues(findings) : await stageInTable(client, findings);
   const next = staged.parameters.length + 2;
   const summary = summaryUpdate(summaries, next + 1);
-  const result = await client.query<{ opened: number; upserted: number; resolved: number }>({
-    // A check-in's few findings come as parameters: the same text every time, planned once per connection.
-    ...(staged.preparedAs ? { name: `fleetpatch-${staged.preparedAs}` } : {}),
-    text: `WITH staged AS (${staged.source}),
+  const result = await client.query<{ opened: number; upserted: number; resolved: number }>(
+    `WITH staged AS (${staged.source}),
      summarized AS (${summary.statement} RETURNING 1),
      upserted AS (
        INSERT INTO findings AS f (host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason, first_seen_at, resolved_at)
@@ -124,8 +122,8 @@ async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, Hos
      SELECT (SELECT count(*) FILTER (WHERE opened) FROM upserted)::integer AS opened,
             (SELECT count(*) FROM upserted)::integer AS upserted,
             (SELECT count(*) FROM resolved)::integer AS resolved`,
-    values: [now, ...staged.parameters, [...summaries.keys()], ...summary.parameters],
-  });
+    [now, ...staged.parameters, [...summaries.keys()], ...summary.parameters],
+  );
   const counts = result.rows[0]!;
   return { opened: counts.opened, updated: counts.upserted - counts.opened, resolved: counts.resolved };
 }
@@ -135,15 +133,12 @@ const PENDING_REASON = 'fixed version installed; the host reports a reboot is re
 interface StagedSource {
   /** A SELECT producing the staged rows, for use in a CTE. */
   source: string;
-  /** Names the merge as a prepared statement: set when the merge's text is the same every time. */
-  preparedAs?: string;
   /** Its parameters, numbered from $2. */
   parameters: unknown[];
 }
 
 function stageAsValues(findings: StagedFinding[]): StagedSource {
   return {
-    preparedAs: 'merge-findings',
     source: `SELECT * FROM unnest($2::integer[], $3::integer[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::text[])
                AS u(host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason)`,
     parameters: [

@@ -192,11 +192,12 @@ interface HostRow {
   seen: number;
 }
 
-const HOST_SELECT = `SELECT rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.deadline, rh.slot_held, rh.last_error, rh.replaced,
+/** A host as a pass reads it: its row, its current job, its check-in facts. */
+const HOST_FIELDS = `rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.deadline, rh.slot_held, rh.last_error, rh.replaced,
             rh.boot_id_before, rh.reboot_requested_at, rh.job_key, rh.news, rh.seen,
             j.step AS job_step, j.dispatched_at AS job_dispatched_at, j.deadline AS job_deadline, j.result AS job_result,
-            h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required, h.package_set_key
-       FROM rollout_hosts rh
+            h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required, h.package_set_key`;
+const HOST_FROM = `rollout_hosts rh
        LEFT JOIN rollout_jobs j ON j.key = rh.job_key
        LEFT JOIN hosts h ON h.name = rh.host`;
 
@@ -267,7 +268,8 @@ async function hostsOf(db: Queryable, rollout: Pick<Rollout, 'snapshot'>, rows: 
   return rows.map((row) => hostOf(row, (row.package_set_key !== null ? installed.get(row.package_set_key) : undefined) ?? {}));
 }
 
-// The statements a rollout runs hundreds of times a second, prepared once per connection.
+// The statements below run hundreds of times a second during a rollout: prepared once per connection.
+
 /**
  * A pass's reads in one statement and one snapshot: every host counted by wave, state and slot,
  * and the hosts the pass may change, at most $7 (each kind through its own index; hosts in a step
@@ -295,7 +297,7 @@ const READ_PASS = preparedStatement('read-pass', `WITH counted AS (
      ), chosen AS (
        SELECT k.host, k.kinds FROM kinds k JOIN rollout_hosts rh ON rh.rollout_id = $1 AND rh.host = k.host ORDER BY k.priority, rh.position LIMIT $7
      ), read AS (
-       ${HOST_SELECT.replace('SELECT ', 'SELECT k.kinds, rh.position, ')} JOIN chosen k ON k.host = rh.host WHERE rh.rollout_id = $1
+       SELECT k.kinds, rh.position, ${HOST_FIELDS} FROM ${HOST_FROM} JOIN chosen k ON k.host = rh.host WHERE rh.rollout_id = $1
      )
      SELECT CASE WHEN row_number() OVER (ORDER BY r.position) = 1 THEN (SELECT jsonb_agg(c) FROM counted c) END AS counts,
             CASE WHEN row_number() OVER (ORDER BY r.position) = 1 THEN (SELECT count(*) FROM kinds) END::integer AS candidates, r.*
@@ -325,7 +327,7 @@ export interface PassHosts {
   others: OtherHosts;
   /** The news each host read carried, where it had any: the pass marks it seen (`writePass`). */
   news: ReadonlyMap<string, number>;
-  /** Some kind of host was cut at `maxHosts`: another pass should follow at once. */
+  /** Candidates were left unread (the bite is `maxHosts`): another pass should follow at once. */
   more: boolean;
 }
 
@@ -345,7 +347,7 @@ const READ_ALWAYS = ['notified', 'monitoring', 'rebooting', 'awaiting-return', '
  */
 export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot' | 'currentWave' | 'settings'>, now: Date, options: { all?: boolean; maxHosts?: number } = {}): Promise<PassHosts> {
   if (options.all) {
-    const rows = await db.query<HostRow>(`${HOST_SELECT} WHERE rh.rollout_id = $1 ORDER BY rh.position`, [rollout.id]);
+    const rows = await db.query<HostRow>(`SELECT ${HOST_FIELDS} FROM ${HOST_FROM} WHERE rh.rollout_id = $1 ORDER BY rh.position`, [rollout.id]);
     return { hosts: await hostsOf(db, rollout, rows.rows), others: NO_OTHER_HOSTS, news: newsOf(rows.rows), more: false };
   }
   const maxHosts = options.maxHosts ?? DEFAULT_MAX_PASS_HOSTS;
@@ -436,9 +438,9 @@ const WRITE_PASS = preparedStatement('write-pass', `WITH host_changes AS (
      SELECT count(*)::int AS woken FROM woken`);
 
 /**
- * Writes one pass: host transitions with their jobs (dispatched by being written: the agent
- * fetches them), the rollout's change, the timeline, and when the next pass is due. The hosts'
- * transitions are one statement, however many there are.
+ * Writes one pass in one statement (`WRITE_PASS`): host transitions with their jobs (dispatched by
+ * being written: the agent fetches them), the news read marked seen, the rollout's change, the
+ * timeline, and when the next pass is due.
  */
 export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: { rollout?: RolloutChange; hosts: HostChange[]; events: RolloutEvent[] }, read: Pick<PassHosts, 'hosts' | 'news'>, now: Date, nextPassAt: Date): Promise<void> {
   const { hosts } = read;
