@@ -130,6 +130,8 @@ describe('server --policy', () => {
     writeFileSync(policyFile, policyText('watched'));
     for (let attempt = 0; attempt < 100 && (await inForce()).revision?.revision !== 3; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect((await inForce()).revision?.revision).toBe(3);
+    // The stored hosts are re-assigned after the revision commits (on the policy worker): wait for it.
+    for (let attempt = 0; attempt < 100 && (await ownerOf('db-1')) !== 'databases/watched'; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await ownerOf('db-1')).toBe('databases/watched');
   });
 

@@ -278,7 +278,11 @@ describe('the rollout engine on simulated hosts', () => {
     const closed = await drive(hosts, created.body.id, (rollout) => rollout.state === 'paused');
     expect(closed.pauseReason).toBe('window-closed');
     expect(states(closed)).toEqual({ 'db-0': 'succeeded', 'db-1': 'pending', 'db-2': 'pending' });
-    // The next evening it carries on.
+    // The next evening it carries on. The waiting hosts' agents have checked in just before, as
+    // agents do (while the window is still shut): a host last seen the evening before would be
+    // taken for one without an agent.
+    clock = new Date('2026-12-02T21:59:00Z');
+    for (const host of hosts) await host.checkIn();
     clock = new Date('2026-12-02T22:01:00Z');
     const next = await drive(hosts, created.body.id, (rollout) => rollout.state === 'running' && rollout.hosts[1]!.state !== 'pending');
     expect(next.currentWave).toBeGreaterThanOrEqual(2);
