@@ -157,6 +157,9 @@ async function execute(job: HostJob, options: JobRunnerOptions, output: OutputTa
         return job.commands.length > 0 ? await rollbackByCommands(context) : await installExactly(job.previous, context);
       case 'reboot':
         throw new BugError('a reboot is started by runJob, never executed as a step');
+      default:
+        // Node and replacement steps run where the server runs (src/executors); the agent only reads its facts.
+        return { outcome: 'failed', replaced: [], error: `the agent does not run ${job.step} steps` };
     }
   } catch (error) {
     return { outcome: 'failed', replaced: [], error: deadline.signal.aborted ? 'deadline passed' : (error as Error).message };

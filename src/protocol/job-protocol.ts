@@ -45,6 +45,13 @@ export const hostJobSchema = z.strictObject({
   previous: z.array(z.strictObject({ name: packageName, version: packageVersion })).max(10_000).default([]),
   /** The step must end by then; the agent gives up (and reports a failure) at this instant. */
   deadline: instant,
+  /** drain: how the node's pods are evicted (PodDisruptionBudgets are always honoured). */
+  drain: z.strictObject({
+    /** A drain that makes no progress this long ends as failed with the blocking budget named. */
+    stuckAfterMs: z.number().int().min(1).max(86_400_000),
+    gracePeriodSeconds: z.number().int().min(0).max(86_400).optional(),
+    deleteEmptyDirData: z.boolean(),
+  }).optional(),
 });
 export type HostJob = z.infer<typeof hostJobSchema>;
 
@@ -57,6 +64,8 @@ export const jobResultSchema = z.strictObject({
   /** upgrade and rollback: what each package was before and is now. */
   replaced: z.array(z.strictObject({ name: packageName, from: packageVersion.optional(), to: packageVersion })).max(10_000).default([]),
   error: wellFormedString({ max: 4096, multiline: true }).optional(),
+  /** Step-specific findings the engine keeps: a cordon's `cordonedByUs`, a drain's `blockedBy`, a provision's `replacement`. */
+  details: z.record(wellFormedString({ min: 1, max: 64 }), z.union([wellFormedString({ max: 1024 }), z.number(), z.boolean()])).refine((details) => Object.keys(details).length <= 32, 'at most 32 details').optional(),
   startedAt: instant,
   finishedAt: instant,
 });

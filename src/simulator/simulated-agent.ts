@@ -107,6 +107,8 @@ export class SimulatedHost {
       }
       case 'reboot':
         return finish('started', 'rebooting');
+      default:
+        return finish('failed', `the agent does not run ${job.step} steps`);
     }
   }
 

@@ -137,10 +137,15 @@ function jobFor(rollout: Rollout, host: RolloutHost, step: HostStep, now: Date):
         previous: host.replaced.flatMap((change) => (change.from !== undefined ? [{ name: change.name, version: change.from }] : [])),
         deadline: at(settings.rollback.timeoutMs),
       };
+    default:
+      throw new BugError(`the in-place strategy has no ${step} step`);
   }
 }
 
-const STATE_OF_STEP: Record<HostStep, HostState> = { 'pre-check': 'pre-check', upgrade: 'applying', reboot: 'rebooting', 'post-check': 'post-check', rollback: 'rolling-back' };
+const STATE_OF_STEP: Record<HostStep, HostState> = {
+  'pre-check': 'pre-check', upgrade: 'applying', reboot: 'rebooting', 'post-check': 'post-check', rollback: 'rolling-back',
+  cordon: 'cordoning', drain: 'draining', 'await-ready': 'awaiting-ready', uncordon: 'uncordoning', 'collect-facts': 'awaiting-return', provision: 'provisioning', retire: 'retiring',
+};
 
 function start(rollout: Rollout, host: RolloutHost, step: HostStep, now: Date, patch: HostChange['patch'] = {}, note?: string): HostChange {
   const job = jobFor(rollout, host, step, now);

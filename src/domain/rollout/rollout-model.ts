@@ -9,8 +9,13 @@
  * A slot is freed by health (success, a verified rollback) or by an operator, never by a timer.
  */
 
-/** The steps a host goes through, each one job with its own idempotency key. */
-export const HOST_STEPS = ['pre-check', 'upgrade', 'reboot', 'post-check', 'rollback'] as const;
+/**
+ * The steps a host goes through, each one job with its own idempotency key. The first five are
+ * every strategy's (in-place is only these); a rolling reboot adds the node's cordon, drain,
+ * readiness wait and uncordon (run against the Kubernetes API), a replacement its provision and
+ * retire hooks; `collect-facts` reads an agentless host again (after its reboot: reconnecting).
+ */
+export const HOST_STEPS = ['pre-check', 'upgrade', 'reboot', 'post-check', 'rollback', 'cordon', 'drain', 'await-ready', 'uncordon', 'collect-facts', 'provision', 'retire'] as const;
 export type HostStep = (typeof HOST_STEPS)[number];
 
 /** A policy command as a job runs it (durations in milliseconds). */
@@ -25,6 +30,8 @@ export const HOST_STATES = [
   'pending', 'queued', 'waiting-for-window', 'deferred', 'notified', 'pre-check', 'downloading', 'applying',
   'rebooting', 'awaiting-return', 'post-check', 'monitoring', 'succeeded', 'succeeded-reboot-pending',
   'failed', 'timed-out', 'reboot-stuck', 'rolling-back', 'rolled-back', 'skipped', 'no-agent',
+  // Rolling reboot (Kubernetes nodes), replace (stateless) and manual (physical) strategies.
+  'cordoning', 'draining', 'awaiting-ready', 'uncordoning', 'provisioning', 'awaiting-replacement', 'retiring', 'awaiting-operator',
 ] as const;
 export type HostState = (typeof HOST_STATES)[number];
 
