@@ -19,6 +19,13 @@ module.exports = {
       to: { path: '^src/(?!domain/|gates/)' },
     },
     {
+      name: 'executors-are-an-edge',
+      comment: 'src/executors reaches hosts over SSH, command hooks and the Kubernetes API for the job worker: it knows the domain and the job protocol only.',
+      severity: 'error',
+      from: { path: '^src/executors/' },
+      to: { path: '^src/(?!domain/|protocol/|executors/)' },
+    },
+    {
       name: 'adapters-do-not-import-cli',
       comment: 'Only the CLI wires commands; nothing depends on it.',
       severity: 'error',
