@@ -14,8 +14,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BugError, InputError } from '../domain/errors.js';
-import type { InventoryFormat } from '../domain/inventory/index.js';
-import type { InstalledPackage } from '../domain/types.js';
+import { PACKAGE_TOKEN, aptSimulationChanges, changedNames, changedPackages, installCommandLine, versionsOf, type CommandLine } from '../domain/rollout/install-command.js';
 import { MAX_JOB_OUTPUT_BYTES, type HostJob, type HostStep, type JobCommand, type JobResult } from '../protocol/job-protocol.js';
 import { readBootId, readInstalledPackages } from './host-facts.js';
 
@@ -59,27 +58,13 @@ interface PackageVersion {
   version: string;
 }
 
-interface Replacement {
-  name: string;
-  from?: string;
-  to: string;
-}
-
 type StepOutcome = Pick<JobResult, 'outcome' | 'exitCode' | 'replaced' | 'error'>;
-
-export interface CommandLine {
-  command: string;
-  args: string[];
-  env?: Record<string, string>;
-}
 
 /** Journal entries live until their deadline is this far behind: no server asks for such a key again. */
 const JOURNAL_RETENTION_MS = 7 * 86_400_000;
 /** Longest delay a Node timer takes (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_ERROR_LENGTH = 4096;
-/** Names and versions passed to a package manager: never an option (`-…`), never shell syntax. */
-const PACKAGE_TOKEN = /^[A-Za-z0-9_][A-Za-z0-9._+~:^-]*$/;
 
 /**
  * @example const { result, afterReport } = await runJob(job, { root: '/', stateDirectory, rebootCommand: 'systemctl reboot', log })
@@ -247,43 +232,6 @@ async function installExactly(targets: PackageVersion[], context: StepContext): 
 }
 
 /**
- * The package manager's command that installs exactly `targets`. A directory root is reached with
- * apt's `Dir` (through `aptConfig`, so the root's own apt.conf.d is read instead of the host's) and
- * dpkg's `--root`, dnf's `--installroot`, apk's `--root`.
- *
- * @example installCommandLine('rpm', '/', [{ name: 'openssl-libs', version: '1:3.0.7-28.el9_4' }], {})
- *   // { command: 'dnf', args: ['install', '-y', '--setopt=install_weak_deps=False', 'openssl-libs-1:3.0.7-28.el9_4'] }
- */
-export function installCommandLine(format: InventoryFormat, root: string, targets: PackageVersion[], options: { simulate?: boolean; aptConfig?: string }): CommandLine {
-  const live = root === '/';
-  switch (format) {
-    case 'dpkg-status':
-      return {
-        command: 'apt-get',
-        ...(options.aptConfig ? { env: { APT_CONFIG: options.aptConfig } } : {}),
-        args: [
-          '-q', '-y', '--no-install-recommends', '--allow-downgrades', '-o', 'APT::Get::Upgrade-Allow-New=false',
-          '-o', 'Dpkg::Use-Pty=0', '-o', 'DPkg::Lock::Timeout=120', '-o', 'DPkg::Options::=--force-confdef', '-o', 'DPkg::Options::=--force-confold',
-          ...(live ? [] : ['-o', `Dir::State::status=${join(root, 'var/lib/dpkg/status')}`, '-o', `DPkg::Options::=--root=${root}`, '-o', 'APT::Sandbox::User=root']),
-          ...(options.simulate ? ['--simulate'] : []),
-          'install', ...targets.map((target) => `${target.name}=${target.version}`),
-        ],
-      };
-    case 'rpm':
-      return { command: 'dnf', args: ['install', '-y', '--setopt=install_weak_deps=False', ...(live ? [] : [`--installroot=${root}`]), ...targets.map((target) => `${target.name}-${target.version}`)] };
-    case 'apk':
-      return { command: 'apk', args: ['add', ...(live ? [] : ['--root', root]), ...targets.map((target) => `${target.name}=${target.version}`)] };
-    default:
-      throw new InputError(`a ${format} package database has no package manager this agent drives`, { file: root });
-  }
-}
-
-/** Names of the packages an `apt-get --simulate` transaction installs, upgrades, downgrades or removes. */
-export function aptSimulationChanges(output: string): string[] {
-  return [...output.matchAll(/^(?:Inst|Remv|Purg) (\S+)/gm)].map((match) => match[1]!.replace(/:[a-z0-9-]+$/, ''));
-}
-
-/**
  * apt reads its configuration files before its `-o` options, so a directory root's own apt.conf.d
  * (and not the host's hooks) is only read when `Dir` comes from APT_CONFIG.
  */
@@ -303,33 +251,6 @@ async function runPackageManager(line: CommandLine, context: StepContext, output
     signal: context.signal,
     output,
   });
-}
-
-/** Each installed package (name and architecture) whose version differs from the one before. */
-function changedPackages(before: InstalledPackage[], after: InstalledPackage[]): Replacement[] {
-  const beforeByKey = new Map(before.map((pkg) => [packageKey(pkg), pkg.version]));
-  return after.flatMap((pkg) => {
-    const from = beforeByKey.get(packageKey(pkg));
-    return from === pkg.version ? [] : [{ name: pkg.name, ...(from === undefined ? {} : { from }), to: pkg.version }];
-  });
-}
-
-/** Names of the packages installed, removed or at another version after than before. */
-function changedNames(before: InstalledPackage[], after: InstalledPackage[]): string[] {
-  const versionOf = (list: InstalledPackage[]) => new Map(list.map((pkg) => [packageKey(pkg), pkg.version]));
-  const [was, is] = [versionOf(before), versionOf(after)];
-  const changed = new Set<string>();
-  for (const pkg of [...before, ...after]) if (was.get(packageKey(pkg)) !== is.get(packageKey(pkg))) changed.add(pkg.name);
-  return [...changed];
-}
-
-function packageKey(pkg: InstalledPackage): string {
-  return `${pkg.name}\u0000${pkg.arch ?? ''}`;
-}
-
-function versionsOf(packages: InstalledPackage[], name: string): string {
-  const versions = packages.filter((pkg) => pkg.name === name).map((pkg) => pkg.version);
-  return versions.length > 0 ? versions.join(', ') : 'none';
 }
 
 function jobEnvironment(root: string, step: HostStep, rolloutId: number): NodeJS.ProcessEnv {

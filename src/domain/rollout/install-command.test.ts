@@ -1,7 +1,7 @@
 // The package managers' command lines for an exact install (dnf and apk are not installed here, so
 // their lines are what can be checked), and the reading of an apt simulation.
 import { describe, expect, it } from 'vitest';
-import { aptSimulationChanges, installCommandLine } from './job-runner.js';
+import { aptSimulationChanges, installCommandLine } from './install-command.js';
 
 const TARGETS = [{ name: 'openssl', version: '1:3.0.7-28.el9_4' }, { name: 'curl', version: '7.76.1-29.el9_4' }];
 
