@@ -11,6 +11,7 @@ import type { Policy } from '../domain/policy/policy-schema.js';
 import { occurrenceAt, type WindowOccurrence } from '../domain/policy/maintenance-window.js';
 import { admissionAt } from '../domain/rollout/admission.js';
 import { draftRollout, type RolloutDraft } from '../domain/rollout/rollout-draft.js';
+import { RUNNABLE_STRATEGIES } from '../domain/rollout/strategies/index.js';
 import { canRetry, canSkip, FAILED_HOST_STATES, TERMINAL_ROLLOUT_STATES, type HostState } from '../domain/rollout/rollout-model.js';
 import { appendAudit } from '../store/audit-log.js';
 import { loadPlanHosts } from '../store/plan-queries.js';
@@ -76,7 +77,7 @@ export async function scheduleRollouts(pool: pg.Pool, request: { policy: Policy;
     return occurrences.get(name);
   };
   for (const bucket of request.policy.buckets) {
-    if (!bucket.scheduled || bucket.strategy.kind !== 'in-place' || bucket.executor.kind !== 'agent') continue;
+    if (!bucket.scheduled || !RUNNABLE_STRATEGIES.has(bucket.strategy.kind)) continue;
     const opening = bucket.windows.map((name) => ({ name, occurrence: occurrenceNow(name) })).find((candidate) => candidate.occurrence !== undefined);
     if (!opening?.occurrence) continue;
     if (!admissionAt(request.policy, { bucket: bucket.name, team: bucket.owner, windows: bucket.windows }, request.now).open) continue;

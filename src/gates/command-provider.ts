@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { MAX_GATE_OUTPUT_BYTES, type RawMeasurement } from '../domain/gates/gate-measurement.js';
 import { measurementDeadline, type GateCheck, type GateProvider, type MeasureContext } from './gate-provider.js';
-import { OutputTail } from './output-tail.js';
+import { OutputTail } from '../protocol/output-tail.js';
 
 export class CommandGateProvider implements GateProvider<'command'> {
   readonly kind = 'command' as const;

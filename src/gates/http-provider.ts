@@ -6,7 +6,7 @@
 import { MAX_GATE_OUTPUT_BYTES, type RawMeasurement } from '../domain/gates/gate-measurement.js';
 import { substitutePlaceholders } from '../domain/gates/gate-placeholders.js';
 import { measurementDeadline, type GateCheck, type GateProvider, type MeasureContext } from './gate-provider.js';
-import { readTail } from './output-tail.js';
+import { readTail } from '../protocol/output-tail.js';
 import { describeFetchError } from './prometheus-provider.js';
 
 export class HttpGateProvider implements GateProvider<'http'> {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { GateSample, RawMeasurement } from '../domain/gates/gate-measurement.js';
 import { escapePromqlString, substitutePlaceholders } from '../domain/gates/gate-placeholders.js';
 import { measurementDeadline, type GateCheck, type GateProvider, type MeasureContext } from './gate-provider.js';
-import { readTail } from './output-tail.js';
+import { readTail } from '../protocol/output-tail.js';
 
 /** A vector of many thousand series is still far below this; beyond it the query is not a gate's. */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;

@@ -178,6 +178,7 @@ interface HostRow {
   boot_id_before: string | null;
   reboot_requested_at: Date | null;
   job_key: string | null;
+  memo: RolloutHost['memo'];
   job_step: HostJobState['step'] | null;
   job_dispatched_at: Date | null;
   job_deadline: Date | null;
@@ -194,7 +195,7 @@ interface HostRow {
 
 /** A host as a pass reads it: its row, its current job, its check-in facts. */
 const HOST_FIELDS = `rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.deadline, rh.slot_held, rh.last_error, rh.replaced,
-            rh.boot_id_before, rh.reboot_requested_at, rh.job_key, rh.news, rh.seen,
+            rh.boot_id_before, rh.reboot_requested_at, rh.job_key, rh.memo, rh.news, rh.seen,
             j.step AS job_step, j.dispatched_at AS job_dispatched_at, j.deadline AS job_deadline, j.result AS job_result,
             h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required, h.package_set_key`;
 const HOST_FROM = `rollout_hosts rh
@@ -214,13 +215,14 @@ function hostOf(row: HostRow, installed: Record<string, string>): RolloutHost {
     replaced: row.replaced,
     bootIdBefore: orUndefined(row.boot_id_before),
     rebootRequestedAt: orUndefined(row.reboot_requested_at),
+    memo: row.memo,
     job: row.job_key && row.job_step
       ? {
           key: row.job_key,
           step: row.job_step,
           dispatchedAt: row.job_dispatched_at!,
           deadline: row.job_deadline!,
-          result: row.job_result ? { outcome: row.job_result.outcome, error: row.job_result.error, output: row.job_result.output, exitCode: row.job_result.exitCode, replaced: row.job_result.replaced ?? [], finishedAt: new Date(row.job_result.finishedAt) } : undefined,
+          result: row.job_result ? { outcome: row.job_result.outcome, error: row.job_result.error, output: row.job_result.output, exitCode: row.job_result.exitCode, replaced: row.job_result.replaced ?? [], details: row.job_result.details, finishedAt: new Date(row.job_result.finishedAt) } : undefined,
         }
       : undefined,
     facts: {
@@ -394,6 +396,7 @@ const HOST_COLUMNS: Record<string, { column: string; type: string }> = {
   stateSince: { column: 'state_since', type: 'timestamptz' }, deadline: { column: 'deadline', type: 'timestamptz' }, slotHeld: { column: 'slot_held', type: 'boolean' },
   lastError: { column: 'last_error', type: 'text' }, replaced: { column: 'replaced', type: 'jsonb' }, bootIdBefore: { column: 'boot_id_before', type: 'text' },
   rebootRequestedAt: { column: 'reboot_requested_at', type: 'timestamptz' }, attempt: { column: 'attempt', type: 'integer' }, wave: { column: 'wave', type: 'integer' },
+  memo: { column: 'memo', type: 'jsonb' },
 };
 
 /**
@@ -410,9 +413,9 @@ const WRITE_PASS = preparedStatement('write-pass', `WITH host_changes AS (
         WHERE rh.rollout_id = $1 AND rh.host = u.host
        RETURNING 1
      ), new_jobs AS (
-       INSERT INTO rollout_jobs (key, rollout_id, host, step, attempt, job, dispatched_at, deadline)
-       SELECT key, $1, host, step, attempt, job, $3, (job->>'deadline')::timestamptz
-         FROM jsonb_to_recordset($4::jsonb) AS j(key text, host text, step text, attempt integer, job jsonb)
+       INSERT INTO rollout_jobs (key, rollout_id, host, step, attempt, job, executor, dispatched_at, deadline)
+       SELECT key, $1, host, step, attempt, job, executor, $3, (job->>'deadline')::timestamptz
+         FROM jsonb_to_recordset($4::jsonb) AS j(key text, host text, step text, attempt integer, job jsonb, executor text)
        ON CONFLICT (key) DO NOTHING
        RETURNING 1
      ), timeline AS (
@@ -445,7 +448,7 @@ const WRITE_PASS = preparedStatement('write-pass', `WITH host_changes AS (
 export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: { rollout?: RolloutChange; hosts: HostChange[]; events: RolloutEvent[] }, read: Pick<PassHosts, 'hosts' | 'news'>, now: Date, nextPassAt: Date): Promise<void> {
   const { hosts } = read;
   const attempts = new Map(hosts.map((host) => [host.name, host.attempt]));
-  const jobs: Array<{ key: string; host: string; step: string; attempt: number; job: HostJob }> = [];
+  const jobs: Array<{ key: string; host: string; step: string; attempt: number; job: HostJob; executor: string }> = [];
   // One row per host: a host changed twice in a pass (a gate's rollback of a host that has just
   // succeeded) ends as its last change left it, the earlier change's other fields kept.
   const updates = new Map<string, { host: string; state: string; patch: Record<string, unknown>; job_key: string | null; seen: number | null }>();
@@ -453,7 +456,8 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
     const attempt = change.patch.attempt ?? attempts.get(change.name) ?? 1;
     const key = change.job ? jobKey(rollout.id, change.name, change.job.step, attempt) : undefined;
     if (change.job && key) {
-      jobs.push({ key, host: change.name, step: change.job.step, attempt, job: { key, rolloutId: rollout.id, step: change.job.step, commands: change.job.commands, packages: change.job.packages, previous: change.job.previous, deadline: change.job.deadline.toISOString() } });
+      const { step, commands, packages, previous, deadline, drain, executor } = change.job;
+      jobs.push({ key, host: change.name, step, attempt, executor, job: { key, rolloutId: rollout.id, step, commands, packages, previous, deadline: deadline.toISOString(), ...(drain ? { drain } : {}) } });
     }
     const patch: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(change.patch)) if (HOST_COLUMNS[field]) patch[field] = value ?? null;
@@ -509,12 +513,12 @@ export async function requestHostPass(db: Queryable, host: string): Promise<void
   await db.query(REQUEST_HOST_PASS([host, [...TERMINAL_HOST_STATES]]));
 }
 
-/** The host's unreported job, oldest first (a host runs one job at a time), marked fetched. */
+/** The host's unreported agent job, oldest first (a host runs one job at a time), marked fetched. */
 export async function fetchHostJob(db: Queryable, host: string, now: Date): Promise<HostJob | undefined> {
   // Not prepared: the table grows through a rollout, and a plan made while it was small would stay.
   const row = await db.query<{ job: HostJob }>(
     `UPDATE rollout_jobs SET fetched_at = COALESCE(fetched_at, $2)
-      WHERE key = (SELECT key FROM rollout_jobs WHERE host = $1 AND reported_at IS NULL ORDER BY dispatched_at, key LIMIT 1)
+      WHERE key = (SELECT key FROM rollout_jobs WHERE host = $1 AND reported_at IS NULL AND executor = 'agent' ORDER BY dispatched_at, key LIMIT 1)
       RETURNING job`,
     [host, now],
   );

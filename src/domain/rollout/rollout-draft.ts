@@ -11,7 +11,8 @@ import type { HostPlan } from '../planning/plan-types.js';
 import { minimumHostTime } from '../policy/policy-check.js';
 import type { Bucket } from '../policy/policy-schema.js';
 import { resolveQuantity, waveSizes } from '../policy/quantity.js';
-import type { JobCommand, PackageTarget, RolloutSettings } from './rollout-model.js';
+import type { ExecutorSettings, JobCommand, PackageTarget, RolloutSettings, StrategySettings } from './rollout-model.js';
+import { RUNNABLE_STRATEGIES } from './strategies/index.js';
 
 export interface RolloutDraft {
   bucket: string;
@@ -26,10 +27,34 @@ export interface RolloutDraft {
 
 const commandOf = (check: Bucket['checks']['pre'][number]): JobCommand => ({ name: check.name, command: check.command, timeoutMs: check.timeout, allowedExitCodes: check.allowedExitCodes });
 
-/** Strategies and executors this engine runs today; the others are planned and refused here. */
-function assertRunnable(bucket: Bucket): void {
-  if (bucket.strategy.kind !== 'in-place') throw new InputError(`bucket ${bucket.name} uses the ${bucket.strategy.kind} strategy; rollouts run the in-place strategy`, { field: 'bucket' });
-  if (bucket.executor.kind !== 'agent') throw new InputError(`bucket ${bucket.name} uses the ${bucket.executor.kind} executor; rollouts run through the agent`, { field: 'bucket' });
+/** Strategies this engine runs; a bucket of another kind is planned and forecast, and refused here. */
+export function assertRunnable(bucket: Bucket): void {
+  if (!RUNNABLE_STRATEGIES.has(bucket.strategy.kind)) throw new InputError(`bucket ${bucket.name} uses the ${bucket.strategy.kind} strategy; rollouts run the ${[...RUNNABLE_STRATEGIES].join(' and ')} strategies`, { field: 'bucket' });
+}
+
+/** The bucket's strategy as the rollout freezes it (durations in milliseconds). */
+function frozenStrategy(strategy: Bucket['strategy']): StrategySettings {
+  switch (strategy.kind) {
+    case 'rolling-reboot':
+      return {
+        kind: 'rolling-reboot',
+        drain: { timeoutMs: strategy.drain.timeout, stuckAfterMs: strategy.drain.stuckAfter, deleteEmptyDirData: strategy.drain.deleteEmptyDirData, ...(strategy.drain.gracePeriod !== undefined ? { gracePeriodSeconds: Math.round(strategy.drain.gracePeriod / 1000) } : {}) },
+        update: strategy.update === 'agent' ? 'agent' : { hook: strategy.update.hook },
+      };
+    default:
+      return { kind: 'in-place' };
+  }
+}
+
+function frozenExecutor(executor: Bucket['executor']): ExecutorSettings {
+  switch (executor.kind) {
+    case 'ssh':
+      return { kind: 'ssh', user: executor.user, port: executor.port, sudo: executor.sudo, trustOnFirstUse: executor.trustOnFirstUse, ...(executor.addressLabel ? { addressLabel: executor.addressLabel } : {}) };
+    case 'command-hook':
+      return { kind: 'command-hook', command: executor.command, stepTimeoutMs: executor.stepTimeout };
+    default:
+      return { kind: 'agent' };
+  }
 }
 
 /**
@@ -67,6 +92,8 @@ export function draftRollout(bucket: Bucket, hostPlans: readonly HostPlan[], opt
     gates: bucket.gates,
     waves,
     settings: {
+      strategy: frozenStrategy(bucket.strategy),
+      executor: frozenExecutor(bucket.executor),
       maxInFlight: Math.max(1, resolveQuantity(bucket.maxInFlight, total)),
       errorBudget: resolveQuantity(bucket.errorBudget, total),
       soakMs: bucket.soak,

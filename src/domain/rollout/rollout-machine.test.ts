@@ -27,7 +27,7 @@ const rollout = (overrides: Partial<Rollout> = {}): Rollout => ({
 });
 
 const host = (name: string, wave: number, overrides: Partial<RolloutHost> = {}): RolloutHost => ({
-  name, wave, state: 'pending', attempt: 1, stateSince: T0, slotHeld: false, replaced: [],
+  name, wave, state: 'pending', attempt: 1, stateSince: T0, slotHeld: false, replaced: [], memo: {},
   facts: { lastSeenAt: T0, inventoryAt: T0, bootId: 'boot-1', rebootRequired: false, installed: { 'libssl3': '3.0.11-1' } },
   ...overrides,
 });

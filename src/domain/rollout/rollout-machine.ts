@@ -4,76 +4,19 @@
  * dispatch out. The engine writes a pass's transitions in one transaction before any side effect,
  * so a pass repeated after a crash finds the work already recorded and decides the same again.
  *
- * In-place strategy, per host: notified → pre-check → applying (upgrade) → [rebooting →
- * awaiting-return] → post-check → monitoring → succeeded. Each step is a hard gate: a failure
- * before the upgrade changes nothing; a failure after it rolls the host back (when the policy
- * says so) and counts against the error budget. Whether a reboot worked is decided here, from
- * the host's check-ins (a new boot id, a check-in after the reboot was asked for, the target
- * versions in place, no reboot still required), never from the agent's word.
+ * The machine runs what every strategy shares — waves, disruption slots, the error budget, soak,
+ * gates, promotion, windows and freezes — and asks the rollout's strategy (`strategies/`: in
+ * place, rolling reboot) for each host's next step. Whether a step worked is decided from the
+ * host's facts (its check-ins, or what its executor read), never from the host's word.
  */
 import { BugError } from '../errors.js';
-import type { HostStep, JobCommand, PackageTarget, Rollout, RolloutHost, RolloutState, HostState, PauseReason, HaltReason } from './rollout-model.js';
+import { type EngineContext, hostTargets, type HostChange, move, type RolloutChange, type RolloutEvent, start } from './host-steps.js';
+import type { Rollout, RolloutHost, PauseReason } from './rollout-model.js';
 import { FAILED_HOST_STATES, TERMINAL_HOST_STATES, TERMINAL_ROLLOUT_STATES } from './rollout-model.js';
+import { strategyFor } from './strategies/index.js';
 
-/** A gate's verdict as the engine sees it now (Argo semantics: an error or no data never passes). */
-export interface GateVerdict {
-  state: 'passed' | 'running' | 'failed' | 'inconclusive' | 'error';
-  gate?: string;
-  onFailure?: 'halt' | 'rollback' | 'pause';
-  detail?: string;
-}
-
-export interface EngineContext {
-  now: Date;
-  /** Whether hosts may be admitted now, and until when (the window's end minus its cutoff, or a freeze's start). */
-  admission: { open: true; until: Date } | { open: false; reason: 'window-closed' | 'freeze'; detail: string };
-  /** The rollout's post-wave and continuous gates. */
-  gates: GateVerdict;
-  /** Post-host gates of the hosts in monitoring; a host without an entry passes. */
-  hostGates?: ReadonlyMap<string, GateVerdict>;
-  /** Kernel packages are recognised by name (the domain's kernel rules for the host's scheme). */
-  isKernelPackage: (name: string) => boolean;
-}
-
-export interface JobDraft {
-  step: HostStep;
-  commands: JobCommand[];
-  packages: PackageTarget[];
-  previous: PackageTarget[];
-  deadline: Date;
-}
-
-export interface HostChange {
-  name: string;
-  from: HostState;
-  to: HostState;
-  /** Fields written with the transition. */
-  patch: Partial<Omit<RolloutHost, 'name' | 'facts' | 'job'>>;
-  /** A job to dispatch with the transition (its key: rollout, host, step, attempt). */
-  job?: JobDraft;
-  /** Why, in words (the step's error, the verification that failed). */
-  note?: string;
-}
-
-export type RolloutEventKind = 'rollout-started' | 'rollout-paused' | 'rollout-resumed' | 'rollout-halted' | 'rollout-done' | 'wave-started' | 'host-failed' | 'host-silent' | 'reboot-stuck' | 'gate-failed' | 'gate-inconclusive';
-
-export interface RolloutEvent {
-  kind: RolloutEventKind;
-  severity: 'critical' | 'error' | 'warning' | 'info';
-  host?: string;
-  summary: string;
-  /** A signal the plan expects (a host silent while it reboots): recorded, not sent. */
-  expected?: boolean;
-}
-
-export interface RolloutChange {
-  state: RolloutState;
-  pauseReason?: PauseReason | undefined;
-  haltReason?: HaltReason | undefined;
-  reason?: string | undefined;
-  currentWave?: number;
-  bakeUntil?: Date | undefined;
-}
+export type { EngineContext, GateVerdict, HostChange, JobDraft, RolloutChange, RolloutEvent, RolloutEventKind } from './host-steps.js';
+export { hostTargets } from './host-steps.js';
 
 /**
  * The rollout's hosts a pass did not look at, counted: hosts in a terminal state that hold no slot
@@ -105,167 +48,14 @@ export interface Advance {
   events: RolloutEvent[];
 }
 
-/** Time for a step's job when the policy gives none: upgrades download; a reboot job only has to start. */
-const UPGRADE_TIMEOUT_MS = 30 * 60_000;
-const REBOOT_START_TIMEOUT_MS = 5 * 60_000;
-const CHECK_SLACK_MS = 60_000;
-
-/** The snapshot's packages this host has at another version: only installed packages move, none is added. */
-export function hostTargets(snapshot: readonly PackageTarget[], installed: Readonly<Record<string, string>>): PackageTarget[] {
-  return snapshot.filter((target) => installed[target.name] !== undefined && installed[target.name] !== target.version);
-}
-
-const sumTimeouts = (commands: readonly JobCommand[]) => commands.reduce((sum, command) => sum + command.timeoutMs, 0) + CHECK_SLACK_MS;
-
-function jobFor(rollout: Rollout, host: RolloutHost, step: HostStep, now: Date): JobDraft {
-  const { settings } = rollout;
-  const at = (ms: number) => new Date(now.getTime() + ms);
-  switch (step) {
-    case 'pre-check':
-      return { step, commands: settings.preChecks, packages: [], previous: [], deadline: at(sumTimeouts(settings.preChecks)) };
-    case 'post-check':
-      return { step, commands: settings.postChecks, packages: [], previous: [], deadline: at(sumTimeouts(settings.postChecks)) };
-    case 'upgrade':
-      return { step, commands: [], packages: hostTargets(rollout.snapshot, host.facts.installed), previous: [], deadline: at(UPGRADE_TIMEOUT_MS) };
-    case 'reboot':
-      return { step, commands: [], packages: [], previous: [], deadline: at(REBOOT_START_TIMEOUT_MS) };
-    case 'rollback':
-      return {
-        step,
-        commands: settings.rollback.commands,
-        packages: [],
-        previous: host.replaced.flatMap((change) => (change.from !== undefined ? [{ name: change.name, version: change.from }] : [])),
-        deadline: at(settings.rollback.timeoutMs),
-      };
-    default:
-      throw new BugError(`the in-place strategy has no ${step} step`);
-  }
-}
-
-const STATE_OF_STEP: Record<HostStep, HostState> = {
-  'pre-check': 'pre-check', upgrade: 'applying', reboot: 'rebooting', 'post-check': 'post-check', rollback: 'rolling-back',
-  cordon: 'cordoning', drain: 'draining', 'await-ready': 'awaiting-ready', uncordon: 'uncordoning', 'collect-facts': 'awaiting-return', provision: 'provisioning', retire: 'retiring',
-};
-
-function start(rollout: Rollout, host: RolloutHost, step: HostStep, now: Date, patch: HostChange['patch'] = {}, note?: string): HostChange {
-  const job = jobFor(rollout, host, step, now);
-  return { name: host.name, from: host.state, to: STATE_OF_STEP[step], patch: { ...patch, stateSince: now, deadline: job.deadline }, job, ...(note ? { note } : {}) };
-}
-
-function move(host: RolloutHost, to: HostState, now: Date, patch: HostChange['patch'] = {}, note?: string): HostChange {
-  return { name: host.name, from: host.state, to, patch: { deadline: undefined, ...patch, stateSince: now }, ...(note ? { note } : {}) };
-}
-
-/** Installed versions that differ from what they should be, in words; undefined when all match. */
-function versionMismatch(expected: readonly PackageTarget[], installed: Readonly<Record<string, string>>): string | undefined {
-  const wrong = expected.filter((target) => installed[target.name] !== target.version);
-  return wrong.length === 0 ? undefined : wrong.map((target) => `${target.name} is ${installed[target.name] ?? 'not installed'}, expected ${target.version}`).join('; ');
-}
-
-/** The upgrade's targets for this host, as its job carried them. */
-function upgradedTargets(host: RolloutHost): PackageTarget[] {
-  return host.replaced.map((change) => ({ name: change.name, version: change.to }));
-}
-
-/** After the upgrade (and the reboot, if any): post-check, or straight to monitoring. */
-function afterUpgrade(rollout: Rollout, host: RolloutHost, now: Date, patch: HostChange['patch'] = {}): HostChange {
-  return rollout.settings.postChecks.length > 0 ? start(rollout, host, 'post-check', now, patch) : move(host, 'monitoring', now, patch);
-}
-
-/** A failed step: rolled back when something changed and the policy rolls back, failed otherwise. */
-function fail(rollout: Rollout, host: RolloutHost, now: Date, error: string, replaced = host.replaced): HostChange {
-  const { rollback } = rollout.settings;
-  const somethingChanged = replaced.length > 0;
-  if (rollback.automatic && somethingChanged) return start(rollout, { ...host, replaced }, 'rollback', now, { lastError: error, replaced }, error);
-  return move(host, 'failed', now, { lastError: error, replaced }, error);
-}
-
-function needsReboot(rollout: Rollout, host: RolloutHost, context: EngineContext): boolean {
-  const { policy } = rollout.settings.reboot;
-  if (policy === 'never') return false;
-  if (policy === 'always') return true;
-  return host.facts.rebootRequired || host.replaced.some((change) => context.isKernelPackage(change.name));
-}
-
 /**
- * The next transition of one host already in the rollout's hands (notified or later), or none.
+ * The next transition of one host already in the rollout's hands (notified or later), or none:
+ * the rollout's strategy decides.
  *
  * @example advanceHost(rollout, host, context) // { name: 'db-1', from: 'notified', to: 'pre-check', job: { step: 'pre-check', … } }
  */
 export function advanceHost(rollout: Rollout, host: RolloutHost, context: EngineContext): HostChange | undefined {
-  const { now } = context;
-  const result = host.job?.result;
-  const overdue = host.deadline !== undefined && now.getTime() > host.deadline.getTime();
-  switch (host.state) {
-    case 'notified':
-      return rollout.settings.preChecks.length > 0 ? start(rollout, host, 'pre-check', now) : start(rollout, host, 'upgrade', now);
-    case 'pre-check':
-      if (result?.outcome === 'succeeded') return start(rollout, host, 'upgrade', now);
-      // Nothing was changed yet: failed, never rolled back.
-      if (result) return move(host, 'failed', now, { lastError: `pre-check failed: ${result.error ?? `exit ${result.exitCode}`}` }, 'pre-check failed');
-      return overdue ? move(host, 'timed-out', now, { lastError: 'pre-check did not report before its deadline' }) : undefined;
-    case 'applying': {
-      if (result?.outcome === 'failed') return fail(rollout, host, now, `upgrade failed: ${result.error ?? `exit ${result.exitCode}`}`, result.replaced);
-      if (result) {
-        const replaced = result.replaced;
-        const upgraded = { ...host, replaced };
-        // The versions are judged on the host's check-ins, not on the agent's report: until one
-        // shows the targets (or the step's deadline passes) the host stays where it is.
-        const mismatch = versionMismatch(upgradedTargets(upgraded), host.facts.installed);
-        if (mismatch) return overdue ? fail(rollout, upgraded, now, `after the upgrade ${mismatch}`, replaced) : undefined;
-        if (needsReboot(rollout, upgraded, context)) {
-          return start(rollout, upgraded, 'reboot', now, { replaced, bootIdBefore: host.facts.bootId, rebootRequestedAt: now });
-        }
-        return afterUpgrade(rollout, upgraded, now, { replaced });
-      }
-      return overdue ? move(host, 'timed-out', now, { lastError: 'the upgrade did not report before its deadline' }) : undefined;
-    }
-    case 'rebooting':
-      if (result?.outcome === 'failed') return fail(rollout, host, now, `reboot failed: ${result.error ?? `exit ${result.exitCode}`}`);
-      // The agent said it is going down (or the host is already back): wait for it to return.
-      if (result || returned(host)) return move(host, 'awaiting-return', now, { deadline: new Date(now.getTime() + rollout.settings.reboot.timeoutMs) });
-      return overdue ? move(host, 'timed-out', now, { lastError: 'the reboot did not start before its deadline' }) : undefined;
-    case 'awaiting-return': {
-      if (returned(host)) {
-        const mismatch = versionMismatch(upgradedTargets(host), host.facts.installed);
-        if (mismatch) return fail(rollout, host, now, `after the reboot ${mismatch}`);
-        if (host.facts.rebootRequired) return fail(rollout, host, now, 'the host came back but still requires a reboot (the new kernel or libraries are not running)');
-        return afterUpgrade(rollout, host, now);
-      }
-      if (!overdue) return undefined;
-      return move(host, 'reboot-stuck', now, { lastError: `no check-in with a new boot id within ${Math.round(rollout.settings.reboot.timeoutMs / 1000)} s of the reboot` });
-    }
-    case 'post-check':
-      if (result?.outcome === 'succeeded') return move(host, 'monitoring', now);
-      if (result) return fail(rollout, host, now, `post-check failed: ${result.error ?? `exit ${result.exitCode}`}`);
-      return overdue ? fail(rollout, host, now, 'the post-check did not report before its deadline') : undefined;
-    case 'monitoring': {
-      const gate = context.hostGates?.get(host.name) ?? { state: 'passed' };
-      if (gate.state === 'passed') {
-        const rebootPending = host.facts.rebootRequired && rollout.settings.reboot.policy === 'never';
-        return move(host, rebootPending ? 'succeeded-reboot-pending' : 'succeeded', now, { slotHeld: false });
-      }
-      if (gate.state === 'running') return undefined;
-      return fail(rollout, host, now, `gate ${gate.gate ?? ''} ${gate.state}${gate.detail ? `: ${gate.detail}` : ''}`.replace('  ', ' '));
-    }
-    case 'rolling-back': {
-      if (result?.outcome === 'failed') return move(host, 'failed', now, { lastError: `rollback failed: ${result.error ?? `exit ${result.exitCode}`}` }, 'rollback failed');
-      if (result) {
-        // A rollback command (a snapshot restore) restores what it restores; reinstalled versions are checked.
-        const restored = rollout.settings.rollback.commands.length > 0 ? undefined : versionMismatch(host.replaced.flatMap((change) => (change.from ? [{ name: change.name, version: change.from }] : [])), host.facts.installed);
-        if (restored) return overdue ? move(host, 'failed', now, { lastError: `rollback incomplete: ${restored}` }) : undefined;
-        return move(host, 'rolled-back', now, { slotHeld: false });
-      }
-      return overdue ? move(host, 'failed', now, { lastError: 'the rollback did not report before its deadline' }) : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** Back from the reboot: a check-in with a boot id other than the one before it (only a boot changes it). */
-function returned(host: RolloutHost): boolean {
-  return host.facts.bootId !== undefined && host.rebootRequestedAt !== undefined && host.facts.bootId !== host.bootIdBefore;
+  return strategyFor(rollout).advanceHost(rollout, host, context);
 }
 
 /** Hosts of the current wave that may start now: slots free, the window has room for one more host. */
@@ -325,6 +115,7 @@ export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], 
     else if (change.to === 'failed' && change.from === 'rolling-back') events.push({ kind: 'host-failed', severity: 'critical', host: host.name, summary: `${host.name}: ${change.patch.lastError}` });
   }
   if (TERMINAL_ROLLOUT_STATES.has(rollout.state)) return { hosts: changes, events };
+  const hostPause = changes.find((change) => change.pause)?.pause;
 
   let next = applied(hosts, changes);
   let rolloutChange: RolloutChange | undefined;
@@ -352,6 +143,11 @@ export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], 
     } else if (failures > rollout.settings.errorBudget) {
       set({ state: 'halted', haltReason: 'budget-spent', reason: `${failures} failed host${failures === 1 ? '' : 's'}, budget ${rollout.settings.errorBudget}`, pauseReason: undefined }, { kind: 'rollout-halted', severity: 'critical', summary: `rollout ${rollout.id} (${rollout.bucket}) halted: error budget spent (${failures} failed, budget ${rollout.settings.errorBudget})` });
     }
+  }
+
+  // A host's trouble that needs a person (a drain budgets keep blocked) pauses the rollout and pages.
+  if (!stopped() && hostPause) {
+    set({ state: 'paused', pauseReason: hostPause.reason, reason: hostPause.detail }, { kind: hostPause.kind, severity: 'critical', summary: `rollout ${rollout.id} (${rollout.bucket}) paused: ${hostPause.detail}` });
   }
 
   // Gates: a failure acts as the gate says; inconclusive or an error pauses with the reason kept.

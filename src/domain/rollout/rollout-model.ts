@@ -39,7 +39,7 @@ export const ROLLOUT_STATES = ['created', 'waiting-for-window', 'running', 'baki
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
 
 /** Why a rollout waits: the first three end on their own, the rest need a person. */
-export const PAUSE_REASONS = ['window-closed', 'freeze', 'approval', 'operator', 'inconclusive-gate', 'gate-error', 'gate-failed'] as const;
+export const PAUSE_REASONS = ['window-closed', 'freeze', 'approval', 'operator', 'inconclusive-gate', 'gate-error', 'gate-failed', 'drain-stuck', 'window-missed'] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 export const HALT_REASONS = ['gate-failed', 'budget-spent', 'stuck-host'] as const;
@@ -66,8 +66,33 @@ export interface PackageTarget {
   version: string;
 }
 
+/** How a bucket's hosts are patched (the policy's `strategy`, durations in milliseconds), frozen with the rollout. */
+export type StrategySettings =
+  | { kind: 'in-place' }
+  | {
+      kind: 'rolling-reboot';
+      drain: { timeoutMs: number; stuckAfterMs: number; gracePeriodSeconds?: number | undefined; deleteEmptyDirData: boolean };
+      /** The node's OS is updated by its agent, or by a hook where the server runs (image-based node OSes). */
+      update: 'agent' | { hook: string };
+    };
+
+/** How a host is reached for its own steps (the policy's `executor`), frozen with the rollout. */
+export type ExecutorSettings =
+  | { kind: 'agent' }
+  | { kind: 'ssh'; user: string; port: number; sudo: boolean; addressLabel?: string | undefined; trustOnFirstUse: boolean }
+  | { kind: 'command-hook'; command: string; stepTimeoutMs: number };
+
+/** Who runs a job: the host's agent (it pulls), or the server's job worker through an executor. */
+export type JobExecutor = 'agent' | 'ssh' | 'command-hook' | 'kubernetes';
+
+/** What a strategy remembers about a host between its steps (a rolling reboot: that it cordoned the node). */
+export type HostMemo = Readonly<Record<string, string | number | boolean>>;
+
 /** What a rollout was created with: frozen, so a policy change never alters a running rollout. */
 export interface RolloutSettings {
+  /** Absent in rollouts stored before strategies were frozen with them: in-place through the agent. */
+  strategy?: StrategySettings;
+  executor?: ExecutorSettings;
   /** Resolved counts (shares of the rollout's hosts, rounded up). */
   maxInFlight: number;
   errorBudget: number;
@@ -120,7 +145,7 @@ export interface HostJobState {
   step: HostStep;
   dispatchedAt: Date;
   deadline: Date;
-  result?: { outcome: 'succeeded' | 'failed' | 'started'; error?: string | undefined; output?: string | undefined; exitCode?: number | undefined; replaced: Array<{ name: string; from?: string | undefined; to: string }>; finishedAt: Date } | undefined;
+  result?: { outcome: 'succeeded' | 'failed' | 'started'; error?: string | undefined; output?: string | undefined; exitCode?: number | undefined; replaced: Array<{ name: string; from?: string | undefined; to: string }>; details?: HostMemo | undefined; finishedAt: Date } | undefined;
 }
 
 export interface RolloutHost {
@@ -138,6 +163,7 @@ export interface RolloutHost {
   /** The boot id before the reboot step, and when the reboot was asked for. */
   bootIdBefore?: string | undefined;
   rebootRequestedAt?: Date | undefined;
+  memo: HostMemo;
   job?: HostJobState | undefined;
   facts: HostFacts;
 }
