@@ -20,6 +20,8 @@ import { countApiTokens, createApiToken, createEnrollmentToken } from '../store/
 import { listenForChanges } from '../store/change-notifications.js';
 import { hostname } from 'node:os';
 import { NotificationDispatcher } from '../app/notification-dispatcher.js';
+import { serverExecutorFor, type ServerExecutors } from '../app/job-executors.js';
+import { JobWorker } from '../app/job-worker.js';
 import { RolloutEngine, type RolloutEngineOptions } from '../app/rollout-engine.js';
 import { notifyPass } from '../app/rollout-notifications.js';
 import { scheduleRollouts } from '../app/rollout-service.js';
@@ -54,6 +56,10 @@ export interface ServerOptions {
   now?: () => Date;
   /** The rollout engine: its name in leases (default host:pid), how often it passes, how long a lease lasts. */
   rolloutEngine?: { holder?: string; passIntervalMs?: number; leaseMs?: number; scheduleIntervalMs?: number; onPassTimed?: RolloutEngineOptions['onPassTimed'] };
+  /** What the job worker reaches hosts with besides command hooks: SSH, the Kubernetes API. */
+  executors?: ServerExecutors;
+  /** How long the job worker's claim on a running job lasts without renewal (default 30 s). */
+  jobLeaseMs?: number;
   staleAfterSeconds: number;
   /** Opens the advisory feed for the ecosystems the stored hosts use. */
   openAdvisoryFeed: (ecosystems: string[]) => AdvisoryFeed;
@@ -176,6 +182,18 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     ...(options.rolloutEngine?.onPassTimed ? { onPassTimed: options.rolloutEngine.onPassTimed } : {}),
   });
   rolloutEngine.start();
+  // Jobs no agent fetches (SSH, command hooks, the Kubernetes API) run here, claimed with leases.
+  const jobWorker = new JobWorker({
+    pool: database.openPool('fleetpatch-job-worker', 2),
+    holder: options.rolloutEngine?.holder ?? `${hostname()}:${process.pid}`,
+    now: options.now ?? (() => new Date()),
+    log: options.log,
+    executorFor: serverExecutorFor(options.executors ?? {}),
+    controlPlane,
+    changes,
+    ...(options.jobLeaseMs !== undefined ? { leaseMs: options.jobLeaseMs } : {}),
+  });
+  jobWorker.start();
   // The policy's schedule: a window occurrence that opens starts its bucket's rollout (once, whichever replica sees it first).
   const scheduleRolloutsNow = () => {
     const { policy: inForce, revision } = policy.current;
@@ -247,6 +265,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
         policyWatcher?.stop();
         clearInterval(scheduleTimer);
         await rolloutEngine.stop();
+        await jobWorker.stop();
         await notifications.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Idle keep-alive connections would hold close() open; requests in flight still finish.

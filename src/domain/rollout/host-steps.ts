@@ -87,8 +87,12 @@ const CHECK_SLACK_MS = 60_000;
 
 export const strategyOf = (rollout: Rollout): StrategySettings => rollout.settings.strategy ?? { kind: 'in-place' };
 export const executorOf = (rollout: Rollout): ExecutorSettings => rollout.settings.executor ?? { kind: 'agent' };
-/** Hosts whose own steps the server runs (SSH, a hook) have no agent to check in: their facts are read after each step. */
-export const hasAgent = (rollout: Rollout): boolean => executorOf(rollout).kind === 'agent';
+/**
+ * Hosts reached over SSH have no agent to check in: their executor reads their facts after each
+ * step, and again after a reboot until they answer. Agent and command-hook hosts are judged from
+ * their agents' check-ins.
+ */
+export const executorReadsFacts = (rollout: Rollout): boolean => executorOf(rollout).kind === 'ssh';
 
 /** The snapshot's packages this host has at another version: only installed packages move, none is added. */
 export function hostTargets(snapshot: readonly PackageTarget[], installed: Readonly<Record<string, string>>): PackageTarget[] {

@@ -9,7 +9,7 @@
  *
  * The rolling reboot reuses these steps between its drain and its uncordon (`sharedSteps`).
  */
-import { type EngineContext, fail, failureOf, hasAgent, type HostChange, move, needsReboot, returned, start, type Strategy, upgradedTargets, versionMismatch } from '../host-steps.js';
+import { type EngineContext, fail, failureOf, executorReadsFacts, type HostChange, move, needsReboot, returned, start, type Strategy, upgradedTargets, versionMismatch } from '../host-steps.js';
 import type { Rollout, RolloutHost } from '../rollout-model.js';
 
 export interface SharedStepHooks {
@@ -63,7 +63,7 @@ export function sharedSteps(rollout: Rollout, host: RolloutHost, context: Engine
       // The host said it is going down (or is already back): wait for it to return. A host
       // without an agent is read again by its executor until it answers, within the timeout.
       if (result || returned(host)) {
-        if (!hasAgent(rollout) && !returned(host)) return start(rollout, host, 'collect-facts', now);
+        if (executorReadsFacts(rollout) && !returned(host)) return start(rollout, host, 'collect-facts', now);
         return move(host, 'awaiting-return', now, { deadline: new Date(now.getTime() + rollout.settings.reboot.timeoutMs) });
       }
       return overdue ? move(host, 'timed-out', now, { lastError: 'the reboot did not start before its deadline' }) : undefined;

@@ -1,0 +1,54 @@
+/**
+ * Which executor runs a server-side job: the bucket's command hook (or a rolling reboot's node
+ * update hook), SSH with the bucket's settings, or the Kubernetes API. SSH and Kubernetes need
+ * what only the server's configuration knows (keys, known hosts, a kubeconfig): a server started
+ * without them says so in the job's result, and the rollout shows it.
+ */
+import type { ExecutorSettings, RolloutSettings } from '../domain/rollout/rollout-model.js';
+import { createCommandHookExecutor } from '../executors/command-hook.js';
+import type { Executor } from '../executors/executor.js';
+import type { ExecutorFor } from './job-worker.js';
+
+export interface ServerExecutors {
+  /** The cluster's API, for rolling reboots (`--kubeconfig`, or the pod's service account). */
+  kubernetes?: Executor;
+  /** SSH with this server's key and known hosts, for a bucket's SSH settings. */
+  ssh?: (settings: Extract<ExecutorSettings, { kind: 'ssh' }>) => Executor;
+}
+
+/** The hook a command-hook job runs: a rolling reboot's node update hook for its update and reboot, else the bucket's executor. */
+function hookCommand(settings: RolloutSettings, step: string): string | undefined {
+  const strategy = settings.strategy;
+  if (strategy?.kind === 'rolling-reboot' && strategy.update !== 'agent' && (step === 'upgrade' || step === 'reboot')) return strategy.update.hook;
+  return settings.executor?.kind === 'command-hook' ? settings.executor.command : undefined;
+}
+
+/**
+ * @example const executorFor = serverExecutorFor({ kubernetes: createKubernetesExecutor({ kubeConfig }) })
+ */
+export function serverExecutorFor(available: ServerExecutors): ExecutorFor {
+  const hooks = new Map<string, Executor>();
+  const ssh = new Map<string, Executor>();
+  return (job) => {
+    switch (job.executor) {
+      case 'command-hook': {
+        const command = hookCommand(job.settings, job.job.step);
+        if (!command) return { unavailable: `rollout ${job.rolloutId} names no command hook for its ${job.job.step} step` };
+        let executor = hooks.get(command);
+        if (!executor) hooks.set(command, (executor = createCommandHookExecutor({ command })));
+        return executor;
+      }
+      case 'kubernetes':
+        return available.kubernetes ?? { unavailable: 'this server has no Kubernetes access: start it with --kubeconfig FILE, or in a pod whose service account may patch nodes and evict pods' };
+      case 'ssh': {
+        const settings = job.settings.executor;
+        if (settings?.kind !== 'ssh') return { unavailable: `rollout ${job.rolloutId} has no SSH settings` };
+        if (!available.ssh) return { unavailable: 'this server has no SSH executor configured' };
+        const key = JSON.stringify(settings);
+        let executor = ssh.get(key);
+        if (!executor) ssh.set(key, (executor = available.ssh(settings)));
+        return executor;
+      }
+    }
+  };
+}
