@@ -88,7 +88,8 @@ export const rollingReboot: Strategy = {
         if (result?.outcome === 'succeeded') {
           const { then, releaseSlot, ...rest } = host.memo;
           const memo = { ...rest, cordonedByUs: false };
-          if (typeof then === 'string') return move(host, then as HostState, now, { memo, ...(releaseSlot ? { slotHeld: false } : {}) }, `uncordoned; ${then}`);
+          // The failure that led here stays the host's reason.
+          if (typeof then === 'string') return move(host, then as HostState, now, { memo, ...(host.lastError ? { lastError: host.lastError } : {}), ...(releaseSlot ? { slotHeld: false } : {}) }, `uncordoned; ${then}`);
           return afterUpgrade(rollout, host, now, { memo });
         }
         if (result) return move(host, 'failed', now, { lastError: `uncordon failed, the node stays cordoned: ${failureOf(result)}` });
