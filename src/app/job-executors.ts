@@ -4,6 +4,8 @@
  * what only the server's configuration knows (keys, known hosts, a kubeconfig): a server started
  * without them says so in the job's result, and the rollout shows it.
  */
+import { existsSync } from 'node:fs';
+import type { Bucket } from '../domain/policy/policy-schema.js';
 import type { ExecutorSettings, RolloutSettings } from '../domain/rollout/rollout-model.js';
 import { createCommandHookExecutor } from '../executors/command-hook.js';
 import type { Executor } from '../executors/executor.js';
@@ -14,6 +16,18 @@ export interface ServerExecutors {
   kubernetes?: Executor;
   /** SSH with this server's key and known hosts, for a bucket's SSH settings. */
   ssh?: (settings: Extract<ExecutorSettings, { kind: 'ssh' }>) => Executor;
+}
+
+/**
+ * Whether this server can run a bucket's server-side steps: Kubernetes access for a rolling
+ * reboot, an SSH executor for SSH hosts, the hook's file for a command hook. The schedule starts
+ * only rollouts it can carry out (the demo's examples/fleetpatch.yaml names hooks under /opt).
+ */
+export function canReach(bucket: Bucket, available: ServerExecutors): boolean {
+  if (bucket.strategy.kind === 'rolling-reboot' && (!available.kubernetes || (bucket.strategy.update !== 'agent' && !existsSync(bucket.strategy.update.hook)))) return false;
+  if (bucket.executor.kind === 'ssh') return available.ssh !== undefined;
+  if (bucket.executor.kind === 'command-hook') return existsSync(bucket.executor.command);
+  return true;
 }
 
 /** The hook a command-hook job runs: a rolling reboot's node update hook for its update and reboot, else the bucket's executor. */

@@ -63,7 +63,7 @@ async function activeRolloutOf(db: pg.Pool | pg.PoolClient, bucket: string): Pro
  *
  * @example await scheduleRollouts(pool, { policy, policyRevision: 7, now: new Date(), staleAfterSeconds: 3600 }) // [12]
  */
-export async function scheduleRollouts(pool: pg.Pool, request: { policy: Policy; policyRevision?: number; now: Date; staleAfterSeconds: number }): Promise<number[]> {
+export async function scheduleRollouts(pool: pg.Pool, request: { policy: Policy; policyRevision?: number; now: Date; staleAfterSeconds: number; canRun?: (bucket: Policy['buckets'][number]) => boolean }): Promise<number[]> {
   const created: number[] = [];
   // Buckets share windows: each window's occurrence now is worked out once (a 500-bucket policy
   // has a handful of windows), and freezes only for the buckets inside one.
@@ -77,7 +77,8 @@ export async function scheduleRollouts(pool: pg.Pool, request: { policy: Policy;
     return occurrences.get(name);
   };
   for (const bucket of request.policy.buckets) {
-    if (!bucket.scheduled || !RUNNABLE_STRATEGIES.has(bucket.strategy.kind)) continue;
+    // A bucket this server cannot reach (no Kubernetes access for a rolling reboot, no SSH key) is not started by the schedule.
+    if (!bucket.scheduled || !RUNNABLE_STRATEGIES.has(bucket.strategy.kind) || request.canRun?.(bucket) === false) continue;
     const opening = bucket.windows.map((name) => ({ name, occurrence: occurrenceNow(name) })).find((candidate) => candidate.occurrence !== undefined);
     if (!opening?.occurrence) continue;
     if (!admissionAt(request.policy, { bucket: bucket.name, team: bucket.owner, windows: bucket.windows }, request.now).open) continue;

@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import { NotificationDispatcher } from '../app/notification-dispatcher.js';
 import { serverExecutorFor, type ServerExecutors } from '../app/job-executors.js';
 import { JobWorker } from '../app/job-worker.js';
+import { canReach } from '../app/job-executors.js';
 import { RolloutEngine, type RolloutEngineOptions } from '../app/rollout-engine.js';
 import { notifyPass } from '../app/rollout-notifications.js';
 import { scheduleRollouts } from '../app/rollout-service.js';
@@ -198,7 +199,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   const scheduleRolloutsNow = () => {
     const { policy: inForce, revision } = policy.current;
     if (!inForce) return;
-    scheduleRollouts(pool, { policy: inForce, ...(revision ? { policyRevision: revision.revision } : {}), now: (options.now ?? (() => new Date()))(), staleAfterSeconds: options.staleAfterSeconds }).then(
+    scheduleRollouts(pool, { policy: inForce, ...(revision ? { policyRevision: revision.revision } : {}), now: (options.now ?? (() => new Date()))(), staleAfterSeconds: options.staleAfterSeconds, canRun: (bucket) => canReach(bucket, options.executors ?? {}) }).then(
       (created) => created.length > 0 && options.log(`the schedule started rollout${created.length === 1 ? '' : 's'} ${created.join(', ')}`),
       (error: unknown) => options.log(`scheduling rollouts failed (tried again later): ${error instanceof Error ? error.message : String(error)}`),
     );
