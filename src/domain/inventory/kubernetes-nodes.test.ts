@@ -4,14 +4,14 @@ import { InputError } from '../errors.js';
 import { parseKubernetesNodeList, readKubernetesNodes } from './kubernetes-nodes.js';
 
 /** Shaped like `kubectl get nodes -o json` on a kubeadm cluster (trimmed: images, addresses, capacity). */
-function kubectlNode(name: string, overrides: { arch?: string; ready?: 'True' | 'False' | 'Unknown'; unschedulable?: boolean } = {}) {
+function kubectlNode(name: string, overrides: { arch?: string; ready?: 'True' | 'False' | 'Unknown'; unschedulable?: boolean; labels?: Record<string, string> } = {}) {
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       annotations: { 'kubeadm.alpha.kubernetes.io/cri-socket': 'unix:///var/run/containerd/containerd.sock', 'node.alpha.kubernetes.io/ttl': '0' },
       creationTimestamp: '2026-03-02T09:14:03Z',
-      labels: { 'kubernetes.io/arch': overrides.arch ?? 'amd64', 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'node-role.kubernetes.io/worker': '', 'topology.kubernetes.io/zone': 'eu-west-1a' },
+      labels: { 'kubernetes.io/arch': overrides.arch ?? 'amd64', 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'node-role.kubernetes.io/worker': '', 'topology.kubernetes.io/zone': 'eu-west-1a', ...overrides.labels },
       name,
       resourceVersion: '4711',
       uid: '0b0e7a5e-95c1-4c57-a1f2-7d2f1f9b6a10',
@@ -70,8 +70,7 @@ describe('Kubernetes node lists', () => {
     const badName = kubectlNode('worker/1');
     expect(inputError(() => readKubernetesNodes(JSON.stringify(kubectlList([badName])), 'nodes.json')).message).toMatch(/^nodes\.json, field items\[0\]\.metadata\.name: not a host name/);
 
-    const badLabel = kubectlNode('worker-1');
-    badLabel.metadata.labels['team'] = 'a\u001b[31mb';
+    const badLabel = kubectlNode('worker-1', { labels: { team: 'a\u001b[31mb' } });
     expect(inputError(() => readKubernetesNodes(JSON.stringify(kubectlList([badLabel])), 'nodes.json')).message).toMatch(/field items\[0\]\.metadata\.labels\.team: .*control character/);
 
     expect(inputError(() => readKubernetesNodes(JSON.stringify(kubectlList([kubectlNode('a'), kubectlNode('a')])), 'nodes.json')).message).toBe('nodes.json, field items[1].metadata.name: node a is listed twice');
