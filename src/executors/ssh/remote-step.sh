@@ -127,7 +127,8 @@ run() {
     lifeline "$command" <&3 > /dev/null 2>&1 &
   lifeline=$!
   exec 3<&-
-  wait "$command"
+  # The shell's own "Terminated" notice is not the command's output.
+  wait "$command" 2>/dev/null
   status=$?
   kill -s KILL -- "-$watchdog" "-$lifeline" 2>/dev/null
   [ -e "$scratch/timed-out" ] && printf 'fleetpatch-remote-step: timed out\n' >&2
