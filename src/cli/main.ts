@@ -10,6 +10,7 @@ import { registerAccessCommands } from './commands/access.js';
 import { registerAdvisoriesCommand } from './commands/advisories.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerNodesCommand } from './commands/nodes.js';
 import { registerNotificationsCommand } from './commands/notifications.js';
 import { registerFindingsCommand } from './commands/findings.js';
 import { registerHostsCommand } from './commands/hosts.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerPlanCommand(program);
   registerRolloutCommand(program);
   registerInventoryCommand(program);
+  registerNodesCommand(program);
   registerAdvisoriesCommand(program);
   registerSignalsCommand(program);
   registerFindingsCommand(program);
