@@ -101,6 +101,14 @@ describe('the Kubernetes executor', () => {
     expect(server.node('node-7').spec.unschedulable).not.toBe(true);
   });
 
+  it('never claims a cordon made between its read and its patch: the patch is refused (409) and the node read again', async () => {
+    const { server, run } = await startCluster();
+    server.changeAfterNextRead('node-2', (node) => (node.spec.unschedulable = true));
+    const cordon = await run('cordon', 'node-2');
+    expect(cordon).toMatchObject({ outcome: 'succeeded', details: { cordonedByUs: false } });
+    expect(server.node('node-2').metadata.annotations).not.toHaveProperty(CORDONED_BY_ANNOTATION);
+  });
+
   it('drains by eviction: moves the ReplicaSet pods, leaves DaemonSet, mirror and finished pods, retries a 429 until the budget allows', async () => {
     const { server, run, podsOn, evicted } = await startCluster({ replacementReadyMs: 5_000 });
     await run('cordon', 'node-1');

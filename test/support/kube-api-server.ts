@@ -111,6 +111,8 @@ export interface KubeApiServer {
   addBudget(spec: BudgetSpec): void;
   changeBudget(namespace: string, name: string, change: Pick<BudgetSpec, 'minAvailable' | 'maxUnavailable'>): void;
   setNodeReady(name: string, ready: boolean, condition?: { reason: string; message: string }): void;
+  /** Right after the API next serves this node, someone else changes it (`kubectl cordon` racing ours). */
+  changeAfterNextRead(name: string, change: (node: NodeObject) => void): void;
   /** The next eviction of this pod answers `status` with an InternalError Status, once. */
   failNextEviction(namespace: string, name: string, status: number): void;
   /** A copy of the node as the API serves it. */
@@ -182,6 +184,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const budgets = new Map<string, BudgetObject>();
   const replicaSets = new Map<string, { replicas: number; labels: Record<string, string>; uid: string; created: number }>();
   const failures = new Map<string, number>();
+  const racingChanges = new Map<string, (node: NodeObject) => void>();
   const evictions: EvictionRecord[] = [];
   const due: Array<{ at: number; run: () => void }> = [];
   let version = 1;
@@ -419,7 +422,15 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       if (method !== 'GET') throw new ApiStatus(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
       const node = nodes.get(name);
       if (!node) throw new ApiStatus(404, 'NotFound', `nodes "${name}" not found`, { name, kind: 'nodes' });
-      return { code: 200, body: { kind: 'Node', apiVersion: 'v1', ...node } };
+      const served = { code: 200, body: { kind: 'Node', apiVersion: 'v1', ...structuredClone(node) } };
+      const racing = racingChanges.get(name);
+      if (racing) {
+        racingChanges.delete(name);
+        racing(node);
+        node.metadata.resourceVersion = nextVersion();
+        countCordoned();
+      }
+      return served;
     }
     if (method === 'GET' && path === '/api/v1/pods') {
       const selector = url.searchParams.get('fieldSelector');
@@ -515,6 +526,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       const node = mustGet(nodes, name, 'node');
       node.status.conditions = [{ ...nodeCondition(ready), ...condition, lastHeartbeatTime: stamp(), lastTransitionTime: stamp() }];
       node.metadata.resourceVersion = nextVersion();
+    },
+    changeAfterNextRead(name, change) {
+      racingChanges.set(name, change);
     },
     failNextEviction(namespace, name, status) {
       failures.set(key(namespace, name), status);
