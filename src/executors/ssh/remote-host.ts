@@ -167,6 +167,7 @@ export class RemoteHost {
   private throwIfCut(outcome: ExecOutcome): void {
     if (outcome.aborted) throw new RemoteStepError('stopped', 'stopped');
     if (outcome.connectionLost) throw new RemoteStepError('connection-lost', `the connection to ${this.description} was lost (${outcome.connectionLost})`);
+    if (outcome.channelError) throw new RemoteStepError('failed', `${this.description} refused to run a command (${outcome.channelError})`);
   }
 
   private sudoRefusal(outcome: ExecOutcome): string | undefined {

@@ -49,6 +49,8 @@ export interface ExecOutcome {
   stderr: string;
   /** Set when the connection went away before the command ended. */
   connectionLost?: string;
+  /** Set when the host refused to open a channel for the command (MaxSessions, say): it never ran. */
+  channelError?: string;
   aborted: boolean;
 }
 
@@ -154,7 +156,8 @@ function refusalOf(verdict: HostKeyVerdict, endpoint: SshEndpoint, name: string,
   }
 }
 
-function describeEndpoint(endpoint: SshEndpoint): string {
+/** `web-1 (10.0.0.7:22)`, or `web-1:22` when the name is the address. */
+export function describeEndpoint(endpoint: SshEndpoint): string {
   return endpoint.address === endpoint.name ? `${endpoint.name}:${endpoint.port}` : `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
 }
 
@@ -180,6 +183,7 @@ export class SshConnection {
     return new Promise((resolve) => {
       if (this.lostReason) return resolve({ stderr: '', connectionLost: this.lostReason, aborted: options.signal.aborted });
       let exit: Pick<ExecOutcome, 'exitCode' | 'exitSignal'> | undefined;
+      let channelError: string | undefined;
       let settled = false;
       const settle = () => {
         if (settled) return;
@@ -187,7 +191,7 @@ export class SshConnection {
         options.signal.removeEventListener('abort', onAbort);
         this.client.removeListener('close', settle);
         const lost = exit === undefined && this.lostReason !== undefined && !aborted;
-        resolve({ ...exit, stderr: Buffer.concat(stderr).toString('utf8'), ...(lost ? { connectionLost: this.lostReason } : {}), aborted });
+        resolve({ ...exit, stderr: Buffer.concat(stderr).toString('utf8'), ...(lost ? { connectionLost: this.lostReason } : {}), ...(channelError && !lost ? { channelError } : {}), aborted });
       };
       let channel: ClientChannel | undefined;
       const onAbort = () => {
@@ -199,9 +203,9 @@ export class SshConnection {
       this.client.once('close', settle);
       if (options.signal.aborted) return onAbort();
       options.signal.addEventListener('abort', onAbort, { once: true });
-      this.client.exec(command, (error, opened) => {
+      const onOpened = (error: Error | undefined, opened: ClientChannel) => {
         if (error) {
-          this.lostReason ??= error.message;
+          channelError = error.message;
           return settle();
         }
         channel = opened;
@@ -217,7 +221,14 @@ export class SshConnection {
         });
         opened.on('close', settle);
         if (options.stdin !== undefined) opened.end(options.stdin);
-      });
+      };
+      try {
+        this.client.exec(command, onOpened);
+      } catch (error) {
+        // ssh2 throws when the socket is already gone.
+        this.lostReason ??= (error as Error).message;
+        settle();
+      }
     });
   }
 

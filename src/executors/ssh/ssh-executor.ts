@@ -17,13 +17,13 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../domain/errors.js';
-import { PACKAGE_TOKEN, aptSimulationChanges, changedNames, changedPackages, installCommandLine, versionsOf } from '../../domain/rollout/install-command.js';
+import { PACKAGE_TOKEN, aptSimulationChanges, changedNames, changedPackages, installCommandLine, versionsOf, type CommandLine } from '../../domain/rollout/install-command.js';
 import type { PackageTarget } from '../../domain/rollout/rollout-model.js';
 import type { HostJob, HostStep, JobCommand, JobResult } from '../../protocol/job-protocol.js';
 import type { ExecutedStep, Executor, ExecutorTarget, RemoteFacts, StepContext } from '../executor.js';
 import { OutputTail } from './output-tail.js';
-import { RemoteHost, RemoteStepError, describeExit, type HostFacts, type RemoteRun } from './remote-host.js';
-import { connectSsh, type Connected, type SshCredentials, type SshEndpoint } from './ssh-connection.js';
+import { RemoteHost, RemoteStepError, describeExit, type RemoteRun } from './remote-host.js';
+import { connectSsh, describeEndpoint, type Connected, type SshCredentials, type SshEndpoint } from './ssh-connection.js';
 
 /** The bucket's `executor` as the policy gives it (`executorSchema`, kind `ssh`). */
 export interface SshExecutorSettings {
@@ -54,6 +54,8 @@ export interface SshExecutorOptions {
 }
 
 type StepOutcome = Pick<JobResult, 'outcome' | 'exitCode' | 'replaced' | 'error'> & { details?: JobResult['details'] };
+/** The step's result from its outcome (its output and times filled in), with the host's facts. */
+type Done = (outcome: StepOutcome, facts?: RemoteFacts) => ExecutedStep;
 
 interface StepRun {
   job: HostJob;
@@ -100,13 +102,13 @@ export function journalEntryName(key: string): string {
 async function runStep(job: HostJob, target: ExecutorTarget, context: StepContext, options: SshExecutorOptions, script: string): Promise<ExecutedStep> {
   const startedAt = context.now().toISOString();
   const output = new OutputTail();
-  const done = (outcome: StepOutcome, facts?: RemoteFacts): ExecutedStep => ({ result: resultOf(outcome, output, startedAt, context.now), ...(facts ? { facts } : {}) });
+  const done: Done = (outcome, facts) => ({ result: resultOf(outcome, output, startedAt, context.now), ...(facts ? { facts } : {}) });
   if (!SSH_STEPS.has(job.step)) return done(failed(`the ssh executor does not run ${job.step} steps`));
   const remainingMs = Date.parse(job.deadline) - context.now().getTime();
   if (remainingMs <= 0) return done(failed('deadline passed'));
   const stop = stopSignal(context.signal, remainingMs);
   const endpoint = endpointOf(target, options.settings);
-  const description = endpoint.address === endpoint.name ? `${endpoint.name}:${endpoint.port}` : `${endpoint.name} (${endpoint.address}:${endpoint.port})`;
+  const description = describeEndpoint(endpoint);
   try {
     const credentials = credentialsOf(options);
     const connect = (): Promise<Connected> => connectSsh(endpoint, credentials, { knownHostsPath: options.knownHostsPath, trustOnFirstUse: options.settings.trustOnFirstUse, log: context.log }, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, stop.signal);
@@ -126,7 +128,7 @@ async function runStep(job: HostJob, target: ExecutorTarget, context: StepContex
   }
 }
 
-async function runJournalled(run: StepRun, startedAt: string, stop: Stop, done: (outcome: StepOutcome, facts?: RemoteFacts) => ExecutedStep): Promise<ExecutedStep> {
+async function runJournalled(run: StepRun, startedAt: string, stop: Stop, done: Done): Promise<ExecutedStep> {
   const { job, host } = run;
   const entry = journalEntryName(job.key);
   const claim = await host.claim(entry, { key: job.key, rolloutId: job.rolloutId, step: job.step, deadline: job.deadline, startedAt }, run.signal);
@@ -189,7 +191,7 @@ async function perform(run: StepRun): Promise<{ outcome: StepOutcome; after?: Re
 }
 
 /** Journals `started` with the facts before it, then hands the host to its reboot command. */
-async function reboot(run: StepRun, entry: string, done: (outcome: StepOutcome, facts?: RemoteFacts) => ExecutedStep): Promise<ExecutedStep> {
+async function reboot(run: StepRun, entry: string, done: Done): Promise<ExecutedStep> {
   const before = await run.host.facts(run.signal);
   const started = done({ outcome: 'started', replaced: [] }, before.facts);
   const ended = await run.host.reboot(entry, started.result, REBOOT_WATCH_MS, run.signal);
@@ -259,7 +261,7 @@ async function installExactly(targets: PackageTarget[], run: StepRun): Promise<{
 }
 
 /** The command line is the agent's; the host's own environment (APT_CONFIG for a directory root) comes with the session. */
-function runPackageManager(line: ReturnType<typeof installCommandLine>, run: StepRun, output: OutputTail): Promise<RemoteRun> {
+function runPackageManager(line: CommandLine, run: StepRun, output: OutputTail): Promise<RemoteRun> {
   output.append(`$ ${line.command} ${line.args.join(' ')}\n`);
   const environment = ['LC_ALL=C', 'DEBIAN_FRONTEND=noninteractive', ...Object.entries(line.env ?? {}).map(([name, value]) => `${name}=${value}`)];
   const untilDeadline = Math.max(1, Math.min(MAX_TIMER_MS, Date.parse(run.job.deadline) - Date.now()));
@@ -277,17 +279,17 @@ async function collectFacts(
   description: string,
   stop: Stop,
   context: StepContext,
-  done: (outcome: StepOutcome, facts?: RemoteFacts) => ExecutedStep,
+  done: Done,
 ): Promise<ExecutedStep> {
   const backoff = options.reconnectBackoff ?? DEFAULT_BACKOFF;
   const sleep = options.sleep ?? ((ms: number, signal: AbortSignal) => sleepFor(ms, undefined, { signal }).catch(() => undefined));
   let delayMs = backoff.initialMs;
+  let lastError = '';
   for (let attempt = 1; ; attempt++) {
     const connected = await connect();
-    let lastError: string;
     if (connected.ok) {
       try {
-        const read: HostFacts = await new RemoteHost(connected.connection, script, options.settings.sudo, description).facts(stop.signal);
+        const read = await new RemoteHost(connected.connection, script, options.settings.sudo, description).facts(stop.signal);
         return done({ outcome: 'succeeded', replaced: [], details: { attempts: attempt } }, read.facts);
       } catch (error) {
         if (!(error instanceof RemoteStepError && error.kind === 'connection-lost')) return done(failed(errorMessage(error, stop)));
@@ -297,9 +299,10 @@ async function collectFacts(
       }
     } else {
       if (connected.failure.kind !== 'unreachable') return done(failed(connected.failure.message));
-      lastError = connected.failure.message;
+      // A connection cut short by the stop says nothing about the host.
+      if (!stop.signal.aborted) lastError = connected.failure.message;
     }
-    if (stop.signal.aborted) return done(failed(`${stop.reason()}: ${description} did not answer in ${attempt} attempts (last: ${lastError})`));
+    if (stop.signal.aborted) return done(failed(`${stop.reason()}: ${description} did not answer${lastError ? ` (last: ${lastError})` : ''}`));
     context.log(`${description} does not answer yet (${lastError}); trying again in ${delayMs} ms`);
     await sleep(delayMs, stop.signal);
     delayMs = Math.min(delayMs * 2, backoff.maxMs);
@@ -357,15 +360,16 @@ function jobEnvironment(job: HostJob): string[] {
 }
 
 /**
- * remote-step.sh beside this module when it runs from `src` (tsx, vitest), through the package
- * root when it runs from `dist` (the build copies no shell scripts; the package ships `src/`).
+ * remote-step.sh, found beside this module when it runs from `src` (tsx, vitest) and through the
+ * package root when it runs from `dist` (the build copies no shell scripts; the package ships `src/`).
  */
 function readRemoteScript(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, 'remote-step.sh'), resolve(here, '../../../src/executors/ssh/remote-step.sh')];
   const found = candidates.find((candidate) => existsSync(candidate));
   if (!found) throw new Error(`remote-step.sh not found in ${candidates.join(' or ')}`);
-  return readFileSync(found, 'utf8');
+  // Sent with every command (and logged by sudo): the comments are for readers of the file.
+  return readFileSync(found, 'utf8').split('\n').filter((line) => !/^\s*(#|$)/.test(line)).join('\n');
 }
 
 function failed(error: string): StepOutcome {
