@@ -17,7 +17,7 @@ import type { ExecutedStep, Executor, ExecutorTarget, StepContext } from '../exe
 import { budgetsCovering } from './disruption-blockers.js';
 import { abortable, isAbort, kubernetesClients, KubernetesRequestFailed, mergePatch, request, type KubernetesClients } from './kubernetes-api.js';
 import { podDisposition, podName } from './pod-disposition.js';
-import { cut, StepLog } from './step-log.js';
+import { boundedText, StepLog } from './step-log.js';
 
 /** On a node we cordoned: `<rollout>:<host>`, the prefix of the jobs' keys. */
 export const CORDONED_BY_ANNOTATION = 'fleetpatch.io/cordoned-by';
@@ -85,7 +85,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
         outcome: outcome.error === undefined ? 'succeeded' : 'failed',
         output: log.text(),
         replaced: [],
-        ...(outcome.error !== undefined ? { error: cut(outcome.error, 4096) } : {}),
+        ...(outcome.error !== undefined ? { error: boundedText(outcome.error, 4096) } : {}),
         ...(outcome.details ? { details: outcome.details } : {}),
         startedAt,
         finishedAt: context.now().toISOString(),
@@ -153,12 +153,12 @@ async function awaitReady(step: Step): Promise<StepOutcome> {
     const bootId = current.status?.nodeInfo?.bootID;
     if (ready?.status === 'True') {
       log.line(`${node} is Ready`);
-      return { details: { ready: true, ...(bootId ? { bootId: cut(bootId, 1024) } : {}) } };
+      return { details: { ready: true, ...(bootId ? { bootId: boundedText(bootId, 1024) } : {}) } };
     }
     const state = ready === undefined ? 'it has no Ready condition' : `Ready is ${ready.status}${ready.reason ? ` (${ready.reason}${ready.message ? `: ${ready.message}` : ''})` : ''}`;
     const now = context.now().getTime();
     if (now >= deadline) {
-      return { error: `${node} was not Ready by the step's deadline ${job.deadline}: ${state}`, details: { ready: false, ...(ready?.reason ? { reason: cut(ready.reason, 1024) } : {}) } };
+      return { error: `${node} was not Ready by the step's deadline ${job.deadline}: ${state}`, details: { ready: false, ...(ready?.reason ? { reason: boundedText(ready.reason, 1024) } : {}) } };
     }
     if (state !== lastState) log.line(`${node} is not Ready yet: ${state}`);
     lastState = state;
@@ -226,7 +226,7 @@ async function drain(step: Step): Promise<StepOutcome> {
       } else {
         return {
           error: `eviction of ${podName(pod)} failed: ${eviction.status} ${eviction.reason}`,
-          details: { pod: cut(podName(pod), 1024), status: eviction.status, evicted: evicted.size },
+          details: { pod: boundedText(podName(pod), 1024), status: eviction.status, evicted: evicted.size },
         };
       }
     }
@@ -273,14 +273,14 @@ async function unfinished(step: Step, why: 'stuck' | 'deadline', waitingFor: { p
   const when = why === 'stuck'
     ? `is stuck ${Math.round((context.now().getTime() - context.firstStartedAt.getTime()) / 1000)} s after it started`
     : `did not finish by the step's deadline ${job.deadline}`;
-  const details: Details = { stuck: why === 'stuck', pod: cut(pod, 1024), evicted };
+  const details: Details = { stuck: why === 'stuck', pod: boundedText(pod, 1024), evicted };
   if (!refused) return { error: `the drain of ${node} ${when}: ${pod} has not gone yet`, details };
   const budgets = await budgetsCovering(step.clients, waitingFor.pod, context.signal);
   if (budgets.length === 0) return { error: `the drain of ${node} ${when}: the eviction of ${pod} is refused (${waitingFor.reason}) and no PodDisruptionBudget covers it`, details };
   const blockedBy = budgets.join(', ');
   return {
     error: `the drain of ${node} ${when}: PodDisruptionBudget ${blockedBy} allows no eviction of ${pod} (${waitingFor.reason})`,
-    details: { ...details, blockedBy: cut(blockedBy, 1024) },
+    details: { ...details, blockedBy: boundedText(blockedBy, 1024) },
   };
 }
 

@@ -13,7 +13,7 @@ export class StepLog {
 
   /** API messages are quoted in lines, so what the server refuses in text is escaped. */
   line(message: string): void {
-    const line = cut(printableText(message), 1024);
+    const line = boundedText(message, 1024);
     this.forward(line);
     this.lines.push(line);
     this.bytes += Buffer.byteLength(line) + 1;
@@ -25,8 +25,12 @@ export class StepLog {
   }
 }
 
-/** `text` cut to at most `max` UTF-16 units, marked where it was cut, never inside a surrogate pair. */
-export function cut(text: string, max: number): string {
+/**
+ * `text` as the job protocol takes it: what its text rule refuses escaped (API messages are
+ * quoted), cut to at most `max` UTF-16 units, marked where it was cut, never inside a surrogate pair.
+ */
+export function boundedText(value: string, max: number): string {
+  const text = printableText(value);
   if (text.length <= max) return text;
   const end = /[\uD800-\uDBFF]/.test(text[max - 2]!) ? max - 2 : max - 1;
   return `${text.slice(0, end)}…`;
