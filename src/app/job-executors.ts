@@ -25,14 +25,16 @@ export interface ServerExecutors {
  */
 export function canReach(bucket: Bucket, available: ServerExecutors): boolean {
   if (bucket.strategy.kind === 'rolling-reboot' && (!available.kubernetes || (bucket.strategy.update !== 'agent' && !existsSync(bucket.strategy.update.hook)))) return false;
+  if (bucket.strategy.kind === 'replace') return existsSync(bucket.strategy.provisionHook) && existsSync(bucket.strategy.retireHook);
   if (bucket.executor.kind === 'ssh') return available.ssh !== undefined;
   if (bucket.executor.kind === 'command-hook') return existsSync(bucket.executor.command);
   return true;
 }
 
-/** The hook a command-hook job runs: a rolling reboot's node update hook for its update and reboot, else the bucket's executor. */
+/** The hook a command-hook job runs: a replacement's provision or retire hook, a rolling reboot's node update hook for its update and reboot, else the bucket's executor. */
 function hookCommand(settings: RolloutSettings, step: string): string | undefined {
   const strategy = settings.strategy;
+  if (strategy?.kind === 'replace' && (step === 'provision' || step === 'retire')) return step === 'provision' ? strategy.provisionHook : strategy.retireHook;
   if (strategy?.kind === 'rolling-reboot' && strategy.update !== 'agent' && (step === 'upgrade' || step === 'reboot')) return strategy.update.hook;
   return settings.executor?.kind === 'command-hook' ? settings.executor.command : undefined;
 }

@@ -40,6 +40,8 @@ export interface JobWorkerOptions {
   pollMs?: number;
   /** `fleetpatch_jobs` (sent when a pass writes jobs) wakes the worker at once. */
   changes?: ChangeListener;
+  /** What a step's success means for the fleet's records, done before its result is recorded (a retired host leaves the fleet). */
+  afterStep?: (claimed: ClaimedJob, result: JobResult) => Promise<void>;
 }
 
 export class JobWorker {
@@ -135,6 +137,7 @@ export class JobWorker {
     // Interrupted by a stop or a lost claim: a resumable step is the next holder's to run again.
     if (abort.signal.aborted && (lost || executor.resumable.has(step))) return;
     if (executed.facts) await this.recordFacts(claimed, executed.facts);
+    await this.options.afterStep?.(claimed, executed.result);
     await this.report(claimed, executed.result);
   }
 

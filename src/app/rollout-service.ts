@@ -46,7 +46,8 @@ export async function draftStoredRollout(pool: pg.Pool, request: CreateRolloutRe
   // The time a host needs: the bucket's own p95 once enough hosts were measured, the policy's seed before.
   const learned = await hostDurationP95(pool, bucket.name);
   const hostDurationMs = learned && learned.samples >= LEARNED_DURATION_SAMPLES && learned.p95Ms > 0 ? learned.p95Ms : undefined;
-  return draftRollout(bucket, plan.hosts, { staleAfterMs: request.staleAfterSeconds * 1000, canaries, ...(hostDurationMs !== undefined ? { hostDurationMs } : {}), ...(request.advisoryId ? { advisoryId: request.advisoryId } : {}) });
+  const labels = new Map(hosts.map((host) => [host.name, host.labels]));
+  return draftRollout(bucket, plan.hosts, { staleAfterMs: request.staleAfterSeconds * 1000, canaries, labels, ...(hostDurationMs !== undefined ? { hostDurationMs } : {}), ...(request.advisoryId ? { advisoryId: request.advisoryId } : {}) });
 }
 
 /** The bucket's rollouts that have not ended: a second one would fight over the same hosts. */

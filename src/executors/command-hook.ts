@@ -6,7 +6,8 @@
  *
  *   FLEETPATCH_HOST, FLEETPATCH_BUCKET, FLEETPATCH_ROLLOUT, FLEETPATCH_STEP, FLEETPATCH_JOB_KEY,
  *   FLEETPATCH_DEADLINE (ISO 8601), FLEETPATCH_PACKAGES / FLEETPATCH_PREVIOUS ("name=version …"),
- *   FLEETPATCH_LABEL_<KEY> for each of the host's labels (upper-cased, other characters as _).
+ *   FLEETPATCH_LABEL_<KEY> for each of the host's labels (upper-cased, other characters as _);
+ *   a replacement's --provision and --retire also FLEETPATCH_IMAGE_ID and FLEETPATCH_REPLACEMENT.
  *
  * Exit status 0 is success (for --reboot: the reboot was started), anything else a failure. An
  * optional JSON object on the last line of stdout carries more: `{"replaced": [{"name", "from",
@@ -110,6 +111,8 @@ function environment(job: HostJob, target: ExecutorTarget): NodeJS.ProcessEnv {
     FLEETPATCH_DEADLINE: job.deadline,
     FLEETPATCH_PACKAGES: job.packages.map((target) => `${target.name}=${target.version}`).join(' '),
     FLEETPATCH_PREVIOUS: job.previous.map((target) => `${target.name}=${target.version}`).join(' '),
+    ...(job.image ? { FLEETPATCH_IMAGE_ID: job.image } : {}),
+    ...(job.replacement ? { FLEETPATCH_REPLACEMENT: job.replacement } : {}),
   };
 }
 

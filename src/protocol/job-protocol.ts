@@ -45,6 +45,9 @@ export const hostJobSchema = z.strictObject({
   previous: z.array(z.strictObject({ name: packageName, version: packageVersion })).max(10_000).default([]),
   /** The step must end by then; the agent gives up (and reports a failure) at this instant. */
   deadline: instant,
+  /** provision and retire (replace strategy): the baseline image the replacement is made from, and the new host. */
+  image: wellFormedString({ min: 1, max: 256 }).optional(),
+  replacement: wellFormedString({ min: 1, max: 253 }).optional(),
   /** drain: how the node's pods are evicted (PodDisruptionBudgets are always honoured). */
   drain: z.strictObject({
     /** A drain that makes no progress this long ends as failed with the blocking budget named. */

@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import { NotificationDispatcher } from '../app/notification-dispatcher.js';
 import { serverExecutorFor, type ServerExecutors } from '../app/job-executors.js';
 import { JobWorker } from '../app/job-worker.js';
+import { retireHost } from '../app/host-access.js';
 import { canReach } from '../app/job-executors.js';
 import { RolloutEngine, type RolloutEngineOptions } from '../app/rollout-engine.js';
 import { notifyPass } from '../app/rollout-notifications.js';
@@ -192,6 +193,11 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     executorFor: serverExecutorFor(options.executors ?? {}),
     controlPlane,
     changes,
+    // A host the replace strategy retired leaves the fleet as replaced (its record and open findings kept in retired_hosts).
+    afterStep: async (claimed, result) => {
+      if (claimed.job.step !== 'retire' || result.outcome !== 'succeeded') return;
+      await retireHost(pool, claimed.host, `rollout:${claimed.rolloutId}`, `replaced by ${claimed.job.replacement ?? 'its replacement'} (image ${claimed.job.image ?? 'unknown'})`, (options.now ?? (() => new Date()))());
+    },
     ...(options.jobLeaseMs !== undefined ? { leaseMs: options.jobLeaseMs } : {}),
   });
   jobWorker.start();

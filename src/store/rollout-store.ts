@@ -189,6 +189,11 @@ interface HostRow {
   running_kernel: string | null;
   reboot_required: boolean | null;
   package_set_key: number | null;
+  labels: Record<string, string> | null;
+  replacement_name: string | null;
+  replacement_enrolled_at: Date | null;
+  replacement_last_seen_at: Date | null;
+  replacement_labels: Record<string, string> | null;
   news: number;
   seen: number;
 }
@@ -197,10 +202,13 @@ interface HostRow {
 const HOST_FIELDS = `rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.deadline, rh.slot_held, rh.last_error, rh.replaced,
             rh.boot_id_before, rh.reboot_requested_at, rh.job_key, rh.memo, rh.news, rh.seen,
             j.step AS job_step, j.dispatched_at AS job_dispatched_at, j.deadline AS job_deadline, j.result AS job_result,
-            h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required, h.package_set_key`;
+            h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required, h.package_set_key, h.labels,
+            rep.name AS replacement_name, rep.created_at AS replacement_enrolled_at, rep.last_seen_at AS replacement_last_seen_at, rep.labels AS replacement_labels`;
+// A replacement (replace strategy) is the host the provision hook named, as its own check-ins describe it.
 const HOST_FROM = `rollout_hosts rh
        LEFT JOIN rollout_jobs j ON j.key = rh.job_key
-       LEFT JOIN hosts h ON h.name = rh.host`;
+       LEFT JOIN hosts h ON h.name = rh.host
+       LEFT JOIN hosts rep ON rep.name = rh.memo->>'replacement'`;
 
 function hostOf(row: HostRow, installed: Record<string, string>): RolloutHost {
   return {
@@ -216,6 +224,7 @@ function hostOf(row: HostRow, installed: Record<string, string>): RolloutHost {
     bootIdBefore: orUndefined(row.boot_id_before),
     rebootRequestedAt: orUndefined(row.reboot_requested_at),
     memo: row.memo,
+    ...(row.replacement_name ? { replacement: { name: row.replacement_name, enrolledAt: orUndefined(row.replacement_enrolled_at), lastSeenAt: orUndefined(row.replacement_last_seen_at), labels: row.replacement_labels ?? {} } } : {}),
     job: row.job_key && row.job_step
       ? {
           key: row.job_key,
@@ -232,6 +241,7 @@ function hostOf(row: HostRow, installed: Record<string, string>): RolloutHost {
       runningKernel: orUndefined(row.running_kernel),
       rebootRequired: row.reboot_required ?? false,
       installed,
+      labels: row.labels ?? {},
     },
   };
 }
@@ -333,14 +343,14 @@ export interface PassHosts {
   more: boolean;
 }
 
-/** The states a pass reads without news: they move on their own (a gate's verdict, a reboot's return or a deadline). */
-const READ_ALWAYS = ['notified', 'monitoring', 'rebooting', 'awaiting-return', 'reboot-stuck'];
+/** The states a pass reads without news: they move on their own (a gate's verdict, a reboot's return, another host's check-in, a deadline). */
+const READ_ALWAYS = ['notified', 'monitoring', 'rebooting', 'awaiting-return', 'reboot-stuck', 'awaiting-replacement'];
 
 /**
  * The hosts a pass can change, in admission order, and the others counted. Read are: the hosts
  * with news (a job result or a check-in since a pass last read them), those whose deadline has
  * passed, those in a state that moves on its own (notified, monitoring, rebooting, awaiting
- * return, reboot-stuck), and the first pending hosts of the current and the next wave, as many
+ * return, reboot-stuck, awaiting a replacement), and the first pending hosts of the current and the next wave, as many
  * as admission could take this pass (the free slots and the slots that may free up: hosts
  * monitoring or rolling back). Each kind is read through its own index, and at most `maxHosts`
  * in all (hosts in a step first, admissions last), so a pass of a 10,000-host rollout reads what
@@ -457,7 +467,8 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
     const key = change.job ? jobKey(rollout.id, change.name, change.job.step, attempt) : undefined;
     if (change.job && key) {
       const { step, commands, packages, previous, deadline, drain, executor } = change.job;
-      jobs.push({ key, host: change.name, step, attempt, executor, job: { key, rolloutId: rollout.id, step, commands, packages, previous, deadline: deadline.toISOString(), ...(drain ? { drain } : {}) } });
+      const { image, replacement } = change.job;
+      jobs.push({ key, host: change.name, step, attempt, executor, job: { key, rolloutId: rollout.id, step, commands, packages, previous, deadline: deadline.toISOString(), ...(drain ? { drain } : {}), ...(image ? { image } : {}), ...(replacement ? { replacement } : {}) } });
     }
     const patch: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(change.patch)) if (HOST_COLUMNS[field]) patch[field] = value ?? null;

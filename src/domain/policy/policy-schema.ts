@@ -115,12 +115,20 @@ const strategySchema = z.discriminatedUnion('kind', [
   /** Stateless hosts: a replacement from the newest baseline image, then the old host retired. */
   z.strictObject({
     kind: z.literal('replace'),
+    /** The newest baseline image: replacements are created from it; hosts running another are replaced. */
+    image: z.strictObject({ id: z.string().min(1).max(256).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, 'an image id like ami-0abc123 or registry/image@sha256:…'), built: dateOnly }),
+    /** Run where the server runs with FLEETPATCH_HOST (the host replaced) and FLEETPATCH_IMAGE_ID; its last line names the new host: {"details": {"replacement": "web-17"}}. */
     provisionHook: command,
+    /** Run once the replacement serves, with FLEETPATCH_HOST and FLEETPATCH_REPLACEMENT. */
     retireHook: command,
-    /** The agent fact that names the host's image, compared with the baseline image id. */
+    /** The agent label that names the host's image, compared with the baseline image id. */
     imageFact: z.string().min(1).max(128).default('image-id'),
+    /** The bucket's share that must stay healthy: a host is retired only once its replacement serves. */
     minHealthy: quantitySchema.prefault('90%'),
+    /** How long the replacement serves (checked in with the baseline image) before the old host is retired. */
     warmup: policyDurationSchema.prefault('5m'),
+    /** How long the replacement may take to enroll with the baseline image. */
+    enrollTimeout: policyDurationSchema.prefault('15m'),
   }),
   /** Physical and snowflake hosts: announced ahead, then an operator works through a checklist. */
   z.strictObject({

@@ -37,6 +37,9 @@ export interface JobDraft {
   previous: PackageTarget[];
   deadline: Date;
   drain?: { stuckAfterMs: number; gracePeriodSeconds?: number; deleteEmptyDirData: boolean };
+  /** provision and retire: the baseline image, and the replacement once named. */
+  image?: string;
+  replacement?: string;
 }
 
 export interface HostChange {
@@ -78,6 +81,8 @@ export interface Strategy {
   readonly kind: StrategySettings['kind'];
   /** The next transition of one host already in the rollout's hands (notified or later), or none. */
   advanceHost(rollout: Rollout, host: RolloutHost, context: EngineContext): HostChange | undefined;
+  /** Whether a pending host already is what the rollout makes it (then it is skipped); default: the snapshot's versions in place. */
+  isCompliant?(rollout: Rollout, host: RolloutHost): boolean;
 }
 
 /** Time for a step's job when the policy gives none: upgrades download; a reboot job only has to start. */

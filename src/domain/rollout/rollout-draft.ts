@@ -33,8 +33,13 @@ export function assertRunnable(bucket: Bucket): void {
 }
 
 /** The bucket's strategy as the rollout freezes it (durations in milliseconds). */
-function frozenStrategy(strategy: Bucket['strategy']): StrategySettings {
+function frozenStrategy(strategy: Bucket['strategy'], hosts: number): StrategySettings {
   switch (strategy.kind) {
+    case 'replace':
+      return {
+        kind: 'replace', image: strategy.image, provisionHook: strategy.provisionHook, retireHook: strategy.retireHook, imageFact: strategy.imageFact,
+        minHealthy: resolveQuantity(strategy.minHealthy, hosts), warmupMs: strategy.warmup, enrollTimeoutMs: strategy.enrollTimeout,
+      };
     case 'rolling-reboot':
       return {
         kind: 'rolling-reboot',
@@ -60,11 +65,16 @@ function frozenExecutor(executor: Bucket['executor']): ExecutorSettings {
 /**
  * @example draftRollout(bucket, plan.hosts.filter((host) => host.bucket === bucket.name), { staleAfterMs: 3_600_000, labels }).waves
  */
-export function draftRollout(bucket: Bucket, hostPlans: readonly HostPlan[], options: { staleAfterMs: number; canaries: ReadonlySet<string>; advisoryId?: string; hostDurationMs?: number }): RolloutDraft {
+export function draftRollout(bucket: Bucket, hostPlans: readonly HostPlan[], options: { staleAfterMs: number; canaries: ReadonlySet<string>; advisoryId?: string; hostDurationMs?: number; labels?: ReadonlyMap<string, Readonly<Record<string, string>>> }): RolloutDraft {
   assertRunnable(bucket);
   const relevant = (change: HostPlan['changes'][number]) => options.advisoryId === undefined || change.advisories.includes(options.advisoryId);
-  const hosts = hostPlans.filter((host) => host.status !== 'up-to-date' && (options.advisoryId === undefined || host.changes.some(relevant)));
-  if (hosts.length === 0) throw new InputError(`no host of bucket ${bucket.name} needs ${options.advisoryId ? `the fix for ${options.advisoryId}` : 'patching'}`, { field: options.advisoryId ? 'advisory' : 'bucket' });
+  const { strategy } = bucket;
+  // Replaced, never patched: a host not on the newest baseline image is replaced, whatever it runs.
+  const needsWork = strategy.kind === 'replace'
+    ? (host: HostPlan) => options.labels?.get(host.host)?.[strategy.imageFact] !== strategy.image.id
+    : (host: HostPlan) => host.status !== 'up-to-date' && (options.advisoryId === undefined || host.changes.some(relevant));
+  const hosts = hostPlans.filter(needsWork);
+  if (hosts.length === 0) throw new InputError(`no host of bucket ${bucket.name} needs ${strategy.kind === 'replace' ? `replacing with ${strategy.image.id}` : options.advisoryId ? `the fix for ${options.advisoryId}` : 'patching'}`, { field: options.advisoryId ? 'advisory' : 'bucket' });
 
   const highest = new Map<string, { ecosystem: string; version: string }>();
   for (const host of hosts) {
@@ -92,7 +102,7 @@ export function draftRollout(bucket: Bucket, hostPlans: readonly HostPlan[], opt
     gates: bucket.gates,
     waves,
     settings: {
-      strategy: frozenStrategy(bucket.strategy),
+      strategy: frozenStrategy(bucket.strategy, ordered.length),
       executor: frozenExecutor(bucket.executor),
       maxInFlight: Math.max(1, resolveQuantity(bucket.maxInFlight, total)),
       errorBudget: resolveQuantity(bucket.errorBudget, total),

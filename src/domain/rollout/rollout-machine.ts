@@ -58,6 +58,13 @@ export function advanceHost(rollout: Rollout, host: RolloutHost, context: Engine
   return strategyFor(rollout).advanceHost(rollout, host, context);
 }
 
+/** Already what the rollout makes it: the strategy says, or the snapshot's versions are in place and no reboot is owed. */
+function isCompliant(rollout: Rollout, host: RolloutHost): boolean {
+  const strategy = strategyFor(rollout);
+  if (strategy.isCompliant) return strategy.isCompliant(rollout, host);
+  return hostTargets(rollout.snapshot, host.facts.installed).length === 0 && !(host.facts.rebootRequired && rollout.settings.reboot.policy !== 'never');
+}
+
 /** Hosts of the current wave that may start now: slots free, the window has room for one more host. */
 function admit(rollout: Rollout, hosts: readonly RolloutHost[], others: OtherHosts, context: EngineContext, changes: HostChange[]): void {
   if (!context.admission.open) return;
@@ -73,8 +80,8 @@ function admit(rollout: Rollout, hosts: readonly RolloutHost[], others: OtherHos
       changes.push(move(host, 'no-agent', now, {}, `its agent was last seen ${host.facts.lastSeenAt?.toISOString() ?? 'never'}`));
       continue;
     }
-    if (hostTargets(rollout.snapshot, host.facts.installed).length === 0 && !(host.facts.rebootRequired && rollout.settings.reboot.policy !== 'never')) {
-      changes.push(move(host, 'skipped', now, { lastError: 'already at the snapshot\'s versions' }, 'compliant'));
+    if (isCompliant(rollout, host)) {
+      changes.push(move(host, 'skipped', now, { lastError: 'already what this rollout makes it' }, 'compliant'));
       continue;
     }
     changes.push(move(host, 'notified', now, { slotHeld: true }));

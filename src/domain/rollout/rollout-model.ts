@@ -74,6 +74,18 @@ export type StrategySettings =
       drain: { timeoutMs: number; stuckAfterMs: number; gracePeriodSeconds?: number | undefined; deleteEmptyDirData: boolean };
       /** The node's OS is updated by its agent, or by a hook where the server runs (image-based node OSes). */
       update: 'agent' | { hook: string };
+    }
+  | {
+      kind: 'replace';
+      image: { id: string; built: string };
+      provisionHook: string;
+      retireHook: string;
+      /** The label a host's agent reports its image in. */
+      imageFact: string;
+      /** Hosts of the rollout that must stay serving (the share resolved). */
+      minHealthy: number;
+      warmupMs: number;
+      enrollTimeoutMs: number;
     };
 
 /** How a host is reached for its own steps (the policy's `executor`), frozen with the rollout. */
@@ -137,6 +149,17 @@ export interface HostFacts {
   rebootRequired: boolean;
   /** Installed versions of the snapshot's packages (absent: not installed). */
   installed: Record<string, string>;
+  /** The host's labels as its agent reports them (a replacement strategy reads the image from one). */
+  labels?: Readonly<Record<string, string>> | undefined;
+}
+
+/** The host that replaces this one (replace strategy), as its own check-ins describe it. */
+export interface ReplacementFacts {
+  name: string;
+  /** When it first checked in, and last. */
+  enrolledAt?: Date | undefined;
+  lastSeenAt?: Date | undefined;
+  labels: Readonly<Record<string, string>>;
 }
 
 /** The job the host is running or last ran, with its result once reported. */
@@ -164,6 +187,8 @@ export interface RolloutHost {
   bootIdBefore?: string | undefined;
   rebootRequestedAt?: Date | undefined;
   memo: HostMemo;
+  /** Replace strategy: the new host named by the provision hook (`memo.replacement`), once known. */
+  replacement?: ReplacementFacts | undefined;
   job?: HostJobState | undefined;
   facts: HostFacts;
 }
