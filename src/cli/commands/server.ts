@@ -1,6 +1,12 @@
 /** `fleetpatch server`: the HTTP API, dashboard and /metrics, with agents checking in. */
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServerExecutors } from '../../app/job-executors.js';
 import { InputError } from '../../domain/errors.js';
+import { createKubernetesExecutor } from '../../executors/kubernetes/kubernetes-executor.js';
+import { createSshExecutor } from '../../executors/ssh/ssh-executor.js';
 import { runServer, type ServerOptions } from '../../server/run-server.js';
 import { fleetpatchHome } from '../../store/fleetpatch-home.js';
 import { openFeedFor } from '../advisory-source.js';
@@ -15,6 +21,9 @@ export interface ServerCommandOptions {
   staleAfter: number;
   advisories?: string;
   syncInterval: number;
+  kubeconfig?: string;
+  sshKey?: string;
+  knownHosts?: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -29,6 +38,9 @@ export function registerServerCommand(program: Command): void {
     .option('--stale-after <seconds>', 'a host that has not checked in for this long is stale', parsePositiveInteger, 3600)
     .option('--advisories <dir|zip|url>', 'advisory source (default: $FLEETPATCH_ADVISORIES, else the public OSV bucket)')
     .option('--sync-interval <seconds>', 'seconds between advisory syncs (0: only at start and on request)', parseNonNegative, 21_600)
+    .option('--kubeconfig <file>', 'kubeconfig for rolling reboots of Kubernetes nodes (default: the pod\'s service account when run in a cluster)')
+    .option('--ssh-key <file>', 'private key for buckets with the SSH executor (default: <home>/ssh/id_ed25519, else the agent at $SSH_AUTH_SOCK)')
+    .option('--known-hosts <file>', 'the pinned host keys of SSH hosts (default: <home>/ssh/known_hosts)')
     .action(async (options: ServerCommandOptions) => {
       const server = await startServer(options);
       process.stderr.write(`fleetpatch server listening on ${server.url} (${server.database.describe()})\n`);
@@ -41,10 +53,12 @@ export function registerServerCommand(program: Command): void {
 }
 
 export function startServer(options: ServerCommandOptions) {
+  const home = fleetpatchHome();
   return runServer({
     port: options.port,
     host: options.host,
-    home: fleetpatchHome(),
+    home,
+    executors: serverExecutors(options, home, process.env),
     staleAfterSeconds: options.staleAfter,
     syncIntervalSeconds: options.syncInterval,
     openAdvisoryFeed: (ecosystems) => openFeedFor(options.advisories, ecosystems),
@@ -54,6 +68,31 @@ export function startServer(options: ServerCommandOptions) {
     ...(options.buckets ? { bucketsFile: options.buckets } : {}),
     ...(options.policy ? { policyFile: options.policy, policyPollMs: Math.round((options.policyPoll ?? 5) * 1000) } : {}),
   });
+}
+
+/**
+ * What the job worker reaches hosts with: the Kubernetes API from `--kubeconfig` (or the pod's
+ * service account inside a cluster), SSH with `--ssh-key` (or the home's key, or the SSH agent)
+ * and the known hosts fleetpatch keeps under its home.
+ */
+function serverExecutors(options: ServerCommandOptions, home: string, env: NodeJS.ProcessEnv): ServerExecutors {
+  const executors: ServerExecutors = {};
+  if (options.kubeconfig || env.KUBERNETES_SERVICE_HOST) {
+    const kubeConfig = new KubeConfig();
+    if (options.kubeconfig) {
+      if (!existsSync(options.kubeconfig)) throw new InputError('the kubeconfig does not exist', { file: options.kubeconfig });
+      kubeConfig.loadFromFile(options.kubeconfig);
+    } else kubeConfig.loadFromCluster();
+    executors.kubernetes = createKubernetesExecutor({ kubeConfig });
+  }
+  const homeKey = join(home, 'ssh', 'id_ed25519');
+  const privateKeyPath = options.sshKey ?? (existsSync(homeKey) ? homeKey : undefined);
+  if (options.sshKey && !existsSync(options.sshKey)) throw new InputError('the SSH key does not exist', { file: options.sshKey });
+  const knownHostsPath = options.knownHosts ?? join(home, 'ssh', 'known_hosts');
+  if (privateKeyPath || env.SSH_AUTH_SOCK) {
+    executors.ssh = (settings) => createSshExecutor({ settings, knownHostsPath, ...(privateKeyPath ? { privateKeyPath } : {}), ...(env.SSH_AUTH_SOCK ? { agentSocket: env.SSH_AUTH_SOCK } : {}) });
+  }
+  return executors;
 }
 
 /**
