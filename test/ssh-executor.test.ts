@@ -12,7 +12,7 @@ import type { ExecutedStep, ExecutorTarget, StepContext } from '../src/executors
 import { createSshExecutor, journalEntryName, type SshExecutorOptions, type SshExecutorSettings } from '../src/executors/ssh/ssh-executor.js';
 import { MAX_JOB_OUTPUT_BYTES, hostJobSchema, jobResultSchema, type HostJob } from '../src/protocol/job-protocol.js';
 import { createNetnsHosts, netnsUnavailableReason, type NetnsFleet, type NetnsHost } from './support/netns-hosts.js';
-import { buildTestAptRepository, waitFor } from './test-hosts.js';
+import { buildTestAptRepository, waitFor, type TestAptRepository } from './test-hosts.js';
 
 const unavailable = netnsUnavailableReason();
 if (unavailable) console.warn(`SSH executor tests skipped: ${unavailable}`);
@@ -23,13 +23,14 @@ describe.skipIf(unavailable !== undefined)('SSH executor against sshd in network
   const directory = mkdtempSync(join(tmpdir(), 'fp-ssh-executor-'));
   const knownHostsPath = join(directory, 'known_hosts');
   let fleet: NetnsFleet;
+  let repository: TestAptRepository;
   let pinned: NetnsHost;
   let changed: NetnsHost;
   let unknown: NetnsHost;
   const logs: string[] = [];
 
   beforeAll(async () => {
-    const repository = buildTestAptRepository(join(directory, 'repository'));
+    repository = buildTestAptRepository(join(directory, 'repository'));
     fleet = await createNetnsHosts({ names: ['web-1', 'web-2', 'web-3'], repository });
     [pinned, changed, unknown] = fleet.hosts as [NetnsHost, NetnsHost, NetnsHost];
     // web-2's line pins another key (web-1's), as after a reinstall or an impostor; web-3 has none.
@@ -222,6 +223,14 @@ describe.skipIf(unavailable !== undefined)('SSH executor against sshd in network
     expect(result.outcome).toBe('succeeded');
     expect(result.replaced).toEqual(expect.arrayContaining([{ name: 'fp-demo-lib', from: '1.1-1', to: '1.0-1' }, { name: 'fp-demo-tool', from: '2.1-1', to: '2.0-1' }]));
     expect(dpkgVersions(pinned)).toMatchObject({ 'fp-demo-lib': '1.0-1', 'fp-demo-tool': '2.0-1' });
+  });
+
+  it('rolls back with the policy\'s command instead when it has one, reporting what changed', async () => {
+    // A stand-in for a snapshot restore: the command puts an older state of the root back.
+    const restore = `dpkg --root="$FLEETPATCH_ROOT" --install ${repository.debs.get('fp-demo-lib=1.1-1')}`;
+    const { result } = await run(pinned, job(pinned, 'rollback', { commands: [check('restore', restore)] }, 2));
+    expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0, replaced: [{ name: 'fp-demo-lib', from: '1.0-1', to: '1.1-1' }] });
+    expect(dpkgVersions(pinned)['fp-demo-lib']).toBe('1.1-1');
   });
 
   it('keeps only the tail of a chatty command\'s output', async () => {

@@ -79,6 +79,23 @@ describe('remote-step.sh', () => {
     expect(step(['facts', '%{NAME}\\n']).stdout).toContain(section('reboot-required', 'no'));
   });
 
+  it('reads an apk database, or asks rpm for its packages in the query format it is given', () => {
+    const alpine = join(directory, 'alpine');
+    mkdirSync(join(alpine, 'lib/apk/db'), { recursive: true });
+    writeFileSync(join(alpine, 'lib/apk/db/installed'), 'P:musl\nV:1.2.4-r2\n\n');
+    expect(step(['facts', 'unused'], { env: { FLEETPATCH_ROOT: alpine } }).stdout).toContain('packages-apk 19\nP:musl\nV:1.2.4-r2\n\n\n');
+
+    // A stand-in rpm on PATH shows the very arguments it was run with.
+    const fedora = join(directory, 'fedora');
+    const bin = join(directory, 'bin');
+    mkdirSync(join(fedora, 'var/lib/rpm'), { recursive: true });
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'rpm'), '#!/bin/sh\nfor arg in "$@"; do printf "[%s]" "$arg"; done\n', { mode: 0o755 });
+    const facts = step(['facts', '%{NAME}\\t%{EPOCHNUM}\\n'], { env: { FLEETPATCH_ROOT: fedora, PATH: `${bin}:${process.env.PATH}` } });
+    const args = `[--root][${fedora}/][-qa][--queryformat][%{NAME}\\t%{EPOCHNUM}\\n]`;
+    expect(facts.stdout).toContain(`packages-rpm ${args.length}\n${args}\n`);
+  });
+
   it('claims a key once: new, then started until its result is stored, then finished with it', () => {
     expect(step(['begin', 'k1'], { input: '{"key":"k1"}\n' }).stdout).toBe('new\n');
     expect(readFileSync(join(journal, 'k1/started'), 'utf8')).toBe('{"key":"k1"}\n');
