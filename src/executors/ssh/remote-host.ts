@@ -189,7 +189,7 @@ export function describeExit(run: { exitCode?: number; exitSignal?: string }): s
 }
 
 /** One word for a POSIX shell, whatever it holds. */
-export function shellQuote(word: string): string {
+function shellQuote(word: string): string {
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
 

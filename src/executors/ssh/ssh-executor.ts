@@ -93,7 +93,7 @@ export function createSshExecutor(options: SshExecutorOptions): Executor {
  * The journal entry of a key on the host: readable, and unique by its hash (keys hold host names
  * and may be long).
  *
- * @example journalEntryName('42:web-1:upgrade:1') // '42_web-1_upgrade_1-5b0c8a2e41f7d3a9'
+ * @example journalEntryName('42:web-1:upgrade:1') // '42_web-1_upgrade_1-25440adb451e66c9'
  */
 export function journalEntryName(key: string): string {
   return `${key.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 96)}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
