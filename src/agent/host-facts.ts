@@ -73,27 +73,35 @@ export async function collectHostFacts(options: CollectOptions): Promise<HostInv
 
 /**
  * The packages installed in `root` and the database format they came from: what a job compares
- * before and after it installs.
+ * before and after it installs. With `hostExec` (the agent's `--host-exec` prefix) the job acts on
+ * the host through that prefix, and so does this read wherever it runs a command: `rpm -qa` runs
+ * as `<prefix> rpm -qa …` on the host's own root. Database files (dpkg's status, apk's installed)
+ * are still read under `root`, the host's root as this process sees it: the same file the
+ * package manager wrote.
  *
  * @example const { format, packages } = await readInstalledPackages('/')
+ * @example await readInstalledPackages('/host', { hostExec: ['nsenter', '-t', '1', '-m', '-u', '-i', '-n', '-p', '--'] })
  */
-export async function readInstalledPackages(root: string): Promise<{ format: InventoryFormat; packages: InstalledPackage[] }> {
+export async function readInstalledPackages(root: string, options: { hostExec?: string[] } = {}): Promise<{ format: InventoryFormat; packages: InstalledPackage[] }> {
   const osReleasePath = [join(root, 'etc/os-release'), join(root, 'usr/lib/os-release')].find((path) => existsSync(path));
   const osEcosystem = osReleasePath ? osvEcosystemFor(parseOsRelease(await readFile(osReleasePath, 'utf8'), osReleasePath)) : undefined;
-  const { text, fileName, format } = await readPackageDatabase(root, root === '/');
+  const { text, fileName, format } = await readPackageDatabase(root, root === '/', options.hostExec);
   // Names and versions are all a job compares, so a root without a known release still reads.
   return { format, packages: parseInventory({ text, fileName, format, osEcosystem: osEcosystem ?? 'unknown' }).packages };
 }
 
-async function readPackageDatabase(root: string, live: boolean): Promise<{ text: string; fileName: string; format: InventoryFormat }> {
+/** `hostExec`: rpm is run through this prefix on the host's own root instead of with `--root`. */
+async function readPackageDatabase(root: string, live: boolean, hostExec?: string[]): Promise<{ text: string; fileName: string; format: InventoryFormat }> {
   const dpkgStatus = join(root, 'var/lib/dpkg/status');
   if (existsSync(dpkgStatus)) return { text: await readFile(dpkgStatus, 'utf8'), fileName: dpkgStatus, format: 'dpkg-status' };
   const apkInstalled = [join(root, 'lib/apk/db/installed'), join(root, 'usr/lib/apk/db/installed')].find((path) => existsSync(path));
   if (apkInstalled) return { text: await readFile(apkInstalled, 'utf8'), fileName: apkInstalled, format: 'apk' };
   if (existsSync(join(root, 'var/lib/rpm')) || existsSync(join(root, 'usr/lib/sysimage/rpm'))) {
-    const args = [...(live ? [] : ['--root', root]), '-qa', '--queryformat', RPM_QUERY_FORMAT];
-    const { stdout } = await execFileAsync('rpm', args, { maxBuffer: 256 * 1024 * 1024 });
-    return { text: stdout, fileName: `rpm -qa (${root})`, format: 'rpm' };
+    const query = ['-qa', '--queryformat', RPM_QUERY_FORMAT];
+    const prefix = hostExec ?? [];
+    const [command, ...args] = prefix.length > 0 ? [...prefix, 'rpm', ...query] : ['rpm', ...(live ? [] : ['--root', root]), ...query];
+    const { stdout } = await execFileAsync(command!, args, { maxBuffer: 256 * 1024 * 1024 });
+    return { text: stdout, fileName: prefix.length > 0 ? `rpm -qa (through ${prefix[0]})` : `rpm -qa (${root})`, format: 'rpm' };
   }
   throw new InputError('no package database found (looked for dpkg, apk and rpm)', { file: root });
 }

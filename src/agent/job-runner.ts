@@ -8,6 +8,18 @@
  * once whatever the server asks after a crash: a finished key answers its stored result, a key cut
  * short by the agent's death answers `interrupted` (what it changed is unknown). Each step that
  * acts appends a line to `<state>/step-log.jsonl`, the host's own record of what it ran.
+ *
+ * Where a job acts, one rule: commands run on the host, files are read under `root`.
+ * - Without a host-exec prefix, commands run here, on `root`: `/`, or a directory root reached
+ *   with the package manager's root options (apt's `Dir`, dpkg's `--root`, dnf's `--installroot`,
+ *   apk's `--root`, `rpm --root`), and `FLEETPATCH_ROOT` is `root`.
+ * - With a host-exec prefix (`--host-exec "nsenter -t 1 -m -u -i -n -p --"` in a container that
+ *   mounts the host's root at `root`), every command the job runs is started as `<prefix> <argv>`
+ *   and built for the host's own view, root `/`: the package manager's install and its
+ *   `--simulate` dry run, `rpm -qa` before and after an install, the policy's checks and rollback
+ *   commands (`<prefix> sh -c …`, with `FLEETPATCH_ROOT=/`) and the reboot command.
+ * In both cases the files a job reads (dpkg's status, apk's installed database, the boot id) are
+ * read under `root`: through a mount they are the very files the host's package manager wrote.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -19,10 +31,20 @@ import { MAX_JOB_OUTPUT_BYTES, type HostJob, type HostStep, type JobCommand, typ
 import { readBootId, readInstalledPackages } from './host-facts.js';
 
 export interface JobRunnerOptions {
-  /** Filesystem root the job changes: `/`, or a directory root with its own package database. */
+  /**
+   * Filesystem root whose files the job reads: `/`, a directory root with its own package database,
+   * or the host's root as mounted in a container (with `hostExec`). Without `hostExec`, also the
+   * root the job's commands change.
+   */
   root: string;
+  /**
+   * The argv prefix that runs a command on the host itself (`--host-exec`, split into words), e.g.
+   * `['nsenter', '-t', '1', '-m', '-u', '-i', '-n', '-p', '--']`: every command of a job runs
+   * through it, built for the host's own root `/` (see the header).
+   */
+  hostExec?: string[];
   stateDirectory: string;
-  /** Run through `sh -c` after the reboot's `started` was reported. */
+  /** Run through `sh -c` (after the host-exec prefix, if any) once the reboot's `started` was reported. */
   rebootCommand: string;
   log: (message: string) => void;
   now?: () => Date;
@@ -68,6 +90,7 @@ const MAX_ERROR_LENGTH = 4096;
 
 /**
  * @example const { result, afterReport } = await runJob(job, { root: '/', stateDirectory, rebootCommand: 'systemctl reboot', log })
+ * @example await runJob(job, { root: '/host', hostExec: ['nsenter', '-t', '1', '-m', '-u', '-i', '-n', '-p', '--'], stateDirectory, rebootCommand: 'systemctl reboot', log })
  */
 export async function runJob(job: HostJob, options: JobRunnerOptions): Promise<JobRun> {
   const now = options.now ?? (() => new Date());
@@ -116,10 +139,11 @@ async function replay(entry: JournalEntry, journal: JobJournal, options: JobRunn
 
 async function reboot(entry: JournalEntry, journal: JobJournal, options: JobRunnerOptions): Promise<void> {
   journal.write({ ...entry, rebootInvoked: true });
-  options.log(`job ${entry.key}: rebooting (${options.rebootCommand})`);
+  const host = hostOf(options);
+  options.log(`job ${entry.key}: rebooting (${[...host.prefix, options.rebootCommand].join(' ')})`);
   const output = new OutputTail();
-  const run = await runProcess('sh', ['-c', options.rebootCommand], {
-    env: jobEnvironment(options.root, entry.step, entry.rolloutId),
+  const run = await runOnHost(host, 'sh', ['-c', options.rebootCommand], {
+    env: jobEnvironment(host.root, entry.step, entry.rolloutId),
     timeoutMs: Math.max(1, Math.min(MAX_TIMER_MS, Date.parse(entry.deadline) - Date.now())),
     output,
   });
@@ -130,7 +154,7 @@ async function reboot(entry: JournalEntry, journal: JobJournal, options: JobRunn
 async function execute(job: HostJob, options: JobRunnerOptions, output: OutputTail, now: () => Date): Promise<StepOutcome> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), Math.max(0, Math.min(MAX_TIMER_MS, Date.parse(job.deadline) - now().getTime())));
-  const context: StepContext = { job, root: options.root, stateDirectory: options.stateDirectory, output, signal: deadline.signal };
+  const context: StepContext = { job, host: hostOf(options), filesRoot: options.root, stateDirectory: options.stateDirectory, output, signal: deadline.signal };
   try {
     switch (job.step) {
       case 'pre-check':
@@ -153,9 +177,24 @@ async function execute(job: HostJob, options: JobRunnerOptions, output: OutputTa
   }
 }
 
+/** Where a job's commands act and how they are started. */
+interface HostTarget {
+  /** The root the commands are built for: `/` through a host-exec prefix, else the runner's root. */
+  root: string;
+  /** Words put before every command; empty without `--host-exec`. */
+  prefix: string[];
+}
+
+function hostOf(options: JobRunnerOptions): HostTarget {
+  const prefix = options.hostExec ?? [];
+  return prefix.length > 0 ? { root: '/', prefix } : { root: options.root, prefix };
+}
+
 interface StepContext {
   job: HostJob;
-  root: string;
+  host: HostTarget;
+  /** The runner's root, under which package database files are read. */
+  filesRoot: string;
   stateDirectory: string;
   output: OutputTail;
   /** Aborts at the job's deadline. */
@@ -166,8 +205,8 @@ async function runCommands(commands: JobCommand[], context: StepContext): Promis
   let exitCode: number | undefined;
   for (const command of commands) {
     context.output.append(`$ ${command.name}: ${command.command}\n`);
-    const run = await runProcess('sh', ['-c', command.command], {
-      env: jobEnvironment(context.root, context.job.step, context.job.rolloutId),
+    const run = await runOnHost(context.host, 'sh', ['-c', command.command], {
+      env: jobEnvironment(context.host.root, context.job.step, context.job.rolloutId),
       timeoutMs: command.timeoutMs,
       signal: context.signal,
       output: context.output,
@@ -183,9 +222,9 @@ async function runCommands(commands: JobCommand[], context: StepContext): Promis
 }
 
 async function rollbackByCommands(context: StepContext): Promise<StepOutcome> {
-  const before = await readInstalledPackages(context.root);
+  const before = await installedPackages(context);
   const ran = await runCommands(context.job.commands, context);
-  const after = await readInstalledPackages(context.root);
+  const after = await installedPackages(context);
   return { ...ran, replaced: changedPackages(before.packages, after.packages) };
 }
 
@@ -198,11 +237,11 @@ async function installExactly(targets: PackageVersion[], context: StepContext): 
   const badToken = targets.flatMap((target) => [target.name, target.version]).find((token) => !PACKAGE_TOKEN.test(token));
   if (badToken !== undefined) return { outcome: 'failed', replaced: [], error: `${JSON.stringify(badToken)} is not a package name or version this agent passes to a package manager` };
   if (targets.length === 0) return { outcome: 'succeeded', replaced: [] };
-  const before = await readInstalledPackages(context.root);
+  const before = await installedPackages(context);
   const targetNames = new Set(targets.map((target) => target.name));
   const aptConfig = before.format === 'dpkg-status' ? aptConfigFor(context) : undefined;
   if (before.format === 'dpkg-status') {
-    const simulation = installCommandLine(before.format, context.root, targets, { simulate: true, aptConfig });
+    const simulation = installCommandLine(before.format, context.host.root, targets, { simulate: true, aptConfig });
     const simulationOutput = new OutputTail();
     const simulated = await runPackageManager(simulation, context, simulationOutput);
     if (simulated.exitCode !== 0) {
@@ -215,9 +254,9 @@ async function installExactly(targets: PackageVersion[], context: StepContext): 
       return { outcome: 'failed', replaced: [], error: truncated(`the transaction would also change ${outside.join(', ')}, outside the job's packages; nothing was installed`) };
     }
   }
-  const install = installCommandLine(before.format, context.root, targets, { aptConfig });
+  const install = installCommandLine(before.format, context.host.root, targets, { aptConfig });
   const installed = await runPackageManager(install, context, context.output);
-  const after = await readInstalledPackages(context.root);
+  const after = await installedPackages(context);
   const replaced = changedPackages(before.packages, after.packages).filter((change) => targetNames.has(change.name));
   if (installed.aborted) return { outcome: 'failed', replaced, error: 'deadline passed', ...exitCodeOf(installed) };
   const problems: string[] = [];
@@ -231,22 +270,28 @@ async function installExactly(targets: PackageVersion[], context: StepContext): 
     : { outcome: 'succeeded', replaced, ...exitCodeOf(installed) };
 }
 
+/** The package list a job compares before and after it acts: files under the runner's root, rpm through the prefix. */
+function installedPackages(context: StepContext): ReturnType<typeof readInstalledPackages> {
+  return readInstalledPackages(context.filesRoot, { hostExec: context.host.prefix });
+}
+
 /**
  * apt reads its configuration files before its `-o` options, so a directory root's own apt.conf.d
  * (and not the host's hooks) is only read when `Dir` comes from APT_CONFIG.
  */
 function aptConfigFor(context: StepContext): string | undefined {
-  if (context.root === '/') return undefined;
-  if (/["\n;{}]/.test(context.root)) throw new InputError('the root path cannot be written in an apt configuration file', { file: context.root });
+  const { root } = context.host;
+  if (root === '/') return undefined;
+  if (/["\n;{}]/.test(root)) throw new InputError('the root path cannot be written in an apt configuration file', { file: root });
   const path = join(context.stateDirectory, 'apt-root.conf');
-  writeFileSync(path, `Dir "${context.root}/";\n`, { mode: 0o600 });
+  writeFileSync(path, `Dir "${root}/";\n`, { mode: 0o600 });
   return path;
 }
 
 async function runPackageManager(line: CommandLine, context: StepContext, output: OutputTail): Promise<ProcessRun> {
-  output.append(`$ ${line.command} ${line.args.join(' ')}\n`);
-  return runProcess(line.command, line.args, {
-    env: { ...jobEnvironment(context.root, context.job.step, context.job.rolloutId), LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', ...line.env },
+  output.append(`$ ${[...context.host.prefix, line.command, ...line.args].join(' ')}\n`);
+  return runOnHost(context.host, line.command, line.args, {
+    env: { ...jobEnvironment(context.host.root, context.job.step, context.job.rolloutId), LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', ...line.env },
     timeoutMs: Math.max(1, Math.min(MAX_TIMER_MS, Date.parse(context.job.deadline) - Date.now())),
     signal: context.signal,
     output,
@@ -289,6 +334,12 @@ function describeExit(run: ProcessRun): string {
   if (run.spawnError) return run.spawnError;
   if (run.timedOut) return 'timed out';
   return run.exitCode === undefined ? `killed by ${run.signal ?? 'a signal'}` : `exit ${run.exitCode}`;
+}
+
+/** Runs `command` on the job's host: after the host-exec prefix, if there is one. */
+function runOnHost(host: HostTarget, command: string, args: string[], options: Parameters<typeof runProcess>[2]): Promise<ProcessRun> {
+  const [program, ...rest] = [...host.prefix, command, ...args];
+  return runProcess(program!, rest, options);
 }
 
 /**
