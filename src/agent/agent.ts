@@ -16,6 +16,9 @@ import { runJob } from './job-runner.js';
 
 export const AGENT_VERSION = `0.1.0+p${AGENT_PROTOCOL_VERSION}`;
 
+/** Where the CLI takes an enrollment token from, for hints. */
+const ENROLL_TOKEN_SOURCES = '--enroll-token-file FILE, the FLEETPATCH_ENROLL_TOKEN environment variable, or --enroll-token';
+
 /** The longest wait the server's job endpoint accepts. */
 const MAX_JOB_WAIT_SECONDS = 60;
 
@@ -25,10 +28,19 @@ export interface AgentOptions {
   root: string;
   hostname?: string;
   labels: Record<string, string>;
+  /** The enrollment token, needed on first contact only; or `enrollTokenFile`. */
   enrollToken?: string;
+  /**
+   * A file holding the enrollment token (a mounted Secret, say), read only when the agent enrolls,
+   * so the token is never in argv and a token replaced in the file is the one used.
+   */
+  enrollTokenFile?: string;
   log: (message: string) => void;
-  /** Long-poll for rollout jobs between check-ins (runForever only). */
-  jobs?: { rebootCommand: string; waitSeconds: number };
+  /**
+   * Long-poll for rollout jobs between check-ins (runForever only). `hostExec`: the argv prefix
+   * every command of a job runs through, on the host's own root (job-runner.ts).
+   */
+  jobs?: { rebootCommand: string; waitSeconds: number; hostExec?: string[] };
 }
 
 interface Credential {
@@ -165,13 +177,19 @@ export class Agent {
         this.options.log(`the server sent a job this agent cannot read (${parsed.error.issues[0]?.message ?? 'invalid'}); waiting for the next check-in`);
         return;
       }
-      await this.runAndReport(credential, parsed.data, jobs.rebootCommand, signal);
+      await this.runAndReport(credential, parsed.data, jobs, signal);
     }
   }
 
-  private async runAndReport(credential: Credential, job: HostJob, rebootCommand: string, signal: AbortSignal): Promise<void> {
+  private async runAndReport(credential: Credential, job: HostJob, jobs: NonNullable<AgentOptions['jobs']>, signal: AbortSignal): Promise<void> {
     this.options.log(`job ${job.key}: ${job.step}`);
-    const run = await runJob(job, { root: this.options.root, stateDirectory: this.options.stateDirectory, rebootCommand, log: this.options.log });
+    const run = await runJob(job, {
+      root: this.options.root,
+      stateDirectory: this.options.stateDirectory,
+      rebootCommand: jobs.rebootCommand,
+      log: this.options.log,
+      ...(jobs.hostExec ? { hostExec: jobs.hostExec } : {}),
+    });
     this.options.log(`job ${job.key}: ${run.result.outcome}${run.result.error ? ` (${run.result.error})` : ''}`);
     if (!(await this.reportResult(credential, job, run.result, signal))) return;
     await run.afterReport?.();
@@ -207,14 +225,33 @@ export class Agent {
   private async credential(): Promise<Credential> {
     const stored = this.read<Credential>('credential.json');
     if (stored && stored.server === this.options.serverUrl) return stored;
-    if (!this.options.enrollToken) throw new InputError('this agent is not enrolled', { file: this.path('credential.json') }, 'give --enroll-token (created on the server\'s first start, or with POST /api/v1/enrollment-tokens)');
+    const token = this.enrollToken();
+    if (!token) throw new InputError('this agent is not enrolled', { file: this.path('credential.json') }, `give an enrollment token (created on the server's first start, or with POST /api/v1/enrollment-tokens): ${ENROLL_TOKEN_SOURCES}`);
     const hostname = this.options.hostname ?? (await collectHostFacts({ root: this.options.root })).hostname;
-    const response = await this.request('POST', '/api/v1/enroll', undefined, { token: this.options.enrollToken, hostname, labels: this.options.labels });
+    const response = await this.request('POST', '/api/v1/enroll', undefined, { token, hostname, labels: this.options.labels });
     const enrolled = (await response.json()) as { credential: string; hostname: string };
     const credential = { server: this.options.serverUrl, hostname: enrolled.hostname, credential: enrolled.credential };
     this.write('credential.json', credential);
     this.options.log(`enrolled as ${hostname}`);
     return credential;
+  }
+
+  /** The token given, or the one in the token file now; an unreadable or empty file is an error naming it. */
+  private enrollToken(): string | undefined {
+    const file = this.options.enrollTokenFile;
+    if (file === undefined) return this.options.enrollToken;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      const { code, message } = error as NodeJS.ErrnoException;
+      const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory, not a file' : message;
+      throw new InputError(`cannot read the enrollment token file (${reason})`, { file }, 'give --enroll-token-file the file that holds the token, e.g. a mounted Secret\'s key');
+    }
+    const token = text.trim();
+    if (token === '') throw new InputError('the enrollment token file is empty', { file }, 'write the token (fpe_…) into it');
+    if (/\s/.test(token)) throw new InputError('the enrollment token file holds more than one word; it should hold the token alone', { file });
+    return token;
   }
 
   private async send(credential: Credential, method: 'PUT' | 'POST', what: 'inventory' | 'heartbeat', body: unknown): Promise<void> {
@@ -243,7 +280,7 @@ export class Agent {
       if (error.code === 'delta-base-mismatch') throw new DeltaRejected();
       // A credential that stops working was revoked, or its host retired: re-enrolling needs an operator.
       const hint = response.status === 401 && secret?.startsWith('fph_')
-        ? `the server no longer accepts this host's credential (revoked, or the host was retired); an operator can run "fleetpatch hosts approve-enrollment <name>", then run the agent with --enroll-token after removing ${this.path('credential.json')}`
+        ? `the server no longer accepts this host's credential (revoked, or the host was retired); an operator can run "fleetpatch hosts approve-enrollment <name>", then run the agent with an enrollment token (${ENROLL_TOKEN_SOURCES}) after removing ${this.path('credential.json')}`
         : error.hint;
       throw new InputError(`the server refused ${method} ${path}: ${response.status} ${error.message ?? ''}`.trim(), {}, hint);
     }
