@@ -35,7 +35,7 @@ interface PodSpec {
   serviceAccountName?: string;
   tolerations?: { key?: string; operator?: string; effect?: string }[];
   containers: Container[];
-  volumes?: { name: string; hostPath?: { path: string } }[];
+  volumes?: { name: string; hostPath?: { path: string }; secret?: { secretName: string; items?: { key: string; path: string }[] } }[];
 }
 
 interface Manifest {
@@ -146,7 +146,7 @@ describe('deploy/kubernetes', () => {
       expect(pod.volumes?.find((volume) => volume.name === mount?.name)?.hostPath?.path).toBe('/');
     });
 
-    it('keeps its state on the node, reports as the node, labelled for the bucket, enrolled with a Secret', () => {
+    it('keeps its state on the node, reports as the node, labelled for the bucket', () => {
       const { pod, agent, args } = agentPod();
       const [stateDirectory] = flagValues(args, '--state-dir');
       const stateMount = agent.volumeMounts?.find((each) => each.mountPath === stateDirectory);
@@ -155,8 +155,22 @@ describe('deploy/kubernetes', () => {
       expect(flagValues(args, '--hostname')).toEqual(['$(NODE_NAME)']);
       expect(envVar(agent, 'NODE_NAME').valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
       expect(flagValues(args, '--label')).toContain('role=k8s-node');
-      const [token] = flagValues(args, '--enroll-token');
-      expect(envVar(agent, /^\$\((\w+)\)$/.exec(token ?? '')?.[1] ?? '').valueFrom?.secretKeyRef?.key).toBeDefined();
+    });
+
+    it('takes its enrollment token from the Secret deploy/README.md creates, mounted as a file, never in argv', () => {
+      const { pod, agent, args } = agentPod();
+      expect(flagValues(args, '--enroll-token'), 'a token in argv is visible in ps').toEqual([]);
+      const [tokenFile] = flagValues(args, '--enroll-token-file');
+      const mount = agent.volumeMounts?.find((each) => tokenFile?.startsWith(`${each.mountPath}/`));
+      expect(mount, `a volume mounted above ${tokenFile}`).toBeDefined();
+      expect(mount!.readOnly).toBe(true);
+      const secret = pod.volumes?.find((volume) => volume.name === mount!.name)?.secret;
+      // The file is the Secret's key (or the path an item maps it to) under the mount.
+      const key = secret?.items?.find((item) => posix.join(mount!.mountPath, item.path) === tokenFile)?.key ?? posix.relative(mount!.mountPath, tokenFile!);
+      const readme = readFileSync(resolve(repoRoot, 'deploy/README.md'), 'utf8');
+      const created = /kubectl -n fleetpatch create secret generic (\S+) --from-literal=(\w+)=fpe_/.exec(readme);
+      expect(created, 'deploy/README.md creates the enrollment Secret').not.toBeNull();
+      expect([secret?.secretName, key]).toEqual([created![1], created![2]]);
     });
 
     it('runs on every node, whatever its taints, within requests and limits', () => {
@@ -165,10 +179,11 @@ describe('deploy/kubernetes', () => {
       for (const bound of [agent.resources?.requests, agent.resources?.limits]) expect(Object.keys(bound ?? {}).sort()).toEqual(['cpu', 'memory']);
     });
 
-    it('reboots the host through nsenter into PID 1, which needs hostPID and a privileged root container', () => {
+    it('runs its jobs (upgrades, checks, the reboot) on the host through nsenter into PID 1, which needs hostPID and a privileged root container', () => {
       const { pod, agent, args } = agentPod();
-      const [rebootCommand] = flagValues(args, '--reboot-command');
-      expect(rebootCommand).toMatch(/^nsenter -t 1 -m -u -i -n -p -- /);
+      expect(flagValues(args, '--host-exec')).toEqual(['nsenter -t 1 -m -u -i -n -p --']);
+      // The reboot command runs through the prefix too: an nsenter of its own would enter twice.
+      for (const rebootCommand of flagValues(args, '--reboot-command')) expect(rebootCommand).not.toMatch(/^nsenter\b/);
       expect(pod.hostPID).toBe(true);
       expect(agent.securityContext).toMatchObject({ privileged: true, runAsUser: 0 });
     });
