@@ -24,7 +24,7 @@ export async function notifyPass(client: pg.ClientBase, notifications: Notificat
       rolloutId: rollout.id,
       ...(event.host ? { host: event.host } : {}),
       bucket: rollout.bucket,
-      team: rollout.team,
+      team: event.team ?? rollout.team,
       summary: event.summary,
       details: { wave: rollout.currentWave },
       ...(event.expected ? { expected: true } : {}),

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
 import { planFleet } from '../domain/planning/planner.js';
 import type { Policy } from '../domain/policy/policy-schema.js';
-import { occurrenceAt, type WindowOccurrence } from '../domain/policy/maintenance-window.js';
+import { nextOccurrences, occurrenceAt, type WindowOccurrence } from '../domain/policy/maintenance-window.js';
 import { admissionAt } from '../domain/rollout/admission.js';
 import { draftRollout, type RolloutDraft } from '../domain/rollout/rollout-draft.js';
 import { RUNNABLE_STRATEGIES } from '../domain/rollout/strategies/index.js';
@@ -80,9 +80,13 @@ export async function scheduleRollouts(pool: pg.Pool, request: { policy: Policy;
   for (const bucket of request.policy.buckets) {
     // A bucket this server cannot reach (no Kubernetes access for a rolling reboot, no SSH key) is not started by the schedule.
     if (!bucket.scheduled || !RUNNABLE_STRATEGIES.has(bucket.strategy.kind) || request.canRun?.(bucket) === false) continue;
-    const opening = bucket.windows.map((name) => ({ name, occurrence: occurrenceNow(name) })).find((candidate) => candidate.occurrence !== undefined);
+    // A manual window is made (and announced) its notice days ahead; the others when the window opens.
+    const notice = bucket.strategy.kind === 'manual' ? bucket.strategy.noticeDays * DAY_MS : 0;
+    const opening = notice > 0
+      ? upcomingOccurrence(request.policy, bucket.windows, request.now, notice)
+      : bucket.windows.map((name) => ({ name, occurrence: occurrenceNow(name) })).find((candidate) => candidate.occurrence !== undefined);
     if (!opening?.occurrence) continue;
-    if (!admissionAt(request.policy, { bucket: bucket.name, team: bucket.owner, windows: bucket.windows }, request.now).open) continue;
+    if (notice === 0 && !admissionAt(request.policy, { bucket: bucket.name, team: bucket.owner, windows: bucket.windows }, request.now).open) continue;
     const made = await pool.query('SELECT 1 FROM rollouts WHERE bucket = $1 AND window_name = $2 AND occurrence_start = $3', [bucket.name, opening.name, opening.occurrence.start]);
     if (made.rowCount || (await activeRolloutOf(pool, bucket.name)) !== undefined) continue;
     let draft: RolloutDraft;
@@ -93,10 +97,25 @@ export async function scheduleRollouts(pool: pg.Pool, request: { policy: Policy;
       if (error instanceof InputError) continue;
       throw error;
     }
-    const id = await storeDraft(pool, draft, { actor: 'policy:schedule', now: request.now, origin: 'schedule', windowName: opening.name, occurrenceStart: opening.occurrence.start, ...(request.policyRevision !== undefined ? { policyRevision: request.policyRevision } : {}), reason: `window ${opening.name} opened at ${opening.occurrence.start.toISOString()}` });
+    const reason = notice > 0 ? `window ${opening.name} opens at ${opening.occurrence.start.toISOString()}: announced ${bucket.strategy.kind === 'manual' ? bucket.strategy.noticeDays : 0} days ahead` : `window ${opening.name} opened at ${opening.occurrence.start.toISOString()}`;
+    const id = await storeDraft(pool, draft, { actor: 'policy:schedule', now: request.now, origin: 'schedule', windowName: opening.name, occurrenceStart: opening.occurrence.start, ...(request.policyRevision !== undefined ? { policyRevision: request.policyRevision } : {}), reason });
     if (id !== undefined) created.push(id);
   }
   return created;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The earliest occurrence of `windows` that is open now or opens within `lead`, with its window's name. */
+function upcomingOccurrence(policy: Policy, windows: readonly string[], now: Date, lead: number): { name: string; occurrence: WindowOccurrence } | undefined {
+  let earliest: { name: string; occurrence: WindowOccurrence } | undefined;
+  for (const name of windows) {
+    const window = policy.windows[name];
+    const [occurrence] = window ? nextOccurrences(window, now, 1) : [];
+    if (!occurrence || now >= occurrence.admissionEnd || occurrence.start.getTime() - lead > now.getTime()) continue;
+    if (!earliest || occurrence.start < earliest.occurrence.start) earliest = { name, occurrence };
+  }
+  return earliest;
 }
 
 /**
@@ -106,7 +125,9 @@ export async function createRollout(pool: pg.Pool, request: CreateRolloutRequest
   const active = await activeRolloutOf(pool, request.bucket);
   if (active !== undefined) throw new RolloutConflict(`rollout ${active} of bucket ${request.bucket} is still under way; abort it or let it end first`, 'id');
   const draft = await draftStoredRollout(pool, request);
-  const id = await storeDraft(pool, draft, { actor: request.actor, now: request.now, origin: 'operator', ...(request.policyRevision !== undefined ? { policyRevision: request.policyRevision } : {}), ...(request.reason ? { reason: request.reason } : {}) });
+  // A manual window made by hand is planned for its bucket's next window, and announced now.
+  const planned = draft.settings.strategy?.kind === 'manual' ? upcomingOccurrence(request.policy, draft.windows, request.now, Number.POSITIVE_INFINITY) : undefined;
+  const id = await storeDraft(pool, draft, { actor: request.actor, now: request.now, origin: 'operator', ...(planned ? { occurrenceStart: planned.occurrence.start } : {}), ...(request.policyRevision !== undefined ? { policyRevision: request.policyRevision } : {}), ...(request.reason ? { reason: request.reason } : {}) });
   if (id === undefined) throw new Error('rollout was not stored');
   return { id, draft };
 }
@@ -147,7 +168,7 @@ export type HostAction = 'retry' | 'skip';
 
 /** Refused: the rollout (or host) is not in a state the action applies to. `detail` is the reason without the field. */
 export class RolloutConflict extends InputError {
-  constructor(readonly detail: string, readonly field: 'id' | 'host' = 'id') {
+  constructor(readonly detail: string, readonly field: 'id' | 'host' | 'step' = 'id') {
     super(detail, { field });
   }
 }
@@ -234,6 +255,35 @@ export async function operateRolloutHost(pool: pg.Pool, action: HostAction, host
     await appendAudit(client, { action: `rollout.host.${action}`, actor: request.actor, subject: `rollout:${rollout.id}/host:${host}`, reason: request.reason, details: { from: current.state, to, attempt: current.attempt + (action === 'retry' ? 1 : 0) } });
     await client.query('UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $2) WHERE id = $1', [rollout.id, request.now]);
     return to;
+  });
+}
+
+/**
+ * A manual window's checklist, confirmed by a person one step at a time and in order: each
+ * confirmation is a timeline event and an audit entry naming the step. Once the last is
+ * confirmed, the host's versions are judged from its check-ins like any host's.
+ *
+ * @example await confirmChecklistStep(pool, 'colo-3', 2, { id: 9, actor: 'cli:alice', reason: 'traffic drained at the LB', now })
+ */
+export async function confirmChecklistStep(pool: pg.Pool, host: string, step: number, request: OperatorRequest): Promise<{ confirmed: number; of: number; item: string }> {
+  return withTransaction(pool, async (client) => {
+    const rollout = await lockRollout(client, request.id);
+    if (!rollout) throw new UnknownRollout(`no rollout ${request.id}`, 'id');
+    const strategy = rollout.settings.strategy;
+    if (strategy?.kind !== 'manual') throw new RolloutConflict(`rollout ${rollout.id} is a ${strategy?.kind ?? 'in-place'} rollout; only a manual window has a checklist`, 'id');
+    const row = await client.query<{ state: HostState; memo: Record<string, unknown> }>('SELECT state, memo FROM rollout_hosts WHERE rollout_id = $1 AND host = $2 FOR UPDATE', [rollout.id, host]);
+    const current = row.rows[0];
+    if (!current) throw new UnknownRollout(`host ${JSON.stringify(host)} is not in rollout ${rollout.id}`, 'host');
+    if (current.state !== 'awaiting-operator') throw new RolloutConflict(`${host} is ${current.state}; checklist steps are confirmed while it awaits its operator, in its window`, 'host');
+    const confirmed = typeof current.memo.confirmed === 'number' ? current.memo.confirmed : 0;
+    if (step !== confirmed + 1) throw new RolloutConflict(step <= confirmed ? `step ${step} of ${host} is confirmed already` : `step ${confirmed + 1} of ${host} comes first: "${strategy.checklist[confirmed]}"`, 'step');
+    const item = strategy.checklist[step - 1];
+    if (item === undefined) throw new RolloutConflict(`the checklist has ${strategy.checklist.length} steps`, 'step');
+    await client.query("UPDATE rollout_hosts SET memo = memo || jsonb_build_object('confirmed', $3::integer), news = news + 1 WHERE rollout_id = $1 AND host = $2", [rollout.id, host, step]);
+    await recordOperatorEvent(client, rollout.id, { host, kind: 'confirm', actor: request.actor, detail: `step ${step} of ${strategy.checklist.length}: ${item} (${request.reason})` }, request.now);
+    await appendAudit(client, { action: 'rollout.host.confirm', actor: request.actor, subject: `rollout:${rollout.id}/host:${host}`, reason: request.reason, details: { step, of: strategy.checklist.length, item } });
+    await client.query('UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $2) WHERE id = $1', [rollout.id, request.now]);
+    return { confirmed: step, of: strategy.checklist.length, item };
   });
 }
 

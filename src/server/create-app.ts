@@ -12,7 +12,7 @@ import { enrollHost, EnrollmentRefused, retireHost } from '../app/host-access.js
 import type { PolicyReader } from '../app/policy-reader.js';
 import { reassignHosts } from '../app/host-reassignment.js';
 import { applyPolicy, PolicyRefused, type PolicyInForce } from '../app/policy-service.js';
-import { createRollout, draftStoredRollout, operateRollout, operateRolloutHost, RolloutConflict, rolloutDetail, UnknownRollout, type HostAction, type RolloutAction } from '../app/rollout-service.js';
+import { confirmChecklistStep, createRollout, draftStoredRollout, operateRollout, operateRolloutHost, RolloutConflict, rolloutDetail, UnknownRollout, type HostAction, type RolloutAction } from '../app/rollout-service.js';
 import { ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
 import { jobResultSchema, MAX_JOB_OUTPUT_BYTES, type JobResult } from '../protocol/job-protocol.js';
 import { listRollouts, recordJobResult, requestHostPass, rolloutEvents } from '../store/rollout-store.js';
@@ -531,6 +531,16 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       async handle({ params, body, principal, context }) {
         const state = await asConflict(() => operateRolloutHost(pool, params.action as HostAction, String(params.host), { id: Number(params.id), actor: actor(principal), reason: (body as { reason: string }).reason, now: now() }));
         return context.json({ id: Number(params.id), host: String(params.host), state });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/rollouts/{id}/hosts/{host}/checklist/{step}', summary: 'Confirm the next step of a manual window\'s checklist for a host, with a reason (operator; audited)', access: 'operator',
+      params: z.object({ id: idParams.shape.id, host: hostNameSchema, step: z.string().regex(/^[1-9][0-9]{0,2}$/, 'a checklist step number from 1') }), body: z.object({ reason: text(512, 1) }),
+      responses: { 200: 'Confirmed: the steps confirmed so far', 404: 'No such rollout or host', 409: 'Not a manual window, the host is not awaiting its operator, or another step comes first' },
+      example: { params: { id: '9', host: 'colo-3', step: '2' }, body: { reason: 'traffic drained at the load balancer' } },
+      async handle({ params, body, principal, context }) {
+        const confirmed = await asConflict(() => confirmChecklistStep(pool, String(params.host), Number(params.step), { id: Number(params.id), actor: actor(principal), reason: (body as { reason: string }).reason, now: now() }));
+        return context.json({ id: Number(params.id), host: String(params.host), ...confirmed });
       },
     },
     {

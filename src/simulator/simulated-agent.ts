@@ -112,6 +112,13 @@ export class SimulatedHost {
     }
   }
 
+  /** A person at the console (a manual window's checklist): installs these versions and reboots, then the agent checks in. */
+  async patchByHand(targets: HostJob['packages']): Promise<void> {
+    this.install(targets);
+    this.reboot();
+    await this.checkIn();
+  }
+
   private install(targets: HostJob['packages']): JobResult['replaced'] {
     const replaced: JobResult['replaced'] = [];
     this.packages = this.packages.map((pkg) => {

@@ -41,6 +41,7 @@ interface RolloutRow {
   finished_at: Date | null;
   lease_holder: string | null;
   lease_expires_at: Date | null;
+  memo: Record<string, string | number | boolean>;
 }
 
 export interface StoredRollout extends Rollout {
@@ -85,6 +86,7 @@ function rolloutOf(row: RolloutRow): StoredRollout {
     finishedAt: orUndefined(row.finished_at),
     leaseHolder: orUndefined(row.lease_holder),
     leaseExpiresAt: orUndefined(row.lease_expires_at),
+    memo: row.memo,
   };
 }
 
@@ -442,6 +444,7 @@ const WRITE_PASS = preparedStatement('write-pass', `WITH host_changes AS (
          bake_until = CASE WHEN $6::text IS NULL THEN bake_until ELSE $11::timestamptz END,
          updated_at = CASE WHEN $6::text IS NOT NULL OR $12::boolean THEN $3 ELSE updated_at END,
          finished_at = CASE WHEN $13::boolean THEN $3 ELSE finished_at END,
+         memo = COALESCE($16::jsonb, memo),
          next_pass_at = $14
         WHERE id = $1
        RETURNING 1
@@ -455,7 +458,7 @@ const WRITE_PASS = preparedStatement('write-pass', `WITH host_changes AS (
  * being written: the agent fetches them), the news read marked seen, the rollout's change, the
  * timeline, and when the next pass is due.
  */
-export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: { rollout?: RolloutChange; hosts: HostChange[]; events: RolloutEvent[] }, read: Pick<PassHosts, 'hosts' | 'news'>, now: Date, nextPassAt: Date): Promise<void> {
+export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: { rollout?: RolloutChange; hosts: HostChange[]; events: RolloutEvent[]; memo?: Rollout['memo'] }, read: Pick<PassHosts, 'hosts' | 'news'>, now: Date, nextPassAt: Date): Promise<void> {
   const { hosts } = read;
   const attempts = new Map(hosts.map((host) => [host.name, host.attempt]));
   const jobs: Array<{ key: string; host: string; step: string; attempt: number; job: HostJob; executor: string }> = [];
@@ -498,6 +501,7 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
     change ? TERMINAL_ROLLOUT_STATES.has(change.state) : false,
     nextPassAt,
     notifyPayloads(jobs.map((job) => job.host)),
+    pass.memo ? JSON.stringify(pass.memo) : null,
   ]));
 }
 

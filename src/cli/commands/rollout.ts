@@ -1,12 +1,12 @@
 /**
- * `fleetpatch rollout create | list | show | pause | resume | abort | approve | retry | skip`: the
+ * `fleetpatch rollout create | list | show | pause | resume | abort | approve | retry | skip | confirm`: the
  * operator's side of the rollout engine, over the same service the API uses. `create --dry-run`
  * prints the planner's draft and stores nothing; every change needs a reason, which goes to the
  * rollout's timeline and the audit log. A refused action (the rollout or host is in the wrong
  * state) is exit 2 with the reason it was refused.
  */
 import type { Command } from 'commander';
-import { createRollout, draftStoredRollout, operateRollout, operateRolloutHost, rolloutDetail, type HostAction, type RolloutAction, type RolloutDetail } from '../../app/rollout-service.js';
+import { confirmChecklistStep, createRollout, draftStoredRollout, operateRollout, operateRolloutHost, rolloutDetail, type HostAction, type RolloutAction, type RolloutDetail } from '../../app/rollout-service.js';
 import { InputError } from '../../domain/errors.js';
 import type { RolloutDraft } from '../../domain/rollout/rollout-draft.js';
 import { ROLLOUT_STATES, type RolloutState } from '../../domain/rollout/rollout-model.js';
@@ -142,6 +142,23 @@ export function registerRolloutCommand(program: Command): void {
         process.stdout.write(`rollout ${id}: ${host} ${action === 'retry' ? 'retried' : 'skipped'}, now ${state}\n`);
       });
   }
+  rollout
+    .command('confirm')
+    .description('Confirm the next step of a manual window\'s checklist for a host (in order, one at a time). Needs --reason (audited).')
+    .argument('<id>', 'the rollout', parseRolloutId)
+    .argument('<host>', 'the host')
+    .argument('<step>', 'the checklist step, from 1', parseStep)
+    .option('--reason <text>', 'what was done (written to the timeline and the audit log)')
+    .action(async (id: number, host: string, step: number, options: { reason?: string }) => {
+      const reason = requireReason(options.reason);
+      const done = await withDatabase(createProgress(false), (database) => confirmChecklistStep(database.pool, host, step, { id, actor: ACTOR, reason, now: new Date() }));
+      process.stdout.write(`rollout ${id}: ${host} step ${done.confirmed} of ${done.of} confirmed: ${done.item}\n`);
+    });
+}
+
+function parseStep(value: string): number {
+  if (!/^[1-9]\d{0,2}$/.test(value)) throw new InputError(`not a checklist step: ${value}`, { field: 'step' }, 'steps are numbered from 1, as rollout show lists them');
+  return Number(value);
 }
 
 function parseRolloutId(value: string): number {

@@ -16,6 +16,9 @@ export const NOTIFICATION_KINDS = [
   'host-failed',
   'host-silent',
   'drain-stuck',
+  'window-announced',
+  'window-reminder',
+  'window-missed',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -48,7 +51,7 @@ export interface NotificationEvent {
 }
 
 /** Kinds that say the rollout itself went wrong: never suppressed, whatever `expected` says. */
-const FAILURE_KINDS: ReadonlySet<NotificationKind> = new Set(['reboot-stuck', 'gate-failed', 'rollout-halted', 'rollout-rolled-back', 'host-failed', 'drain-stuck']);
+const FAILURE_KINDS: ReadonlySet<NotificationKind> = new Set(['reboot-stuck', 'gate-failed', 'rollout-halted', 'rollout-rolled-back', 'host-failed', 'drain-stuck', 'window-missed']);
 
 /**
  * Whether the event is an expected signal to record but not send. Failures (by kind or by a

@@ -6,7 +6,7 @@
  * drain); the rollout machine (`rollout-machine.ts`) runs waves, slots, budget and gates around it.
  */
 import { BugError } from '../errors.js';
-import type { ExecutorSettings, HaltReason, HostState, HostStep, JobCommand, JobExecutor, PackageTarget, PauseReason, Rollout, RolloutHost, RolloutState, StrategySettings } from './rollout-model.js';
+import type { ExecutorSettings, HaltReason, HostMemo, HostState, HostStep, JobCommand, JobExecutor, PackageTarget, PauseReason, Rollout, RolloutHost, RolloutState, StrategySettings } from './rollout-model.js';
 
 /** A gate's verdict as the engine sees it now (Argo semantics: an error or no data never passes). */
 export interface GateVerdict {
@@ -54,14 +54,19 @@ export interface HostChange {
   note?: string;
   /** The host's trouble needs a person: the rollout pauses (a drain PodDisruptionBudgets keep blocked). */
   pause?: { reason: PauseReason; kind: RolloutEventKind; detail: string };
+  /** The event this transition raises, in place of the usual one (a manual window missed pages its owner). */
+  event?: Omit<RolloutEvent, 'host'>;
 }
 
-export type RolloutEventKind = 'rollout-started' | 'rollout-paused' | 'rollout-resumed' | 'rollout-halted' | 'rollout-done' | 'wave-started' | 'host-failed' | 'host-silent' | 'reboot-stuck' | 'gate-failed' | 'gate-inconclusive' | 'drain-stuck';
+export type RolloutEventKind = 'rollout-started' | 'rollout-paused' | 'rollout-resumed' | 'rollout-halted' | 'rollout-done' | 'wave-started' | 'host-failed' | 'host-silent' | 'reboot-stuck' | 'gate-failed' | 'gate-inconclusive' | 'drain-stuck'
+  | 'window-announced' | 'window-reminder' | 'window-missed';
 
 export interface RolloutEvent {
   kind: RolloutEventKind;
   severity: 'critical' | 'error' | 'warning' | 'info';
   host?: string;
+  /** Whom it concerns when not the rollout's owner (a manual window's dependent teams). */
+  team?: string;
   summary: string;
   /** A signal the plan expects (a host silent while it reboots): recorded, not sent. */
   expected?: boolean;
@@ -83,6 +88,8 @@ export interface Strategy {
   advanceHost(rollout: Rollout, host: RolloutHost, context: EngineContext): HostChange | undefined;
   /** Whether a pending host already is what the rollout makes it (then it is skipped); default: the snapshot's versions in place. */
   isCompliant?(rollout: Rollout, host: RolloutHost): boolean;
+  /** What the rollout tells people on its own schedule (a manual window's announcement and reminder), with the memo that keeps it once. */
+  announce?(rollout: Rollout, context: EngineContext): { events: RolloutEvent[]; memo: HostMemo } | undefined;
 }
 
 /** Time for a step's job when the policy gives none: upgrades download; a reboot job only has to start. */

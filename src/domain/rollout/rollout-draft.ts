@@ -35,6 +35,8 @@ export function assertRunnable(bucket: Bucket): void {
 /** The bucket's strategy as the rollout freezes it (durations in milliseconds). */
 function frozenStrategy(strategy: Bucket['strategy'], hosts: number): StrategySettings {
   switch (strategy.kind) {
+    case 'manual':
+      return { kind: 'manual', noticeDays: strategy.noticeDays, checklist: strategy.checklist, notifyTeams: strategy.notifyTeams };
     case 'replace':
       return {
         kind: 'replace', image: strategy.image, provisionHook: strategy.provisionHook, retireHook: strategy.retireHook, imageFact: strategy.imageFact,

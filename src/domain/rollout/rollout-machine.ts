@@ -11,7 +11,7 @@
  */
 import { BugError } from '../errors.js';
 import { type EngineContext, hostTargets, type HostChange, move, type RolloutChange, type RolloutEvent, start } from './host-steps.js';
-import type { Rollout, RolloutHost, PauseReason } from './rollout-model.js';
+import type { HostMemo, Rollout, RolloutHost, PauseReason } from './rollout-model.js';
 import { FAILED_HOST_STATES, TERMINAL_HOST_STATES, TERMINAL_ROLLOUT_STATES } from './rollout-model.js';
 import { strategyFor } from './strategies/index.js';
 
@@ -46,6 +46,8 @@ export interface Advance {
   rollout?: RolloutChange;
   hosts: HostChange[];
   events: RolloutEvent[];
+  /** The rollout's memo as it is to be stored (a manual window: announced, reminded). */
+  memo?: HostMemo;
 }
 
 /**
@@ -116,13 +118,18 @@ export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], 
     const change = advanceHost(rollout, host, context);
     if (!change) continue;
     changes.push(change);
-    if (change.to === 'awaiting-return') events.push({ kind: 'host-silent', severity: 'info', host: host.name, expected: true, summary: `${host.name} is rebooting in rollout ${rollout.id} (${rollout.bucket}); silence until ${change.patch.deadline?.toISOString() ?? 'its reboot timeout'} is expected` });
+    if (change.event) events.push({ ...change.event, host: host.name });
+    else if (change.to === 'awaiting-return') events.push({ kind: 'host-silent', severity: 'info', host: host.name, expected: true, summary: `${host.name} is rebooting in rollout ${rollout.id} (${rollout.bucket}); silence until ${change.patch.deadline?.toISOString() ?? 'its reboot timeout'} is expected` });
     else if (change.to === 'reboot-stuck') events.push({ kind: 'reboot-stuck', severity: 'critical', host: host.name, summary: `${host.name} did not come back from its reboot in rollout ${rollout.id} (${rollout.bucket})` });
     else if (FAILED_HOST_STATES.has(change.to) && !FAILED_HOST_STATES.has(change.from)) events.push({ kind: 'host-failed', severity: 'error', host: host.name, summary: `${host.name} failed in rollout ${rollout.id} (${rollout.bucket}): ${change.patch.lastError ?? change.to}` });
     else if (change.to === 'failed' && change.from === 'rolling-back') events.push({ kind: 'host-failed', severity: 'critical', host: host.name, summary: `${host.name}: ${change.patch.lastError}` });
   }
   if (TERMINAL_ROLLOUT_STATES.has(rollout.state)) return { hosts: changes, events };
   const hostPause = changes.find((change) => change.pause)?.pause;
+  // The strategy's own schedule of telling people (a manual window's announcement and reminder).
+  const announced = strategyFor(rollout).announce?.(rollout, context);
+  if (announced) events.push(...announced.events);
+  const memo = announced ? { memo: announced.memo } : {};
 
   let next = applied(hosts, changes);
   let rolloutChange: RolloutChange | undefined;
@@ -138,7 +145,7 @@ export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], 
     if (others.inFlight === 0 && next.every((host) => TERMINAL_HOST_STATES.has(host.state) || host.state === 'pending')) {
       set({ state: 'completed-with-errors', reason: rollout.reason ? `rolled back: ${rollout.reason}` : 'rolled back' }, { kind: 'rollout-done', severity: 'warning', summary: `rollout ${rollout.id} (${rollout.bucket}) rolled back` });
     }
-    return { ...(rolloutChange ? { rollout: rolloutChange } : {}), hosts: changes, events };
+    return { ...(rolloutChange ? { rollout: rolloutChange } : {}), hosts: changes, events, ...memo };
   }
 
   // The budget counts the whole rollout; a stuck host halts at once when the policy says so.
@@ -181,7 +188,7 @@ export function advanceRollout(rollout: Rollout, hosts: readonly RolloutHost[], 
     const waveNow = { ...rollout, currentWave: rolloutChange?.currentWave ?? rollout.currentWave };
     admit(waveNow, next, others, context, changes);
   }
-  return { ...(rolloutChange ? { rollout: rolloutChange } : {}), hosts: changes, events };
+  return { ...(rolloutChange ? { rollout: rolloutChange } : {}), hosts: changes, events, ...memo };
 }
 
 /** Window and freeze pauses end by themselves; the others wait for a person. */

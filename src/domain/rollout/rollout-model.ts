@@ -86,6 +86,14 @@ export type StrategySettings =
       minHealthy: number;
       warmupMs: number;
       enrollTimeoutMs: number;
+    }
+  | {
+      kind: 'manual';
+      noticeDays: number;
+      /** What a person confirms, step by step, for each host. */
+      checklist: string[];
+      /** Teams told besides the owner (dependent services). */
+      notifyTeams: string[];
     };
 
 /** How a host is reached for its own steps (the policy's `executor`), frozen with the rollout. */
@@ -137,6 +145,10 @@ export interface Rollout {
   snapshot: PackageTarget[];
   settings: RolloutSettings;
   createdAt: Date;
+  /** The window occurrence it was made for (the schedule's; a manual window's planned date). */
+  occurrenceStart?: Date | undefined;
+  /** What a strategy remembers about the rollout between passes (a manual window: announced, reminded). */
+  memo?: HostMemo | undefined;
 }
 
 /** The host as its last check-in described it. */

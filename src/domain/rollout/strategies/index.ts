@@ -3,10 +3,11 @@ import { BugError } from '../../errors.js';
 import { strategyOf, type Strategy } from '../host-steps.js';
 import type { Rollout } from '../rollout-model.js';
 import { inPlace } from './in-place.js';
+import { manual } from './manual.js';
 import { replace } from './replace.js';
 import { rollingReboot } from './rolling-reboot.js';
 
-const STRATEGIES: ReadonlyMap<string, Strategy> = new Map([inPlace, rollingReboot, replace].map((strategy) => [strategy.kind, strategy]));
+const STRATEGIES: ReadonlyMap<string, Strategy> = new Map([inPlace, rollingReboot, replace, manual].map((strategy) => [strategy.kind, strategy]));
 
 /** Kinds rollouts can run: a bucket of another kind is refused when its rollout is drafted. */
 export const RUNNABLE_STRATEGIES: ReadonlySet<string> = new Set(STRATEGIES.keys());
