@@ -292,9 +292,24 @@ export interface RolloutDetail extends StoredRollout {
   budgetLeft: number;
   failedHosts: number;
   waves: Array<{ wave: number; hosts: number; states: Record<string, number> }>;
-  hosts: Array<RolloutHostView & { actions: HostAction[] }>;
+  hosts: Array<RolloutHostView & { actions: HostAction[]; checklist?: ChecklistProgress }>;
   events: Array<RolloutEventRow & { rolloutId: number }>;
   measurements: GateMeasurementRow[];
+}
+
+/** A manual window's host: the checklist confirmed so far and the step an operator confirms next (`POST …/checklist/{next}`). */
+export interface ChecklistProgress {
+  confirmed: number;
+  of: number;
+  next?: { step: number; item: string };
+}
+
+function checklistOf(rollout: StoredRollout, host: RolloutHostView): ChecklistProgress | undefined {
+  const strategy = rollout.settings.strategy;
+  if (strategy?.kind !== 'manual') return undefined;
+  const confirmed = typeof host.memo.confirmed === 'number' ? host.memo.confirmed : 0;
+  const item = host.state === 'awaiting-operator' ? strategy.checklist[confirmed] : undefined;
+  return { confirmed, of: strategy.checklist.length, ...(item !== undefined ? { next: { step: confirmed + 1, item } } : {}) };
 }
 
 /** One rollout as `rollout show`, the API and the dashboard present it; undefined when there is none. */
@@ -315,7 +330,10 @@ export async function rolloutDetail(pool: pg.Pool, id: number): Promise<RolloutD
     budgetLeft: rollout.settings.errorBudget - failedHosts,
     failedHosts,
     waves,
-    hosts: hosts.map((host) => ({ ...host, actions: ended ? [] : (['retry', 'skip'] as const).filter((action) => (action === 'retry' ? canRetry(host.state) : canSkip(host.state))) })),
+    hosts: hosts.map((host) => {
+      const checklist = checklistOf(rollout, host);
+      return { ...host, actions: ended ? [] : (['retry', 'skip'] as const).filter((action) => (action === 'retry' ? canRetry(host.state) : canSkip(host.state))), ...(checklist ? { checklist } : {}) };
+    }),
     events,
     measurements,
   };

@@ -634,20 +634,22 @@ export interface RolloutHostView {
   deadline?: Date;
   lastError?: string;
   replaced: RolloutHost['replaced'];
-  job?: { key: string; step: string; dispatchedAt: Date; fetchedAt?: Date; reportedAt?: Date; outcome?: string; output?: string };
+  /** What the strategy remembers (a node cordoned by fleetpatch, a replacement's name, checklist steps confirmed). */
+  memo: RolloutHost['memo'];
+  job?: { key: string; step: string; executor: string; dispatchedAt: Date; fetchedAt?: Date; reportedAt?: Date; outcome?: string; output?: string };
 }
 
 /** A rollout's hosts as people read them, in admission order, with their current job. */
 export async function rolloutHostViews(db: Queryable, id: number): Promise<RolloutHostView[]> {
-  const rows = await db.query<{ host: string; wave: number; state: RolloutHost['state']; attempt: number; state_since: Date; slot_held: boolean; deadline: Date | null; last_error: string | null; replaced: RolloutHost['replaced']; key: string | null; step: string | null; dispatched_at: Date | null; fetched_at: Date | null; reported_at: Date | null; result: JobResult | null }>(
-    `SELECT rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.slot_held, rh.deadline, rh.last_error, rh.replaced, j.key, j.step, j.dispatched_at, j.fetched_at, j.reported_at, j.result
+  const rows = await db.query<{ host: string; wave: number; state: RolloutHost['state']; attempt: number; state_since: Date; slot_held: boolean; deadline: Date | null; last_error: string | null; replaced: RolloutHost['replaced']; memo: RolloutHost['memo']; key: string | null; step: string | null; executor: string | null; dispatched_at: Date | null; fetched_at: Date | null; reported_at: Date | null; result: JobResult | null }>(
+    `SELECT rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.slot_held, rh.deadline, rh.last_error, rh.replaced, rh.memo, j.key, j.step, j.executor, j.dispatched_at, j.fetched_at, j.reported_at, j.result
        FROM rollout_hosts rh LEFT JOIN rollout_jobs j ON j.key = rh.job_key WHERE rh.rollout_id = $1 ORDER BY rh.position`,
     [id],
   );
   return rows.rows.map((row) => ({
-    host: row.host, wave: row.wave, state: row.state, attempt: row.attempt, stateSince: row.state_since, slotHeld: row.slot_held, replaced: row.replaced,
+    host: row.host, wave: row.wave, state: row.state, attempt: row.attempt, stateSince: row.state_since, slotHeld: row.slot_held, replaced: row.replaced, memo: row.memo,
     ...(row.deadline ? { deadline: row.deadline } : {}), ...(row.last_error ? { lastError: row.last_error } : {}),
-    ...(row.key ? { job: { key: row.key, step: row.step!, dispatchedAt: row.dispatched_at!, ...(row.fetched_at ? { fetchedAt: row.fetched_at } : {}), ...(row.reported_at ? { reportedAt: row.reported_at } : {}), ...(row.result ? { outcome: row.result.outcome, output: row.result.output } : {}) } } : {}),
+    ...(row.key ? { job: { key: row.key, step: row.step!, executor: row.executor!, dispatchedAt: row.dispatched_at!, ...(row.fetched_at ? { fetchedAt: row.fetched_at } : {}), ...(row.reported_at ? { reportedAt: row.reported_at } : {}), ...(row.result ? { outcome: row.result.outcome, output: row.result.output } : {}) } } : {}),
   }));
 }
 
