@@ -10,12 +10,15 @@ import type { ExecutorSettings, RolloutSettings } from '../domain/rollout/rollou
 import { createCommandHookExecutor } from '../executors/command-hook.js';
 import type { Executor } from '../executors/executor.js';
 import type { ExecutorFor } from './job-worker.js';
+import type { DisruptionBlockers } from './rollout-service.js';
 
 export interface ServerExecutors {
   /** The cluster's API, for rolling reboots (`--kubeconfig`, or the pod's service account). */
   kubernetes?: Executor;
   /** SSH with this server's key and known hosts, for a bucket's SSH settings. */
   ssh?: (settings: Extract<ExecutorSettings, { kind: 'ssh' }>) => Executor;
+  /** The cluster's PodDisruptionBudgets that allow no disruption now, with the nodes their pods run on. */
+  disruptionBlockers?: () => Promise<DisruptionBlockers>;
 }
 
 /**

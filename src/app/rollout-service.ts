@@ -32,6 +32,24 @@ export interface CreateRolloutRequest {
   /** Only the bucket's hosts with all these labels, and (when given) only these hosts. */
   labels?: Record<string, string>;
   hosts?: string[];
+  /** A rolling reboot's cluster: the PodDisruptionBudgets that allow no disruption now, with the nodes their pods run on. */
+  disruptionBlockers?: () => Promise<DisruptionBlockers>;
+}
+
+export type DisruptionBlockers = Array<{ budget: string; nodes: string[] }>;
+
+/** Budgets that would block draining the draft's nodes, in words; an unreachable cluster is a warning too. */
+async function drainWarnings(draft: RolloutDraft, blockers: (() => Promise<DisruptionBlockers>) | undefined): Promise<string[]> {
+  if (draft.settings.strategy?.kind !== 'rolling-reboot' || !blockers) return [];
+  const nodes = new Set(draft.waves.flatMap((wave) => wave.hosts));
+  try {
+    return (await blockers()).flatMap(({ budget, nodes: covered }) => {
+      const affected = covered.filter((node) => nodes.has(node));
+      return affected.length === 0 ? [] : [`PodDisruptionBudget ${budget} allows no disruption now: draining ${affected.join(', ')} will wait for it, and the rollout pauses and pages once a drain is stuck`];
+    });
+  } catch (error) {
+    return [`the cluster's PodDisruptionBudgets could not be read (${error instanceof Error ? error.message : String(error)}): drains may block`];
+  }
 }
 
 /** The rollout `create` would store: read the bucket's hosts, plan them, draft the rollout. */
@@ -47,7 +65,8 @@ export async function draftStoredRollout(pool: pg.Pool, request: CreateRolloutRe
   const learned = await hostDurationP95(pool, bucket.name);
   const hostDurationMs = learned && learned.samples >= LEARNED_DURATION_SAMPLES && learned.p95Ms > 0 ? learned.p95Ms : undefined;
   const labels = new Map(hosts.map((host) => [host.name, host.labels]));
-  return draftRollout(bucket, plan.hosts, { staleAfterMs: request.staleAfterSeconds * 1000, canaries, labels, ...(hostDurationMs !== undefined ? { hostDurationMs } : {}), ...(request.advisoryId ? { advisoryId: request.advisoryId } : {}) });
+  const draft = draftRollout(bucket, plan.hosts, { staleAfterMs: request.staleAfterSeconds * 1000, canaries, labels, ...(hostDurationMs !== undefined ? { hostDurationMs } : {}), ...(request.advisoryId ? { advisoryId: request.advisoryId } : {}) });
+  return { ...draft, warnings: [...draft.warnings, ...(await drainWarnings(draft, request.disruptionBlockers))] };
 }
 
 /** The bucket's rollouts that have not ended: a second one would fight over the same hosts. */

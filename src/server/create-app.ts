@@ -12,7 +12,7 @@ import { enrollHost, EnrollmentRefused, retireHost } from '../app/host-access.js
 import type { PolicyReader } from '../app/policy-reader.js';
 import { reassignHosts } from '../app/host-reassignment.js';
 import { applyPolicy, PolicyRefused, type PolicyInForce } from '../app/policy-service.js';
-import { confirmChecklistStep, createRollout, draftStoredRollout, operateRollout, operateRolloutHost, RolloutConflict, rolloutDetail, UnknownRollout, type HostAction, type RolloutAction } from '../app/rollout-service.js';
+import { confirmChecklistStep, createRollout, type DisruptionBlockers, draftStoredRollout, operateRollout, operateRolloutHost, RolloutConflict, rolloutDetail, UnknownRollout, type HostAction, type RolloutAction } from '../app/rollout-service.js';
 import { ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
 import { jobResultSchema, MAX_JOB_OUTPUT_BYTES, type JobResult } from '../protocol/job-protocol.js';
 import { listRollouts, recordJobResult, requestHostPass, rolloutEvents } from '../store/rollout-store.js';
@@ -44,6 +44,7 @@ import type { ChangeListener } from '../store/change-notifications.js';
 import { isDatabaseUnavailable, type DatabaseHealth } from '../store/database.js';
 import { advisoryImpact, findingPage } from '../store/finding-queries.js';
 import { hostDetail, hostPackages, hostPage } from '../store/fleet-queries.js';
+import { baselineImages } from '../store/image-queries.js';
 import { listNotifications, type NotificationState } from '../store/notification-store.js';
 import { listPolicyRevisions } from '../store/policy-store.js';
 import { ApiError, errorBody, respondWithError, validationError } from './api-error.js';
@@ -83,6 +84,8 @@ export interface AppDependencies {
   jobPool?: pg.Pool;
   /** The agents' job long poll (made from the job pool and `changes` when not given). */
   jobs?: JobLongPoll;
+  /** A rolling reboot's cluster: budgets that allow no disruption now, named in a rollout's draft before any drain. */
+  disruptionBlockers?: () => Promise<DisruptionBlockers>;
   now?: () => Date;
 }
 
@@ -497,7 +500,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       async handle({ body, principal, context }) {
         const request = body as { bucket: string; advisory?: string; labels?: Record<string, string>; hosts?: string[]; reason?: string; dryRun: boolean };
         const { policy, revision } = policyInForce();
-        const creation = { policy, ...(revision !== undefined ? { policyRevision: revision } : {}), bucket: request.bucket, actor: actor(principal), now: now(), staleAfterSeconds, ...(request.advisory ? { advisoryId: request.advisory } : {}), ...(request.labels ? { labels: request.labels } : {}), ...(request.hosts ? { hosts: request.hosts } : {}), ...(request.reason ? { reason: request.reason } : {}) };
+        const creation = { policy, ...(revision !== undefined ? { policyRevision: revision } : {}), bucket: request.bucket, actor: actor(principal), now: now(), staleAfterSeconds, ...(request.advisory ? { advisoryId: request.advisory } : {}), ...(request.labels ? { labels: request.labels } : {}), ...(request.hosts ? { hosts: request.hosts } : {}), ...(request.reason ? { reason: request.reason } : {}), ...(dependencies.disruptionBlockers ? { disruptionBlockers: dependencies.disruptionBlockers } : {}) };
         if (request.dryRun) return context.json(await draftStoredRollout(pool, creation));
         return context.json(await asConflict(() => createRollout(pool, creation)), 201);
       },
@@ -680,6 +683,14 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
         const planned = inForce.policy && baselines.some((baseline) => 'target' in baseline) ? { policy: inForce.policy, revision: inForce.revision?.revision, horizonDays: 30, now: now() } : undefined;
         const drift = await planner.drift(baselines, planned);
         return context.json({ generatedAt: drift.generatedAt ?? now(), baselines: drift.baselines, baselinesTotal: packageGlob ? 1 : inForce.policy!.baselines.length });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/images', summary: 'The baseline image of each replace bucket of the policy in force: its id, build date and age in days, and how many of the bucket\'s hosts report it, another image or none (their label named by imageFact); no buckets without a policy', access: 'viewer',
+      responses: { 200: 'Baseline images per replace bucket, in policy order' },
+      async handle({ context }) {
+        const { policy, revision } = dependencies.policy.inForce.current;
+        return context.json({ generatedAt: now(), revision: revision?.revision ?? null, buckets: policy ? await baselineImages(pool, policy.buckets, now()) : [] });
       },
     },
     {

@@ -158,6 +158,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     changes,
     policy: { inForce: policy, reader: policyReader },
     planner,
+    ...(options.executors?.disruptionBlockers ? { disruptionBlockers: options.executors.disruptionBlockers } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   // Pages, Slack messages and webhooks leave from the outbox, on whichever replica claims them first.

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerExecutors } from '../../app/job-executors.js';
 import { InputError } from '../../domain/errors.js';
+import { disruptionBlockers } from '../../executors/kubernetes/disruption-blockers.js';
 import { createKubernetesExecutor } from '../../executors/kubernetes/kubernetes-executor.js';
 import { createSshExecutor } from '../../executors/ssh/ssh-executor.js';
 import { runServer, type ServerOptions } from '../../server/run-server.js';
@@ -84,6 +85,7 @@ function serverExecutors(options: ServerCommandOptions, home: string, env: NodeJ
       kubeConfig.loadFromFile(options.kubeconfig);
     } else kubeConfig.loadFromCluster();
     executors.kubernetes = createKubernetesExecutor({ kubeConfig });
+    executors.disruptionBlockers = async () => (await disruptionBlockers(kubeConfig, { signal: AbortSignal.timeout(10_000) })).map(({ budget, nodes }) => ({ budget, nodes }));
   }
   const homeKey = join(home, 'ssh', 'id_ed25519');
   const privateKeyPath = options.sshKey ?? (existsSync(homeKey) ? homeKey : undefined);

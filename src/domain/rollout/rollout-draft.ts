@@ -23,6 +23,8 @@ export interface RolloutDraft {
   windows: string[];
   gates: Bucket['gates'];
   waves: Array<{ wave: number; hosts: string[] }>;
+  /** What will hold the rollout up, known before it starts (a PodDisruptionBudget that allows no disruption now). */
+  warnings: string[];
 }
 
 const commandOf = (check: Bucket['checks']['pre'][number]): JobCommand => ({ name: check.name, command: check.command, timeoutMs: check.timeout, allowedExitCodes: check.allowedExitCodes });
@@ -103,6 +105,7 @@ export function draftRollout(bucket: Bucket, hostPlans: readonly HostPlan[], opt
     windows: bucket.windows,
     gates: bucket.gates,
     waves,
+    warnings: [],
     settings: {
       strategy: frozenStrategy(bucket.strategy, ordered.length),
       executor: frozenExecutor(bucket.executor),
