@@ -538,7 +538,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     },
     {
       method: 'post', path: '/api/v1/rollouts/{id}/hosts/{host}/checklist/{step}', summary: 'Confirm the next step of a manual window\'s checklist for a host, with a reason (operator; audited)', access: 'operator',
-      params: z.object({ id: idParams.shape.id, host: hostNameSchema, step: z.string().regex(/^[1-9][0-9]{0,2}$/, 'a checklist step number from 1') }), body: z.object({ reason: text(512, 1) }),
+      params: z.object({ id: idParams.shape.id, host: hostNameSchema, step: z.string().max(3).regex(/^[1-9][0-9]{0,2}$/, 'a checklist step number from 1') }), body: z.object({ reason: text(512, 1) }),
       responses: { 200: 'Confirmed: the steps confirmed so far', 404: 'No such rollout or host', 409: 'Not a manual window, the host is not awaiting its operator, or another step comes first' },
       example: { params: { id: '9', host: 'colo-3', step: '2' }, body: { reason: 'traffic drained at the load balancer' } },
       async handle({ params, body, principal, context }) {
