@@ -23,7 +23,9 @@
  * new name) on the schedulable Ready node with the fewest pods of that ReplicaSet, Ready
  * `replacementReadyMs` later; DaemonSet pods stay. Delayed work runs when a request (or a test's
  * look) arrives and its time has come on the server's clock, which tests share with the executor:
- * nothing here waits or loops on its own.
+ * nothing here waits or loops on its own. Tests play the kubelet of a rebooting node
+ * (`setNodeReady`, with the new boot ID), watch every change of a node (`onNodeChange`) and count
+ * how often a node was read (`nodeReads`).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -110,7 +112,12 @@ export interface KubeApiServer {
   addDaemonSet(spec: { namespace: string; name: string; labels: Record<string, string> }): void;
   addBudget(spec: BudgetSpec): void;
   changeBudget(namespace: string, name: string, change: Pick<BudgetSpec, 'minAvailable' | 'maxUnavailable'>): void;
-  setNodeReady(name: string, ready: boolean, condition?: { reason: string; message: string }): void;
+  /** The kubelet's Ready condition; `nodeInfo` changes what it reports with it (a node back from a reboot reports a new `bootID`). */
+  setNodeReady(name: string, ready: boolean, condition?: { reason: string; message: string }, nodeInfo?: Partial<NodeInfo>): void;
+  /** Calls `listener` after every change of a node (an API patch, a Ready change, a racing change, a new node) with copies of all nodes; returns its removal. */
+  onNodeChange(listener: (nodes: NodeObject[]) => void): () => void;
+  /** How often the API served this node (`GET /api/v1/nodes/{name}`). */
+  nodeReads(name: string): number;
   /** Right after the API next serves this node, someone else changes it (`kubectl cordon` racing ours). */
   changeAfterNextRead(name: string, change: (node: NodeObject) => void): void;
   /** The next eviction of this pod answers `status` with an InternalError Status, once. */
@@ -185,6 +192,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const replicaSets = new Map<string, { replicas: number; labels: Record<string, string>; uid: string; created: number }>();
   const failures = new Map<string, number>();
   const racingChanges = new Map<string, (node: NodeObject) => void>();
+  const nodeListeners = new Set<(nodes: NodeObject[]) => void>();
+  const reads = new Map<string, number>();
   const evictions: EvictionRecord[] = [];
   const due: Array<{ at: number; run: () => void }> = [];
   let version = 1;
@@ -223,8 +232,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
   const healthy = (pod: PodObject) => !pod.metadata.deletionTimestamp && podReady(pod);
 
+  /** After every change of a node: the most cordoned at once, and the listeners. */
   function countCordoned(): void {
     maxCordoned = Math.max(maxCordoned, [...nodes.values()].filter((node) => node.spec.unschedulable === true).length);
+    if (nodeListeners.size === 0) return;
+    const copies = [...nodes.values()].map((node) => structuredClone(node));
+    for (const listener of nodeListeners) listener(copies);
   }
 
   function newPod(spec: PodSpec, ownerUid?: string): PodObject {
@@ -422,6 +435,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       if (method !== 'GET') throw new ApiStatus(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
       const node = nodes.get(name);
       if (!node) throw new ApiStatus(404, 'NotFound', `nodes "${name}" not found`, { name, kind: 'nodes' });
+      reads.set(name, (reads.get(name) ?? 0) + 1);
       const served = { code: 200, body: { kind: 'Node', apiVersion: 'v1', ...structuredClone(node) } };
       const racing = racingChanges.get(name);
       if (racing) {
@@ -522,10 +536,19 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       budget.metadata.generation = (budget.metadata.generation ?? 1) + 1;
       budget.metadata.resourceVersion = nextVersion();
     },
-    setNodeReady(name, ready, condition) {
+    setNodeReady(name, ready, condition, nodeInfo) {
       const node = mustGet(nodes, name, 'node');
       node.status.conditions = [{ ...nodeCondition(ready), ...condition, lastHeartbeatTime: stamp(), lastTransitionTime: stamp() }];
+      if (nodeInfo) node.status.nodeInfo = { ...node.status.nodeInfo, ...nodeInfo };
       node.metadata.resourceVersion = nextVersion();
+      countCordoned();
+    },
+    onNodeChange(listener) {
+      nodeListeners.add(listener);
+      return () => void nodeListeners.delete(listener);
+    },
+    nodeReads(name) {
+      return reads.get(name) ?? 0;
     },
     changeAfterNextRead(name, change) {
       racingChanges.set(name, change);
