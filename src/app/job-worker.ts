@@ -70,6 +70,8 @@ export class JobWorker {
     const room = (this.options.concurrency ?? 16) - this.running.size;
     const claimed = await claimServerJobs(this.options.pool, this.options.holder, this.options.now(), this.leaseMs, room);
     for (const job of claimed) {
+      // Our own claim expired while the step still runs here (a renewal lagged): the claim is renewed, the step not started twice.
+      if (this.running.has(job.key)) continue;
       const abort = new AbortController();
       const done = this.runClaimed(job, abort).catch((error: unknown) => this.options.log(`job ${job.key} on ${job.host}: ${error instanceof Error ? error.message : String(error)} (its claim expires and it is taken again)`)).finally(() => this.running.delete(job.key));
       this.running.set(job.key, { done, abort });
