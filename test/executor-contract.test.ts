@@ -131,16 +131,6 @@ esac
           const marker = join(directory, `slow-${attempt}`);
           return { job: hostJob('post-check', 'hook-1', 10 + attempt, { commands: [check('slow', `touch '${marker}'; sleep 8`)] }), target: target('hook-1'), begun: () => existsSync(marker) };
         },
-        knownBugs: {
-          'keeps every result one the job protocol accepts, even a chatty step\'s': {
-            bug: 'src/executors/command-hook.ts puts the hook\'s raw output in the result (protocol/output-tail.ts cleans nothing): ESC, NUL and other control characters reach `output`, which jobResultSchema refuses (the SSH executor and the agent replace them with ?)',
-            fails: /contains a control character \(U\+0001\)[\s\S]*"output"/,
-          },
-          'acts on nothing when the signal was aborted before the run': {
-            bug: 'runHook in src/executors/command-hook.ts adds its abort listener to a signal already aborted (the listener never fires) and spawns the hook anyway: the hook runs to its end, and only then is the result "interrupted"',
-            fails: /it acted after the abort/,
-          },
-        },
         close: async () => rmSync(directory, { recursive: true, force: true }),
       };
     },

@@ -20,7 +20,8 @@
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { MAX_JOB_OUTPUT_BYTES, type HostJob, type JobCommand, type JobResult } from '../protocol/job-protocol.js';
-import { OutputTail } from '../protocol/output-tail.js';
+// The job output tail that also replaces the control characters the job protocol refuses.
+import { OutputTail } from './ssh/output-tail.js';
 import type { ExecutedStep, Executor, ExecutorTarget } from './executor.js';
 
 /** What a hook may say on its last line; anything else there is plain output. */
@@ -71,7 +72,7 @@ export function createCommandHookExecutor(options: { command: string }): Executo
       for (const command of commands) {
         const remaining = Date.parse(job.deadline) - context.now().getTime();
         if (remaining <= 0) return finish('failed', { output }, 'deadline passed');
-        output.push(Buffer.from(`$ ${command.name}: ${command.command}\n`));
+        output.append(Buffer.from(`$ ${command.name}: ${command.command}\n`));
         last = await runHook(command, Math.min(command.timeoutMs, remaining), { ...environment(job, target), ...(command.hook ? { FLEETPATCH_HOOK: command.hook } : {}) }, output, context.signal);
         if (last.spawnError) return finish('failed', last, `${command.name} could not start: ${last.spawnError}`);
         if (context.signal.aborted) return finish('failed', last, 'interrupted: the job worker stopped');
@@ -118,6 +119,8 @@ function environment(job: HostJob, target: ExecutorTarget): NodeJS.ProcessEnv {
 
 /** One `sh -c` run in its own process group (a timeout or an abort kills everything it started). */
 function runHook(command: JobCommand, timeoutMs: number, env: NodeJS.ProcessEnv, output: OutputTail, signal: AbortSignal): Promise<HookRun> {
+  // Stopped before it began: nothing is started.
+  if (signal.aborted) return Promise.resolve({ timedOut: false, output });
   return new Promise((resolve) => {
     let lastLine = '';
     let timedOut = false;
@@ -136,12 +139,12 @@ function runHook(command: JobCommand, timeoutMs: number, env: NodeJS.ProcessEnv,
     const onAbort = () => killGroup();
     signal.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
-      output.push(chunk);
+      output.append(chunk);
       // The last complete or partial line: where the optional JSON report is.
       const lines = (lastLine + chunk.toString('utf8')).split('\n');
       lastLine = lines.filter((line) => line.trim() !== '').at(-1) ?? lastLine;
     });
-    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.append(chunk));
     child.on('exit', killGroup);
     child.on('error', (error) => {
       clearTimeout(timer);
