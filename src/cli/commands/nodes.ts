@@ -3,7 +3,6 @@
  * (a file or standard input) or through the API with a kubeconfig. Nodes no agent reports appear
  * with their OS image, kernel and labels; hosts with an inventory of their own are left as they are.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { importKubernetesNodes, type NodeImportReport } from '../../app/node-inventory.js';
@@ -11,8 +10,6 @@ import { InputError } from '../../domain/errors.js';
 import { parseKubernetesNodeList, readKubernetesNodes, type KubernetesNode } from '../../domain/inventory/kubernetes-nodes.js';
 import { policyOwnership } from '../../domain/policy/ownership.js';
 import { readPolicy } from '../../domain/policy/policy-document.js';
-import { KubernetesRequestFailed } from '../../executors/kubernetes/kubernetes-api.js';
-import { listNodes } from '../../executors/kubernetes/list-nodes.js';
 import { latestPolicyRevision } from '../../store/policy-store.js';
 import { withDatabase } from '../database-session.js';
 import { ExitCode } from '../exit-codes.js';
@@ -63,6 +60,8 @@ async function nodesFromFile(file: string): Promise<{ nodes: KubernetesNode[]; s
 
 /** Undefined when the cluster could not be reached: said on standard error, exit status 3. */
 async function nodesFromApi(path: string, progress: Progress): Promise<{ nodes: KubernetesNode[]; source: string } | undefined> {
+  // Loaded here, not with the CLI: the Kubernetes client takes a good half second to load.
+  const [{ KubeConfig }, { KubernetesRequestFailed }, { listNodes }] = await Promise.all([import('@kubernetes/client-node'), import('../../executors/kubernetes/kubernetes-api.js'), import('../../executors/kubernetes/list-nodes.js')]);
   const kubeConfig = new KubeConfig();
   try {
     kubeConfig.loadFromFile(path);

@@ -1,13 +1,9 @@
 /** `fleetpatch server`: the HTTP API, dashboard and /metrics, with agents checking in. */
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerExecutors } from '../../app/job-executors.js';
 import { InputError } from '../../domain/errors.js';
-import { disruptionBlockers } from '../../executors/kubernetes/disruption-blockers.js';
-import { createKubernetesExecutor } from '../../executors/kubernetes/kubernetes-executor.js';
-import { createSshExecutor } from '../../executors/ssh/ssh-executor.js';
 import { runServer, type ServerOptions } from '../../server/run-server.js';
 import { fleetpatchHome } from '../../store/fleetpatch-home.js';
 import { openFeedFor } from '../advisory-source.js';
@@ -53,13 +49,13 @@ export function registerServerCommand(program: Command): void {
     });
 }
 
-export function startServer(options: ServerCommandOptions) {
+export async function startServer(options: ServerCommandOptions) {
   const home = fleetpatchHome();
   return runServer({
     port: options.port,
     host: options.host,
     home,
-    executors: serverExecutors(options, home, process.env),
+    executors: await serverExecutors(options, home, process.env),
     staleAfterSeconds: options.staleAfter,
     syncIntervalSeconds: options.syncInterval,
     openAdvisoryFeed: (ecosystems) => openFeedFor(options.advisories, ecosystems),
@@ -76,9 +72,11 @@ export function startServer(options: ServerCommandOptions) {
  * service account inside a cluster), SSH with `--ssh-key` (or the home's key, or the SSH agent)
  * and the known hosts fleetpatch keeps under its home.
  */
-function serverExecutors(options: ServerCommandOptions, home: string, env: NodeJS.ProcessEnv): ServerExecutors {
+async function serverExecutors(options: ServerCommandOptions, home: string, env: NodeJS.ProcessEnv): Promise<ServerExecutors> {
   const executors: ServerExecutors = {};
+  // The Kubernetes client and ssh2 are loaded only when configured: they take a good half second to load.
   if (options.kubeconfig || env.KUBERNETES_SERVICE_HOST) {
+    const [{ KubeConfig }, { disruptionBlockers }, { createKubernetesExecutor }] = await Promise.all([import('@kubernetes/client-node'), import('../../executors/kubernetes/disruption-blockers.js'), import('../../executors/kubernetes/kubernetes-executor.js')]);
     const kubeConfig = new KubeConfig();
     if (options.kubeconfig) {
       if (!existsSync(options.kubeconfig)) throw new InputError('the kubeconfig does not exist', { file: options.kubeconfig });
@@ -92,6 +90,7 @@ function serverExecutors(options: ServerCommandOptions, home: string, env: NodeJ
   if (options.sshKey && !existsSync(options.sshKey)) throw new InputError('the SSH key does not exist', { file: options.sshKey });
   const knownHostsPath = options.knownHosts ?? join(home, 'ssh', 'known_hosts');
   if (privateKeyPath || env.SSH_AUTH_SOCK) {
+    const { createSshExecutor } = await import('../../executors/ssh/ssh-executor.js');
     executors.ssh = (settings) => createSshExecutor({ settings, knownHostsPath, ...(privateKeyPath ? { privateKeyPath } : {}), ...(env.SSH_AUTH_SOCK ? { agentSocket: env.SSH_AUTH_SOCK } : {}) });
   }
   return executors;
