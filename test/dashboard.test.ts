@@ -88,6 +88,9 @@ describe('dashboard in Chromium', () => {
     // The simulated hosts report the upgrades dnf would offer them.
     expect(summary.buckets.reduce((sum, bucket) => sum + bucket.availableUpdates, 0)).toBeGreaterThan(0);
     expect(await page.getByTestId('host-count').textContent()).toContain(`${fleetSize} hosts`);
+    // No policy, so no replace bucket: the baseline images answer is empty and the overview draws no chart for it.
+    expect((await apiGet<{ buckets: unknown[] }>(server, '/api/v1/images')).body.buckets).toEqual([]);
+    expect(await page.getByTestId('chart-baseline-images').count()).toBe(0);
     await page.screenshot({ path: resolve(SCREENSHOTS, 'overview.png'), fullPage: true });
   });
 

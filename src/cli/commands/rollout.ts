@@ -178,8 +178,10 @@ function formatDraft(draft: RolloutDraft): string {
   const lines = [
     `bucket ${draft.bucket} (owned by ${draft.team})${draft.advisoryId ? `, the fix of ${draft.advisoryId}` : ''}: ${hosts} hosts in ${draft.waves.length} waves`,
     settingsText(draft.settings, draft.windows),
+    `strategy: ${strategyText(draft.settings)}`,
     ...draft.waves.map((wave) => `  wave ${wave.wave}: ${wave.hosts.join(', ')}`),
     `snapshot (${draft.snapshot.length} packages): ${draft.snapshot.map((target) => `${target.name}=${target.version}`).join(' ')}`,
+    ...draft.warnings.map((warning) => `warning: ${warning}`),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -190,6 +192,8 @@ function formatRollout(view: RolloutDetail): string {
     `bucket ${view.bucket} (owned by ${view.team}), wave ${view.currentWave} of ${view.waveCount}${view.bakeUntil ? `, baking until ${utc(view.bakeUntil)} UTC` : ''}${view.advisoryId ? `, the fix of ${view.advisoryId}` : ''}`,
     `created ${utc(view.createdAt)} UTC by ${view.createdBy} (${view.origin}${view.windowName ? `, window ${view.windowName}` : ''})${view.finishedAt ? `, finished ${utc(view.finishedAt)} UTC` : ''}`,
     settingsText(view.settings, view.windows),
+    `strategy: ${strategyText(view.settings)}`,
+    ...checklistLines(view.settings),
     `error budget left: ${view.budgetLeft} of ${view.settings.errorBudget} (${view.failedHosts} failed)`,
     `snapshot (${view.snapshot.length} packages): ${view.snapshot.map((target) => `${target.name}=${target.version}`).join(' ')}`,
   ].join('\n');
@@ -204,7 +208,8 @@ function formatRollout(view: RolloutDetail): string {
     { header: 'STATE', value: (host) => host.state },
     { header: 'ATTEMPT', value: (host) => String(host.attempt), align: 'right' },
     { header: 'SINCE (UTC)', value: (host) => utc(host.stateSince) },
-    { header: 'JOB', value: (host) => (host.job ? `${host.job.step}${host.job.outcome ? ` ${host.job.outcome}` : host.job.fetchedAt ? ' fetched' : ' dispatched'}` : '') },
+    { header: 'JOB', value: (host) => (host.job ? `${host.job.step}${host.job.outcome ? ` ${host.job.outcome}` : host.job.fetchedAt ? ' fetched' : ' dispatched'} (${JOB_RUNNERS[host.job.executor] ?? host.job.executor})` : '') },
+    ...(view.settings.strategy?.kind === 'manual' ? [{ header: 'CHECKLIST', value: (host: RolloutDetail['hosts'][number]) => checklistProgress(host.checklist), maxWidth: 60 }] : []),
     { header: 'LAST ERROR', value: (host) => host.lastError ?? '', maxWidth: 60 },
   ]);
   const events = view.events.slice(-TIMELINE_TAIL);
@@ -244,6 +249,39 @@ function latestMeasurement(measurements: GateMeasurementRow[]): string {
 
 function settingsText(settings: StoredRollout['settings'], windows: string[]): string {
   return `in flight at most ${settings.maxInFlight}, error budget ${settings.errorBudget}, soak ${minutes(settings.soakMs)}, promotion ${settings.promotion}, reboot ${settings.reboot.policy}, windows ${windows.join(', ') || 'none (any time)'}`;
+}
+
+/** Who runs a job, as the JOB column names it. */
+const JOB_RUNNERS: Record<string, string> = { agent: 'agent', ssh: 'SSH', 'command-hook': 'command hook', kubernetes: 'Kubernetes API' };
+
+/** The strategy and what runs its steps, as the dashboard writes it: `rolling reboot · Kubernetes API · …`. */
+function strategyText(settings: StoredRollout['settings']): string {
+  const strategy = settings.strategy ?? { kind: 'in-place' as const };
+  const executor = settings.executor;
+  const executorText = executor?.kind === 'ssh' ? `SSH as ${executor.user}${executor.port === 22 ? '' : `, port ${executor.port}`}${executor.sudo ? ' with sudo' : ''}`
+    : executor?.kind === 'command-hook' ? `command hook ${executor.command}` : 'the agent';
+  switch (strategy.kind) {
+    case 'rolling-reboot':
+      return `rolling reboot · Kubernetes API · drain within ${minutes(strategy.drain.timeoutMs)} (stuck after ${minutes(strategy.drain.stuckAfterMs)}) · the OS updated by ${strategy.update === 'agent' ? executorText : `hook ${strategy.update.hook}`}`;
+    case 'replace':
+      return `replace · image ${strategy.image.id} (built ${strategy.image.built}) · at least ${strategy.minHealthy} host${strategy.minHealthy === 1 ? '' : 's'} serving · provision ${strategy.provisionHook} · retire ${strategy.retireHook}`;
+    case 'manual':
+      return `manual · ${strategy.noticeDays === 0 ? 'no notice' : strategy.noticeDays === 1 ? "1 day's notice" : `${strategy.noticeDays} days' notice`} · a ${strategy.checklist.length}-step checklist per host${strategy.notifyTeams.length ? ` · also told: ${strategy.notifyTeams.join(', ')}` : ''}`;
+    default:
+      return `in place · ${executorText}`;
+  }
+}
+
+/** A manual window's checklist, numbered as `rollout confirm` takes its steps. */
+function checklistLines(settings: StoredRollout['settings']): string[] {
+  if (settings.strategy?.kind !== 'manual') return [];
+  return ['checklist (confirmed in order for each host):', ...settings.strategy.checklist.map((item, index) => `  ${index + 1}. ${item}`)];
+}
+
+/** `1 of 3, next 2: Drain traffic at the load balancer`. */
+function checklistProgress(checklist: RolloutDetail['hosts'][number]['checklist']): string {
+  if (!checklist) return '';
+  return `${checklist.confirmed} of ${checklist.of}${checklist.next ? `, next ${checklist.next.step}: ${checklist.next.item}` : ''}`;
 }
 
 function stateText(rollout: Pick<StoredRollout, 'state' | 'pauseReason' | 'haltReason'>): string {

@@ -6,8 +6,11 @@ import { apiPost } from '../api-client.js';
 import { html } from '../html.js';
 import { RefreshContext } from '../use-api.js';
 
-/** @param {{ label: string, path: string, testid: string, danger?: boolean }} props `path` is the API path to POST */
-export function OperatorAction({ label, path, testid, danger = false }) {
+/**
+ * @param {{ label: string, path: string, testid: string, danger?: boolean, prompt?: string }} props `path` is the API path to
+ *   POST; `prompt` asks for the reason (default `why <label>?`; a checklist step asks what was done)
+ */
+export function OperatorAction({ label, path, testid, danger = false, prompt = `why ${label}?` }) {
   const { refresh } = useContext(RefreshContext);
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -31,7 +34,7 @@ export function OperatorAction({ label, path, testid, danger = false }) {
   return html`<span class="operator-action" data-testid=${testid}>
     ${asking
       ? html`<form onSubmit=${submit} data-testid=${`${testid}-form`}>
-          <input name="reason" required maxlength="512" pattern=".*\\S.*" placeholder=${`why ${label}?`} aria-label=${`reason to ${label}`} data-testid=${`${testid}-reason`} />
+          <input name="reason" required maxlength="512" pattern=".*\\S.*" placeholder=${prompt} aria-label=${`reason to ${label}`} data-testid=${`${testid}-reason`} />
           <button type="submit" class=${danger ? 'danger' : ''} disabled=${busy} data-testid=${`${testid}-confirm`}>${busy ? '…' : label}</button>
           <button type="button" onClick=${() => { setAsking(false); setError(undefined); }}>cancel</button>
         </form>`

@@ -1,8 +1,10 @@
 // The fleet at a glance: headline numbers, the charts people look at rather than read, the
-// tables per bucket and team, the longest uptimes and the worst hosts.
+// replace buckets' baseline images (when the policy has any), the tables per bucket and team, the
+// longest uptimes and the worst hosts.
 import { count, days, percent } from '../format.js';
 import { html } from '../html.js';
 import { useApi } from '../use-api.js';
+import { BaselineImageChart } from './baseline-image-chart.js';
 import { DaysBehindChart } from './days-behind-chart.js';
 import { FindingsBySeverityChart } from './findings-by-severity-chart.js';
 import { FleetTable } from './fleet-table.js';
@@ -16,6 +18,7 @@ const NO_FILTERS = new URLSearchParams();
 
 export function OverviewPage() {
   const summary = useApi('/api/v1/fleet/summary');
+  const images = useApi('/api/v1/images');
   if (!summary) return null;
   const { fleet, buckets, teams } = summary;
   return html`<div class="cards">
@@ -33,6 +36,7 @@ export function OverviewPage() {
       <${UptimeBandsChart} buckets=${buckets} />
       <${PatchCoverageChart} buckets=${buckets} />
     </div>
+    ${images?.buckets.length ? html`<${BaselineImageChart} buckets=${images.buckets} />` : null}
     <${FleetTable} title="Buckets" rows=${buckets} dimension="bucket" />
     <${FleetTable} title="Owner teams" rows=${teams} dimension="team" />
     <${UptimeTable} hosts=${summary.longestUptimes} />

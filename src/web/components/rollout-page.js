@@ -1,10 +1,11 @@
-// One rollout: its state and why, the operator's actions, the error budget left, its waves with
-// their hosts by state, the hosts, the gates with their measurements, the snapshot every host
-// gets and the timeline.
+// One rollout: its state and why, how it patches (strategy and executor), the operator's actions,
+// the error budget left, its waves with their hosts by state, the hosts (a manual window's with
+// their checklists), the gates with their measurements, the snapshot every host gets and the timeline.
 import { count, dateTime, duration } from '../format.js';
 import { html } from '../html.js';
 import { rolloutsHref } from '../router.js';
 import { ENDED_ROLLOUT_STATES } from '../rollout-states.js';
+import { strategyDetail, strategySummary } from '../rollout-strategy.js';
 import { useApiAnswer } from '../use-api.js';
 import { GateMeasurements } from './gate-measurements.js';
 import { HostStateBar } from './host-state-bar.js';
@@ -25,6 +26,7 @@ export function RolloutPage({ parameter: id }) {
   return html`<h1>Rollout ${rollout.id} <small>${rollout.bucket}</small> <${RolloutState} rollout=${rollout} /></h1>
     ${rollout.reason ? html`<p class="hint" data-testid="rollout-reason">${rollout.reason}</p>` : null}
     <p class="hint">created ${dateTime(rollout.createdAt)} by ${rollout.createdBy} (${rollout.origin}${rollout.windowName ? `, window ${rollout.windowName}` : ''})${rollout.advisoryId ? `, the fix of ${rollout.advisoryId}` : ''}${rollout.finishedAt ? `; ended ${dateTime(rollout.finishedAt)}` : ''}</p>
+    <${RolloutStrategy} settings=${settings} />
     <${RolloutActions} rollout=${rollout} ended=${ended} />
     <div class="cards">
       <${StatCard} testid="rollout-wave" label="current wave" value=${`${rollout.currentWave} / ${rollout.waveCount}`} />
@@ -41,7 +43,7 @@ export function RolloutPage({ parameter: id }) {
       </tr>`)}</tbody>
     </table>
     <h2>Hosts</h2>
-    <${RolloutHosts} rolloutId=${rollout.id} ended=${ended} hosts=${rollout.hosts} />
+    <${RolloutHosts} rolloutId=${rollout.id} ended=${ended} manual=${settings.strategy?.kind === 'manual'} hosts=${rollout.hosts} />
     <h2>Gates</h2>
     <${GateMeasurements} gates=${rollout.gates} measurements=${rollout.measurements} />
     <details class="snapshot">
@@ -50,6 +52,17 @@ export function RolloutPage({ parameter: id }) {
     </details>
     <h2>Timeline</h2>
     <${RolloutTimeline} events=${rollout.events} testid="rollout-timeline" />`;
+}
+
+/** How the rollout patches its hosts, in a line, the details after it; a manual window's checklist in full. */
+function RolloutStrategy({ settings }) {
+  const detail = strategyDetail(settings);
+  const checklist = settings.strategy?.kind === 'manual' ? settings.strategy.checklist : undefined;
+  return html`<p class="strategy" data-testid="rollout-strategy"><b data-testid="rollout-strategy-summary">${strategySummary(settings)}</b>${detail ? html` <small data-testid="rollout-strategy-detail">${detail}</small>` : null}</p>
+    ${checklist ? html`<details class="checklist" data-testid="rollout-checklist">
+      <summary>the checklist: ${checklist.length} steps, confirmed in order for each host</summary>
+      <ol>${checklist.map((item, index) => html`<li key=${index}>${item}</li>`)}</ol>
+    </details>` : null}`;
 }
 
 /** The actions the rollout's state allows; the service refuses the others anyway. */
