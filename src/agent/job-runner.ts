@@ -26,9 +26,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BugError, InputError } from '../domain/errors.js';
-import { PACKAGE_TOKEN, aptSimulationChanges, changedNames, changedPackages, installCommandLine, versionsOf, type CommandLine } from '../domain/rollout/install-command.js';
-import { MAX_JOB_OUTPUT_BYTES, type HostJob, type HostStep, type JobCommand, type JobResult } from '../protocol/job-protocol.js';
+import { PACKAGE_TOKEN, aptSimulationChanges, changedPackages, installCommandLine, judgeInstall, type CommandLine } from '../domain/rollout/install-command.js';
+import { type HostJob, type HostStep, type JobCommand, type JobResult } from '../protocol/job-protocol.js';
 import { readBootId, readInstalledPackages } from './host-facts.js';
+import { JobOutputTail } from '../protocol/output-tail.js';
 
 export interface JobRunnerOptions {
   /**
@@ -101,13 +102,13 @@ export async function runJob(job: HostJob, options: JobRunnerOptions): Promise<J
   const startedAt = now().toISOString();
   const started: JournalEntry = { key: job.key, rolloutId: job.rolloutId, step: job.step, deadline: job.deadline, startedAt };
   if (Date.parse(job.deadline) <= now().getTime()) {
-    const result = resultOf({ outcome: 'failed', replaced: [], error: 'deadline passed' }, new OutputTail(), startedAt, now);
+    const result = resultOf({ outcome: 'failed', replaced: [], error: 'deadline passed' }, new JobOutputTail(), startedAt, now);
     journal.write({ ...started, result });
     return { result };
   }
   if (job.step === 'reboot') {
     const bootId = await readBootId(options.root);
-    const result = resultOf({ outcome: 'started', replaced: [] }, new OutputTail(), startedAt, now);
+    const result = resultOf({ outcome: 'started', replaced: [] }, new JobOutputTail(), startedAt, now);
     const rebooting: JournalEntry = { ...started, ...(bootId ? { bootId } : {}), result };
     journal.write(rebooting);
     journal.appendStepLog({ key: job.key, step: job.step, rolloutId: job.rolloutId, startedAt });
@@ -115,7 +116,7 @@ export async function runJob(job: HostJob, options: JobRunnerOptions): Promise<J
   }
   journal.write(started);
   journal.appendStepLog({ key: job.key, step: job.step, rolloutId: job.rolloutId, startedAt });
-  const output = new OutputTail();
+  const output = new JobOutputTail();
   const result = resultOf(await execute(job, options, output, now), output, startedAt, now);
   journal.write({ ...started, result });
   return { result };
@@ -132,7 +133,7 @@ async function replay(entry: JournalEntry, journal: JobJournal, options: JobRunn
   }
   if (entry.result) return { result: entry.result };
   // The agent died mid-step: what the step changed is unknown, so it is reported and never repeated.
-  const result = resultOf({ outcome: 'failed', replaced: [], error: 'interrupted' }, new OutputTail(), entry.startedAt, now);
+  const result = resultOf({ outcome: 'failed', replaced: [], error: 'interrupted' }, new JobOutputTail(), entry.startedAt, now);
   journal.write({ ...entry, result });
   return { result };
 }
@@ -141,7 +142,7 @@ async function reboot(entry: JournalEntry, journal: JobJournal, options: JobRunn
   journal.write({ ...entry, rebootInvoked: true });
   const host = hostOf(options);
   options.log(`job ${entry.key}: rebooting (${[...host.prefix, options.rebootCommand].join(' ')})`);
-  const output = new OutputTail();
+  const output = new JobOutputTail();
   const run = await runOnHost(host, 'sh', ['-c', options.rebootCommand], {
     env: jobEnvironment(host.root, entry.step, entry.rolloutId),
     timeoutMs: Math.max(1, Math.min(MAX_TIMER_MS, Date.parse(entry.deadline) - Date.now())),
@@ -151,7 +152,7 @@ async function reboot(entry: JournalEntry, journal: JobJournal, options: JobRunn
   if (run.exitCode !== 0) options.log(`job ${entry.key}: the reboot command failed (${describeExit(run)}): ${output.text().trim().split('\n').slice(-3).join(' | ')}`);
 }
 
-async function execute(job: HostJob, options: JobRunnerOptions, output: OutputTail, now: () => Date): Promise<StepOutcome> {
+async function execute(job: HostJob, options: JobRunnerOptions, output: JobOutputTail, now: () => Date): Promise<StepOutcome> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), Math.max(0, Math.min(MAX_TIMER_MS, Date.parse(job.deadline) - now().getTime())));
   const context: StepContext = { job, host: hostOf(options), filesRoot: options.root, stateDirectory: options.stateDirectory, output, signal: deadline.signal };
@@ -196,7 +197,7 @@ interface StepContext {
   /** The runner's root, under which package database files are read. */
   filesRoot: string;
   stateDirectory: string;
-  output: OutputTail;
+  output: JobOutputTail;
   /** Aborts at the job's deadline. */
   signal: AbortSignal;
 }
@@ -242,7 +243,7 @@ async function installExactly(targets: PackageVersion[], context: StepContext): 
   const aptConfig = before.format === 'dpkg-status' ? aptConfigFor(context) : undefined;
   if (before.format === 'dpkg-status') {
     const simulation = installCommandLine(before.format, context.host.root, targets, { simulate: true, aptConfig });
-    const simulationOutput = new OutputTail();
+    const simulationOutput = new JobOutputTail();
     const simulated = await runPackageManager(simulation, context, simulationOutput);
     if (simulated.exitCode !== 0) {
       context.output.append(simulationOutput.text());
@@ -257,14 +258,10 @@ async function installExactly(targets: PackageVersion[], context: StepContext): 
   const install = installCommandLine(before.format, context.host.root, targets, { aptConfig });
   const installed = await runPackageManager(install, context, context.output);
   const after = await installedPackages(context);
-  const replaced = changedPackages(before.packages, after.packages).filter((change) => targetNames.has(change.name));
+  const judged = judgeInstall(targets, before.packages, after.packages);
+  const { replaced } = judged;
   if (installed.aborted) return { outcome: 'failed', replaced, error: 'deadline passed', ...exitCodeOf(installed) };
-  const problems: string[] = [];
-  if (installed.exitCode !== 0) problems.push(`${install.command} failed (${describeExit(installed)})`);
-  const missed = targets.filter((target) => !after.packages.some((pkg) => pkg.name === target.name && pkg.version === target.version));
-  if (missed.length > 0) problems.push(`not at the target version: ${missed.map((target) => `${target.name} (wanted ${target.version}, have ${versionsOf(after.packages, target.name)})`).join(', ')}`);
-  const outside = changedNames(before.packages, after.packages).filter((name) => !targetNames.has(name));
-  if (outside.length > 0) problems.push(`packages outside the job changed: ${outside.join(', ')}`);
+  const problems = [...(installed.exitCode !== 0 ? [`${install.command} failed (${describeExit(installed)})`] : []), ...judged.problems];
   return problems.length > 0
     ? { outcome: 'failed', replaced, error: truncated(problems.join('; ')), ...exitCodeOf(installed) }
     : { outcome: 'succeeded', replaced, ...exitCodeOf(installed) };
@@ -288,7 +285,7 @@ function aptConfigFor(context: StepContext): string | undefined {
   return path;
 }
 
-async function runPackageManager(line: CommandLine, context: StepContext, output: OutputTail): Promise<ProcessRun> {
+async function runPackageManager(line: CommandLine, context: StepContext, output: JobOutputTail): Promise<ProcessRun> {
   output.append(`$ ${[...context.host.prefix, line.command, ...line.args].join(' ')}\n`);
   return runOnHost(context.host, line.command, line.args, {
     env: { ...jobEnvironment(context.host.root, context.job.step, context.job.rolloutId), LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', ...line.env },
@@ -302,7 +299,7 @@ function jobEnvironment(root: string, step: HostStep, rolloutId: number): NodeJS
   return { ...process.env, FLEETPATCH_ROOT: root, FLEETPATCH_STEP: step, FLEETPATCH_ROLLOUT: String(rolloutId) };
 }
 
-function resultOf(outcome: StepOutcome, output: OutputTail, startedAt: string, now: () => Date): JobResult {
+function resultOf(outcome: StepOutcome, output: JobOutputTail, startedAt: string, now: () => Date): JobResult {
   return {
     outcome: outcome.outcome,
     ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
@@ -346,7 +343,7 @@ function runOnHost(host: HostTarget, command: string, args: string[], options: P
  * Runs a command in a process group of its own, so a timeout or the deadline kills everything it
  * started, not only the shell.
  */
-function runProcess(command: string, args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs: number; signal?: AbortSignal; output: OutputTail }): Promise<ProcessRun> {
+function runProcess(command: string, args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs: number; signal?: AbortSignal; output: JobOutputTail }): Promise<ProcessRun> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let timedOut = false;
@@ -378,31 +375,6 @@ function runProcess(command: string, args: string[], options: { env: NodeJS.Proc
     child.on('error', (error: NodeJS.ErrnoException) => finish({ spawnError: error.code === 'ENOENT' ? `${command} is not installed` : error.message }));
     child.on('close', (code, signal) => finish({ ...(code === null ? {} : { exitCode: code }), ...(signal ? { signal } : {}) }));
   });
-}
-
-// Control characters the server refuses in text (src/domain/well-formed-text.ts); tab, newline and CR pass.
-const REFUSED_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
-
-/** The last MAX_JOB_OUTPUT_BYTES of everything appended, as text the server accepts. */
-class OutputTail {
-  private chunks: Buffer[] = [];
-  private size = 0;
-
-  append(chunk: Buffer | string): void {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    this.chunks.push(buffer);
-    this.size += buffer.length;
-    while (this.chunks.length > 1 && this.size - this.chunks[0]!.length >= MAX_JOB_OUTPUT_BYTES) this.size -= this.chunks.shift()!.length;
-  }
-
-  text(): string {
-    const cleaned = Buffer.from(Buffer.concat(this.chunks).toString('utf8').replace(REFUSED_CONTROL, '?'));
-    if (cleaned.length <= MAX_JOB_OUTPUT_BYTES) return cleaned.toString('utf8');
-    // Start on a character boundary: skip UTF-8 continuation bytes.
-    let start = cleaned.length - MAX_JOB_OUTPUT_BYTES;
-    while (start < cleaned.length && (cleaned[start]! & 0xc0) === 0x80) start++;
-    return cleaned.subarray(start).toString('utf8');
-  }
 }
 
 /** One file per key (named by its hash: keys may be long), replaced atomically and fsynced. */

@@ -19,9 +19,8 @@
  */
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
-import { MAX_JOB_OUTPUT_BYTES, type HostJob, type JobCommand, type JobResult } from '../protocol/job-protocol.js';
-// The job output tail that also replaces the control characters the job protocol refuses.
-import { OutputTail } from './ssh/output-tail.js';
+import { type HostJob, type JobCommand, type JobResult } from '../protocol/job-protocol.js';
+import { JobOutputTail } from '../protocol/output-tail.js';
 import type { ExecutedStep, Executor, ExecutorTarget } from './executor.js';
 
 /** What a hook may say on its last line; anything else there is plain output. */
@@ -36,7 +35,7 @@ interface HookRun {
   exitCode?: number | undefined;
   signal?: string | undefined;
   timedOut: boolean;
-  output: OutputTail;
+  output: JobOutputTail;
   report?: HookReport | undefined;
   spawnError?: string;
 }
@@ -67,7 +66,7 @@ export function createCommandHookExecutor(options: { command: string }): Executo
       });
       const commands = commandsOf(job, options.command);
       if (commands === undefined) return finish('failed', {}, `the command hook does not run ${job.step} steps`);
-      const output = new OutputTail(MAX_JOB_OUTPUT_BYTES);
+      const output = new JobOutputTail();
       let last: HookRun | undefined;
       for (const command of commands) {
         const remaining = Date.parse(job.deadline) - context.now().getTime();
@@ -118,7 +117,7 @@ function environment(job: HostJob, target: ExecutorTarget): NodeJS.ProcessEnv {
 }
 
 /** One `sh -c` run in its own process group (a timeout or an abort kills everything it started). */
-function runHook(command: JobCommand, timeoutMs: number, env: NodeJS.ProcessEnv, output: OutputTail, signal: AbortSignal): Promise<HookRun> {
+function runHook(command: JobCommand, timeoutMs: number, env: NodeJS.ProcessEnv, output: JobOutputTail, signal: AbortSignal): Promise<HookRun> {
   // Stopped before it began: nothing is started.
   if (signal.aborted) return Promise.resolve({ timedOut: false, output });
   return new Promise((resolve) => {

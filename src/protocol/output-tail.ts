@@ -1,3 +1,5 @@
+import { MAX_JOB_OUTPUT_BYTES } from './job-protocol.js';
+
 /** The last bytes of a stream (a command's output, a response body), bounded however much arrives. */
 export class OutputTail {
   private chunks: Buffer[] = [];
@@ -33,4 +35,35 @@ export async function readTail(body: ReadableStream<Uint8Array> | null, limit: n
   if (!body) return tail;
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) tail.push(Buffer.from(chunk));
   return tail;
+}
+
+// Control characters the server refuses in text (src/domain/well-formed-text.ts); tab, newline and CR pass.
+const REFUSED_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+
+/**
+ * A job step's output as its result carries it: the last `limit` bytes of everything appended
+ * (the tail explains a failure), as text the job protocol accepts. The agent, the SSH executor
+ * and the command hook keep their steps' output in one.
+ */
+export class JobOutputTail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly limit = MAX_JOB_OUTPUT_BYTES) {}
+
+  append(chunk: Buffer | string): void {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.chunks.push(buffer);
+    this.size += buffer.length;
+    while (this.chunks.length > 1 && this.size - this.chunks[0]!.length >= this.limit) this.size -= this.chunks.shift()!.length;
+  }
+
+  text(): string {
+    const cleaned = Buffer.from(Buffer.concat(this.chunks).toString('utf8').replace(REFUSED_CONTROL, '?'));
+    if (cleaned.length <= this.limit) return cleaned.toString('utf8');
+    // Start on a character boundary: skip UTF-8 continuation bytes.
+    let start = cleaned.length - this.limit;
+    while (start < cleaned.length && (cleaned[start]! & 0xc0) === 0x80) start++;
+    return cleaned.subarray(start).toString('utf8');
+  }
 }

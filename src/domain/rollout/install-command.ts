@@ -88,3 +88,21 @@ export function versionsOf(packages: InstalledPackage[], name: string): string {
 function packageKey(pkg: InstalledPackage): string {
   return `${pkg.name}\u0000${pkg.arch ?? ''}`;
 }
+
+/**
+ * An exact install judged from the package lists before and after it: what it replaced of the
+ * targets, and what went wrong besides the command's own exit (a target not at its version, a
+ * package outside the job changed). The agent and the SSH executor judge their installs alike.
+ *
+ * @example judgeInstall([{ name: 'libssl3', version: '3.0.15-1' }], before, after) // { replaced: [{ name: 'libssl3', from: '3.0.11-1', to: '3.0.15-1' }], problems: [] }
+ */
+export function judgeInstall(targets: readonly PackageTarget[], before: InstalledPackage[], after: InstalledPackage[]): { replaced: Replacement[]; problems: string[] } {
+  const targetNames = new Set(targets.map((target) => target.name));
+  const replaced = changedPackages(before, after).filter((change) => targetNames.has(change.name));
+  const problems: string[] = [];
+  const missed = targets.filter((target) => !after.some((pkg) => pkg.name === target.name && pkg.version === target.version));
+  if (missed.length > 0) problems.push(`not at the target version: ${missed.map((target) => `${target.name} (wanted ${target.version}, have ${versionsOf(after, target.name)})`).join(', ')}`);
+  const outside = changedNames(before, after).filter((name) => !targetNames.has(name));
+  if (outside.length > 0) problems.push(`packages outside the job changed: ${outside.join(', ')}`);
+  return { replaced, problems };
+}

@@ -10,7 +10,7 @@ import { RPM_QUERY_FORMAT } from '../../domain/inventory/rpm-qa.js';
 import type { InstalledPackage } from '../../domain/types.js';
 import { jobResultSchema, type JobResult } from '../../protocol/job-protocol.js';
 import type { RemoteFacts } from '../executor.js';
-import type { OutputTail } from './output-tail.js';
+import type { JobOutputTail } from '../../protocol/output-tail.js';
 import type { ExecOutcome, SshConnection } from './ssh-connection.js';
 
 export interface HostFacts {
@@ -101,7 +101,7 @@ export class RemoteHost {
    * Runs `argv` on the host, its output into `output`; the host kills it at `timeoutMs`, or when
    * `signal` closes the channel. A stopped run throws, so the caller reports why it stopped.
    */
-  async run(argv: string[], timeoutMs: number, output: OutputTail, signal: AbortSignal): Promise<RemoteRun> {
+  async run(argv: string[], timeoutMs: number, output: JobOutputTail, signal: AbortSignal): Promise<RemoteRun> {
     const outcome = await this.connection.exec(this.command('run', [String(timeoutMs), ...argv]), { onStdout: (chunk) => output.append(chunk), signal });
     this.throwIfCut(outcome);
     const timedOut = outcome.stderr.split('\n').includes(TIMED_OUT_LINE);

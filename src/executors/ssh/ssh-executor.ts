@@ -17,11 +17,11 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../domain/errors.js';
-import { PACKAGE_TOKEN, aptSimulationChanges, changedNames, changedPackages, installCommandLine, versionsOf, type CommandLine } from '../../domain/rollout/install-command.js';
+import { PACKAGE_TOKEN, aptSimulationChanges, changedPackages, installCommandLine, judgeInstall, type CommandLine } from '../../domain/rollout/install-command.js';
 import type { PackageTarget } from '../../domain/rollout/rollout-model.js';
 import type { HostJob, HostStep, JobCommand, JobResult } from '../../protocol/job-protocol.js';
 import type { ExecutedStep, Executor, ExecutorTarget, RemoteFacts, StepContext } from '../executor.js';
-import { OutputTail } from './output-tail.js';
+import { JobOutputTail } from '../../protocol/output-tail.js';
 import { RemoteHost, RemoteStepError, describeExit, type RemoteRun } from './remote-host.js';
 import { connectSsh, describeEndpoint, type Connected, type SshCredentials, type SshEndpoint } from './ssh-connection.js';
 
@@ -60,7 +60,7 @@ type Done = (outcome: StepOutcome, facts?: RemoteFacts) => ExecutedStep;
 interface StepRun {
   job: HostJob;
   host: RemoteHost;
-  output: OutputTail;
+  output: JobOutputTail;
   /** Aborted at the job's deadline or by the worker. */
   signal: AbortSignal;
   log(message: string): void;
@@ -101,7 +101,7 @@ export function journalEntryName(key: string): string {
 
 async function runStep(job: HostJob, target: ExecutorTarget, context: StepContext, options: SshExecutorOptions, script: string): Promise<ExecutedStep> {
   const startedAt = context.now().toISOString();
-  const output = new OutputTail();
+  const output = new JobOutputTail();
   const done: Done = (outcome, facts) => ({ result: resultOf(outcome, output, startedAt, context.now), ...(facts ? { facts } : {}) });
   if (!SSH_STEPS.has(job.step)) return done(failed(`the ssh executor does not run ${job.step} steps`));
   const remainingMs = Date.parse(job.deadline) - context.now().getTime();
@@ -234,7 +234,7 @@ async function installExactly(targets: PackageTarget[], run: StepRun): Promise<{
   const before = await run.host.facts(run.signal);
   const targetNames = new Set(targets.map((target) => target.name));
   if (before.format === 'dpkg-status') {
-    const simulationOutput = new OutputTail();
+    const simulationOutput = new JobOutputTail();
     const simulated = await runPackageManager(installCommandLine(before.format, before.root, targets, { simulate: true }), run, simulationOutput);
     if (simulated.exitCode !== 0) {
       run.output.append(simulationOutput.text());
@@ -249,19 +249,15 @@ async function installExactly(targets: PackageTarget[], run: StepRun): Promise<{
   const install = installCommandLine(before.format, before.root, targets, {});
   const installed = await runPackageManager(install, run, run.output);
   const after = await run.host.facts(run.signal);
-  const replaced = changedPackages(before.packages, after.packages).filter((change) => targetNames.has(change.name));
-  const problems: string[] = [];
-  if (installed.exitCode !== 0) problems.push(`${install.command} failed (${describeRun(installed)})`);
-  const missed = targets.filter((target) => !after.packages.some((pkg) => pkg.name === target.name && pkg.version === target.version));
-  if (missed.length > 0) problems.push(`not at the target version: ${missed.map((target) => `${target.name} (wanted ${target.version}, have ${versionsOf(after.packages, target.name)})`).join(', ')}`);
-  const outside = changedNames(before.packages, after.packages).filter((name) => !targetNames.has(name));
-  if (outside.length > 0) problems.push(`packages outside the job changed: ${outside.join(', ')}`);
+  const judged = judgeInstall(targets, before.packages, after.packages);
+  const { replaced } = judged;
+  const problems = [...(installed.exitCode !== 0 ? [`${install.command} failed (${describeRun(installed)})`] : []), ...judged.problems];
   const outcome: StepOutcome = problems.length > 0 ? { ...failed(problems.join('; ')), replaced } : { outcome: 'succeeded', replaced };
   return { outcome: { ...outcome, ...exitCodeOf(installed) }, after: after.facts };
 }
 
 /** The command line is the agent's; the host's own environment (APT_CONFIG for a directory root) comes with the session. */
-function runPackageManager(line: CommandLine, run: StepRun, output: OutputTail): Promise<RemoteRun> {
+function runPackageManager(line: CommandLine, run: StepRun, output: JobOutputTail): Promise<RemoteRun> {
   output.append(`$ ${line.command} ${line.args.join(' ')}\n`);
   const environment = ['LC_ALL=C', 'DEBIAN_FRONTEND=noninteractive', ...Object.entries(line.env ?? {}).map(([name, value]) => `${name}=${value}`)];
   const untilDeadline = Math.max(1, Math.min(MAX_TIMER_MS, Date.parse(run.job.deadline) - Date.now()));
@@ -389,7 +385,7 @@ function describeRun(run: RemoteRun): string {
   return run.timedOut ? 'timed out' : describeExit(run);
 }
 
-function resultOf(outcome: StepOutcome, output: OutputTail, startedAt: string, now: () => Date): JobResult {
+function resultOf(outcome: StepOutcome, output: JobOutputTail, startedAt: string, now: () => Date): JobResult {
   return {
     outcome: outcome.outcome,
     ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
