@@ -28,7 +28,7 @@ import { createSshExecutor, journalEntryName, type SshExecutorSettings } from '.
 import { HOST_STEPS, MAX_JOB_OUTPUT_BYTES, hostJobSchema, jobResultSchema, type HostJob, type HostStep } from '../src/protocol/job-protocol.js';
 import type { ClaimedJob } from '../src/store/job-queue.js';
 import { freePort } from './rollout-servers.js';
-import { startKubeApiServer } from './support/kube-api-server.js';
+import { startKubeApiServer } from '../src/simulator/simulated-kubernetes-api.js';
 import { createNetnsHosts, netnsUnavailableReason } from './support/netns-hosts.js';
 import { buildTestAptRepository } from './test-hosts.js';
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createKubernetesExecutor, CORDONED_BY_ANNOTATION } from '../src/executors/kubernetes/kubernetes-executor.js';
 import { disruptionBlockers } from '../src/executors/kubernetes/disruption-blockers.js';
 import { hostJobSchema, jobResultSchema, type HostJob, type JobResult } from '../src/protocol/job-protocol.js';
-import { startKubeApiServer, type KubeApiServer, type KubeApiServerOptions } from './support/kube-api-server.js';
+import { startKubeApiServer, type KubeApiServer, type KubeApiServerOptions } from '../src/simulator/simulated-kubernetes-api.js';
 
 const START = Date.parse('2026-12-02T03:00:00Z');
 const MINUTE = 60_000;

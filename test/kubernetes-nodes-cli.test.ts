@@ -9,7 +9,7 @@ import { listNodes } from '../src/executors/kubernetes/list-nodes.js';
 import { runCli } from './cli.js';
 import { sharedData } from './data-path.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
-import { startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
+import { startKubeApiServer, type KubeApiServer } from '../src/simulator/simulated-kubernetes-api.js';
 
 interface HostRow {
   name: string;

@@ -32,7 +32,7 @@ import { runServer, type RunningServer } from '../src/server/run-server.js';
 import type { SimulatedHost } from '../src/simulator/simulated-agent.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { apiOf, DEMO_ADVISORY, freePort, openWindowStart, startKillableServer, type KillableServer } from './rollout-servers.js';
-import type { NodeObject } from './support/kube-api-server.js';
+import type { NodeObject } from '../src/simulator/simulated-kubernetes-api.js';
 import { driveNodes, LEDGER, startSimulatedCluster, simulatedNodeHosts, WEB, type NodeDriver, type SimulatedCluster } from './support/simulated-nodes.js';
 import { waitFor } from './test-hosts.js';
 

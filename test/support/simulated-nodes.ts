@@ -20,7 +20,7 @@ import type pg from 'pg';
 import { stringify } from 'yaml';
 import type { InstalledPackage } from '../../src/domain/types.js';
 import { SimulatedHost } from '../../src/simulator/simulated-agent.js';
-import { startKubeApiServer, type KubeApiServer, type KubeApiServerOptions } from './kube-api-server.js';
+import { startKubeApiServer, type KubeApiServer, type KubeApiServerOptions } from '../../src/simulator/simulated-kubernetes-api.js';
 
 export const nodeName = (index: number) => `node-${String(index + 1).padStart(2, '0')}`;
 

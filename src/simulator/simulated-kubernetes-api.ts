@@ -1,6 +1,7 @@
 /**
- * A small Kubernetes API server for tests, on node:http at 127.0.0.1 (port 0). No kube-apiserver
- * can be installed here (neither Debian nor npm carries one), so this implements only the
+ * A small simulated Kubernetes API server, on node:http at 127.0.0.1, for the tests and the
+ * `--demo` fleet's rolling reboots. No kube-apiserver can be installed here (neither Debian nor npm
+ * carries one), so this implements only the
  * endpoints fleetpatch calls, written from the Kubernetes API reference (v1.31: Node, Pod,
  * Eviction, PodDisruptionBudget, Status) and the eviction and disruption-controller rules in the
  * docs ("API-initiated eviction", "Specifying a Disruption Budget"):
@@ -33,6 +34,8 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 
 export interface KubeApiServerOptions {
+  /** The loopback port to listen on (default 0: any free one). */
+  port?: number;
   /** The clock of the cluster's delayed work, in milliseconds (default Date.now). */
   now?: () => number;
   /** How long an evicted pod stays terminating (default 0: gone by the next request). */
@@ -131,7 +134,7 @@ export interface KubeApiServer {
   close(): Promise<void>;
 }
 
-const TOKEN = 'test-token';
+const TOKEN = 'simulated-token';
 
 interface Metadata {
   name: string;
@@ -403,7 +406,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     const node = nodes.get(name);
     if (!node) throw new ApiStatus(404, 'NotFound', `nodes "${name}" not found`, { name, kind: 'nodes' });
     if (contentType?.split(';')[0]?.trim() !== 'application/merge-patch+json') {
-      throw new ApiStatus(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json (this test server takes no other; got ${contentType ?? 'none'})`);
+      throw new ApiStatus(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json (this simulated server takes no other; got ${contentType ?? 'none'})`);
     }
     const expected = (body as { metadata?: { resourceVersion?: unknown } }).metadata?.resourceVersion;
     if (expected !== undefined && expected !== node.metadata.resourceVersion) {
@@ -474,12 +477,18 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       },
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const mustGet = <T>(map: Map<string, T>, name: string, kind: string): T => {
     const found = map.get(name);
-    if (!found) throw new Error(`the test cluster has no ${kind} ${name}`);
+    if (!found) throw new Error(`the simulated cluster has no ${kind} ${name}`);
     return found;
   };
 
@@ -488,10 +497,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     kubeConfig() {
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromOptions({
-        clusters: [{ name: 'test', server: url, skipTLSVerify: true }],
-        users: [{ name: 'test', token: TOKEN }],
-        contexts: [{ name: 'test', cluster: 'test', user: 'test' }],
-        currentContext: 'test',
+        clusters: [{ name: 'simulated', server: url, skipTLSVerify: true }],
+        users: [{ name: 'simulated', token: TOKEN }],
+        contexts: [{ name: 'simulated', cluster: 'simulated', user: 'simulated' }],
+        currentContext: 'simulated',
       });
       return kubeConfig;
     },
