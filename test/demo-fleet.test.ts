@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectHostFacts } from '../src/agent/host-facts.js';
 import { planStoredFleet, whatIfStoredFleet } from '../src/app/plan-service.js';
 import { applyPolicy } from '../src/app/policy-service.js';
-import { loadDemo } from '../src/cli/commands/start.js';
+import { loadDemo } from '../src/cli/demo.js';
 import { judgePolicy } from '../src/domain/policy/policy-report.js';
 import type { Policy } from '../src/domain/policy/policy-schema.js';
 import type { HostInventory } from '../src/domain/types.js';

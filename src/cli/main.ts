@@ -21,6 +21,7 @@ import { registerRolloutCommand } from './commands/rollout.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSignalsCommand } from './commands/signals.js';
+import { registerSimulateRunbookCommand } from './commands/simulate-runbook.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerVersionsCommand } from './commands/versions.js';
 
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerNotificationsCommand(program);
   registerPolicyCommand(program);
+  registerSimulateRunbookCommand(program);
   return program;
 }
 

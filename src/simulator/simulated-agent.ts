@@ -21,10 +21,14 @@ export interface SimulatedHostOptions {
   osEcosystem: string;
   packages: InstalledPackage[];
   runningKernel?: string;
+  /** The host waits for a reboot already (a kernel installed but not running). */
+  rebootRequired?: boolean;
   now: () => Date;
   /** A step that fails on this host (its commands exit 1), and whether it never comes back from a reboot. */
   failStep?: HostStep;
   neverReturns?: boolean;
+  /** Told of every reboot with the new boot id (a simulated node's kubelet goes NotReady with it). */
+  onReboot?: (host: SimulatedHost, bootId: string) => void;
 }
 
 const KERNEL_IMAGE = /^linux-image-(\d.*)$/;
@@ -34,7 +38,7 @@ export class SimulatedHost {
   /** Every job this host executed, by key, in order: a key appears once or the engine repeated a step. */
   readonly executed: string[] = [];
   private packages: InstalledPackage[];
-  private bootId = randomUUID();
+  private currentBootId = randomUUID();
   private rebootRequired = false;
   private runningKernel: string | undefined;
   private down = false;
@@ -43,6 +47,7 @@ export class SimulatedHost {
     this.name = options.name;
     this.packages = [...options.packages];
     this.runningKernel = options.runningKernel;
+    this.rebootRequired = options.rebootRequired ?? false;
   }
 
   get installed(): Record<string, string> {
@@ -51,6 +56,23 @@ export class SimulatedHost {
 
   get isDown(): boolean {
     return this.down;
+  }
+
+  get bootId(): string {
+    return this.currentBootId;
+  }
+
+  get labels(): Record<string, string> {
+    return this.options.labels;
+  }
+
+  get packageList(): readonly InstalledPackage[] {
+    return this.packages;
+  }
+
+  /** The machine is gone for good (a replaced host's instance terminated): it never checks in again. */
+  retire(): void {
+    this.down = true;
   }
 
   async checkIn(): Promise<void> {
@@ -64,7 +86,7 @@ export class SimulatedHost {
       os: this.options.os,
       osEcosystem: this.options.osEcosystem,
       ...(this.runningKernel ? { runningKernel: this.runningKernel } : {}),
-      bootId: this.bootId,
+      bootId: this.currentBootId,
       agentVersion: 'simulated',
     };
     await this.request('PUT', `/api/v1/hosts/${encodeURIComponent(this.name)}/inventory`, body);
@@ -119,7 +141,8 @@ export class SimulatedHost {
     await this.checkIn();
   }
 
-  private install(targets: HostJob['packages']): JobResult['replaced'] {
+  /** Installs these versions of the packages the host has (what a runbook or an agent's upgrade does); what it replaced. */
+  install(targets: HostJob['packages']): JobResult['replaced'] {
     const replaced: JobResult['replaced'] = [];
     this.packages = this.packages.map((pkg) => {
       const target = targets.find((candidate) => candidate.name === pkg.name);
@@ -132,15 +155,16 @@ export class SimulatedHost {
   }
 
   /** A new boot: a new boot id and the newest installed kernel running; or, never returning, silence. */
-  private reboot(): void {
+  reboot(): void {
     if (this.options.neverReturns) {
       this.down = true;
       return;
     }
-    this.bootId = randomUUID();
+    this.currentBootId = randomUUID();
     this.rebootRequired = false;
     const kernels = this.packages.flatMap((pkg) => KERNEL_IMAGE.exec(pkg.name)?.[1] ?? []).sort();
     if (kernels.length > 0) this.runningKernel = kernels.at(-1);
+    this.options.onReboot?.(this, this.currentBootId);
   }
 
   private async request(method: string, path: string, body?: unknown): Promise<Response> {

@@ -295,13 +295,14 @@ export interface StoredInventory {
   os?: { id: string; idLike: string[]; versionId?: string; prettyName?: string };
   osEcosystem?: string;
   runningKernel?: string;
+  rebootRequired: boolean;
   packages: InstalledPackage[];
 }
 
 /** The hosts whose names start with `prefix`, as their last check-in described them (the demo's simulated agents carry on from there). */
 export async function storedInventories(db: Queryable, prefix: string): Promise<StoredInventory[]> {
-  const hosts = await db.query<{ name: string; labels: Record<string, string>; os_id: string | null; os_id_like: string[] | null; os_version: string | null; os_pretty_name: string | null; os_ecosystem: string | null; running_kernel: string | null; packages: Array<{ ecosystem: string; name: string; version: string; arch: string; source_name: string; source_version: string; epoch_known: boolean }> | null }>(
-    `SELECT h.name, h.labels, h.os_id, h.os_id_like, h.os_version, h.os_pretty_name, h.os_ecosystem, h.running_kernel,
+  const hosts = await db.query<{ name: string; labels: Record<string, string>; os_id: string | null; os_id_like: string[] | null; os_version: string | null; os_pretty_name: string | null; os_ecosystem: string | null; running_kernel: string | null; reboot_required: boolean; packages: Array<{ ecosystem: string; name: string; version: string; arch: string; source_name: string; source_version: string; epoch_known: boolean }> | null }>(
+    `SELECT h.name, h.labels, h.os_id, h.os_id_like, h.os_version, h.os_pretty_name, h.os_ecosystem, h.running_kernel, h.reboot_required,
             (SELECT jsonb_agg(jsonb_build_object('ecosystem', p.ecosystem, 'name', p.name, 'version', p.version, 'arch', p.arch, 'source_name', p.source_name, 'source_version', p.source_version, 'epoch_known', p.epoch_known) ORDER BY p.name, p.arch)
                FROM package_sets s JOIN package_versions p ON p.key = ANY(s.package_keys) WHERE s.key = h.package_set_key) AS packages
        FROM hosts h WHERE starts_with(h.name, $1) ORDER BY h.name`,
@@ -313,6 +314,7 @@ export async function storedInventories(db: Queryable, prefix: string): Promise<
     ...(row.os_id ? { os: { id: row.os_id, idLike: row.os_id_like ?? [], ...(row.os_version ? { versionId: row.os_version } : {}), ...(row.os_pretty_name ? { prettyName: row.os_pretty_name } : {}) } } : {}),
     ...(row.os_ecosystem ? { osEcosystem: row.os_ecosystem } : {}),
     ...(row.running_kernel ? { runningKernel: row.running_kernel } : {}),
+    rebootRequired: row.reboot_required,
     packages: (row.packages ?? []).map((pkg) => ({
       ecosystem: pkg.ecosystem, name: pkg.name, version: pkg.version,
       ...(pkg.arch ? { arch: pkg.arch } : {}), ...(pkg.source_name ? { sourceName: pkg.source_name } : {}), ...(pkg.source_version ? { sourceVersion: pkg.source_version } : {}), ...(pkg.epoch_known ? {} : { epochKnown: false }),

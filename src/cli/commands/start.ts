@@ -7,22 +7,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { collectHostFacts } from '../../agent/host-facts.js';
-import { importAdvisories } from '../../app/advisory-import.js';
-import { DetectionService } from '../../app/detection-service.js';
-import { reassignHosts } from '../../app/host-reassignment.js';
-import { applyPolicy } from '../../app/policy-service.js';
-import { judgePolicy } from '../../domain/policy/policy-report.js';
-import type { HostInventory } from '../../domain/types.js';
-import { MemoryFeed } from '../../feeds/memory-feed.js';
-import { fullCheckInOf } from '../../protocol/agent-protocol.js';
 import type { RunningServer } from '../../server/run-server.js';
-import { demoFleet } from '../../simulator/demo-fleet.js';
-import { driveSimulatedHosts, SimulatedHost } from '../../simulator/simulated-agent.js';
-import { storedInventories } from '../../store/fleet-queries.js';
-import { replaceKevCatalogue } from '../../store/advisory-store.js';
 import { approveReenrollment, createApiToken, createEnrollmentToken } from '../../store/auth-store.js';
 import { fleetpatchHome } from '../../store/fleetpatch-home.js';
 import { parsePositiveInteger } from './findings.js';
@@ -47,15 +34,21 @@ export function registerStartCommand(program: Command): void {
     .option('--exit-after-setup', 'stop once everything is set up instead of serving (for scripts and tests)')
     .action(async (options: StartOptions) => {
       const home = fleetpatchHome();
-      const server = await startServer({ port: options.port, host: '127.0.0.1', staleAfter: 3600, syncInterval: 21_600, ...(options.advisories ? { advisories: options.advisories } : {}) });
+      const log = (message: string) => process.stderr.write(`${message}\n`);
+      // Loaded only for the demo: its simulated cluster brings the Kubernetes client, a good half second to load.
+      const demo = options.demo ? await import('../demo.js') : undefined;
+      // The demo's simulated Kubernetes cluster is up before the server, which reaches it by --kubeconfig.
+      const infrastructure = demo ? await demo.startDemoInfrastructureIn(home, { log }) : undefined;
+      const server = await startServer({ port: options.port, host: '127.0.0.1', staleAfter: 3600, syncInterval: 21_600, ...(options.advisories ? { advisories: options.advisories } : {}), ...(infrastructure ? { kubeconfig: infrastructure.kubeconfigFile } : {}) });
+      const simulation = new AbortController();
+      let simulated: { done: Promise<void> } | undefined;
       try {
         const adminToken = await localAdminToken(server, home);
         await enrollThisMachine(server, home);
-        if (options.demo) await loadDemo(server, { hosts: options.demoHosts });
+        if (demo && infrastructure) await demo.loadDemo(server, { hosts: options.demoHosts, substitutions: infrastructure.substitutions, log });
         await server.syncAdvisories();
         // The simulated hosts act on their rollout jobs (each result says "simulated: …").
-        const simulation = new AbortController();
-        const simulated = options.demo ? await startSimulatedAgents(server, adminToken, simulation.signal) : undefined;
+        if (demo && infrastructure) simulated = await demo.startDemoHosts(server, { token: adminToken, infrastructure, signal: simulation.signal, log });
         process.stdout.write(
           `\nfleetpatch is running on ${server.database.describe()}\n` +
             `  dashboard:   ${server.url}/#/?token=${adminToken}\n` +
@@ -66,10 +59,11 @@ export function registerStartCommand(program: Command): void {
           process.stderr.write('serving; Ctrl-C to stop\n');
           await untilSignal();
         }
+      } finally {
         simulation.abort();
         await simulated?.done;
-      } finally {
         await server.stop();
+        await infrastructure?.close();
       }
     });
 }
@@ -113,97 +107,3 @@ async function quickStartEnrollment(server: RunningServer): Promise<string> {
   return (await createEnrollmentToken(pool, { name: 'quick start', labels: {}, expiresAt: new Date(Date.now() + 10 * 60_000), maxUses: 1, createdBy: 'quick start' })).token;
 }
 
-/**
- * Every simulated host of the demo as an agent that runs its rollout jobs on its simulated
- * package list, so a demo rollout moves like a real one (and says it is simulated).
- */
-async function startSimulatedAgents(server: RunningServer, token: string, signal: AbortSignal): Promise<{ done: Promise<void> }> {
-  const inventories = await storedInventories(server.database.pool, 'sim-');
-  const hosts = inventories.flatMap((inventory) => (inventory.os && inventory.osEcosystem
-    ? [new SimulatedHost({ serverUrl: server.url, token, name: inventory.name, labels: inventory.labels, os: inventory.os, osEcosystem: inventory.osEcosystem, packages: inventory.packages, ...(inventory.runningKernel ? { runningKernel: inventory.runningKernel } : {}), now: () => new Date() })]
-    : []));
-  process.stderr.write(`demo: ${hosts.length} simulated hosts take their rollout jobs (fleetpatch rollout create --bucket databases)\n`);
-  return { done: driveSimulatedHosts(hosts, { pollMs: 2_000, checkInMs: 10 * 60_000, signal, log: (message) => process.stderr.write(`${message}\n`) }) };
-}
-
-/** The demo's policy: the seed's own fleet, as examples/fleetpatch.yaml writes it down. */
-const DEMO_POLICY_FILE = fileURLToPath(new URL('../../../examples/fleetpatch.yaml', import.meta.url));
-const DEMO_AUTHOR = 'system:demo';
-/** Same seed, same fleet: every `--demo` shows the same teams and the same history. */
-const DEMO_SEED = 2026;
-const DEMO_ADVISORIES = 40;
-
-export interface DemoOptions {
-  hosts: number;
-  /** The real package list the simulated hosts are built around (default: this machine's). */
-  base?: HostInventory;
-  now?: Date;
-  log?: (message: string) => void;
-}
-
-/**
- * Loads the simulated fleet with its 90 days of history through the real code paths: the example
- * policy is applied first (so check-ins file the hosts into its buckets), then the timeline is
- * replayed in order — each advisory imported dated its publication, as `fleetpatch import
- * advisories` would be by another process, and each check-in through the control plane dated
- * when it happened. A fleet already loaded is left as it is.
- */
-export async function loadDemo(server: RunningServer, options: DemoOptions): Promise<void> {
-  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
-  const started = performance.now();
-  await applyDemoPolicy(server, log);
-  const base = options.base ?? (await collectHostFacts({ root: '/' }));
-  const fleet = demoFleet(base, { hosts: options.hosts, advisories: DEMO_ADVISORIES, seed: DEMO_SEED, now: options.now ?? new Date() });
-  const first = fleet.hosts[0]?.inventory.hostname;
-  if (first !== undefined && (await server.controlPlane.hostExists(first))) {
-    log(`demo: the simulated fleet is already loaded (${first} exists); nothing added`);
-    return;
-  }
-  const { pool } = server.database;
-  // The advisory history is imported as a second process would import it: past-dated imports
-  // need an import time, which the control plane's own sync does not take.
-  const importer = await DetectionService.load(pool);
-  const feedName = 'fleetpatch simulator';
-  for (const event of fleet.timeline) {
-    if (event.kind === 'publish') await importAdvisories(pool, importer, new MemoryFeed(feedName, event.advisories), { now: event.at });
-    else await server.controlPlane.checkIn(event.inventory.hostname, fullCheckInOf(event.inventory), event.at);
-  }
-  // A real KEV catalogue is never replaced; the simulated entries go away with the first real one.
-  const kevLoaded = ((await pool.query('SELECT 1 FROM kev_entries LIMIT 1')).rowCount ?? 0) > 0;
-  if (!kevLoaded) await replaceKevCatalogue(pool, fleet.knownExploited);
-  const checkIns = fleet.timeline.length - fleet.advisories.length;
-  log(
-    `demo: ${fleet.hosts.length} simulated hosts and ${fleet.advisories.length} simulated advisories loaded ` +
-      `(90 days of history: ${checkIns} check-ins${kevLoaded ? '' : `, ${fleet.knownExploited.length} simulated KEV entries`}; ${((performance.now() - started) / 1000).toFixed(1)} s)`,
-  );
-}
-
-/**
- * Applies examples/fleetpatch.yaml as an audited revision unless a policy is already in force,
- * so the dashboard and `fleetpatch plan` show the seed's cadences at once.
- */
-async function applyDemoPolicy(server: RunningServer, log: (message: string) => void): Promise<void> {
-  const inForce = server.policy.current;
-  if (inForce.origin === 'revision') {
-    const revision = inForce.revision!;
-    log(revision.author === DEMO_AUTHOR
-      ? `demo: examples/fleetpatch.yaml is in force (policy revision ${revision.revision}, applied by the demo)`
-      : `demo: ${server.policy.describe()} by ${revision.author} stays in force; examples/fleetpatch.yaml is not applied over it`);
-    return;
-  }
-  const text = readFileSync(DEMO_POLICY_FILE, 'utf8');
-  const result = await applyPolicy(server.database.pool, {
-    text,
-    judgement: judgePolicy(text, { now: new Date() }),
-    author: DEMO_AUTHOR,
-    message: 'the demo fleet: the seed\'s four buckets',
-    source: 'examples/fleetpatch.yaml',
-  });
-  server.policy.adopt(result.revision, text, result.policy);
-  await reassignHosts(server.database.pool, server.policy);
-  log(
-    `demo: applied examples/fleetpatch.yaml as policy revision ${result.revision.revision} (author ${DEMO_AUTHOR}): ` +
-      'kubernetes-nodes nightly 03:00–04:00 UTC at most 10% at a time, databases Tuesday and Thursday 22:00 Europe/Berlin, ' +
-      'stateless Sunday 02:00 UTC, physical the Saturday after Patch Tuesday with 14 days\' notice',
-  );
-}

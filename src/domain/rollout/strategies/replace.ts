@@ -54,7 +54,10 @@ export const replace: Strategy = {
           const name = result.details?.replacement;
           if (typeof name !== 'string' || name === '' || name === host.name) return move(host, 'failed', now, { lastError: 'the provision hook did not name its replacement on its last line ({"details": {"replacement": "<host>"}})' });
           const deadline = new Date(now.getTime() + settings.enrollTimeoutMs + settings.warmupMs);
-          return move(host, 'awaiting-replacement', now, { deadline, memo: { ...host.memo, replacement: name, provisionedAt: now.toISOString() } }, `replacement ${name} provisioned from ${settings.image.id}`);
+          // From the job's dispatch: a hook that waits for its instance to be healthy (an instance
+          // refresh does) returns after the replacement's first check-in, which still counts.
+          const provisionedAt = host.job!.dispatchedAt;
+          return move(host, 'awaiting-replacement', now, { deadline, memo: { ...host.memo, replacement: name, provisionedAt: provisionedAt.toISOString() } }, `replacement ${name} provisioned from ${settings.image.id}`);
         }
         if (result) return move(host, 'failed', now, { lastError: `provisioning failed: ${failureOf(result)}` });
         return overdue ? move(host, 'timed-out', now, { lastError: 'the provision hook did not report before its deadline' }) : undefined;
