@@ -19,15 +19,18 @@
  */
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
-import { type HostJob, type JobCommand, type JobResult } from '../protocol/job-protocol.js';
+import { jobResultSchema, type HostJob, type JobCommand, type JobResult } from '../protocol/job-protocol.js';
 import { JobOutputTail } from '../protocol/output-tail.js';
 import type { ExecutedStep, Executor, ExecutorTarget } from './executor.js';
 
-/** What a hook may say on its last line; anything else there is plain output. */
+/**
+ * What a hook may say on its last line, held to the job result's own rules (bounded, well-formed
+ * text), so a report the result would refuse is plain output instead; anything else there is too.
+ */
 const hookReport = z.object({
-  replaced: z.array(z.strictObject({ name: z.string().min(1).max(256), from: z.string().min(1).max(256).optional(), to: z.string().min(1).max(256) })).max(10_000).optional(),
-  error: z.string().max(4096).optional(),
-  details: z.record(z.string().min(1).max(64), z.union([z.string().max(1024), z.number(), z.boolean()])).optional(),
+  replaced: jobResultSchema.shape.replaced.optional(),
+  error: jobResultSchema.shape.error,
+  details: jobResultSchema.shape.details,
 });
 type HookReport = z.infer<typeof hookReport>;
 
