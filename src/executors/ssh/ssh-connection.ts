@@ -75,6 +75,8 @@ const ALGORITHMS_OF_KEY_TYPE: Record<string, ServerHostKeyAlgorithm[]> = {
  * @example const connected = await connectSsh({ name: 'web-1', address: '10.0.0.7', port: 22, user: 'root' }, { agentSocket }, policy, 20_000, signal)
  */
 export function connectSsh(endpoint: SshEndpoint, credentials: SshCredentials, policy: HostKeyPolicy, timeoutMs: number, signal: AbortSignal): Promise<Connected> {
+  // An abort that came first fires no event: nothing is started.
+  if (signal.aborted) return Promise.resolve({ ok: false, failure: { kind: 'unreachable', message: 'stopped before the connection was made' } });
   const name = knownHostsName(endpoint.address, endpoint.port);
   let knownHosts: KnownHosts;
   try {
