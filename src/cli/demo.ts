@@ -23,6 +23,7 @@ import { demoFleet } from '../simulator/demo-fleet.js';
 import { driveSimulatedHosts, SimulatedHost } from '../simulator/simulated-agent.js';
 import { replaceKevCatalogue } from '../store/advisory-store.js';
 import { storedInventories } from '../store/fleet-queries.js';
+import { takeFleetSnapshot } from '../store/fleet-snapshots.js';
 
 /** The demo's policy: the seed's own fleet, as examples/fleetpatch.yaml writes it down. */
 const DEMO_POLICY_FILE = fileURLToPath(new URL('../../examples/fleetpatch.yaml', import.meta.url));
@@ -30,6 +31,7 @@ const DEMO_AUTHOR = 'system:demo';
 /** Same seed, same fleet: every `--demo` shows the same teams and the same history. */
 const DEMO_SEED = 2026;
 const DEMO_ADVISORIES = 40;
+const DAY_MS = 86_400_000;
 
 /**
  * The simulated infrastructure under `<home>/demo`, its runbook scripts calling this same
@@ -122,6 +124,8 @@ export interface DemoOptions {
   /** The real package list the simulated hosts are built around (default: this machine's). */
   base?: HostInventory;
   now?: Date;
+  /** When a host counts as stale in the history's daily snapshots (the server's own setting; default 3600). */
+  staleAfterSeconds?: number;
   /** The simulated infrastructure's addresses for the example policy's (see `demoPolicyText`). */
   substitutions?: ReadonlyMap<string, string>;
   log?: (message: string) => void;
@@ -150,7 +154,12 @@ export async function loadDemo(server: RunningServer, options: DemoOptions): Pro
   // need an import time, which the control plane's own sync does not take.
   const importer = await DetectionService.load(pool);
   const feedName = 'fleetpatch simulator';
+  // Each midnight the replay passes is a day's fleet snapshot, as a server running all along would have kept it.
+  const staleAfterSeconds = options.staleAfterSeconds ?? 3600;
+  let nextMidnight = fleet.timeline.length > 0 ? Math.ceil(fleet.timeline[0]!.at.getTime() / DAY_MS) * DAY_MS : Number.POSITIVE_INFINITY;
+  let snapshots = 0;
   for (const event of fleet.timeline) {
+    for (; nextMidnight <= event.at.getTime(); nextMidnight += DAY_MS, snapshots++) await takeFleetSnapshot(pool, { now: new Date(nextMidnight), staleAfterSeconds, replace: true });
     if (event.kind === 'publish') await importAdvisories(pool, importer, new MemoryFeed(feedName, event.advisories), { now: event.at });
     else await server.controlPlane.checkIn(event.inventory.hostname, fullCheckInOf(event.inventory), event.at);
   }
@@ -160,7 +169,7 @@ export async function loadDemo(server: RunningServer, options: DemoOptions): Pro
   const checkIns = fleet.timeline.length - fleet.advisories.length;
   log(
     `demo: ${fleet.hosts.length} simulated hosts and ${fleet.advisories.length} simulated advisories loaded ` +
-      `(90 days of history: ${checkIns} check-ins${kevLoaded ? '' : `, ${fleet.knownExploited.length} simulated KEV entries`}; ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+      `(90 days of history: ${checkIns} check-ins, ${snapshots} daily snapshots${kevLoaded ? '' : `, ${fleet.knownExploited.length} simulated KEV entries`}; ${((performance.now() - started) / 1000).toFixed(1)} s)`,
   );
 }
 

@@ -44,6 +44,7 @@ import type { ChangeListener } from '../store/change-notifications.js';
 import { isDatabaseUnavailable, type DatabaseHealth } from '../store/database.js';
 import { advisoryImpact, findingPage } from '../store/finding-queries.js';
 import { hostDetail, hostPackages, hostPage } from '../store/fleet-queries.js';
+import { fleetTrends } from '../store/fleet-snapshots.js';
 import { baselineImages } from '../store/image-queries.js';
 import { listNotifications, type NotificationState } from '../store/notification-store.js';
 import { listPolicyRevisions } from '../store/policy-store.js';
@@ -361,6 +362,16 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       example: { query: { fresh: 'true' } },
       async handle({ query, context }) {
         return context.json(query.fresh === 'true' ? await dependencies.summaries.refresh() : await dependencies.summaries.get());
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/fleet/trends', summary: 'The daily fleet snapshots of the last `days` days per team or bucket (and the fleet): coverage, days behind, open findings by severity, pending reboots, stale hosts, uptime bands', access: 'viewer',
+      query: z.object({ dimension: z.enum(['team', 'bucket']).default('team'), days: z.coerce.number().int().positive().max(400).default(90) }),
+      responses: { 200: 'One series per team or bucket, a point per day with a snapshot, oldest first' },
+      example: { query: { dimension: 'team', days: '90' } },
+      async handle({ query, context }) {
+        const { dimension, days } = query as { dimension: 'team' | 'bucket'; days: number };
+        return context.json(await fleetTrends(pool, { dimension, days, until: now() }));
       },
     },
     {

@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import { NotificationDispatcher } from '../app/notification-dispatcher.js';
 import { serverExecutorFor, type ServerExecutors } from '../app/job-executors.js';
 import { JobWorker } from '../app/job-worker.js';
+import { takeFleetSnapshot } from '../store/fleet-snapshots.js';
 import { retireHost } from '../app/host-access.js';
 import { canReach } from '../app/job-executors.js';
 import { RolloutEngine, type RolloutEngineOptions } from '../app/rollout-engine.js';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   policyFile?: string;
   /** Periodic hash check of the policy file (default 5 s; 0: only on change events and `checkPolicyFile`). */
   policyPollMs?: number;
+  /** How often the server looks whether the day's fleet snapshot is taken (default 10 minutes). */
+  snapshotIntervalMs?: number;
   /** The clock of windows, SLAs, deadlines and check-ins (tests inject one; never a real sleep). */
   now?: () => Date;
   /** The rollout engine: its name in leases (default host:pid), how often it passes, how long a lease lasts. */
@@ -255,6 +258,16 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     );
   }, (controlPlane.limits.pruneGraceSeconds * 1000) / 10);
   pruneTimer.unref();
+  // The day's fleet snapshot, at the first look after midnight UTC (whichever replica looks first).
+  const snapshotNow = () => {
+    takeFleetSnapshot(pool, { now: (options.now ?? (() => new Date()))(), staleAfterSeconds: options.staleAfterSeconds }).then(
+      (snapshot) => snapshot.taken && options.log(`fleet snapshot of ${snapshot.day} kept (${snapshot.groups} bucket and team groups)`),
+      (error: unknown) => options.log(`taking the daily fleet snapshot failed (tried again later): ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+  snapshotNow();
+  const snapshotTimer = setInterval(snapshotNow, options.snapshotIntervalMs ?? 600_000);
+  snapshotTimer.unref();
 
   let stopping: Promise<void> | undefined;
   const running: RunningServer = {
@@ -270,6 +283,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
         clearInterval(heartbeatTimer);
         if (syncTimer) clearInterval(syncTimer);
         clearInterval(pruneTimer);
+        clearInterval(snapshotTimer);
         policyWatcher?.stop();
         clearInterval(scheduleTimer);
         await rolloutEngine.stop();

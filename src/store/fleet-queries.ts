@@ -38,7 +38,7 @@ export interface FleetSummary {
   longestUptimes: Array<{ host: string; bucket: string; team: string; uptimeDays: number; rebootRequired: boolean }>;
 }
 
-interface Row {
+export interface HostGroupRow {
   bucket: string | null;
   team: string | null;
   hosts: number;
@@ -63,12 +63,11 @@ interface Row {
 
 const DAY_MS = 86_400_000;
 
-/** @example await fleetSummary(pool, { staleAfterSeconds: 3600, now: new Date() }) */
-export async function fleetSummary(db: Queryable, options: { staleAfterSeconds: number; now: Date }): Promise<FleetSummary> {
-  // One pass over hosts grouped by (bucket, team) — few groups — then buckets, teams and the fleet
-  // are summed here: every number is additive except the maximum uptime.
-  const result = await db.query<Row>(
-    `SELECT bucket, team, count(*)::integer AS hosts,
+/**
+ * The hosts' per-host summaries summed per (bucket, team) as of $1, stale after $2 seconds: what
+ * the summary and the daily snapshots (fleet-snapshots.ts) are both built from.
+ */
+export const HOST_GROUPS_SQL = `SELECT bucket, team, count(*)::integer AS hosts,
             count(*) FILTER (WHERE stale)::integer AS stale,
             count(*) FILTER (WHERE open_critical + open_high + open_medium + open_low + open_other = 0)::integer AS clean,
             sum(open_critical)::integer AS critical, sum(open_high)::integer AS high, sum(open_medium)::integer AS medium,
@@ -87,13 +86,17 @@ export async function fleetSummary(db: Queryable, options: { staleAfterSeconds: 
                     (last_seen_at IS NULL OR last_seen_at < $1::timestamptz - make_interval(secs => $2)) AS stale,
                     extract(epoch FROM ($1::timestamptz - boot_time)) / 86400 AS uptime
                FROM hosts) AS h
-      GROUP BY bucket, team`,
-    [options.now, options.staleAfterSeconds],
-  );
+      GROUP BY bucket, team`;
+
+/** @example await fleetSummary(pool, { staleAfterSeconds: 3600, now: new Date() }) */
+export async function fleetSummary(db: Queryable, options: { staleAfterSeconds: number; now: Date }): Promise<FleetSummary> {
+  // One pass over hosts grouped by (bucket, team) — few groups — then buckets, teams and the fleet
+  // are summed here: every number is additive except the maximum uptime.
+  const result = await db.query<HostGroupRow>(HOST_GROUPS_SQL, [options.now, options.staleAfterSeconds]);
   const today = options.now.getTime() / DAY_MS;
-  const buckets = new Map<string, Row>();
-  const teams = new Map<string, Row>();
-  let fleet: Row = emptyRow();
+  const buckets = new Map<string, HostGroupRow>();
+  const teams = new Map<string, HostGroupRow>();
+  let fleet: HostGroupRow = emptyRow();
   for (const row of result.rows) {
     buckets.set(row.bucket!, addRows(buckets.get(row.bucket!) ?? emptyRow(), row));
     teams.set(row.team!, addRows(teams.get(row.team!) ?? emptyRow(), row));
@@ -104,7 +107,7 @@ export async function fleetSummary(db: Queryable, options: { staleAfterSeconds: 
        FROM hosts WHERE boot_time IS NOT NULL ORDER BY boot_time ASC LIMIT 10`,
     [options.now],
   );
-  const rowsOf = (dimension: 'bucket' | 'team', groups: Map<string, Row>) =>
+  const rowsOf = (dimension: 'bucket' | 'team', groups: Map<string, HostGroupRow>) =>
     [...groups].map(([name, row]) => fleetRowOf(dimension, name, row, today)).sort((a, b) => b.hosts - a.hosts);
   return {
     generatedAt: options.now.toISOString(),
@@ -116,20 +119,22 @@ export async function fleetSummary(db: Queryable, options: { staleAfterSeconds: 
   };
 }
 
+/** The sums a group adds up (every number but the longest uptime). */
 const ADDITIVE = ['hosts', 'stale', 'clean', 'critical', 'high', 'medium', 'low', 'other', 'pending_reboots', 'fixes', 'fix_day_sum', 'available_updates', 'under7', 'under30', 'under90', 'under365', 'over365'] as const;
 
-function emptyRow(): Row {
+export function emptyRow(): HostGroupRow {
   return { bucket: null, team: null, hosts: 0, stale: 0, clean: 0, critical: 0, high: 0, medium: 0, low: 0, other: 0, pending_reboots: 0, fixes: 0, fix_day_sum: 0, available_updates: 0, under7: 0, under30: 0, under90: 0, under365: 0, over365: 0, max_uptime_days: null };
 }
 
-function addRows(total: Row, row: Row): Row {
+export function addRows(total: HostGroupRow, row: HostGroupRow): HostGroupRow {
   const sum = { ...total };
   for (const field of ADDITIVE) sum[field] = (total[field] ?? 0) + (row[field] ?? 0);
   sum.max_uptime_days = Math.max(total.max_uptime_days ?? 0, row.max_uptime_days ?? 0);
   return sum;
 }
 
-function fleetRowOf(dimension: FleetRow['dimension'], name: string, row: Row, today: number): FleetRow {
+/** The derived numbers of a group's sums; `today` in days since the epoch (days behind are counted to it). */
+export function fleetRowOf(dimension: FleetRow['dimension'], name: string, row: HostGroupRow, today: number): FleetRow {
   return {
     dimension,
     name,

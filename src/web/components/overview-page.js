@@ -1,6 +1,6 @@
-// The fleet at a glance: headline numbers, the charts people look at rather than read, the
-// replace buckets' baseline images (when the policy has any), the tables per bucket and team, the
-// longest uptimes and the worst hosts.
+// The fleet at a glance: headline numbers, the charts people look at rather than read, each team's
+// days behind and coverage over the last 90 days, the replace buckets' baseline images (when the
+// policy has any), the tables per bucket and team, the longest uptimes and the worst hosts.
 import { count, days, percent } from '../format.js';
 import { html } from '../html.js';
 import { useApi } from '../use-api.js';
@@ -11,6 +11,7 @@ import { FleetTable } from './fleet-table.js';
 import { HostList } from './host-list.js';
 import { PatchCoverageChart } from './patch-coverage-chart.js';
 import { StatCard } from './stat-card.js';
+import { TrendChart } from './trend-chart.js';
 import { UptimeBandsChart } from './uptime-bands-chart.js';
 import { UptimeTable } from './uptime-table.js';
 
@@ -19,6 +20,7 @@ const NO_FILTERS = new URLSearchParams();
 export function OverviewPage() {
   const summary = useApi('/api/v1/fleet/summary');
   const images = useApi('/api/v1/images');
+  const trends = useApi('/api/v1/fleet/trends?dimension=team&days=90');
   if (!summary) return null;
   const { fleet, buckets, teams } = summary;
   return html`<div class="cards">
@@ -36,6 +38,10 @@ export function OverviewPage() {
       <${UptimeBandsChart} buckets=${buckets} />
       <${PatchCoverageChart} buckets=${buckets} />
     </div>
+    ${trends ? html`<div class="charts">
+      <${TrendChart} testid="days-behind" title="Days behind, last 90 days" note="per owner team, from the daily snapshots: a line that creeps up is a team falling behind" trends=${trends} value=${(point) => point.daysBehind} format=${days} />
+      <${TrendChart} testid="coverage" title="Patch coverage, last 90 days" note="per owner team: the share of hosts with no open finding" trends=${trends} value=${(point) => point.patchCoverage} format=${percent} />
+    </div>` : null}
     ${images?.buckets.length ? html`<${BaselineImageChart} buckets=${images.buckets} />` : null}
     <${FleetTable} title="Buckets" rows=${buckets} dimension="bucket" />
     <${FleetTable} title="Owner teams" rows=${teams} dimension="team" />
