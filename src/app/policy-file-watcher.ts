@@ -87,7 +87,7 @@ export async function watchPolicyFile(loaded: LoadedPolicyFile, options: PolicyF
       return;
     }
     // On the reader's worker thread when the server gives one: matching every stored host is CPU.
-    const moved = options.connectionString ? await options.reader.reassign(options.connectionString, result.policy) : await reassignHosts(options.pool, options.inForce);
+    const moved = options.connectionString ? await options.reader.reassign(options.connectionString, text) : await reassignHosts(options.pool, options.inForce);
     options.log(`policy ${file} applied as revision ${result.revision.revision}; ${moved.moved} of ${moved.hosts} hosts changed bucket or team`);
   };
 
