@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { collectHostFacts } from '../agent/host-facts.js';
 import { importAdvisories } from '../app/advisory-import.js';
@@ -109,13 +110,8 @@ async function operatorsHands(server: RunningServer, hosts: readonly SimulatedHo
     } catch (error) {
       if (!options.signal.aborted) options.log(`demo: the simulated operator could not look at the manual windows: ${error instanceof Error ? error.message : String(error)}`);
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, options.pollMs);
-      options.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
-    });
+    // Ends early on abort (the rejection says so; nothing more to do).
+    await sleep(options.pollMs, undefined, { signal: options.signal }).catch(() => undefined);
   }
 }
 
