@@ -22,7 +22,15 @@ export interface AdvisoryImportReport {
   withdrawn: number;
   hostsReevaluated: number;
   evaluation?: EvaluationReport;
+  /** Incidents the import opened (with an `openIncidents` hook). */
+  incidentsOpened?: number[];
 }
+
+/**
+ * Called in the import's transaction after its re-evaluation, last before the commit, with the
+ * advisories it wrote: opens the incidents they call for (`incidentOpener`), returning their ids.
+ */
+export type OpenIncidentsHook = (client: pg.PoolClient, advisories: readonly Advisory[], now: Date) => Promise<number[]>;
 
 /**
  * @example await importAdvisories(pool, detection, openAdvisoryFeed('almalinux9.zip'))
@@ -31,7 +39,7 @@ export async function importAdvisories(
   pool: pg.Pool,
   detection: DetectionService,
   feed: AdvisoryFeed,
-  options: { now?: Date; progress?: ProgressListener; onCount?: (done: number, total: number | undefined) => void } = {},
+  options: { now?: Date; progress?: ProgressListener; onCount?: (done: number, total: number | undefined) => void; openIncidents?: OpenIncidentsHook } = {},
 ): Promise<AdvisoryImportReport> {
   const known = await loadModifiedTimes(pool);
   const state = await loadFeedState(pool, feed.location);
@@ -82,6 +90,8 @@ export async function importAdvisories(
     if (hostKeys.length > 0) {
       report.evaluation = await detection.evaluateHosts(client, hostKeys, now, options.progress);
       report.hostsReevaluated = hostKeys.length;
+      // An advisory that touches no stored package affects no host, so opens no incident.
+      if (options.openIncidents) report.incidentsOpened = await options.openIncidents(client, advisories, now);
     }
     return report;
   }).catch(async (error: unknown) => {

@@ -14,7 +14,7 @@ import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
 import { packageLine, packageListDigest, type CheckIn } from '../protocol/agent-protocol.js';
 import { loadHosts, loadPackageSets, loadPackageVersions, prunePackages, type PruneReport } from '../store/inventory-store.js';
 import { withTransaction } from '../store/transaction.js';
-import { importAdvisories, type AdvisoryImportReport } from './advisory-import.js';
+import { importAdvisories, type AdvisoryImportReport, type OpenIncidentsHook } from './advisory-import.js';
 import { CheckInGate, LargeCheckInSlots } from './check-in-gate.js';
 import { HeartbeatWriter } from './heartbeat-writer.js';
 import type { DetectionService } from './detection-service.js';
@@ -54,6 +54,8 @@ export interface ControlPlaneOptions {
   /** Tells a database outage from bad data (a heartbeat batch is kept, not dropped, on an outage). */
   isDatabaseUnavailable?: (error: unknown) => boolean;
   limits?: Partial<CheckInLimits>;
+  /** Opens the incidents a sync's advisories call for, in its transaction (the server passes the policy's emergency triggers). */
+  openIncidents?: OpenIncidentsHook;
 }
 
 /** What one host may ask of the server per check-in, and how many large check-ins run at once. */
@@ -274,7 +276,8 @@ export class ControlPlane {
   }
 
   syncAdvisories(feed: AdvisoryFeed, progress?: (message: string) => void): Promise<AdvisoryImportReport> {
-    return this.gate.alone(() => importAdvisories(this.pool, this.detection, feed, progress ? { progress } : {}));
+    const openIncidents = this.options.openIncidents;
+    return this.gate.alone(() => importAdvisories(this.pool, this.detection, feed, { ...(progress ? { progress } : {}), ...(openIncidents ? { openIncidents } : {}) }));
   }
 }
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { checkInLimitsFrom, ControlPlane } from '../app/control-plane.js';
 import { DetectionService } from '../app/detection-service.js';
+import { incidentOpener } from '../app/incident-service.js';
 import { loadPolicyFile, watchPolicyFile, type PolicyFileWatcher } from '../app/policy-file-watcher.js';
 import { workerPolicyReader } from '../app/policy-reader.js';
 import { PolicyInForce } from '../app/policy-service.js';
@@ -139,7 +140,11 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   policy.follow(changes);
   await policy.refresh();
   const policyWatcher: PolicyFileWatcher | undefined = policyFile ? await watchPolicyFile(policyFile, { pool, reader: policyReader, connectionString: database.connectionString, inForce: policy, log: options.log, ...(options.policyPollMs !== undefined ? { pollMs: options.policyPollMs } : {}) }) : undefined;
-  const controlPlane = new ControlPlane(pool, detection, { ownership: policy, staleAfterSeconds: options.staleAfterSeconds, isDatabaseUnavailable, limits: checkInLimitsFrom(process.env) });
+  const controlPlane = new ControlPlane(pool, detection, {
+    ownership: policy, staleAfterSeconds: options.staleAfterSeconds, isDatabaseUnavailable, limits: checkInLimitsFrom(process.env),
+    // A synced advisory that meets the emergency triggers of the policy in force opens an incident.
+    openIncidents: incidentOpener(() => policy.current.policy?.emergency, options.now),
+  });
   // A host retired or re-enrolled by another process: drop what this one remembers of it.
   changes.subscribe('fleetpatch_access', (payload) => {
     if (payload.startsWith('host:')) controlPlane.forgetHost(payload.slice('host:'.length));

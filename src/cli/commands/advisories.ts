@@ -2,6 +2,9 @@
 import type { Command } from 'commander';
 import { importAdvisories, type AdvisoryImportReport } from '../../app/advisory-import.js';
 import { DetectionService } from '../../app/detection-service.js';
+import { incidentLabel, incidentOpener } from '../../app/incident-service.js';
+import { parsePolicy } from '../../domain/policy/policy-document.js';
+import { latestPolicyRevision } from '../../store/policy-store.js';
 import { openAdvisoryFeed } from '../../feeds/open-feed.js';
 import { advisoryLocation, bucketFolders } from '../advisory-source.js';
 import { withDatabase } from '../database-session.js';
@@ -41,7 +44,11 @@ async function runImport(location: string, ecosystems: string[], progress: Progr
   progress.note(`reading advisories from ${feed.location}${ecosystems.length > 0 ? ` (${ecosystems.join(', ')})` : ''}`);
   const report = await withDatabase(progress, async (database) => {
     const detection = await DetectionService.load(database.pool);
+    // The emergency triggers of the applied policy open incidents; without one, none open by themselves.
+    const revision = await latestPolicyRevision(database.pool);
+    const emergency = revision ? parsePolicy(revision.text, `policy revision ${revision.revision}`).emergency : undefined;
     return importAdvisories(database.pool, detection, feed, {
+      openIncidents: incidentOpener(() => emergency),
       progress: (message) => progress.note(message),
       onCount: (done, total) => progress.count('advisories read', done, total),
     });
@@ -52,5 +59,6 @@ async function runImport(location: string, ecosystems: string[], progress: Progr
 
 function describeReport(report: AdvisoryImportReport): string {
   const evaluation = report.evaluation ? `; ${report.evaluation.opened} finding(s) opened, ${report.evaluation.resolved} resolved` : '';
-  return `imported ${report.imported} advisories (${report.withdrawn} withdrawn, ${report.unchanged} unchanged); re-evaluated ${report.hostsReevaluated} host(s)${evaluation}\n`;
+  const incidents = report.incidentsOpened?.length ? `; opened incident${report.incidentsOpened.length === 1 ? '' : 's'} ${report.incidentsOpened.map(incidentLabel).join(', ')}` : '';
+  return `imported ${report.imported} advisories (${report.withdrawn} withdrawn, ${report.unchanged} unchanged); re-evaluated ${report.hostsReevaluated} host(s)${evaluation}${incidents}\n`;
 }

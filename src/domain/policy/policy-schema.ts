@@ -218,7 +218,7 @@ const baselineSchema = z.strictObject({
   promotion: z.array(name('bucket')).max(64).default([]),
 });
 
-const emergencySchema = z.strictObject({
+export const emergencySchema = z.strictObject({
   triggers: z.strictObject({
     severity: z.array(z.enum(SEVERITY_ORDER as unknown as [string, ...string[]])).max(6).default(['critical']),
     knownExploited: z.boolean().default(true),
