@@ -17,6 +17,8 @@ import { replaceKevCatalogue } from '../src/store/advisory-store.js';
 import { listAudit } from '../src/store/audit-log.js';
 import { acceptRisk } from '../src/store/finding-queries.js';
 import { incidentEvents, listIncidents } from '../src/store/incident-store.js';
+import { parseInventory } from '../src/domain/inventory/index.js';
+import { DEBIAN_ADVISORIES, TWO_KERNELS_DPKG_STATUS } from './fixtures/debian-advisories.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 const POLICY = parsePolicy(`version: 1
@@ -121,5 +123,28 @@ describe('incidents opened by advisory imports', () => {
     expect((refused as IncidentConflict).message).toMatch(new RegExp(`INC-${id} is open and already covers DSA-7002-1`));
     const unknown = await openIncident(database.pool, { advisory: 'CVE-1999-0001', reason: 'x', actor: 'cli:bob', now: NOW }).catch((error: unknown) => error);
     expect((unknown as Error).message).toBe('field advisory: no advisory CVE-1999-0001 is stored');
+  });
+
+  it('counts a host live once it boots the fixed kernel (the old kernel on disk is then not-applicable), from its boot time', async () => {
+    const kernelHost = (running: string, bootTime?: Date): HostInventory => ({
+      hostname: 'k-1', osEcosystem: 'Debian:12', os: { id: 'debian', idLike: [], versionId: '12' }, rebootRequired: false, labels: { role: 'db' },
+      packages: parseInventory({ text: TWO_KERNELS_DPKG_STATUS, fileName: 'status', format: 'dpkg-status', osEcosystem: 'Debian:12' }).packages,
+      kernel: { running, installed: [] }, ...(bootTime ? { bootTime } : {}),
+    });
+    const ownership = policyOwnership(POLICY);
+    await importInventories(database.pool, detection, [kernelHost('6.1.0-17-amd64')], { source: 'test', ownership, now: NOW });
+    const linux = advisoryFromOsv(DEBIAN_ADVISORIES.find((record) => record.id === 'DSA-9003-1')!, { file: 'DSA-9003-1.json' });
+    const [id] = (await importAdvisories(database.pool, detection, new MemoryFeed('kernels', [linux]), { now: NOW, openIncidents })).incidentsOpened!;
+    const before = await incidentDetail(database.pool, id!, { now: NOW, staleAfterMs: 3_600_000 });
+    expect(before.scope.total).toMatchObject({ hosts: 1, pendingReboot: 1 });
+    expect(before.scope.closeBlockers.map((blocker) => blocker.text)).toEqual(['databases: 1 host patched but pending reboot (k-1)']);
+
+    const booted = new Date(NOW.getTime() + 20 * 60_000);
+    const later = new Date(NOW.getTime() + 30 * 60_000);
+    await importInventories(database.pool, detection, [kernelHost('6.1.0-18-amd64', booted)], { source: 'test', ownership, now: later });
+    const after = await incidentDetail(database.pool, id!, { now: later, staleAfterMs: 3_600_000 });
+    expect(after.scope.total).toMatchObject({ hosts: 1, pendingReboot: 0, live: 1 });
+    expect(after.scope.closable).toBe(true);
+    expect(after.durations.timeToLiveMs).toBe(20 * 60_000);
   });
 });

@@ -54,8 +54,17 @@ export class IncidentConflict extends InputError {
 }
 
 export class UnknownIncident extends InputError {
+  readonly detail: string;
   constructor(readonly id: number) {
     super(`no incident ${id}`, { field: 'id' });
+    this.detail = `no incident ${id}`;
+  }
+}
+
+/** The advisory an operator named is not stored. */
+export class UnknownAdvisory extends InputError {
+  constructor(readonly detail: string) {
+    super(detail, { field: 'advisory' }, 'give an advisory id or CVE that fleetpatch advisories import or sync brought in');
   }
 }
 
@@ -144,7 +153,7 @@ export async function openIncident(pool: pg.Pool, request: OperatorOpenRequest):
   const emergency = request.emergency ?? DEFAULT_EMERGENCY;
   return withTransaction(pool, async (client) => {
     const [facts] = await storedAdvisoryFacts(client, [request.advisory], request.now);
-    if (!facts) throw new InputError(`no advisory ${request.advisory} is stored`, { field: 'advisory' }, 'give an advisory id or CVE that fleetpatch advisories import or sync brought in');
+    if (!facts) throw new UnknownAdvisory(`no advisory ${request.advisory} is stored`);
     await lockIncidentOpening(client);
     const covering = await openIncidentCovering(client, [facts.id, ...facts.aliases]);
     if (covering !== undefined) throw new IncidentConflict(`${incidentLabel(covering)} is open and already covers ${facts.id}`, 'advisory');

@@ -14,6 +14,7 @@ import { registerNodesCommand } from './commands/nodes.js';
 import { registerNotificationsCommand } from './commands/notifications.js';
 import { registerFindingsCommand } from './commands/findings.js';
 import { registerHostsCommand } from './commands/hosts.js';
+import { registerIncidentCommand } from './commands/incident.js';
 import { registerInventoryCommand } from './commands/inventory.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerPlanCommand } from './commands/plan.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerScanCommand(program);
   registerPlanCommand(program);
   registerRolloutCommand(program);
+  registerIncidentCommand(program);
   registerInventoryCommand(program);
   registerNodesCommand(program);
   registerAdvisoriesCommand(program);

@@ -11,6 +11,9 @@ import { DeltaBaseMismatch, TooBusy, type ControlPlane } from '../app/control-pl
 import { enrollHost, EnrollmentRefused, retireHost } from '../app/host-access.js';
 import type { PolicyReader } from '../app/policy-reader.js';
 import { reassignHosts } from '../app/host-reassignment.js';
+import { closeIncident, IncidentConflict, incidentDetail, incidentLabel, incidentScope, incidentTimeline, openIncident, UnknownAdvisory, UnknownIncident } from '../app/incident-service.js';
+import { timelineToJson, timelineToMarkdown } from '../domain/incidents/incident-timeline.js';
+import { listIncidents, type IncidentState } from '../store/incident-store.js';
 import { applyPolicy, PolicyRefused, type PolicyInForce } from '../app/policy-service.js';
 import { confirmChecklistStep, createRollout, type DisruptionBlockers, draftStoredRollout, operateRollout, operateRolloutHost, RolloutConflict, rolloutDetail, UnknownRollout, type HostAction, type RolloutAction } from '../app/rollout-service.js';
 import { ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
@@ -259,6 +262,22 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
     }
   };
   /** The policy in force and its revision, or a 409 saying how to get one: the planner needs windows and SLAs. */
+  /** The scope's clock and staleness, and the emergency target of the policy in force. */
+  const scopeOptions = () => {
+    const emergency = dependencies.policy.inForce.current.policy?.emergency;
+    return { now: now(), staleAfterMs: staleAfterSeconds * 1000, ...(emergency ? { emergency } : {}) };
+  };
+  /** An unknown incident is a 404, a refused action a 409, each naming its field. */
+  const asIncidentConflict = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof UnknownIncident) throw new ApiError(404, 'unknown-incident', error.detail, 'id');
+      if (error instanceof UnknownAdvisory) throw new ApiError(404, 'unknown-advisory', error.detail, 'advisory');
+      if (error instanceof IncidentConflict) throw new ApiError(409, 'incident-conflict', error.detail, error.field);
+      throw error;
+    }
+  };
   const policyInForce = () => {
     const { policy, revision } = dependencies.policy.inForce.current;
     if (!policy) throw new NoPolicyInForce('no policy is in force: the plan needs its buckets, windows and SLAs');
@@ -563,6 +582,70 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       example: { params: { name: 'db-7' }, query: { limit: '100' } },
       async handle({ params, query, context }) {
         return context.json(await rolloutEvents(pool, { host: String(params.name), limit: Number(query.limit) }));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/incidents', summary: 'Incidents, newest first, each with its live scope\'s counts and whether it may close', access: 'viewer',
+      query: z.object({ state: z.enum(['open', 'closed']).optional(), limit: z.coerce.number().int().positive().max(1_000).default(100) }),
+      responses: { 200: 'Incidents' },
+      example: { query: { state: 'open', limit: '20' } },
+      async handle({ query, context }) {
+        const { state, limit } = query as { state?: IncidentState; limit: number };
+        const incidents = await listIncidents(pool, { ...(state ? { state } : {}), limit });
+        const scoped = [];
+        for (const incident of incidents) {
+          const { scope } = await incidentScope(pool, incident, scopeOptions());
+          scoped.push({ ...incident, label: incidentLabel(incident.id), scope: { total: scope.total, closable: scope.closable } });
+        }
+        return context.json(scoped);
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/incidents', summary: 'Open an incident for a stored advisory (id or CVE), whatever the emergency triggers say, with a reason (operator; audited)', access: 'operator',
+      body: z.object({ advisory: text(128, 1), reason: text(512, 1), commander: text(128, 1).optional() }),
+      responses: { 201: 'Opened', 404: 'No such advisory is stored', 409: 'An open incident already covers the advisory' },
+      example: { body: { advisory: 'CVE-2026-1001', reason: 'exploited in the wild per the vendor', commander: 'alice' } },
+      async handle({ body, principal, context }) {
+        const request = body as { advisory: string; reason: string; commander?: string };
+        const emergency = dependencies.policy.inForce.current.policy?.emergency;
+        const id = await asIncidentConflict(() => openIncident(pool, { advisory: request.advisory, reason: request.reason, actor: actor(principal), now: now(), ...(emergency ? { emergency } : {}), ...(request.commander ? { commander: request.commander } : {}) }));
+        return context.json({ id, label: incidentLabel(id) }, 201);
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/incidents/{id}', summary: 'One incident: its live scope per bucket and team (every host\'s status, the close blockers), the timeline, the status updates and the measured durations', access: 'viewer',
+      params: idParams, responses: { 200: 'The incident', 404: 'No such incident' },
+      example: { params: { id: '1' } },
+      async handle({ params, context }) {
+        const detail = await asIncidentConflict(() => incidentDetail(pool, Number(params.id), scopeOptions()));
+        const timeline = timelineToJson({ incident: { id: detail.label, title: detail.incident.title }, events: detail.events, durations: detail.durations });
+        return context.json({ ...detail, events: timeline.events, durations: timeline.durations });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/incidents/{id}/close', summary: 'Close an incident whose every host in scope is live or excluded; otherwise a 409 listing the blockers (operator; audited)', access: 'operator',
+      params: idParams, body: z.object({ reason: text(512, 1) }),
+      responses: { 200: 'Closed', 404: 'No such incident', 409: 'Hosts in scope are not live yet (error.blockers lists them), or it is closed already' },
+      example: { params: { id: '1' }, body: { reason: 'every host patched and live' } },
+      async handle({ params, body, principal, context }) {
+        try {
+          return context.json(await closeIncident(pool, { id: Number(params.id), actor: actor(principal), reason: (body as { reason: string }).reason, ...scopeOptions() }));
+        } catch (error) {
+          if (error instanceof IncidentConflict) return context.json({ error: { code: 'incident-conflict', message: error.detail, field: error.field, blockers: error.blockers } }, 409);
+          if (error instanceof UnknownIncident) throw new ApiError(404, 'unknown-incident', error.detail, 'id');
+          throw error;
+        }
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/incidents/{id}/timeline', summary: 'The incident\'s timeline for the postmortem, as Markdown or JSON (ISO timestamps), with time to detect, to patched and to live', access: 'viewer',
+      params: idParams, query: z.object({ format: z.enum(['markdown', 'json']).default('json') }),
+      responses: { 200: 'The timeline', 404: 'No such incident' },
+      example: { params: { id: '1' }, query: { format: 'markdown' } },
+      async handle({ params, query, context }) {
+        const timeline = await asIncidentConflict(() => incidentTimeline(pool, Number(params.id), scopeOptions()));
+        if (query.format === 'markdown') return context.body(timelineToMarkdown(timeline), 200, { 'content-type': 'text/markdown; charset=utf-8' });
+        return context.json(timelineToJson(timeline));
       },
     },
     {

@@ -234,12 +234,15 @@ export interface ScopeFindingRow {
 }
 
 /**
- * Every finding of the advisories on a stored host that is vulnerable, pending a reboot or fixed
- * (not-applicable ones are out of scope), with its host's bucket, team and last check-in.
+ * Every finding of the advisories on a stored host, with its host's bucket, team and last
+ * check-in. Fixed is live; so is not-applicable, which detection says only of a vulnerable kernel
+ * on disk that is not running (after the reboot into the fixed one, the old kernel's row turns
+ * not-applicable and the fixed kernel has none): it went live when the host booted, if known.
  */
 export async function incidentScopeFindings(db: Queryable, advisories: readonly string[], now: Date): Promise<ScopeFindingRow[]> {
-  const result = await db.query<{ host: string; bucket: string; team: string; state: 'vulnerable' | 'pending-reboot' | 'fixed'; last_seen_at: Date | null; resolved_at: Date | null; accepted_reason: string | null }>(
-    `SELECT h.name AS host, h.bucket, h.team, f.state, h.last_seen_at, f.resolved_at,
+  const result = await db.query<{ host: string; bucket: string; team: string; state: 'vulnerable' | 'pending-reboot' | 'fixed' | 'not-applicable'; last_seen_at: Date | null; resolved_at: Date | null; accepted_reason: string | null }>(
+    `SELECT h.name AS host, h.bucket, h.team, f.state, h.last_seen_at,
+            CASE WHEN f.state = 'not-applicable' THEN h.boot_time ELSE f.resolved_at END AS resolved_at,
             CASE WHEN f.state IN ('vulnerable', 'pending-reboot') THEN (
               SELECT r.reason || ' (accepted by ' || r.accepted_by || ' until ' || to_char(r.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ')'
                 FROM risk_acceptances r
@@ -250,12 +253,12 @@ export async function incidentScopeFindings(db: Queryable, advisories: readonly 
        FROM advisories a
        JOIN findings f ON f.advisory_key = a.key
        JOIN hosts h ON h.key = f.host_key
-      WHERE a.id = ANY($1::text[]) AND f.state IN ('vulnerable', 'pending-reboot', 'fixed')
+      WHERE a.id = ANY($1::text[])
       ORDER BY h.name, f.package_name`,
     [advisories, now],
   );
   return result.rows.map((row) => {
-    const finding: ScopeFindingRow = { host: row.host, bucket: row.bucket, team: row.team, state: row.state === 'fixed' ? 'live' : row.state };
+    const finding: ScopeFindingRow = { host: row.host, bucket: row.bucket, team: row.team, state: row.state === 'fixed' || row.state === 'not-applicable' ? 'live' : row.state };
     if (row.last_seen_at !== null) finding.lastSeenAt = row.last_seen_at;
     if (row.resolved_at !== null) finding.resolvedAt = row.resolved_at;
     if (row.accepted_reason !== null) finding.acceptedReason = row.accepted_reason;
