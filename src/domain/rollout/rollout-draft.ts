@@ -97,6 +97,12 @@ export function draftRollout(bucket: Bucket, hostPlans: readonly HostPlan[], opt
     next += size;
   }
   const total = ordered.length;
+  const strategySettings = frozenStrategy(bucket.strategy, total);
+  const maxInFlight = Math.max(1, resolveQuantity(bucket.maxInFlight, total));
+  // A replace keeps at least minHealthy hosts out of flight (EC2 instance refresh's rule): were every
+  // host in flight lost before its replacement served, that many would still serve. One always may go.
+  const healthyCap = strategySettings.kind === 'replace' ? Math.max(1, total - strategySettings.minHealthy) : maxInFlight;
+  const warnings = healthyCap < maxInFlight ? [`minHealthy keeps ${total - healthyCap} of the ${total} hosts out of flight: at most ${healthyCap} replaced at a time (maxInFlight ${maxInFlight})`] : [];
   return {
     bucket: bucket.name,
     team: bucket.owner,
@@ -105,11 +111,11 @@ export function draftRollout(bucket: Bucket, hostPlans: readonly HostPlan[], opt
     windows: bucket.windows,
     gates: bucket.gates,
     waves,
-    warnings: [],
+    warnings,
     settings: {
-      strategy: frozenStrategy(bucket.strategy, ordered.length),
+      strategy: strategySettings,
       executor: frozenExecutor(bucket.executor),
-      maxInFlight: Math.max(1, resolveQuantity(bucket.maxInFlight, total)),
+      maxInFlight: Math.min(maxInFlight, healthyCap),
       errorBudget: resolveQuantity(bucket.errorBudget, total),
       soakMs: bucket.soak,
       promotion: bucket.promotion,
