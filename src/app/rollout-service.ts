@@ -4,6 +4,7 @@
  * written with its timeline entry and an audit entry in one transaction, and asks the engine for
  * a pass at once.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
 import { planFleet } from '../domain/planning/planner.js';
@@ -96,7 +97,13 @@ export async function scheduleRollouts(pool: pg.Pool, request: { policy: Policy;
     }
     return occurrences.get(name);
   };
+  let sliceStart = performance.now();
   for (const bucket of request.policy.buckets) {
+    // Working out 500 buckets' windows and freezes is CPU on the event loop that serves check-ins: give it back every few milliseconds.
+    if (performance.now() - sliceStart > SCHEDULE_SLICE_MS) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
     // A bucket this server cannot reach (no Kubernetes access for a rolling reboot, no SSH key) is not started by the schedule.
     if (!bucket.scheduled || !RUNNABLE_STRATEGIES.has(bucket.strategy.kind) || request.canRun?.(bucket) === false) continue;
     // A manual window is made (and announced) its notice days ahead; the others when the window opens.
@@ -124,6 +131,8 @@ export async function scheduleRollouts(pool: pg.Pool, request: { policy: Policy;
 }
 
 const DAY_MS = 86_400_000;
+/** How long the schedule's look at the buckets holds the event loop before it yields. */
+const SCHEDULE_SLICE_MS = 4;
 
 /** The earliest occurrence of `windows` that is open now or opens within `lead`, with its window's name. */
 function upcomingOccurrence(policy: Policy, windows: readonly string[], now: Date, lead: number): { name: string; occurrence: WindowOccurrence } | undefined {
