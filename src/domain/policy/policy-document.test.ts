@@ -75,6 +75,15 @@ describe('policy file', () => {
 describe('policy check', () => {
   const policyWith = (extra: string) => parsePolicy(MINIMAL + extra, 'p.yaml');
 
+  it('refuses an emergency cadence of nothing and a target that can never be met, naming the field and its line', () => {
+    const found = problems(`${MINIMAL}emergency:\n  statusEvery: 0s\n  target: 0s\n`);
+    expect(found.map(({ field, line, message }) => ({ field, line, message }))).toEqual([
+      { field: 'emergency.statusEvery', line: 10, message: 'an incident posts its status at most every minute: give 1m or more' },
+      { field: 'emergency.target', line: 11, message: 'a target of 0 can never be met: give a duration' },
+    ]);
+    expect(readPolicy(`${MINIMAL}emergency: { statusEvery: 1m }\n`).ok).toBe(true);
+  });
+
   it('refuses a window no host of the bucket can fit into', () => {
     const policy = parsePolicy(MINIMAL.replace('duration: 1h }', 'duration: 20m, admissionCutoff: 5m }').replace('    windows: [nightly]', '    windows: [nightly]\n    expectedHostDuration: 12m'), 'p.yaml');
     expect(checkPolicy(policy, { now: NOW })).toEqual([

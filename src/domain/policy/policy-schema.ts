@@ -227,9 +227,10 @@ export const emergencySchema = z.strictObject({
   }).prefault({}),
   /** What the emergency path may skip; gates and error budgets are never relaxed. */
   relaxes: z.array(z.enum(['windows', 'freezes', 'cooldowns'])).max(3).default(['windows', 'cooldowns']),
-  statusEvery: policyDurationSchema.prefault('2h'),
+  /** How often an open incident posts its status (an update of nothing every 0 s is no cadence). */
+  statusEvery: policyDurationSchema.refine((milliseconds) => milliseconds >= 60_000, 'an incident posts its status at most every minute: give 1m or more').prefault('2h'),
   /** Target: every affected host patched and live within this long of the incident opening. */
-  target: policyDurationSchema.prefault('24h'),
+  target: policyDurationSchema.refine((milliseconds) => milliseconds > 0, 'a target of 0 can never be met: give a duration').prefault('24h'),
 });
 
 export const policySchema = z.strictObject({
