@@ -84,7 +84,7 @@ describe('fleetpatch nodes import', () => {
     cluster.addNode({ name: 'node-5' });
     const imported = await runCli(['nodes', 'import', '--kubeconfig', join(directory, 'kubeconfig')], env);
     expect(imported.code, imported.stderr).toBe(0);
-    expect(imported.stderr).toContain(`listing the nodes of ${cluster.url} (context test)`);
+    expect(imported.stderr).toContain(`listing the nodes of ${cluster.url} (context simulated)`);
     expect(imported.stderr).toContain(`5 node(s) read from ${cluster.url}`);
     expect(imported.stdout).toMatch(/^node-3 +no +v1\.29\.2 +updated \(no agent\)$/m);
     expect(imported.stdout).toMatch(/^node-4 +yes +yes +v1\.29\.2 +updated \(no agent\)$/m);

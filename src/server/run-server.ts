@@ -242,7 +242,14 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     );
   }, 1_000);
   const syncAdvisories = async () => {
-    const ecosystems = await hostEcosystems();
+    let ecosystems: string[];
+    try {
+      ecosystems = await hostEcosystems();
+    } catch (error) {
+      // The database went away under the sync (its supervisor says so and restarts it): the next sync tries again.
+      options.log(`advisory sync could not read the hosts' ecosystems: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
     if (ecosystems.length === 0) return;
     const feed = options.openAdvisoryFeed(ecosystems);
     try {
