@@ -6,7 +6,7 @@
  * a policy whose window is open now and an advisory their old library is vulnerable to.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,7 +15,8 @@ import { expect } from 'vitest';
 import { repoRoot } from './data-path.js';
 import { buildTestAptRepository, createTestHost, startTestAgent, waitFor, type TestAgent, type TestHost } from './test-hosts.js';
 
-const ENTRY = resolve(repoRoot, 'test/fixtures/fleetpatch.ts');
+/** The built CLI (npm test builds first): a server restarted twenty times would pay tsx's transform of the whole server each time. */
+const BIN = resolve(repoRoot, 'bin/fleetpatch.js');
 
 /** The advisory the test hosts' fp-demo-lib 1.0-1 is vulnerable to: the rollout's snapshot is its fix, 1.1-1. */
 export const DEMO_ADVISORY = {
@@ -79,7 +80,8 @@ process.once('exit', () => {
 export async function startKillableServer(options: ServerProcessOptions): Promise<KillableServer> {
   mkdirSync(options.home, { recursive: true });
   chmodSync(options.home, 0o755);
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'server', '--port', String(options.port), '--sync-interval', '0', ...options.args], {
+  if (!existsSync(resolve(repoRoot, 'dist/cli/run.js'))) throw new Error('dist/ is missing: run `npm run build` before this test');
+  const child = spawn(process.execPath, [BIN, 'server', '--port', String(options.port), '--sync-interval', '0', ...options.args], {
     cwd: repoRoot,
     env: { ...process.env, FLEETPATCH_HOME: options.home, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
