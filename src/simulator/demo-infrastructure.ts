@@ -20,7 +20,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import type { InstalledPackage } from '../domain/types.js';
 import type { HostJob, JobResult } from '../protocol/job-protocol.js';
 import type { SimulatedHost } from './simulated-agent.js';
@@ -165,8 +164,7 @@ export async function startDemoInfrastructure(options: DemoInfrastructureOptions
   const simulatorUrl = `http://127.0.0.1:${(simulator.address() as AddressInfo).port}`;
   writeFileSync(portsFile, JSON.stringify({ kubernetes: Number(new URL(cluster.url).port), simulator: Number(new URL(simulatorUrl).port) }));
 
-  const kubeconfigFile = join(options.directory, 'kubeconfig');
-  writeFileSync(kubeconfigFile, stringify(JSON.parse(cluster.kubeConfig().exportConfig())), { mode: 0o600 });
+  const kubeconfigFile = cluster.writeKubeconfig(join(options.directory, 'kubeconfig'));
   const substitutions = new Map<string, string>([['http://prometheus.internal:9090', `${simulatorUrl}/prometheus`]]);
   const runbooks = join(options.directory, 'runbooks');
   mkdirSync(runbooks, { recursive: true });

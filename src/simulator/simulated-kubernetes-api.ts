@@ -31,7 +31,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 
 export interface KubeApiServerOptions {
   /** The loopback port to listen on (default 0: any free one). */
@@ -107,6 +109,8 @@ export interface KubeApiServer {
   readonly url: string;
   /** A KubeConfig for this server (token auth, the only credential it takes). */
   kubeConfig(): KubeConfig;
+  /** Writes that config as a kubeconfig file (YAML, mode 0600), as `fleetpatch server --kubeconfig` reads it; answers the file. */
+  writeKubeconfig(file: string): string;
   addNode(spec: NodeSpec): void;
   addPod(spec: PodSpec): void;
   /** A ReplicaSet with one Ready pod on each of `nodes` (a node may repeat); its replicas are their number. */
@@ -492,17 +496,24 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     return found;
   };
 
+  const kubeConfigOf = (): KubeConfig => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'simulated', server: url, skipTLSVerify: true }],
+      users: [{ name: 'simulated', token: TOKEN }],
+      contexts: [{ name: 'simulated', cluster: 'simulated', user: 'simulated' }],
+      currentContext: 'simulated',
+    });
+    return kubeConfig;
+  };
+
   return {
     url,
-    kubeConfig() {
-      const kubeConfig = new KubeConfig();
-      kubeConfig.loadFromOptions({
-        clusters: [{ name: 'simulated', server: url, skipTLSVerify: true }],
-        users: [{ name: 'simulated', token: TOKEN }],
-        contexts: [{ name: 'simulated', cluster: 'simulated', user: 'simulated' }],
-        currentContext: 'simulated',
-      });
-      return kubeConfig;
+    kubeConfig: kubeConfigOf,
+    writeKubeconfig(file) {
+      // exportConfig() is the client's own JSON form of the config (the token included); kubeconfig files are YAML.
+      writeFileSync(file, stringify(JSON.parse(kubeConfigOf().exportConfig())), { mode: 0o600 });
+      return file;
     },
     addNode(spec) {
       const node: NodeObject = {

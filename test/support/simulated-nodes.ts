@@ -14,10 +14,8 @@
  * the kubelet posts Ready again with that boot id. So the await-ready step always has something
  * real to wait for.
  */
-import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { stringify } from 'yaml';
 import type { InstalledPackage } from '../../src/domain/types.js';
 import { SimulatedHost } from '../../src/simulator/simulated-agent.js';
 import { startKubeApiServer, type KubeApiServer, type KubeApiServerOptions } from '../../src/simulator/simulated-kubernetes-api.js';
@@ -61,11 +59,7 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
     server,
     nodes,
     relaxLedgerBudget: () => server.changeBudget(LEDGER.namespace, LEDGER.budget, { maxUnavailable: 1 }),
-    writeKubeconfig(file) {
-      // exportConfig() is the client's own JSON form of the config (the token included); kubeconfig files are YAML.
-      writeFileSync(file, stringify(JSON.parse(server.kubeConfig().exportConfig())), { mode: 0o600 });
-      return file;
-    },
+    writeKubeconfig: (file) => server.writeKubeconfig(file),
   };
 }
 
