@@ -1,8 +1,8 @@
 /**
  * Findings in PostgreSQL: merges what detection says now with what was known before, keeping
- * first-seen and resolved times (time-to-patch needs both) and the pending-reboot state of a fix
- * that is on disk but not live yet. Only what changed is written: an unchanged fleet re-evaluates
- * without touching a row.
+ * first-seen, installed and resolved (live) times (time to patch is measured to both) and the
+ * pending-reboot state of a fix that is on disk but not live yet. Only what changed is written:
+ * an unchanged fleet re-evaluates without touching a row.
  */
 import type pg from 'pg';
 import type { DetectedState } from '../domain/detection/host-findings.js';
@@ -59,7 +59,7 @@ export async function mergeFindings(
   const knownDigests = new Map([...digests].filter(([hostKey]) => !newHostKeys.has(hostKey)));
   const freshDigests = new Map([...digests].filter(([hostKey]) => newHostKeys.has(hostKey)));
   if (fresh.length > 0) {
-    await copyRows(client, 'findings', [...COLUMNS, 'first_seen_at'], rowsOf(fresh, now.toISOString()));
+    await copyRows(client, 'findings', [...COLUMNS, 'first_seen_at', 'installed_at'], rowsOf(fresh, now.toISOString()));
   }
   await saveFindingSummaries(client, freshDigests);
   const counts = knownDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeKnownHosts(client, knownDigests, known, now);
@@ -69,7 +69,8 @@ export async function mergeFindings(
 function* rowsOf(findings: StagedFinding[], firstSeen?: string): Generator<CopyValue[]> {
   for (const finding of findings) {
     const row: CopyValue[] = [finding.hostKey, finding.advisoryKey, finding.packageName, finding.packageKey, finding.fixedVersion, finding.state, finding.stateReason];
-    if (firstSeen !== undefined) row.push(firstSeen);
+    // A new host's fix already on disk was installed, as far as anyone knows, when it was first seen.
+    if (firstSeen !== undefined) row.push(firstSeen, finding.state === 'pending-reboot' ? firstSeen : undefined);
     yield row;
   }
 }
@@ -88,8 +89,9 @@ async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, Hos
     `WITH staged AS (${staged.source}),
      summarized AS (${summary.statement} RETURNING 1),
      upserted AS (
-       INSERT INTO findings AS f (host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason, first_seen_at, resolved_at)
-       SELECT s.host_key, s.advisory_key, s.package_name, s.package_key, s.fixed_version, s.state, s.state_reason, $1::timestamptz, NULL::timestamptz
+       INSERT INTO findings AS f (host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason, first_seen_at, resolved_at, installed_at)
+       SELECT s.host_key, s.advisory_key, s.package_name, s.package_key, s.fixed_version, s.state, s.state_reason, $1::timestamptz, NULL::timestamptz,
+              CASE WHEN s.state = 'pending-reboot' THEN $1::timestamptz END
          FROM staged s
         -- The merged hosts' own rows only (their key prefix of the primary key): a planner that
         -- misjudges the table's size would otherwise hash every open finding of the fleet.
@@ -103,7 +105,15 @@ async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, Hos
          package_key = excluded.package_key, fixed_version = excluded.fixed_version, state = excluded.state,
          state_reason = excluded.state_reason, resolved_at = NULL,
          -- A regression after a fix opens a new exposure window.
-         first_seen_at = CASE WHEN f.resolved_at IS NOT NULL THEN excluded.first_seen_at ELSE f.first_seen_at END
+         first_seen_at = CASE WHEN f.resolved_at IS NOT NULL THEN excluded.first_seen_at ELSE f.first_seen_at END,
+         -- Installed once per window: vulnerable again clears it; a fix first on disk (pending
+         -- reboot) or a vulnerable kernel left idle by booting a fixed one sets it; else it stays.
+         installed_at = CASE
+           WHEN excluded.state = 'vulnerable' THEN NULL
+           WHEN f.resolved_at IS NOT NULL THEN CASE WHEN excluded.state = 'pending-reboot' THEN $1::timestamptz END
+           WHEN f.installed_at IS NOT NULL THEN f.installed_at
+           WHEN excluded.state = 'pending-reboot' OR f.state = 'vulnerable' THEN $1::timestamptz
+         END
        RETURNING (xmax = 0) AS opened
      ),
      -- Open findings detection no longer reports are fixed, unless the host still waits for a
@@ -112,7 +122,9 @@ async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, Hos
        UPDATE findings f SET
          state = CASE WHEN h.reboot_required THEN 'pending-reboot' ELSE 'fixed' END,
          state_reason = CASE WHEN h.reboot_required THEN '${PENDING_REASON}' ELSE NULL END,
-         resolved_at = CASE WHEN h.reboot_required THEN NULL ELSE $1::timestamptz END
+         resolved_at = CASE WHEN h.reboot_required THEN NULL ELSE $1::timestamptz END,
+         -- Installed when it first waited for a reboot, or now, when it is live at once.
+         installed_at = COALESCE(f.installed_at, $1::timestamptz)
          FROM hosts h
         WHERE h.key = f.host_key AND f.host_key = ANY($${next}::integer[]) AND f.resolved_at IS NULL
           AND NOT (h.reboot_required AND f.state = 'pending-reboot' AND f.state_reason = '${PENDING_REASON}')
