@@ -13,8 +13,11 @@ import { computeIncidentScope, type IncidentScope } from '../domain/incidents/in
 import { measureIncident, type IncidentDurations, type TimelineEvent, type TimelineExport } from '../domain/incidents/incident-timeline.js';
 import { decideIncidentOpening, matchEmergencyTriggers } from '../domain/incidents/incident-trigger.js';
 import { emergencySchema, type Policy } from '../domain/policy/policy-schema.js';
+import type { NotificationEvent } from '../domain/notifications/notification-event.js';
+import type { NotificationsPolicy } from '../domain/notifications/notification-schema.js';
 import { appendAudit } from '../store/audit-log.js';
 import {
+  addIncidentAdvisory,
   appendIncidentEvent,
   getIncident,
   incidentEvents,
@@ -32,6 +35,7 @@ import {
   type StoredIncidentUpdate,
 } from '../store/incident-store.js';
 import { withTransaction } from '../store/transaction.js';
+import { enqueueNotification } from './notification-dispatcher.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -104,7 +108,12 @@ export async function openIncidentsForImport(client: pg.PoolClient, advisories: 
   await lockIncidentOpening(client);
   const opened: OpenedIncident[] = [];
   for (const { facts, decision } of opening) {
-    if ((await openIncidentCovering(client, [facts.id, ...facts.aliases])) !== undefined) continue;
+    const covering = await openIncidentCovering(client, [facts.id, ...facts.aliases]);
+    if (covering !== undefined) {
+      // Another record of the same vulnerability (a distribution's notice for the CVE) widens the open incident's scope.
+      if (await addIncidentAdvisory(client, covering, facts.id)) await appendIncidentEvent(client, covering, { kind: 'advisory-added', at: now, advisory: facts.id });
+      continue;
+    }
     const id = await insertIncident(client, { title: titleOf(facts), advisories: [facts.id], triggerReason: decision.reason, openedAt: now, openedBy: EMERGENCY_ACTOR, statusEveryMs: emergency.statusEvery });
     await appendIncidentEvent(client, id, { kind: 'opened', at: now, by: EMERGENCY_ACTOR, advisories: [facts.id], reason: decision.reason });
     opened.push({ id, advisory: facts.id, reason: decision.reason });
@@ -230,10 +239,29 @@ export async function incidentTimeline(db: Queryable, id: number, options: Scope
   return { incident: { id: detail.label, title: detail.incident.title }, events: detail.events, durations: detail.durations };
 }
 
+/** Sends an event about the incident through the policy's routes, in the caller's transaction: a route for any bucket or team in scope matches. */
+export async function notifyIncident(
+  client: pg.PoolClient, notifications: NotificationsPolicy | undefined, incident: StoredIncident, scope: Pick<IncidentScope, 'byBucket' | 'byTeam'>,
+  event: { kind: NotificationEvent['kind']; severity: NotificationEvent['severity']; summary: string; details: Record<string, unknown>; update?: number; resolves?: boolean; at: Date },
+): Promise<void> {
+  if (!notifications) return;
+  const buckets = scope.byBucket.map((entry) => entry.bucket);
+  const teams = scope.byTeam.map((entry) => entry.team);
+  await enqueueNotification(client, notifications, {
+    kind: event.kind, severity: event.severity,
+    incident: { id: incident.id, label: incidentLabel(incident.id), ...(event.update !== undefined ? { update: event.update } : {}) },
+    bucket: buckets.join(', ') || 'none', team: teams.join(', ') || 'none', buckets, teams,
+    summary: event.summary, details: event.details, ...(event.resolves ? { resolves: true } : {}),
+    occurredAt: event.at,
+  });
+}
+
 export interface CloseRequest extends ScopeOptions {
   id: number;
   actor: string;
   reason: string;
+  /** The policy's routes: closing resolves the incident's opening alert. */
+  notifications?: NotificationsPolicy;
 }
 
 /**
@@ -253,6 +281,7 @@ export async function closeIncident(pool: pg.Pool, request: CloseRequest): Promi
       throw new IncidentConflict(`${incidentLabel(incident.id)} cannot close yet: ${blockers.join('; ')}`, 'id', blockers);
     }
     await markIncidentClosed(client, incident.id, { at: request.now, by: request.actor, reason: request.reason });
+    await notifyIncident(client, request.notifications, incident, scope, { kind: 'incident-opened', severity: 'info', summary: `${incidentLabel(incident.id)} closed: ${request.reason}`, details: { reason: request.reason }, resolves: true, at: request.now });
     await appendIncidentEvent(client, incident.id, { kind: 'closed', at: request.now, by: request.actor, reason: request.reason });
     await appendAudit(client, {
       action: 'incident.closed', actor: request.actor, subject: `incident:${incident.id}`, reason: request.reason,

@@ -42,7 +42,7 @@ export async function enqueueNotification(client: pg.ClientBase, notifications: 
     if (!target) continue;
     const { id, coalesced } = await queueNotification(client, {
       kind: event.kind,
-      rolloutId: event.rolloutId,
+      ...(event.incident ? { incidentId: event.incident.id } : { rolloutId: event.rolloutId! }),
       ...(event.host === undefined ? {} : { host: event.host }),
       receiver: name,
       target,

@@ -13,7 +13,7 @@ import { nextOccurrences, occurrenceAt, type WindowOccurrence } from '../domain/
 import { admissionAt } from '../domain/rollout/admission.js';
 import { draftRollout, type RolloutDraft } from '../domain/rollout/rollout-draft.js';
 import { RUNNABLE_STRATEGIES } from '../domain/rollout/strategies/index.js';
-import { canRetry, canSkip, FAILED_HOST_STATES, TERMINAL_ROLLOUT_STATES, type HostState } from '../domain/rollout/rollout-model.js';
+import { canRetry, canSkip, FAILED_HOST_STATES, TERMINAL_ROLLOUT_STATES, type HostState, type Relaxation, type RolloutOrigin } from '../domain/rollout/rollout-model.js';
 import { appendAudit } from '../store/audit-log.js';
 import { loadPlanHosts } from '../store/plan-queries.js';
 import { hostDurationP95, LEARNED_DURATION_SAMPLES } from '../store/rollout-history.js';
@@ -35,6 +35,8 @@ export interface CreateRolloutRequest {
   hosts?: string[];
   /** A rolling reboot's cluster: the PodDisruptionBudgets that allow no disruption now, with the nodes their pods run on. */
   disruptionBlockers?: () => Promise<DisruptionBlockers>;
+  /** An incident's emergency rollout (give `advisoryId` too): what it may skip, and the hosts that only need their reboot. */
+  emergency?: { incidentId: number; relaxations: readonly Relaxation[]; rebootFor?: ReadonlySet<string> };
 }
 
 export type DisruptionBlockers = Array<{ budget: string; nodes: string[] }>;
@@ -60,13 +62,16 @@ export async function draftStoredRollout(pool: pg.Pool, request: CreateRolloutRe
   const only = request.hosts ? new Set(request.hosts) : undefined;
   const hosts = (await loadPlanHosts(pool, { bucket: request.bucket })).filter((host) =>
     (!only || only.has(host.name)) && Object.entries(request.labels ?? {}).every(([key, value]) => host.labels[key] === value));
-  const plan = planFleet(request.policy, hosts, { now: request.now, staleAfterMs: request.staleAfterSeconds * 1000 });
+  const plan = planFleet(request.policy, hosts, { now: request.now, staleAfterMs: request.staleAfterSeconds * 1000, ...(request.emergency?.relaxations.includes('cooldowns') ? { ignoreCooldowns: true } : {}) });
   const canaries = new Set(hosts.filter((host) => host.labels.canary === 'true').map((host) => host.name));
   // The time a host needs: the bucket's own p95 once enough hosts were measured, the policy's seed before.
   const learned = await hostDurationP95(pool, bucket.name);
   const hostDurationMs = learned && learned.samples >= LEARNED_DURATION_SAMPLES && learned.p95Ms > 0 ? learned.p95Ms : undefined;
   const labels = new Map(hosts.map((host) => [host.name, host.labels]));
-  const draft = draftRollout(bucket, plan.hosts, { staleAfterMs: request.staleAfterSeconds * 1000, canaries, labels, ...(hostDurationMs !== undefined ? { hostDurationMs } : {}), ...(request.advisoryId ? { advisoryId: request.advisoryId } : {}) });
+  const draft = draftRollout(bucket, plan.hosts, {
+    staleAfterMs: request.staleAfterSeconds * 1000, canaries, labels,
+    ...(hostDurationMs !== undefined ? { hostDurationMs } : {}), ...(request.advisoryId ? { advisoryId: request.advisoryId } : {}), ...(request.emergency?.rebootFor ? { rebootFor: request.emergency.rebootFor } : {}),
+  });
   return { ...draft, warnings: [...draft.warnings, ...(await drainWarnings(draft, request.disruptionBlockers))] };
 }
 
@@ -154,14 +159,15 @@ export async function createRollout(pool: pg.Pool, request: CreateRolloutRequest
   if (active !== undefined) throw new RolloutConflict(`rollout ${active} of bucket ${request.bucket} is still under way; abort it or let it end first`, 'id');
   const draft = await draftStoredRollout(pool, request);
   // A manual window made by hand is planned for its bucket's next window, and announced now.
-  const planned = draft.settings.strategy?.kind === 'manual' ? upcomingOccurrence(request.policy, draft.windows, request.now, Number.POSITIVE_INFINITY) : undefined;
-  const id = await storeDraft(pool, draft, { actor: request.actor, now: request.now, origin: 'operator', ...(planned ? { occurrenceStart: planned.occurrence.start } : {}), ...(request.policyRevision !== undefined ? { policyRevision: request.policyRevision } : {}), ...(request.reason ? { reason: request.reason } : {}) });
+  const planned = draft.settings.strategy?.kind === 'manual' && !request.emergency?.relaxations.includes('windows') ? upcomingOccurrence(request.policy, draft.windows, request.now, Number.POSITIVE_INFINITY) : undefined;
+  const origin = request.emergency ? { origin: 'emergency' as const, incidentId: request.emergency.incidentId, relaxations: [...request.emergency.relaxations] } : { origin: 'operator' as const };
+  const id = await storeDraft(pool, draft, { actor: request.actor, now: request.now, ...origin, ...(planned ? { occurrenceStart: planned.occurrence.start } : {}), ...(request.policyRevision !== undefined ? { policyRevision: request.policyRevision } : {}), ...(request.reason ? { reason: request.reason } : {}) });
   if (id === undefined) throw new Error('rollout was not stored');
   return { id, draft };
 }
 
 /** Stores a drafted rollout with its audit entry; undefined when the schedule's occurrence already has one. */
-async function storeDraft(pool: pg.Pool, draft: RolloutDraft, origin: { actor: string; now: Date; origin: 'operator' | 'schedule'; windowName?: string; occurrenceStart?: Date; policyRevision?: number; reason?: string }): Promise<number | undefined> {
+async function storeDraft(pool: pg.Pool, draft: RolloutDraft, origin: { actor: string; now: Date; origin: RolloutOrigin; incidentId?: number; relaxations?: Relaxation[]; windowName?: string; occurrenceStart?: Date; policyRevision?: number; reason?: string }): Promise<number | undefined> {
   return withTransaction(pool, async (client) => {
     const created = await insertRollout(client, {
       bucket: draft.bucket,
@@ -172,6 +178,7 @@ async function storeDraft(pool: pg.Pool, draft: RolloutDraft, origin: { actor: s
       gates: draft.gates,
       windows: draft.windows,
       origin: origin.origin,
+      ...(origin.incidentId !== undefined ? { incidentId: origin.incidentId, relaxations: origin.relaxations ?? [] } : {}),
       ...(draft.advisoryId ? { advisoryId: draft.advisoryId } : {}),
       ...(origin.windowName ? { windowName: origin.windowName } : {}),
       ...(origin.occurrenceStart ? { occurrenceStart: origin.occurrenceStart } : {}),
@@ -185,7 +192,7 @@ async function storeDraft(pool: pg.Pool, draft: RolloutDraft, origin: { actor: s
       actor: origin.actor,
       subject: `rollout:${created}`,
       ...(origin.reason ? { reason: origin.reason } : {}),
-      details: { bucket: draft.bucket, origin: origin.origin, hosts: draft.waves.reduce((sum, wave) => sum + wave.hosts.length, 0), waves: draft.waves.length, snapshot: draft.snapshot.map((target) => `${target.name}=${target.version}`), ...(draft.advisoryId ? { advisory: draft.advisoryId } : {}) },
+      details: { bucket: draft.bucket, origin: origin.origin, ...(origin.incidentId !== undefined ? { incident: origin.incidentId, relaxations: origin.relaxations ?? [] } : {}), hosts: draft.waves.reduce((sum, wave) => sum + wave.hosts.length, 0), waves: draft.waves.length, snapshot: draft.snapshot.map((target) => `${target.name}=${target.version}`), ...(draft.advisoryId ? { advisory: draft.advisoryId } : {}) },
     });
     return created;
   });

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { ScopeFindingState } from '../domain/incidents/incident-scope.js';
 import type { TimelineEvent } from '../domain/incidents/incident-timeline.js';
+import { TERMINAL_HOST_STATES, TERMINAL_ROLLOUT_STATES, type Relaxation, type RolloutState } from '../domain/rollout/rollout-model.js';
 import type { Severity } from '../domain/types.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -29,6 +30,10 @@ export interface StoredIncident {
   closeReason?: string;
   statusEveryMs: number;
   commander?: string;
+  /** The hosts in scope at the last look; undefined before the first. */
+  scopeHosts?: string[];
+  /** Per bucket, why its emergency rollout could not be made. */
+  planNotes: Record<string, string>;
 }
 
 interface IncidentRow {
@@ -44,15 +49,18 @@ interface IncidentRow {
   close_reason: string | null;
   status_every_ms: string;
   commander: string | null;
+  scope_hosts: string[] | null;
+  plan_notes: Record<string, string>;
 }
 
-const INCIDENT_COLUMNS = 'id, state, title, advisories, trigger_reason, opened_at, opened_by, closed_at, closed_by, close_reason, status_every_ms, commander';
+const INCIDENT_COLUMNS = 'id, state, title, advisories, trigger_reason, opened_at, opened_by, closed_at, closed_by, close_reason, status_every_ms, commander, scope_hosts, plan_notes';
 
 function incidentOf(row: IncidentRow): StoredIncident {
   const incident: StoredIncident = {
     id: row.id, state: row.state, title: row.title, advisories: row.advisories, triggerReason: row.trigger_reason,
-    openedAt: row.opened_at, openedBy: row.opened_by, statusEveryMs: Number(row.status_every_ms),
+    openedAt: row.opened_at, openedBy: row.opened_by, statusEveryMs: Number(row.status_every_ms), planNotes: row.plan_notes,
   };
+  if (row.scope_hosts !== null) incident.scopeHosts = row.scope_hosts;
   if (row.closed_at !== null) incident.closedAt = row.closed_at;
   if (row.closed_by !== null) incident.closedBy = row.closed_by;
   if (row.close_reason !== null) incident.closeReason = row.close_reason;
@@ -111,6 +119,26 @@ export async function lockIncident(client: pg.PoolClient, id: number): Promise<S
   return row ? incidentOf(row) : undefined;
 }
 
+/** An open incident's row, locked; undefined when it is closed or another replica holds it (that one advances it now). */
+export async function lockOpenIncidentUnlessHeld(client: pg.PoolClient, id: number): Promise<StoredIncident | undefined> {
+  const row = (await client.query<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = $1 AND state = 'open' FOR UPDATE SKIP LOCKED`, [id])).rows[0];
+  return row ? incidentOf(row) : undefined;
+}
+
+export async function openIncidentIds(db: Queryable): Promise<number[]> {
+  return (await db.query<{ id: number }>("SELECT id FROM incidents WHERE state = 'open' ORDER BY id")).rows.map((row) => row.id);
+}
+
+export async function recordIncidentLook(client: pg.PoolClient, id: number, look: { scopeHosts: readonly string[]; planNotes: Record<string, string> }): Promise<void> {
+  await client.query('UPDATE incidents SET scope_hosts = $2, plan_notes = $3 WHERE id = $1', [id, look.scopeHosts, JSON.stringify(look.planNotes)]);
+}
+
+/** Another stored record of the same vulnerability (a distribution's notice for the CVE) joins the incident's advisories. */
+export async function addIncidentAdvisory(client: pg.PoolClient, id: number, advisory: string): Promise<boolean> {
+  const result = await client.query("UPDATE incidents SET advisories = array_append(advisories, $2) WHERE id = $1 AND state = 'open' AND NOT ($2 = ANY(advisories))", [id, advisory]);
+  return (result.rowCount ?? 0) > 0;
+}
+
 /** Newest first. */
 export async function listIncidents(db: Queryable, filter: { state?: IncidentState; limit?: number } = {}): Promise<StoredIncident[]> {
   const result = await db.query<IncidentRow>(
@@ -156,23 +184,114 @@ export interface StoredIncidentUpdate {
   automatic: boolean;
   markdown: string;
   counts: unknown;
+  /** An automatic post made because nobody posted in time: the slot it stood in for. */
+  missedSlot?: Date;
 }
 
 export async function insertIncidentUpdate(client: pg.PoolClient, update: Omit<StoredIncidentUpdate, 'id'>): Promise<number> {
   const result = await client.query<{ id: number }>(
-    'INSERT INTO incident_updates (incident_id, posted_at, author, automatic, markdown, counts) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
-    [update.incidentId, update.postedAt, update.author, update.automatic, update.markdown, JSON.stringify(update.counts)],
+    'INSERT INTO incident_updates (incident_id, posted_at, author, automatic, markdown, counts, missed_slot) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
+    [update.incidentId, update.postedAt, update.author, update.automatic, update.markdown, JSON.stringify(update.counts), update.missedSlot ?? null],
   );
   return result.rows[0]!.id;
 }
 
 /** Oldest first. */
 export async function incidentUpdates(db: Queryable, incidentId: number): Promise<StoredIncidentUpdate[]> {
-  const result = await db.query<{ id: number; incident_id: number; posted_at: Date; author: string; automatic: boolean; markdown: string; counts: unknown }>(
-    'SELECT id, incident_id, posted_at, author, automatic, markdown, counts FROM incident_updates WHERE incident_id = $1 ORDER BY posted_at, id',
+  const result = await db.query<{ id: number; incident_id: number; posted_at: Date; author: string; automatic: boolean; markdown: string; counts: unknown; missed_slot: Date | null }>(
+    'SELECT id, incident_id, posted_at, author, automatic, markdown, counts, missed_slot FROM incident_updates WHERE incident_id = $1 ORDER BY posted_at, id',
     [incidentId],
   );
-  return result.rows.map((row) => ({ id: row.id, incidentId: row.incident_id, postedAt: row.posted_at, author: row.author, automatic: row.automatic, markdown: row.markdown, counts: row.counts }));
+  return result.rows.map((row) => ({
+    id: row.id, incidentId: row.incident_id, postedAt: row.posted_at, author: row.author, automatic: row.automatic, markdown: row.markdown, counts: row.counts,
+    ...(row.missed_slot !== null ? { missedSlot: row.missed_slot } : {}),
+  }));
+}
+
+/** An incident's emergency rollouts, oldest first, with the hosts each took. */
+export interface IncidentRollout {
+  id: number;
+  bucket: string;
+  state: RolloutState;
+  strategy: string;
+  relaxations: Relaxation[];
+  hosts: string[];
+  /** Hosts that failed, timed out or whose reboot never returned, with the step's error. */
+  troubled: Array<{ host: string; state: string; lastError?: string }>;
+  expectedHostMs: number;
+  maxInFlight: number;
+  remaining: number;
+}
+
+export async function incidentRollouts(db: Queryable, incidentId: number): Promise<IncidentRollout[]> {
+  const result = await db.query<{ id: number; bucket: string; state: RolloutState; strategy: string | null; relaxations: Relaxation[]; hosts: string[]; troubled: Array<{ host: string; state: string; last_error: string | null }>; expected_host_ms: number | null; max_in_flight: number | null; remaining: number }>(
+    `SELECT r.id, r.bucket, r.state, r.settings->'strategy'->>'kind' AS strategy, r.relaxations,
+            array_agg(h.host ORDER BY h.position) AS hosts,
+            coalesce(jsonb_agg(jsonb_build_object('host', h.host, 'state', h.state, 'last_error', h.last_error) ORDER BY h.host) FILTER (WHERE h.state = ANY($2::text[])), '[]') AS troubled,
+            (r.settings->>'expectedHostMs')::double precision AS expected_host_ms, (r.settings->>'maxInFlight')::integer AS max_in_flight,
+            count(*) FILTER (WHERE NOT (h.state = ANY($3::text[])))::integer AS remaining
+       FROM rollouts r JOIN rollout_hosts h ON h.rollout_id = r.id
+      WHERE r.incident_id = $1
+      GROUP BY r.id ORDER BY r.id`,
+    [incidentId, ['failed', 'timed-out', 'reboot-stuck', 'rolled-back'], [...TERMINAL_HOST_STATES]],
+  );
+  return result.rows.map((row) => ({
+    id: row.id, bucket: row.bucket, state: row.state, strategy: row.strategy ?? 'in-place', relaxations: row.relaxations, hosts: row.hosts,
+    troubled: row.troubled.map((entry) => ({ host: entry.host, state: entry.state, ...(entry.last_error !== null ? { lastError: entry.last_error } : {}) })),
+    expectedHostMs: row.expected_host_ms ?? 0, maxInFlight: Math.max(1, row.max_in_flight ?? 1), remaining: row.remaining,
+  }));
+}
+
+/** A relaxation a person approved for one bucket of an incident, and the review it owes. */
+export interface IncidentRelaxation {
+  bucket: string;
+  relaxes: Relaxation[];
+  approvedBy: string;
+  approvedAt: Date;
+  why: string;
+  reviewDueAt: Date;
+  review?: { at: Date; by: string; notes: string };
+}
+
+export async function incidentRelaxations(db: Queryable, incidentId: number): Promise<IncidentRelaxation[]> {
+  const result = await db.query<{ bucket: string; relaxes: Relaxation[]; approved_by: string; approved_at: Date; why: string; review_due_at: Date; reviewed_at: Date | null; reviewed_by: string | null; review_notes: string | null }>(
+    'SELECT bucket, relaxes, approved_by, approved_at, why, review_due_at, reviewed_at, reviewed_by, review_notes FROM incident_relaxations WHERE incident_id = $1 ORDER BY bucket',
+    [incidentId],
+  );
+  return result.rows.map((row) => ({
+    bucket: row.bucket, relaxes: row.relaxes, approvedBy: row.approved_by, approvedAt: row.approved_at, why: row.why, reviewDueAt: row.review_due_at,
+    ...(row.reviewed_at !== null ? { review: { at: row.reviewed_at, by: row.reviewed_by!, notes: row.review_notes! } } : {}),
+  }));
+}
+
+/** Adds to what the bucket may skip (a later approval widens it, and the review it owes is the later one). Returns what it may skip now. */
+export async function approveIncidentRelaxation(client: pg.PoolClient, incidentId: number, approval: Omit<IncidentRelaxation, 'review'>): Promise<Relaxation[]> {
+  const result = await client.query<{ relaxes: Relaxation[] }>(
+    `INSERT INTO incident_relaxations (incident_id, bucket, relaxes, approved_by, approved_at, why, review_due_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (incident_id, bucket) DO UPDATE SET
+       relaxes = ARRAY(SELECT DISTINCT unnest(incident_relaxations.relaxes || excluded.relaxes) ORDER BY 1),
+       approved_by = excluded.approved_by, approved_at = excluded.approved_at, why = excluded.why, review_due_at = excluded.review_due_at,
+       reviewed_at = NULL, reviewed_by = NULL, review_notes = NULL
+     RETURNING relaxes`,
+    [incidentId, approval.bucket, approval.relaxes, approval.approvedBy, approval.approvedAt, approval.why, approval.reviewDueAt],
+  );
+  const relaxes = result.rows[0]!.relaxes;
+  // The bucket's running emergency rollout skips them from its next pass, which is now.
+  await client.query(
+    'UPDATE rollouts SET relaxations = $3, next_pass_at = $4 WHERE incident_id = $1 AND bucket = $2 AND NOT (state = ANY($5::text[]))',
+    [incidentId, approval.bucket, relaxes, approval.approvedAt, [...TERMINAL_ROLLOUT_STATES]],
+  );
+  return relaxes;
+}
+
+/** Records the post-change review; false when no unreviewed relaxation of the bucket exists. */
+export async function recordRelaxationReview(client: pg.PoolClient, incidentId: number, bucket: string, review: { at: Date; by: string; notes: string }): Promise<boolean> {
+  const result = await client.query(
+    'UPDATE incident_relaxations SET reviewed_at = $3, reviewed_by = $4, review_notes = $5 WHERE incident_id = $1 AND bucket = $2 AND reviewed_at IS NULL',
+    [incidentId, bucket, review.at, review.by, review.notes],
+  );
+  return (result.rowCount ?? 0) > 0;
 }
 
 /** What deciding whether an advisory opens an incident needs, read from the stored advisory. */

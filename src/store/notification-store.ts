@@ -13,7 +13,9 @@ export type NotificationAction = 'trigger' | 'resolve';
 
 export interface QueuedNotification {
   kind: NotificationKind;
-  rolloutId: number;
+  /** Exactly one of the two: what the notification is about. */
+  rolloutId?: number;
+  incidentId?: number;
   host?: string;
   receiver: string;
   target: Receiver;
@@ -48,7 +50,8 @@ export interface NotificationListing {
   id: number;
   messageId: string;
   kind: string;
-  rolloutId: number;
+  rolloutId: number | null;
+  incidentId: number | null;
   host: string | null;
   receiver: string;
   receiverKind: Receiver['kind'];
@@ -94,10 +97,10 @@ export async function queueNotification(client: pg.ClientBase, row: QueuedNotifi
     if (folded.rows[0]) return { id: Number(folded.rows[0].id), coalesced: true };
   }
   const inserted = await client.query<{ id: string }>(
-    `INSERT INTO notification_outbox (kind, rollout_id, host, receiver, target, mode, dedup_key, action, payload, state, occurred_at, finished_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $10 = 'suppressed' THEN now() END)
+    `INSERT INTO notification_outbox (kind, rollout_id, incident_id, host, receiver, target, mode, dedup_key, action, payload, state, occurred_at, finished_at)
+     VALUES ($1, $2, $12, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $10 = 'suppressed' THEN now() END)
      RETURNING id`,
-    [row.kind, row.rolloutId, row.host ?? null, row.receiver, JSON.stringify(row.target), row.mode, row.dedupKey, row.action, JSON.stringify(row.payload), row.state, row.occurredAt],
+    [row.kind, row.rolloutId ?? null, row.host ?? null, row.receiver, JSON.stringify(row.target), row.mode, row.dedupKey, row.action, JSON.stringify(row.payload), row.state, row.occurredAt, row.incidentId ?? null],
   );
   return { id: Number(inserted.rows[0]!.id), coalesced: false };
 }
@@ -161,7 +164,7 @@ export async function recordAttempt(pool: pg.Pool, options: { id: number; holder
  */
 export async function listNotifications(pool: pg.Pool, options: { state?: NotificationState; limit: number }): Promise<NotificationListing[]> {
   const result = await pool.query<NotificationListing>(
-    `SELECT o.id::int AS id, o.message_id AS "messageId", o.kind, o.rollout_id::int AS "rolloutId", o.host, o.receiver, o.target->>'kind' AS "receiverKind",
+    `SELECT o.id::int AS id, o.message_id AS "messageId", o.kind, o.rollout_id::int AS "rolloutId", o.incident_id AS "incidentId", o.host, o.receiver, o.target->>'kind' AS "receiverKind",
             o.mode AS "as", o.dedup_key AS "dedupKey", o.action, o.state, o.coalesced, o.attempts,
             CASE WHEN o.state = 'pending' THEN ${iso('o.next_attempt_at')} END AS "nextAttemptAt",
             o.last_status AS "lastStatus", o.last_error AS "lastError",

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { NO_OTHER_HOSTS, type HostChange, type OtherHosts, type RolloutChange, type RolloutEvent } from '../domain/rollout/rollout-machine.js';
-import type { HostJobState, HostState, PackageTarget, Rollout, RolloutHost, RolloutSettings } from '../domain/rollout/rollout-model.js';
+import type { HostJobState, HostState, PackageTarget, Relaxation, Rollout, RolloutHost, RolloutOrigin, RolloutSettings } from '../domain/rollout/rollout-model.js';
 import { FAILED_HOST_STATES, TERMINAL_HOST_STATES, TERMINAL_ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
 import { jobKey, type HostJob, type JobResult } from '../protocol/job-protocol.js';
 import { preparedStatement } from './prepared-statement.js';
@@ -31,8 +31,10 @@ interface RolloutRow {
   settings: RolloutSettings;
   gates: unknown[];
   windows: string[];
-  origin: 'operator' | 'schedule';
+  origin: RolloutOrigin;
   advisory_id: string | null;
+  incident_id: number | null;
+  relaxations: Relaxation[];
   window_name: string | null;
   occurrence_start: Date | null;
   created_by: string;
@@ -47,8 +49,11 @@ interface RolloutRow {
 export interface StoredRollout extends Rollout {
   gates: unknown[];
   windows: string[];
-  origin: 'operator' | 'schedule';
+  origin: RolloutOrigin;
   advisoryId?: string | undefined;
+  /** An emergency rollout's incident, and what a person approved it may skip. */
+  incidentId?: number | undefined;
+  relaxations: Relaxation[];
   windowName?: string | undefined;
   occurrenceStart?: Date | undefined;
   createdBy: string;
@@ -78,6 +83,8 @@ function rolloutOf(row: RolloutRow): StoredRollout {
     windows: row.windows,
     origin: row.origin,
     advisoryId: orUndefined(row.advisory_id),
+    incidentId: orUndefined(row.incident_id),
+    relaxations: row.relaxations,
     windowName: orUndefined(row.window_name),
     occurrenceStart: orUndefined(row.occurrence_start),
     createdBy: row.created_by,
@@ -98,8 +105,10 @@ export interface NewRollout {
   settings: RolloutSettings;
   gates: unknown[];
   windows: string[];
-  origin: 'operator' | 'schedule';
+  origin: RolloutOrigin;
   advisoryId?: string;
+  incidentId?: number;
+  relaxations?: Relaxation[];
   windowName?: string;
   occurrenceStart?: Date;
   policyRevision?: number;
@@ -114,10 +123,10 @@ export interface NewRollout {
  */
 export async function insertRollout(client: pg.PoolClient, rollout: NewRollout, now: Date): Promise<number | undefined> {
   const inserted = await client.query<{ id: number }>(
-    `INSERT INTO rollouts (bucket, team, state, wave_count, snapshot, settings, gates, windows, origin, advisory_id, window_name, occurrence_start, policy_revision, created_by, created_at, updated_at, next_pass_at)
-     VALUES ($1, $2, 'created', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14)
+    `INSERT INTO rollouts (bucket, team, state, wave_count, snapshot, settings, gates, windows, origin, advisory_id, window_name, occurrence_start, policy_revision, created_by, created_at, updated_at, next_pass_at, incident_id, relaxations)
+     VALUES ($1, $2, 'created', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14, $15, $16)
      ON CONFLICT (bucket, window_name, occurrence_start) DO NOTHING RETURNING id`,
-    [rollout.bucket, rollout.team, rollout.waveCount, JSON.stringify(rollout.snapshot), JSON.stringify(rollout.settings), JSON.stringify(rollout.gates), JSON.stringify(rollout.windows), rollout.origin, rollout.advisoryId ?? null, rollout.windowName ?? null, rollout.occurrenceStart ?? null, rollout.policyRevision ?? null, rollout.createdBy, now],
+    [rollout.bucket, rollout.team, rollout.waveCount, JSON.stringify(rollout.snapshot), JSON.stringify(rollout.settings), JSON.stringify(rollout.gates), JSON.stringify(rollout.windows), rollout.origin, rollout.advisoryId ?? null, rollout.windowName ?? null, rollout.occurrenceStart ?? null, rollout.policyRevision ?? null, rollout.createdBy, now, rollout.incidentId ?? null, rollout.relaxations ?? []],
   );
   const id = inserted.rows[0]?.id;
   if (id === undefined) return undefined;

@@ -28,7 +28,7 @@ export function registerNotificationsCommand(program: Command): void {
         { header: 'ID', value: (row: NotificationListing) => String(row.id), align: 'right' },
         { header: 'CREATED', value: (row) => row.createdAt.slice(0, 19).replace('T', ' ') },
         { header: 'KIND', value: (row) => `${row.kind}${row.action === 'resolve' ? ' (resolve)' : ''}` },
-        { header: 'ROLLOUT', value: (row) => String(row.rolloutId), align: 'right' },
+        { header: 'ABOUT', value: (row) => (row.incidentId !== null ? `INC-${row.incidentId}` : `rollout ${row.rolloutId}`) },
         { header: 'HOST', value: (row) => row.host ?? '', maxWidth: 32 },
         { header: 'RECEIVER', value: (row) => `${row.receiver} (${row.receiverKind})`, maxWidth: 40 },
         { header: 'AS', value: (row) => row.as },

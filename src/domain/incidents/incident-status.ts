@@ -22,7 +22,7 @@ export interface OperationalBlocker {
 export interface StatusDraftInput {
   incident: { id: string; title: string };
   /** The scope of the last posted update; undefined for the first update. */
-  previous?: IncidentScope | undefined;
+  previous?: Pick<IncidentScope, 'total' | 'byBucket' | 'byTeam'> | undefined;
   current: IncidentScope;
   /** From the rollouts (failed hosts, stuck drains); the scope's stale hosts are added to them. */
   blockers: readonly OperationalBlocker[];

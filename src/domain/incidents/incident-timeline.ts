@@ -5,11 +5,10 @@
  * the postmortem document and as JSON with ISO timestamps for tools.
  */
 import { formatPolicyDuration } from '../policy/policy-duration.js';
-import type { Policy } from '../policy/policy-schema.js';
+import type { Relaxation } from '../rollout/rollout-model.js';
 import { markdownText, utcMinute } from './incident-markdown.js';
 import { compare, hostCount, hostNames, type IncidentScope } from './incident-scope.js';
 
-export type Relaxation = Policy['emergency']['relaxes'][number];
 
 /** `by` is the actor's label as it was then (a person, a token, `fleetpatch`), kept even if the account goes. */
 export type TimelineEvent =
@@ -17,7 +16,12 @@ export type TimelineEvent =
   | { kind: 'scope-changed'; at: Date; added: string[]; removed: string[]; hostsInScope: number }
   /** Relaxing windows, freezes or cooldowns is a person's explicit decision, with a review after the change. */
   | { kind: 'decision'; at: Date; decision: 'relaxation-approved' | 'relaxation-denied'; bucket: string; relaxes: Relaxation[]; by: string; why: string; reviewDueAt?: Date | undefined }
+  /** Another stored record of the same vulnerability (a distribution's notice for the CVE) joined the incident. */
+  | { kind: 'advisory-added'; at: Date; advisory: string }
+  | { kind: 'review-completed'; at: Date; bucket: string; by: string; notes: string }
   | { kind: 'rollout-started'; at: Date; rolloutId: number; bucket: string; strategy: string }
+  /** No emergency rollout could be made for the bucket, and why (recorded when the reason changes). */
+  | { kind: 'rollout-blocked'; at: Date; bucket: string; why: string }
   | { kind: 'update-posted'; at: Date; by: string; automatic: boolean }
   | { kind: 'update-missed'; at: Date; slotDueAt: Date }
   | { kind: 'closed'; at: Date; by: string; reason: string };
@@ -160,8 +164,14 @@ function eventWords(event: TimelineEvent): string {
       const review = event.reviewDueAt ? `; post-change review due ${utcMinute(event.reviewDueAt)}` : '';
       return `relaxing ${event.relaxes.join(', ')} for ${event.bucket} ${verdict} by ${markdownText(event.by)}: ${markdownText(event.why)}${review}`;
     }
+    case 'advisory-added':
+      return `${markdownText(event.advisory)} joined the incident (another record of the same vulnerability)`;
+    case 'review-completed':
+      return `post-change review of ${event.bucket} done by ${markdownText(event.by)}: ${markdownText(event.notes)}`;
     case 'rollout-started':
       return `rollout ${event.rolloutId} started in ${event.bucket} (${markdownText(event.strategy)})`;
+    case 'rollout-blocked':
+      return `no emergency rollout for ${event.bucket} yet: ${markdownText(event.why)}`;
     case 'update-posted':
       return event.automatic ? `status update posted automatically (${markdownText(event.by)})` : `status update posted by ${markdownText(event.by)}`;
     case 'update-missed':

@@ -19,6 +19,8 @@ export const NOTIFICATION_KINDS = [
   'window-announced',
   'window-reminder',
   'window-missed',
+  'incident-opened',
+  'incident-update',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -33,11 +35,16 @@ export type NotificationMode = (typeof NOTIFICATION_MODES)[number];
 export interface NotificationEvent {
   kind: NotificationKind;
   severity: NotificationSeverity;
-  rolloutId: number;
+  /** What it is about: a rollout (and its hosts), or an incident (`update`: the status update posted). Exactly one. */
+  rolloutId?: number;
+  incident?: { id: number; label: string; update?: number };
   /** Set for a host's own trouble: it gets a dedup key (and so a PagerDuty alert) of its own. */
   host?: string;
   bucket: string;
   team: string;
+  /** An event about several buckets (an incident's scope): a route for any of them matches. */
+  buckets?: readonly string[];
+  teams?: readonly string[];
   summary: string;
   details: Record<string, unknown>;
   /** A signal the plan expects (a host silent while it reboots inside its window): suppressed. */
@@ -69,11 +76,19 @@ export function isSuppressed(event: NotificationEvent): boolean {
  * The dedup key: one per rollout, or per rollout and host for a host's own events, so a storm of
  * the same trouble is one PagerDuty alert and a host's resolve closes that host's alert only. An
  * engine that wants one page for many hosts of a rollout leaves `host` out and lists them in
- * `details`. Cut to PagerDuty's 255 characters (only a host name of over 220 needs it).
+ * `details`. Each status update of an incident has its own key: a later one never folds into an
+ * earlier one still waiting to be sent. Cut to PagerDuty's 255 characters (only a host name of
+ * over 220 needs it).
  *
  * @example dedupKey({ rolloutId: 7, host: 'db-1', … }) // 'fleetpatch:rollout:7:host:db-1'
  */
-export function dedupKey(event: Pick<NotificationEvent, 'rolloutId' | 'host'>): string {
+export function dedupKey(event: Pick<NotificationEvent, 'rolloutId' | 'incident' | 'host'>): string {
+  if (event.incident) return `fleetpatch:incident:${event.incident.id}${event.incident.update === undefined ? '' : `:update:${event.incident.update}`}`;
   const key = event.host === undefined ? `fleetpatch:rollout:${event.rolloutId}` : `fleetpatch:rollout:${event.rolloutId}:host:${event.host}`;
   return key.slice(0, 255);
+}
+
+/** What the event is about, in words: `rollout 7`, `incident INC-3`. */
+export function subjectWords(event: Pick<NotificationEvent, 'rolloutId' | 'incident'>): string {
+  return event.incident ? `incident ${event.incident.label}` : `rollout ${event.rolloutId}`;
 }

@@ -3,7 +3,7 @@
  * what goes out. Secrets are added only when sending: PagerDuty's routing key by the dispatcher, a
  * webhook's signature over the exact bytes sent (a re-serialised body would not verify).
  */
-import { dedupKey, type NotificationEvent, type NotificationMode, type NotificationSeverity } from './notification-event.js';
+import { dedupKey, subjectWords, type NotificationEvent, type NotificationMode, type NotificationSeverity } from './notification-event.js';
 
 /** PagerDuty Events v2 without `routing_key`, which is read from the environment when sending. */
 export interface PagerDutyEvent {
@@ -37,6 +37,7 @@ export interface WebhookBody {
 const PAGERDUTY_SUMMARY_LIMIT = 1024;
 const SLACK_HEADER_LIMIT = 150;
 const SLACK_SECTION_LIMIT = 3000;
+const SLACK_MARKDOWN_LIMIT = 12_000;
 
 /**
  * Severity sets PagerDuty's urgency (critical/error high, warning/info low with severity-based
@@ -54,13 +55,13 @@ export function pagerDutyEvent(event: NotificationEvent, as: NotificationMode): 
     client: 'fleetpatch',
     payload: {
       summary: truncate(event.summary, PAGERDUTY_SUMMARY_LIMIT),
-      source: event.host ?? `fleetpatch rollout ${event.rolloutId}`,
+      source: event.host ?? `fleetpatch ${subjectWords(event)}`,
       severity: as === 'page' ? (event.severity === 'critical' ? 'critical' : 'error') : as === 'ticket' ? 'warning' : 'info',
       timestamp: event.occurredAt.toISOString(),
       component: event.bucket,
       group: event.team,
       class: event.kind,
-      custom_details: { ...event.details, kind: event.kind, rollout_id: event.rolloutId, ...(event.host === undefined ? {} : { host: event.host }), bucket: event.bucket, team: event.team, as },
+      custom_details: { ...event.details, kind: event.kind, ...subjectFields(event), ...(event.host === undefined ? {} : { host: event.host }), bucket: event.bucket, team: event.team, as },
     },
   };
 }
@@ -73,12 +74,12 @@ export function pagerDutyEvent(event: NotificationEvent, as: NotificationMode): 
  */
 export function slackMessage(event: NotificationEvent, as: NotificationMode): SlackMessage {
   const label = event.resolves ? 'RESOLVED' : as.toUpperCase();
-  const subject = `${event.kind}, rollout ${event.rolloutId}${event.host === undefined ? '' : `, host ${event.host}`}`;
+  const subject = `${event.kind}, ${subjectWords(event)}${event.host === undefined ? '' : `, host ${event.host}`}`;
   const facts: Array<[string, string]> = [
-    ['bucket', event.bucket],
-    ['team', event.team],
+    [event.buckets ? 'buckets' : 'bucket', event.buckets?.join(', ') ?? event.bucket],
+    [event.teams ? 'teams' : 'team', event.teams?.join(', ') ?? event.team],
     ['severity', event.severity],
-    ['rollout', String(event.rolloutId)],
+    event.incident ? ['incident', event.incident.label] : ['rollout', String(event.rolloutId)],
     ...(event.host === undefined ? [] : [['host', event.host] as [string, string]]),
   ];
   return {
@@ -86,6 +87,8 @@ export function slackMessage(event: NotificationEvent, as: NotificationMode): Sl
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: truncate(`${label} ${subject}`, SLACK_HEADER_LIMIT) } },
       { type: 'section', text: { type: 'mrkdwn', text: truncate(slackEscape(event.summary), SLACK_SECTION_LIMIT) } },
+      // A status update's body is Markdown with tables: Slack's markdown block renders it as written.
+      ...(typeof event.details.markdown === 'string' ? [{ type: 'markdown', text: truncate(event.details.markdown, SLACK_MARKDOWN_LIMIT) }] : []),
       { type: 'context', elements: facts.map(([name, value]) => ({ type: 'mrkdwn', text: `*${name}* ${slackEscape(value)}` })) },
     ],
   };
@@ -100,7 +103,7 @@ export function webhookBody(event: NotificationEvent, as: NotificationMode): Web
       kind: event.kind,
       as,
       severity: event.severity,
-      rolloutId: event.rolloutId,
+      ...(event.incident ? { incident: event.incident.label } : { rolloutId: event.rolloutId }),
       ...(event.host === undefined ? {} : { host: event.host }),
       bucket: event.bucket,
       team: event.team,
@@ -110,6 +113,10 @@ export function webhookBody(event: NotificationEvent, as: NotificationMode): Web
       resolves: event.resolves === true,
     },
   };
+}
+
+function subjectFields(event: NotificationEvent): Record<string, unknown> {
+  return event.incident ? { incident: event.incident.label, ...(event.incident.update === undefined ? {} : { update: event.incident.update }) } : { rollout_id: event.rolloutId };
 }
 
 /** HMAC-SHA256 of `content` under `key`, base64: given by the caller, as the domain does no crypto. */

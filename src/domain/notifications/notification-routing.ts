@@ -14,7 +14,7 @@ export interface RoutedDelivery {
 /**
  * @example routeEvent(policy.notifications, { kind: 'reboot-stuck', bucket: 'databases', … }) // [{ receiver: 'on-call', as: 'page' }]
  */
-export function routeEvent(notifications: Pick<NotificationsPolicy, 'routes'>, event: Pick<NotificationEvent, 'kind' | 'bucket' | 'team' | 'severity'>): RoutedDelivery[] {
+export function routeEvent(notifications: Pick<NotificationsPolicy, 'routes'>, event: Pick<NotificationEvent, 'kind' | 'bucket' | 'team' | 'buckets' | 'teams' | 'severity'>): RoutedDelivery[] {
   const deliveries: RoutedDelivery[] = [];
   for (const route of notifications.routes) {
     if (!matches(route.match, event)) continue;
@@ -25,9 +25,11 @@ export function routeEvent(notifications: Pick<NotificationsPolicy, 'routes'>, e
   return deliveries;
 }
 
-function matches(match: NotificationRoute['match'], event: Pick<NotificationEvent, 'kind' | 'bucket' | 'team' | 'severity'>): boolean {
+function matches(match: NotificationRoute['match'], event: Pick<NotificationEvent, 'kind' | 'bucket' | 'team' | 'buckets' | 'teams' | 'severity'>): boolean {
+  const buckets = event.buckets ?? [event.bucket];
+  const teams = event.teams ?? [event.team];
   return (match.kinds === undefined || match.kinds.includes(event.kind))
-    && (match.buckets === undefined || match.buckets.includes(event.bucket))
-    && (match.teams === undefined || match.teams.includes(event.team))
+    && (match.buckets === undefined || buckets.some((bucket) => match.buckets!.includes(bucket)))
+    && (match.teams === undefined || teams.some((team) => match.teams!.includes(team)))
     && (match.severities === undefined || match.severities.includes(event.severity));
 }

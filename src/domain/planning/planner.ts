@@ -24,6 +24,8 @@ export interface PlanOptions {
   staleAfterMs: number;
   /** Measured time per host for a bucket (p95 of past step durations); the policy's seed otherwise. */
   hostDurationMs?: Readonly<Record<string, number>>;
+  /** Targets may be candidates still in their cooldown: an emergency rollout approved to relax cooldowns. */
+  ignoreCooldowns?: boolean;
 }
 
 interface BucketWork {
@@ -102,7 +104,7 @@ export function planFleet(policy: Policy, hosts: readonly PlanHost[], options: P
       emergencies[findingIndex++] = findingEmergency ? 1 : 0;
       if (findingEmergency) emergency = true;
     }
-    const targets = hostTargets(host, baselines, { now });
+    const targets = hostTargets(host, baselines, { now, ...(options.ignoreCooldowns ? { ignoreCooldowns: true } : {}) });
     const rebootPolicy = entry.bucket?.reboot.policy ?? 'if-required';
     const needsReboot = pendingReboot || (rebootPackages !== undefined && targets.changes.some((change) => rebootPackages.has(change.packageName)));
     const willReboot = rebootPolicy === 'always' ? targets.changes.length > 0 || pendingReboot : rebootPolicy === 'if-required' && needsReboot;

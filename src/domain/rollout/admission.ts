@@ -3,11 +3,13 @@
  * its windows, until that occurrence's end minus the admission cutoff, cut short by a freeze that
  * starts before then; never during a freeze. Windows and freezes are read from the policy in force
  * (an operator who adds a freeze expects it to hold for running rollouts too); the rollout's own
- * settings stay as they were at creation.
+ * settings stay as they were at creation. An emergency rollout's approved relaxations lift its
+ * windows (admission is open at any hour) and the freezes that allow the emergency path.
  */
 import { freezeCovers, freezeIntervals } from '../policy/freeze.js';
 import { occurrenceAt } from '../policy/maintenance-window.js';
 import type { Policy } from '../policy/policy-schema.js';
+import type { Relaxation } from './rollout-model.js';
 import type { EngineContext } from './rollout-machine.js';
 
 const DAY_MS = 86_400_000;
@@ -15,15 +17,17 @@ const DAY_MS = 86_400_000;
 /**
  * @example admissionAt(policy, { bucket: 'databases', team: 'data-platform', windows: ['database-evenings'] }, now) // { open: true, until: … }
  */
-export function admissionAt(policy: Pick<Policy, 'windows' | 'freezes'>, rollout: { bucket: string; team: string; windows: readonly string[] }, now: Date): EngineContext['admission'] {
+export function admissionAt(policy: Pick<Policy, 'windows' | 'freezes'>, rollout: { bucket: string; team: string; windows: readonly string[]; relaxations?: readonly Relaxation[] }, now: Date): EngineContext['admission'] {
+  const relaxes = new Set(rollout.relaxations);
+  const horizon = new Date(now.getTime() + 400 * DAY_MS);
   const freezes = policy.freezes
-    .filter((freeze) => freezeCovers(freeze, { name: rollout.bucket, owner: rollout.team }))
-    .flatMap((freeze) => freezeIntervals(freeze, new Date(now.getTime() - DAY_MS), new Date(now.getTime() + 400 * DAY_MS)));
+    .filter((freeze) => freezeCovers(freeze, { name: rollout.bucket, owner: rollout.team }) && !(relaxes.has('freezes') && freeze.allowEmergency))
+    .flatMap((freeze) => freezeIntervals(freeze, new Date(now.getTime() - DAY_MS), horizon));
   const current = freezes.find((freeze) => freeze.start <= now && now < freeze.end);
   if (current) return { open: false, reason: 'freeze', detail: `in the freeze ${current.name} until ${current.end.toISOString()}` };
 
-  let until: Date | undefined;
-  for (const name of rollout.windows) {
+  let until: Date | undefined = relaxes.has('windows') ? horizon : undefined;
+  for (const name of relaxes.has('windows') ? [] : rollout.windows) {
     const window = policy.windows[name];
     const occurrence = window ? occurrenceAt(window, now) : undefined;
     if (occurrence && now < occurrence.admissionEnd && (!until || occurrence.admissionEnd > until)) until = occurrence.admissionEnd;

@@ -69,14 +69,22 @@ function frozenExecutor(executor: Bucket['executor']): ExecutorSettings {
 /**
  * @example draftRollout(bucket, plan.hosts.filter((host) => host.bucket === bucket.name), { staleAfterMs: 3_600_000, labels }).waves
  */
-export function draftRollout(bucket: Bucket, hostPlans: readonly HostPlan[], options: { staleAfterMs: number; canaries: ReadonlySet<string>; advisoryId?: string; hostDurationMs?: number; labels?: ReadonlyMap<string, Readonly<Record<string, string>>> }): RolloutDraft {
+export function draftRollout(bucket: Bucket, hostPlans: readonly HostPlan[], options: {
+  staleAfterMs: number;
+  canaries: ReadonlySet<string>;
+  advisoryId?: string;
+  hostDurationMs?: number;
+  labels?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** Hosts whose fix of the advisory is installed and waits for a reboot: included for the reboot alone. */
+  rebootFor?: ReadonlySet<string>;
+}): RolloutDraft {
   assertRunnable(bucket);
   const relevant = (change: HostPlan['changes'][number]) => options.advisoryId === undefined || change.advisories.includes(options.advisoryId);
   const { strategy } = bucket;
   // Replaced, never patched: a host not on the newest baseline image is replaced, whatever it runs.
   const needsWork = strategy.kind === 'replace'
     ? (host: HostPlan) => options.labels?.get(host.host)?.[strategy.imageFact] !== strategy.image.id
-    : (host: HostPlan) => host.status !== 'up-to-date' && (options.advisoryId === undefined || host.changes.some(relevant));
+    : (host: HostPlan) => host.status !== 'up-to-date' && (options.advisoryId === undefined || host.changes.some(relevant) || (host.willReboot && options.rebootFor?.has(host.host) === true));
   const hosts = hostPlans.filter(needsWork);
   if (hosts.length === 0) throw new InputError(`no host of bucket ${bucket.name} needs ${strategy.kind === 'replace' ? `replacing with ${strategy.image.id}` : options.advisoryId ? `the fix for ${options.advisoryId}` : 'patching'}`, { field: options.advisoryId ? 'advisory' : 'bucket' });
 

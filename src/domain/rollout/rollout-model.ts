@@ -105,6 +105,13 @@ export type ExecutorSettings =
 /** Who runs a job: the host's agent (it pulls), or the server's job worker through an executor. */
 export type JobExecutor = 'agent' | 'ssh' | 'command-hook' | 'kubernetes';
 
+/** Who made a rollout: an operator, the policy's schedule, or an incident's emergency plan. */
+export type RolloutOrigin = 'operator' | 'schedule' | 'emergency';
+
+/** What an emergency rollout may skip, as a person approved; gates and error budgets are never among them. */
+export const RELAXATIONS = ['windows', 'freezes', 'cooldowns'] as const;
+export type Relaxation = (typeof RELAXATIONS)[number];
+
 /** What a strategy remembers about a host between its steps (a rolling reboot: that it cordoned the node). */
 export type HostMemo = Readonly<Record<string, string | number | boolean>>;
 
