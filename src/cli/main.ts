@@ -18,6 +18,7 @@ import { registerIncidentCommand } from './commands/incident.js';
 import { registerInventoryCommand } from './commands/inventory.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerRolloutCommand } from './commands/rollout.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerServerCommand } from './commands/server.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerAccessCommands(program, registerHostsCommand(program));
   registerVersionsCommand(program);
   registerAuditCommand(program);
+  registerReportCommand(program);
   registerNotificationsCommand(program);
   registerPolicyCommand(program);
   registerSimulateRunbookCommand(program);

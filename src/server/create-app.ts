@@ -57,6 +57,8 @@ import type { FleetMetrics } from './fleet-metrics.js';
 import { inlinePlanRunner, type PlanRunner } from './plan-runner.js';
 import { PLAN_LIMITS } from './plan-view.js';
 import { honoPath, openApiDocument, type RouteSpec } from './route-spec.js';
+import { complianceRoutes } from './compliance-routes.js';
+import type { AuditCheckpointer } from '../app/compliance-service.js';
 import type { SummaryCache } from './summary-cache.js';
 import type pg from 'pg';
 
@@ -90,6 +92,8 @@ export interface AppDependencies {
   jobs?: JobLongPoll;
   /** A rolling reboot's cluster: budgets that allow no disruption now, named in a rollout's draft before any drain. */
   disruptionBlockers?: () => Promise<DisruptionBlockers>;
+  /** Signs the audit log's head: each compliance report cites the checkpoint it was built from. */
+  auditCheckpoint: AuditCheckpointer;
   now?: () => Date;
 }
 
@@ -845,6 +849,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
         return context.json({ id: params.id, revoked: true });
       },
     },
+    ...complianceRoutes({ pool, now, policy: () => ({ policy: dependencies.policy.inForce.current.policy, revision: dependencies.policy.inForce.current.revision?.revision }), checkpoint: dependencies.auditCheckpoint, actor }),
   ];
 
   const document = openApiDocument(routes, { title: 'fleetpatch', version: '0.1.0', description: 'Fleet patch management: inventory, findings, fleet numbers and access control.' });

@@ -166,6 +166,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     changes,
     policy: { inForce: policy, reader: policyReader },
     planner,
+    auditCheckpoint: auditCheckpoints.checkpointNow,
     ...(options.executors?.disruptionBlockers ? { disruptionBlockers: options.executors.disruptionBlockers } : {}),
     ...(options.now ? { now: options.now } : {}),
   });

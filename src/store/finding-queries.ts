@@ -3,6 +3,7 @@
  * and exploit signals applied at read time (an acceptance expires without anyone rewriting rows).
  */
 import type pg from 'pg';
+import type { RiskJustification } from '../domain/reporting/risk-justification.js';
 import type { FindingState, Severity } from '../domain/types.js';
 import { auditActor, auditedChange } from './audit-log.js';
 
@@ -138,6 +139,12 @@ export interface RiskAcceptance {
   packageName?: string;
   reason: string;
   acceptedBy: string;
+  /** Who approved it (src/domain/reporting/risk-acceptance.ts decides who may); none on rows from before approvers. */
+  approvedBy?: string;
+  /** Set when the approver attests the flaw cannot be exploited here: VEX then says not_affected. */
+  justification?: RiskJustification;
+  /** The VEX document (its @id) the acceptance was imported from. */
+  importedFrom?: string;
   expiresAt: Date;
 }
 
@@ -146,16 +153,22 @@ export async function acceptRisk(db: Queryable, acceptance: RiskAcceptance): Pro
   return auditedChange(
     db,
     async (client) => (await client.query<{ id: number }>(
-      `INSERT INTO risk_acceptances (advisory_id, host_name, package_name, reason, accepted_by, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [acceptance.advisoryId, acceptance.hostName ?? null, acceptance.packageName ?? null, acceptance.reason, acceptance.acceptedBy, acceptance.expiresAt],
+      `INSERT INTO risk_acceptances (advisory_id, host_name, package_name, reason, accepted_by, expires_at, approved_by, justification, imported_from)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      [acceptance.advisoryId, acceptance.hostName ?? null, acceptance.packageName ?? null, acceptance.reason, acceptance.acceptedBy, acceptance.expiresAt,
+        acceptance.approvedBy ?? null, acceptance.justification ?? null, acceptance.importedFrom ?? null],
     )).rows[0]!.id,
     (id) => ({
       action: 'risk.accepted',
       actor: auditActor(acceptance.acceptedBy, 'cli'),
       subject: `risk-acceptance:${id}`,
       reason: acceptance.reason,
-      details: { advisoryId: acceptance.advisoryId, hostName: acceptance.hostName ?? null, packageName: acceptance.packageName ?? null, expiresAt: acceptance.expiresAt.toISOString() },
+      details: {
+        advisoryId: acceptance.advisoryId, hostName: acceptance.hostName ?? null, packageName: acceptance.packageName ?? null, expiresAt: acceptance.expiresAt.toISOString(),
+        ...(acceptance.approvedBy !== undefined ? { approvedBy: acceptance.approvedBy } : {}),
+        ...(acceptance.justification !== undefined ? { justification: acceptance.justification } : {}),
+        ...(acceptance.importedFrom !== undefined ? { importedFrom: acceptance.importedFrom } : {}),
+      },
     }),
   );
 }

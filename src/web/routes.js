@@ -1,6 +1,7 @@
 // The dashboard's pages: a path pattern (its one capture group is the page's parameter), the page
 // component, and a label for those listed in the navigation. A new page is one entry.
 import { AdvisoryPage } from './components/advisory-page.js';
+import { ComplianceReportPage } from './components/compliance-report-page.js';
 import { HostList } from './components/host-list.js';
 import { HostPage } from './components/host-page.js';
 import { OverviewPage } from './components/overview-page.js';
@@ -14,6 +15,7 @@ export const ROUTES = [
   { name: 'plan', pattern: /^\/plan$/, page: PlanPage, navigation: { label: 'Plan', href: '#/plan' } },
   { name: 'rollouts', pattern: /^\/rollouts$/, page: RolloutList, navigation: { label: 'Rollouts', href: '#/rollouts' } },
   { name: 'rollout', pattern: /^\/rollouts\/(.+)$/, page: RolloutPage },
+  { name: 'reports', pattern: /^\/reports$/, page: ComplianceReportPage, navigation: { label: 'Reports', href: '#/reports' } },
   { name: 'host', pattern: /^\/host\/(.+)$/, page: HostPage },
   { name: 'advisory', pattern: /^\/advisory\/(.+)$/, page: AdvisoryPage },
 ];

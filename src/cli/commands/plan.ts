@@ -16,7 +16,7 @@ import { SEVERITY_ORDER, type Severity } from '../../domain/types.js';
 import { dateTimeProblem } from '../../domain/well-formed-text.js';
 import type { Database } from '../../store/database.js';
 import { latestPolicyRevision } from '../../store/policy-store.js';
-import { toCsv } from '../csv.js';
+import { toCsv } from '../../domain/csv.js';
 import { withDatabase } from '../database-session.js';
 import { createProgress } from '../progress.js';
 import { renderTable } from '../table.js';

@@ -1,0 +1,51 @@
+// The compliance report, printable: the scope and the audit checkpoint it cites, the counts, the
+// chart per team, then every evidence row with the columns and cells of the CSV (the test holds the
+// three against each other). `#/reports?advisory=&bucket=&team=&from=&to=` narrows it; printing
+// drops the navigation and prints the tables in black on white (dashboard.css, @media print).
+import { count } from '../format.js';
+import { html } from '../html.js';
+import { useApiAnswer } from '../use-api.js';
+import { ComplianceTeamChart } from './compliance-team-chart.js';
+
+const SCOPE_KEYS = ['advisory', 'bucket', 'team', 'from', 'to'];
+const STATUS_CARDS = [
+  { key: 'non-compliant', label: 'non-compliant', className: 'bad' },
+  { key: 'excepted', label: 'excepted', className: 'warn' },
+  { key: 'open', label: 'open, not yet due', className: '' },
+  { key: 'compliant', label: 'compliant', className: '' },
+];
+
+/** A record's value as the CSV writes it: null empty, everything else its text. */
+const cell = (value) => (value === null ? '' : String(value));
+
+/** @param {{ query: URLSearchParams }} props */
+export function ComplianceReportPage({ query }) {
+  const parameters = new URLSearchParams({ format: 'json' });
+  for (const key of SCOPE_KEYS) if (query.get(key)) parameters.set(key, query.get(key));
+  const { body: report, error } = useApiAnswer(`/api/v1/reports/compliance?${parameters}`);
+  if (!report) return error ? html`<h1>Compliance report</h1><p class="bad" data-testid="report-error">${error.message}</p>` : null;
+  const scope = SCOPE_KEYS.filter((key) => report.scope[key] !== null).map((key) => `${key} ${report.scope[key]}`).join(', ') || 'the whole fleet';
+  const checkpoint = report.audit_checkpoint;
+  return html`<article class="report-page" data-testid="compliance-report">
+    <h1>Compliance report <small data-testid="report-scope">${scope}</small></h1>
+    <p class="hint" data-testid="report-generated">generated ${report.generated_at}; ${report.policy_revision === null ? 'no policy in force, so no due times' : `due times from the SLA clocks of policy revision ${report.policy_revision}`}</p>
+    <p data-testid="report-checkpoint">${checkpoint
+      ? html`Built from audit checkpoint <strong>${checkpoint.tree_size}</strong> (root <code>${checkpoint.root_hash}</code>, signed ${checkpoint.signed_at} by key ${checkpoint.key_id}): verify with <code>fleetpatch audit verify</code>.`
+      : 'No audit checkpoint: the audit log was empty.'}</p>
+    <div class="cards">
+      ${STATUS_CARDS.map((card) => html`<div key=${card.key} class=${`card ${report.summary[card.key] ? card.className : ''}`} data-testid=${`report-${card.key}`}><div class="value">${count(report.summary[card.key])}</div><div class="label">${card.label}</div></div>`)}
+    </div>
+    <${ComplianceTeamChart} teams=${report.by_team} />
+    <h2>Evidence (${count(report.rows.length)} rows)</h2>
+    <p class="hint">the same rows as <code>fleetpatch report compliance --format csv</code>; one per host × advisory × package</p>
+    <div class="evidence-scroll">
+      <table class="evidence" data-testid="evidence-table">
+        <thead><tr>${report.columns.map((column) => html`<th key=${column}>${column}</th>`)}</tr></thead>
+        <tbody>${report.rows.map((record, index) => html`<tr key=${index} class=${`status-${record.compliance_status}`}>
+          ${report.columns.map((column) => html`<td key=${column}>${cell(record[column])}</td>`)}
+        </tr>`)}</tbody>
+      </table>
+    </div>
+    <p class="signature">Reviewed by: ______________________ Date: ____________ Signature: ______________________</p>
+  </article>`;
+}
