@@ -54,8 +54,10 @@ import { listPolicyRevisions } from '../store/policy-store.js';
 import { ApiError, errorBody, respondWithError, validationError } from './api-error.js';
 import type { DashboardAssets } from './dashboard-assets.js';
 import type { FleetMetrics } from './fleet-metrics.js';
+import { metricsRoutes } from './metrics-routes.js';
 import { inlinePlanRunner, type PlanRunner } from './plan-runner.js';
 import { PLAN_LIMITS } from './plan-view.js';
+import type { ReplicaHealth } from './replica-health.js';
 import { honoPath, openApiDocument, type RouteSpec } from './route-spec.js';
 import { complianceRoutes } from './compliance-routes.js';
 import type { AuditCheckpointer } from '../app/compliance-service.js';
@@ -92,6 +94,8 @@ export interface AppDependencies {
   jobs?: JobLongPoll;
   /** A rolling reboot's cluster: budgets that allow no disruption now, named in a rollout's draft before any drain. */
   disruptionBlockers?: () => Promise<DisruptionBlockers>;
+  /** This replica's engine passes and advisory syncs, for the debug view. */
+  replicaHealth?: ReplicaHealth;
   /** Signs the audit log's head: each compliance report cites the checkpoint it was built from. */
   auditCheckpoint: AuditCheckpointer;
   now?: () => Date;
@@ -850,6 +854,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       },
     },
     ...complianceRoutes({ pool, now, policy: () => ({ policy: dependencies.policy.inForce.current.policy, revision: dependencies.policy.inForce.current.revision?.revision }), checkpoint: dependencies.auditCheckpoint, actor }),
+    ...metricsRoutes({ pool, now, staleAfterSeconds, policy: () => dependencies.policy.inForce.current.policy, ...(dependencies.replicaHealth ? { replicaHealth: dependencies.replicaHealth } : {}) }),
   ];
 
   const document = openApiDocument(routes, { title: 'fleetpatch', version: '0.1.0', description: 'Fleet patch management: inventory, findings, fleet numbers and access control.' });

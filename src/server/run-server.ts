@@ -35,6 +35,8 @@ import { createApp } from './create-app.js';
 import { workerPlanRunner } from './plan-runner.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { createFleetMetrics } from './fleet-metrics.js';
+import { cachedSeedMetrics } from './metrics-routes.js';
+import { createReplicaHealth } from './replica-health.js';
 import { createSummaryCache } from './summary-cache.js';
 
 /** Exit status when the embedded PostgreSQL cannot be restarted: 3, "a service fleetpatch depends on is unavailable". */
@@ -45,6 +47,8 @@ const FIRST_ENROLLMENT_TOKEN = { days: 7, uses: 100 };
 
 /** How long fleet numbers are reused (dashboards refresh every 30 s, scrapes every 15–60 s). */
 const SUMMARY_MAX_AGE_MS = 5_000;
+/** The seed's metrics read every finding of the fleet: /metrics serves them a minute old at most. */
+const SEED_METRICS_MAX_AGE_MS = 60_000;
 
 export interface ServerOptions {
   port: number;
@@ -150,7 +154,9 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     if (payload.startsWith('host:')) controlPlane.forgetHost(payload.slice('host:'.length));
   });
   const summaries = createSummaryCache(pool, { staleAfterSeconds: options.staleAfterSeconds, maxAgeMs: SUMMARY_MAX_AGE_MS });
-  const metrics = createFleetMetrics(summaries, () => rolloutMetricCounts(pool));
+  const seedMetrics = cachedSeedMetrics(pool, { staleAfterSeconds: options.staleAfterSeconds, maxAgeMs: SEED_METRICS_MAX_AGE_MS, now: options.now ?? (() => new Date()), policy: () => policy.current.policy });
+  const metrics = createFleetMetrics(summaries, () => rolloutMetricCounts(pool), seedMetrics);
+  const replicaHealth = createReplicaHealth();
   const hostEcosystems = async () => (await pool.query<{ ecosystem: string }>('SELECT DISTINCT ecosystem FROM package_versions')).rows.map((row) => row.ecosystem);
   // Plans are computed on a worker thread: a fleet's plan is seconds of CPU check-ins must not wait behind.
   const planner = workerPlanRunner(database.connectionString, { staleAfterSeconds: options.staleAfterSeconds });
@@ -166,6 +172,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     changes,
     policy: { inForce: policy, reader: policyReader },
     planner,
+    replicaHealth,
     auditCheckpoint: auditCheckpoints.checkpointNow,
     ...(options.executors?.disruptionBlockers ? { disruptionBlockers: options.executors.disruptionBlockers } : {}),
     ...(options.now ? { now: options.now } : {}),
@@ -191,7 +198,10 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     log: options.log,
     ...(options.rolloutEngine?.passIntervalMs !== undefined ? { passIntervalMs: options.rolloutEngine.passIntervalMs } : {}),
     ...(options.rolloutEngine?.leaseMs !== undefined ? { leaseMs: options.rolloutEngine.leaseMs } : {}),
-    ...(options.rolloutEngine?.onPassTimed ? { onPassTimed: options.rolloutEngine.onPassTimed } : {}),
+    onPassTimed: (ms, transitions, phases) => {
+      replicaHealth.recordPass(ms);
+      options.rolloutEngine?.onPassTimed?.(ms, transitions, phases);
+    },
   });
   rolloutEngine.start();
   // Jobs no agent fetches (SSH, command hooks, the Kubernetes API) run here, claimed with leases.
@@ -255,9 +265,12 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     const feed = options.openAdvisoryFeed(ecosystems);
     try {
       const report = await controlPlane.syncAdvisories(feed, options.log);
+      replicaHealth.recordSync({ at: new Date() });
       options.log(`advisories from ${feed.location}: ${report.imported} new or changed, ${report.unchanged} unchanged, ${report.hostsReevaluated} hosts re-evaluated`);
     } catch (error) {
-      options.log(`advisory sync from ${feed.location} failed: ${error instanceof Error ? error.message : String(error)}`);
+      const message = error instanceof Error ? error.message : String(error);
+      replicaHealth.recordSync({ at: new Date(), error: `${feed.location}: ${message}` });
+      options.log(`advisory sync from ${feed.location} failed: ${message}`);
     }
   };
   const syncTimer = options.syncIntervalSeconds > 0 ? setInterval(() => void syncAdvisories(), options.syncIntervalSeconds * 1000) : undefined;

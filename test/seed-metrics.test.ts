@@ -1,0 +1,219 @@
+// The seed's metrics, the on-call view and the debug view on a real server and PostgreSQL: four
+// hosts checked in through the API on an injected clock (two web hosts patched, one through a
+// reboot; two database hosts left vulnerable, one gone quiet), a web rollout that rolled a host back
+// after its canary wave passed (its gate blind on the other host) and a database rollout halted on a
+// reboot-stuck host (rows written as the engine would), notifications waiting and failed in the
+// outbox, one advisory sync that worked and one that did not. The API's numbers are those rows';
+// the executive, on-call and debug pages show the same numbers in real headless Chromium.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advisoryFromOsv } from '../src/domain/advisories/osv-record.js';
+import { parseInventory } from '../src/domain/inventory/index.js';
+import type { SeedMetricsReport } from '../src/domain/reporting/seed-metrics.js';
+import type { InstalledPackage } from '../src/domain/types.js';
+import type { AdvisoryFeed } from '../src/feeds/advisory-feed.js';
+import { DirectoryFeed } from '../src/feeds/directory-feed.js';
+import { MemoryFeed } from '../src/feeds/memory-feed.js';
+import { fullCheckInOf } from '../src/protocol/agent-protocol.js';
+import { runServer, type RunningServer } from '../src/server/run-server.js';
+import type { OnCallSnapshot } from '../src/store/operations-queries.js';
+import { launchChromium, watchedPage } from './browser.js';
+import { sharedData } from './data-path.js';
+import { DEBIAN_ADVISORIES } from './fixtures/debian-advisories.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { requireTool } from './required-tools.js';
+
+const T0 = Date.parse('2026-11-02T08:00:00Z');
+const HOUR = 3_600_000;
+const at = (hours: number) => new Date(T0 + hours * HOUR);
+const SCREENSHOTS = mkdtempSync(join(tmpdir(), 'fleetpatch-seed-metrics-'));
+
+const POLICY = `version: 1
+windows:
+  never-in-the-test:
+    timeZone: UTC
+    every: day
+    start: "03:00"
+    duration: 1h
+buckets:
+  - name: web
+    owner: shop
+    match:
+      labels: { role: web }
+    strategy: { kind: in-place }
+    windows: [never-in-the-test]
+    waves: [1, "100%"]
+    gates:
+      - name: error-rate
+        when: post-host
+        check: { kind: command, command: /bin/true }
+  - name: db
+    owner: data
+    match:
+      labels: { role: db }
+    strategy: { kind: in-place }
+    windows: [never-in-the-test]
+    waves: [1, "100%"]
+`;
+
+const HOSTS: Record<string, string> = { 'web-1': 'web', 'web-2': 'web', 'db-1': 'db', 'db-2': 'db' };
+const VULNERABLE = '2.38.1-5+deb12u3';
+const FIXED = '2.38.1-5+deb12u4';
+
+describe('the seed\'s metrics and the operations views', () => {
+  let database: TestDatabase;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  let token = '';
+  let clock = T0;
+  const dialogs: string[] = [];
+  const pageErrors: string[] = [];
+  const feeds: AdvisoryFeed[] = [];
+  let webRollout = 0;
+  let dbRollout = 0;
+
+  const image = parseInventory({ text: readFileSync(sharedData('inventories/debian12-node-image/dpkg-status'), 'utf8'), fileName: 'dpkg-status', format: 'dpkg-status', osEcosystem: 'Debian:12' }).packages;
+  const bash = image.filter((pkg) => pkg.name === 'bash');
+  const libuuid = (version: string): InstalledPackage => ({ ecosystem: 'Debian:12', name: 'libuuid1', version, arch: 'amd64', sourceName: 'util-linux', sourceVersion: version });
+
+  const send = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const response = await fetch(`${server.url}${path}`, {
+      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  };
+  const checkIn = async (hostname: string, packages: InstalledPackage[], hours: number, rebootRequired = false) => {
+    clock = at(hours).getTime();
+    const answer = await send('PUT', `/api/v1/hosts/${hostname}/inventory`, fullCheckInOf({ hostname, osEcosystem: 'Debian:12', arch: 'amd64', packages, kernel: { running: '6.1.0-18-amd64', installed: [] }, rebootRequired, labels: { role: HOSTS[hostname]! } }));
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  };
+  const waitForState = async (id: number, state: string) => {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if ((await send<{ state: string }>('GET', `/api/v1/rollouts/${id}`)).body.state === state) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`rollout ${id} never reached ${state}`);
+  };
+
+  beforeAll(async () => {
+    const chromiumBinary = requireTool('chromium');
+    database = await createTestDatabase();
+    const advisories = DEBIAN_ADVISORIES.map((record) => advisoryFromOsv({ schema_version: '1.6.0', ...record } as never, { file: `${record.id}.json` }));
+    feeds.push(new MemoryFeed('memory:seed-metrics', advisories), new DirectoryFeed(join(tmpdir(), 'fleetpatch-no-such-mirror')));
+    server = await runServer({
+      port: 0, host: '127.0.0.1', home: mkdtempSync(join(tmpdir(), 'fleetpatch-seed-metrics-server-')), databaseUrl: database.connectionString, staleAfterSeconds: 3600,
+      openAdvisoryFeed: () => feeds.shift()!, syncIntervalSeconds: 0, log: () => undefined, now: () => new Date(clock),
+      // The schedule would start rollouts as the clock passes windows: this test makes its own.
+      rolloutEngine: { scheduleIntervalMs: 24 * HOUR },
+    });
+    token = server.firstStart!.adminToken;
+    expect((await send('PUT', '/api/v1/policy', { text: POLICY, message: 'web and db' })).status).toBe(201);
+
+    // The hosts enrol with nothing vulnerable, the advisories are synced, then util-linux's
+    // vulnerable libuuid1 arrives at T0: that check-in is when each host is first seen with it.
+    for (const hostname of Object.keys(HOSTS)) await checkIn(hostname, bash, -1);
+    await server.syncAdvisories();
+    for (const hostname of Object.keys(HOSTS)) await checkIn(hostname, [...bash, libuuid(VULNERABLE)], 0);
+
+    clock = at(1).getTime();
+    webRollout = (await send<{ id: number }>('POST', '/api/v1/rollouts', { bucket: 'web', reason: 'util-linux' })).body.id;
+    dbRollout = (await send<{ id: number }>('POST', '/api/v1/rollouts', { bucket: 'db', reason: 'util-linux' })).body.id;
+    await waitForState(webRollout, 'waiting-for-window');
+    await waitForState(dbRollout, 'waiting-for-window');
+
+    // web-1 installs the fix at +2 h and waits for a reboot until +6 h; web-2 installs it at +3 h, live at once.
+    await checkIn('web-1', [...bash, libuuid(FIXED)], 2, true);
+    await checkIn('web-2', [...bash, libuuid(FIXED)], 3);
+    await checkIn('web-1', [...bash, libuuid(FIXED)], 6);
+
+    // What the engine would have written: web-1 (the canary wave) succeeded under a passing gate;
+    // web-2's post-check failed 4 minutes after it began and it was rolled back, its gate without data.
+    const pool = database.pool;
+    await pool.query("UPDATE rollouts SET state = 'completed-with-errors', finished_at = $2, updated_at = $2 WHERE id = $1", [webRollout, at(7)]);
+    await pool.query("UPDATE rollout_hosts SET state = CASE host WHEN 'web-1' THEN 'succeeded' ELSE 'rolled-back' END WHERE rollout_id = $1", [webRollout]);
+    await pool.query("INSERT INTO rollout_events (rollout_id, at, host, kind, from_state, to_state) VALUES ($1, $2, 'web-2', 'host', 'applying', 'post-check'), ($1, $3, 'web-2', 'host', 'post-check', 'failed')", [webRollout, at(5), new Date(at(5).getTime() + 4 * 60_000)]);
+    await pool.query(
+      `INSERT INTO gate_measurements (rollout_id, gate, wave, host, taken_at, phase, value, detail) VALUES
+         ($1, 'error-rate', 1, 'web-1', $2, 'successful', 0, '{"phase":"successful","detail":"exit 0"}'),
+         ($1, 'error-rate', 2, 'web-2', $3, 'inconclusive', NULL, '{"phase":"inconclusive","detail":"no data: the query returned no samples (noData: inconclusive)"}')`,
+      [webRollout, at(4), at(5)],
+    );
+    // db-1's reboot never came back: reboot-stuck, the rollout halted.
+    await pool.query("UPDATE rollouts SET state = 'halted', halt_reason = 'stuck-host', reason = 'db-1 did not return from its reboot', updated_at = $2 WHERE id = $1", [dbRollout, at(20)]);
+    await pool.query("UPDATE rollout_hosts SET state = 'reboot-stuck', state_since = $2, last_error = 'no check-in with a new boot id within 15 min' WHERE rollout_id = $1 AND host = 'db-1'", [dbRollout, at(20)]);
+    // The outbox: the page about it waits for its next attempt, a Slack message failed for good.
+    await pool.query(
+      `INSERT INTO notification_outbox (kind, rollout_id, host, receiver, target, mode, dedup_key, action, payload, state, attempts, next_attempt_at, last_status, last_error, occurred_at, finished_at) VALUES
+         ('reboot-stuck', $1, 'db-1', 'on-call', '{"kind":"pagerduty"}', 'page', 'fp:db:reboot-stuck', 'trigger', '{}', 'pending', 2, $2, 503, 'HTTP 503', $3, NULL),
+         ('rollout-halted', $1, NULL, 'team-chat', '{"kind":"slack"}', 'info', 'fp:db:halted', 'trigger', '{}', 'failed', 1, NULL, 404, 'HTTP 404 channel_not_found', $3, $3)`,
+      [dbRollout, new Date(Date.now() + 24 * HOUR), at(20)],
+    );
+
+    // Eight days on: db-1 still vulnerable past its 7 days (high), waiting for a reboot; db-2 gone quiet since T0.
+    await checkIn('web-1', [...bash, libuuid(FIXED)], 192);
+    await checkIn('web-2', [...bash, libuuid(FIXED)], 192);
+    await checkIn('db-1', [...bash, libuuid(VULNERABLE)], 192, true);
+    await server.syncAdvisories();
+
+    console.info(`seed metrics screenshots: ${SCREENSHOTS}`);
+    browser = await launchChromium(chromiumBinary);
+    page = await watchedPage(browser, dialogs, pageErrors);
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await database?.drop();
+  });
+
+  it('serves the metrics of those rows for the fleet, each team and each day', async () => {
+    const { status, body } = await send<SeedMetricsReport>('GET', '/api/v1/metrics/seed?days=30');
+    expect(status).toBe(200);
+    const fleet = body.fleet;
+    expect(fleet.timeToInstalled).toMatchObject({ count: 2, mean: 2.5 });
+    expect(fleet.timeToLive).toMatchObject({ count: 2, mean: 4.5 });
+    // web-1, web-2 and db-1 are fresh with nothing critical open; db-2 is stale.
+    expect(fleet.patchCoverage).toEqual({ ratio: 0.75, covered: 3, hosts: 4 });
+    expect(fleet.rollbackRate).toEqual({ ratio: 1, hostRatio: 0.5, finishedRollouts: 1, rolledBackRollouts: 1, attemptedHosts: 2, rolledBackHosts: 1 });
+    expect(fleet.timeToDetectFailedPatch).toMatchObject({ count: 1, mean: 4 });
+    expect(fleet.pendingReboots).toEqual({ hosts: 1, oldestDays: null });
+    expect(fleet.vulnerabilityAge).toMatchObject({ count: 2, mean: 8 });
+    expect(fleet.compliancePassRate).toEqual({ ratio: 2 / 3, evaluated: 3, compliant: 2, nonCompliant: 1, excepted: 0, unknown: 1 });
+    expect(fleet.canarySuccessRate).toEqual({ ratio: 1, evaluated: 1, successful: 1, failed: 0, inconclusive: 0, error: 0 });
+    // Of the four hosts in the period's rollouts only web-1 was watched by a gate with data.
+    expect(fleet.observabilityCoverage).toEqual({ ratio: 0.25, observed: 1, hosts: 4 });
+    expect(body.teams.map((team) => [team.name, team.values.compliancePassRate.ratio, team.values.patchCoverage.ratio])).toEqual([['data', 0, 0.5], ['shop', 1, 1]]);
+    expect(body.daily.map((day) => [day.day, day.timeToInstalled.count, day.timeToLive.count, day.rollbackRate.finishedRollouts])).toEqual([['2026-11-02', 2, 2, 1]]);
+    expect(body.definitions.map((definition) => definition.key)).toContain('observabilityCoverage');
+
+    // A team narrows it to that team's hosts and rollouts.
+    const shop = (await send<SeedMetricsReport>('GET', '/api/v1/metrics/seed?team=shop&days=30')).body;
+    expect(shop.fleet.patchCoverage).toEqual({ ratio: 1, covered: 2, hosts: 2 });
+    expect(shop.fleet.observabilityCoverage).toEqual({ ratio: 0.5, observed: 1, hosts: 2 });
+  });
+
+  it('says what is failing, stuck and paging now', async () => {
+    const { body } = await send<OnCallSnapshot>('GET', '/api/v1/operations/on-call');
+    expect(body.failingHosts.map((host) => [host.host, host.state, host.rolloutId])).toEqual([['db-1', 'reboot-stuck', dbRollout]]);
+    expect(body.stuckRollouts.map((rollout) => [rollout.id, rollout.state, rollout.reason])).toEqual([[dbRollout, 'halted', 'db-1 did not return from its reboot']]);
+    expect(body.notifications).toMatchObject({ pending: 1, failed: 1 });
+    expect(body.staleAgents).toMatchObject({ count: 1, hosts: [{ host: 'db-2', bucket: 'db', team: 'data' }] });
+  });
+
+  it('reports agent, feed and engine health', async () => {
+    const { body } = await send<{ agents: { hosts: number; seenLastHour: number; stale: number }; feeds: { advisories: number; locations: Array<{ location: string }> }; engine: { activeRollouts: number; outbox: { pending: number } }; replica: { syncs: { attempts: number; failures: number; lastError?: string }; passes: { count: number } } }>('GET', '/api/v1/operations/health');
+    expect(body.agents).toMatchObject({ hosts: 4, seenLastHour: 3, stale: 1 });
+    expect(body.feeds.advisories).toBe(DEBIAN_ADVISORIES.length);
+    expect(body.feeds.locations.map((location) => location.location)).toEqual(['memory:seed-metrics']);
+    expect(body.engine).toMatchObject({ activeRollouts: 1, outbox: { pending: 1 } });
+    expect(body.replica.syncs).toMatchObject({ attempts: 2, failures: 1, lastError: expect.stringContaining('fleetpatch-no-such-mirror') });
+    expect(body.replica.passes.count).toBeGreaterThan(0);
+  });
+});
