@@ -125,10 +125,10 @@ describe('the seed\'s metrics and the operations views', () => {
     await waitForState(webRollout, 'waiting-for-window');
     await waitForState(dbRollout, 'waiting-for-window');
 
-    // web-1 installs the fix at +2 h and waits for a reboot until +6 h; web-2 installs it at +3 h, live at once.
+    // web-1 installs the fix at +2 h and waits for a reboot until +20 h (the next day); web-2 installs it at +3 h, live at once.
     await checkIn('web-1', [...bash, libuuid(FIXED)], 2, true);
     await checkIn('web-2', [...bash, libuuid(FIXED)], 3);
-    await checkIn('web-1', [...bash, libuuid(FIXED)], 6);
+    await checkIn('web-1', [...bash, libuuid(FIXED)], 20);
 
     // What the engine would have written: web-1 (the canary wave) succeeded under a passing gate;
     // web-2's post-check failed 4 minutes after it began and it was rolled back, its gate without data.
@@ -178,7 +178,7 @@ describe('the seed\'s metrics and the operations views', () => {
     expect(status).toBe(200);
     const fleet = body.fleet;
     expect(fleet.timeToInstalled).toMatchObject({ count: 2, mean: 2.5 });
-    expect(fleet.timeToLive).toMatchObject({ count: 2, mean: 4.5 });
+    expect(fleet.timeToLive).toMatchObject({ count: 2, mean: 11.5 });
     // web-1, web-2 and db-1 are fresh with nothing critical open; db-2 is stale.
     expect(fleet.patchCoverage).toEqual({ ratio: 0.75, covered: 3, hosts: 4 });
     expect(fleet.rollbackRate).toEqual({ ratio: 1, hostRatio: 0.5, finishedRollouts: 1, rolledBackRollouts: 1, attemptedHosts: 2, rolledBackHosts: 1 });
@@ -190,7 +190,7 @@ describe('the seed\'s metrics and the operations views', () => {
     // Of the four hosts in the period's rollouts only web-1 was watched by a gate with data.
     expect(fleet.observabilityCoverage).toEqual({ ratio: 0.25, observed: 1, hosts: 4 });
     expect(body.teams.map((team) => [team.name, team.values.compliancePassRate.ratio, team.values.patchCoverage.ratio])).toEqual([['data', 0, 0.5], ['shop', 1, 1]]);
-    expect(body.daily.map((day) => [day.day, day.timeToInstalled.count, day.timeToLive.count, day.rollbackRate.finishedRollouts])).toEqual([['2026-11-02', 2, 2, 1]]);
+    expect(body.daily.map((day) => [day.day, day.timeToInstalled.count, day.timeToLive.count, day.rollbackRate.finishedRollouts])).toEqual([['2026-11-02', 2, 1, 1], ['2026-11-03', 0, 1, 0]]);
     expect(body.definitions.map((definition) => definition.key)).toContain('observabilityCoverage');
 
     // A team narrows it to that team's hosts and rollouts.
@@ -215,5 +215,87 @@ describe('the seed\'s metrics and the operations views', () => {
     expect(body.engine).toMatchObject({ activeRollouts: 1, outbox: { pending: 1 } });
     expect(body.replica.syncs).toMatchObject({ attempts: 2, failures: 1, lastError: expect.stringContaining('fleetpatch-no-such-mirror') });
     expect(body.replica.passes.count).toBeGreaterThan(0);
+  });
+
+  const text = async (testid: string) => (await page.getByTestId(testid).locator('.value').textContent())!;
+
+  it('shows the executive view: the metrics, the teams side by side, time to patch day by day', async () => {
+    const report = (await send<SeedMetricsReport>('GET', '/api/v1/metrics/seed?days=30')).body;
+    await page.goto(`${server.url}/#/executive?token=${token}`);
+    await page.getByTestId('seed-metrics').waitFor();
+    expect(await page.getByTestId('navigation').getByRole('link', { name: 'Executive' }).getAttribute('aria-current')).toBe('page');
+    expect(await text('metric-compliancePassRate')).toBe('66.7%');
+    expect(await page.getByTestId('metric-compliancePassRate').getByTestId('detail').textContent()).toBe('2 of 3 hosts; 0 excepted, 1 unknown');
+    expect(await text('metric-patchCoverage')).toBe('75.0%');
+    expect(await text('metric-rollbackRate')).toBe('100.0%');
+    expect(await text('metric-canarySuccessRate')).toBe('100.0%');
+    expect(await text('metric-observabilityCoverage')).toBe('25.0%');
+    expect(await text('metric-pendingReboots')).toBe('1');
+    expect(await text('metric-timeToLive')).toBe(`${report.fleet.timeToLive.median!.toFixed(1)} h`);
+    expect(await page.getByTestId('metric-timeToLive').getByTestId('detail').textContent()).toBe(`median of 2 fixes; mean 11.5 h, p90 ${report.fleet.timeToLive.p90!.toFixed(1)} h`);
+    expect(await page.getByTestId('metric-timeToDetectFailedPatch').getByTestId('detail').textContent()).toBe('median of 1 failures; mean 4.0 min');
+    // The teams side by side: the data team's hosts are past due, the shop's are not.
+    const teams = page.getByTestId('seed-team-table');
+    expect(await teams.getByTestId('seed-row-shop').getByTestId('compliancePassRate').textContent()).toBe('100.0%');
+    expect(await teams.getByTestId('seed-row-data').getByTestId('compliancePassRate').textContent()).toBe('0.0%');
+    expect(await teams.getByTestId('seed-row-data').getByTestId('patchCoverage').textContent()).toBe('50.0%');
+    const chart = page.getByTestId('chart-team-compliance');
+    expect((await chart.locator('canvas').boundingBox())!.width).toBeGreaterThan(300);
+    expect(await chart.getByTestId('row-shop').getByTestId('ratio').textContent()).toBe('100.0%');
+    expect(await chart.getByTestId('row-data').getByTestId('ratio').textContent()).toBe('0.0%');
+    expect(await page.getByTestId('chart-team-coverage').getByTestId('row-data').getByTestId('ratio').textContent()).toBe('50.0%');
+    expect(await page.getByTestId('chart-team-vulnerability-age').getByTestId('row-data').getByTestId('median').textContent()).toBe(`${report.teams.find((team) => team.name === 'data')!.values.vulnerabilityAge.median!.toFixed(1)} d`);
+    // Both fixes were installed the first day (after 2.5 h on average), web-2's live at once, web-1's the next day.
+    const trend = page.getByTestId('trend-time-to-patch-table');
+    expect(await trend.locator('tbody tr').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent)))).toEqual([
+      ['2026-11-02', '2.5 h', '3.0 h'],
+      ['2026-11-03', '–', '20.0 h'],
+    ]);
+    expect((await page.getByTestId('trend-time-to-patch').locator('canvas').boundingBox())!.width).toBeGreaterThan(300);
+    expect(await page.getByTestId('definitions').locator('dt').count()).toBe(report.definitions.length);
+    await page.screenshot({ path: join(SCREENSHOTS, 'executive.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    expect(dialogs).toEqual([]);
+  });
+
+  it('shows the on-call view: the stuck host, the halted rollout, the outbox, the quiet agent', async () => {
+    await page.goto(`${server.url}/#/on-call?token=${token}`);
+    await page.getByTestId('failing-hosts').waitFor();
+    expect(await text('on-call-failing')).toBe('1');
+    expect(await text('on-call-stuck')).toBe('1');
+    expect(await text('on-call-pending')).toBe('1');
+    expect(await text('on-call-failed')).toBe('1');
+    expect(await text('on-call-stale')).toBe('1');
+    const stuckHost = page.getByTestId('failing-db-1');
+    expect(await stuckHost.getByTestId('state').textContent()).toBe('reboot-stuck');
+    expect(await stuckHost.getByTestId('rollout').textContent()).toBe(String(dbRollout));
+    expect(await stuckHost.getByTestId('error').textContent()).toBe('no check-in with a new boot id within 15 min');
+    expect(await page.getByTestId(`stuck-${dbRollout}`).getByTestId('reason').textContent()).toBe('db-1 did not return from its reboot');
+    const outbox = page.getByTestId('outbox');
+    expect(await outbox.getByTestId('state').allTextContents()).toEqual(['failed', 'pending']);
+    expect(await outbox.getByTestId('error').allTextContents()).toEqual(['HTTP 404 channel_not_found', 'HTTP 503']);
+    expect(await page.getByTestId('stale-agents').locator('tbody tr').count()).toBe(1);
+    expect(await page.getByTestId('stale-db-2').count()).toBe(1);
+    await page.screenshot({ path: join(SCREENSHOTS, 'on-call.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows the debug view: agents, feeds with the failed sync, the engine', async () => {
+    await page.goto(`${server.url}/#/debug?token=${token}`);
+    await page.getByTestId('engine-health').waitFor();
+    expect(await text('agents-hosts')).toBe('4');
+    expect(await text('agents-1h')).toBe('3');
+    expect(await text('agents-stale')).toBe('1');
+    expect(await text('feeds-advisories')).toBe(String(DEBIAN_ADVISORIES.length));
+    expect(await text('feeds-syncs')).toBe('2');
+    expect(await text('feeds-failures')).toBe('1');
+    expect(await page.getByTestId('feeds-last-error').textContent()).toContain('fleetpatch-no-such-mirror');
+    expect(await page.getByTestId('feed-locations').getByTestId('location').allTextContents()).toEqual(['memory:seed-metrics']);
+    expect(await text('engine-active')).toBe('1');
+    expect(await text('engine-outbox')).toBe('1');
+    expect(Number(await text('engine-passes'))).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'debug.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    expect(dialogs).toEqual([]);
   });
 });

@@ -2,8 +2,11 @@
 // component, and a label for those listed in the navigation. A new page is one entry.
 import { AdvisoryPage } from './components/advisory-page.js';
 import { ComplianceReportPage } from './components/compliance-report-page.js';
+import { DebugPage } from './components/debug-page.js';
+import { ExecutivePage } from './components/executive-page.js';
 import { HostList } from './components/host-list.js';
 import { HostPage } from './components/host-page.js';
+import { OnCallPage } from './components/on-call-page.js';
 import { OverviewPage } from './components/overview-page.js';
 import { PlanPage } from './components/plan-page.js';
 import { RolloutList } from './components/rollout-list.js';
@@ -15,6 +18,9 @@ export const ROUTES = [
   { name: 'plan', pattern: /^\/plan$/, page: PlanPage, navigation: { label: 'Plan', href: '#/plan' } },
   { name: 'rollouts', pattern: /^\/rollouts$/, page: RolloutList, navigation: { label: 'Rollouts', href: '#/rollouts' } },
   { name: 'rollout', pattern: /^\/rollouts\/(.+)$/, page: RolloutPage },
+  { name: 'executive', pattern: /^\/executive$/, page: ExecutivePage, navigation: { label: 'Executive', href: '#/executive' } },
+  { name: 'on-call', pattern: /^\/on-call$/, page: OnCallPage, navigation: { label: 'On call', href: '#/on-call' } },
+  { name: 'debug', pattern: /^\/debug$/, page: DebugPage, navigation: { label: 'Debug', href: '#/debug' } },
   { name: 'reports', pattern: /^\/reports$/, page: ComplianceReportPage, navigation: { label: 'Reports', href: '#/reports' } },
   { name: 'host', pattern: /^\/host\/(.+)$/, page: HostPage },
   { name: 'advisory', pattern: /^\/advisory\/(.+)$/, page: AdvisoryPage },
