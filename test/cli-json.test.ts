@@ -9,7 +9,7 @@ import { sharedData } from './data-path.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 /** Commands that report data or what they stored; any `list` or `show` command counts too. */
-const REPORTING = ['scan', 'hosts', 'findings', 'findings accept', 'inventory import', 'advisories import', 'advisories sync', 'signals import'];
+const REPORTING = ['scan', 'hosts', 'findings', 'findings accept', 'inventory import', 'advisories import', 'advisories sync', 'signals import', 'report compliance', 'vex import'];
 
 function commandNames(command: Command, prefix = ''): Array<{ name: string; command: Command }> {
   return command.commands.flatMap((child) => {
@@ -49,7 +49,7 @@ describe('--json of write commands (built CLI)', () => {
   });
 
   it('findings accept --json reports the acceptance it recorded', async () => {
-    const result = await runBuiltCli(['findings', 'accept', '--advisory', 'CVE-2026-1001', '--host', 'db-7', '--reason', 'not exposed', '--expires', '2099-01-31', '--by', 'tester', '--json'], { stdout: 'file', env });
+    const result = await runBuiltCli(['findings', 'accept', '--advisory', 'CVE-2026-1001', '--host', 'db-7', '--reason', 'not exposed', '--expires', '2099-01-31', '--by', 'tester', '--approved-by', 'reviewer', '--json'], { stdout: 'file', env });
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout.toString('utf8'))).toEqual({
       id: expect.any(Number),
@@ -58,6 +58,8 @@ describe('--json of write commands (built CLI)', () => {
       package: null,
       reason: 'not exposed',
       acceptedBy: 'tester',
+      approvedBy: 'reviewer',
+      justification: null,
       expiresAt: '2099-01-31T00:00:00.000Z',
     });
   });

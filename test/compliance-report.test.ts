@@ -3,7 +3,11 @@
 // accepted risk with approver and justification, open and not yet due); the API's JSON and CSV and
 // the printable page in real headless Chromium agree row for row and name one audit checkpoint;
 // the CLI's report has the same rows and `fleetpatch audit verify` holds the log against it. The
-// page's screenshot and PDF are kept under test-results/compliance-report/ (git-ignored).
+// fleet's OpenVEX export validates against the OpenVEX JSON schema (the accepted risk affected with
+// its action statement), CycloneDX says the same; a vendor's not_affected statement imported as an
+// acceptance excepts its finding, and bad imports name the field (API) or file and line (CLI) and
+// store nothing. The page's screenshot and PDF are kept under test-results/compliance-report/
+// (git-ignored).
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,6 +27,7 @@ import { acceptRisk } from '../src/store/finding-queries.js';
 import { launchChromium, watchedPage } from './browser.js';
 import { runCli } from './cli.js';
 import { repoRoot } from './data-path.js';
+import { openVexSchemaErrors } from './openvex-schema.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { requireTool } from './required-tools.js';
 
@@ -87,6 +92,8 @@ describe('compliance reports', () => {
   const dialogs: string[] = [];
   const pageErrors: string[] = [];
   const get = (path: string) => fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  const post = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const acceptanceCount = async () => (await database.pool.query<{ count: number }>('SELECT count(*)::integer AS count FROM risk_acceptances')).rows[0]!.count;
 
   beforeAll(async () => {
     const chromiumBinary = requireTool('chromium');
@@ -205,5 +212,81 @@ describe('compliance reports', () => {
     expect(verified.ok).toBe(true);
     expect(verified.anchoredSize).toBeGreaterThanOrEqual(fromCli.audit_checkpoint!.tree_size);
     expect(fromCli.audit_checkpoint!.tree_size).toBeGreaterThanOrEqual(report.audit_checkpoint!.tree_size);
+  }, 60_000);
+
+  interface OpenVexStatement { vulnerability: { name: string; aliases?: string[] }; products: Array<{ '@id': string; subcomponents: Array<{ '@id': string }> }>; status: string; justification?: string; action_statement?: string; impact_statement?: string }
+  const openVex = async () => {
+    const response = await get('/api/v1/vex?format=openvex');
+    expect(response.status).toBe(200);
+    return (await response.json()) as { '@id': string; tooling: string; statements: OpenVexStatement[] };
+  };
+  const statusOf = (document: { statements: OpenVexStatement[] }, host: string) =>
+    document.statements.filter((statement) => statement.products.some((product) => product['@id'] === `urn:fleetpatch:host:${host}`)).map((statement) => [statement.vulnerability.name, statement.status, statement.justification ?? statement.action_statement ?? null]);
+
+  it('exports the fleet as OpenVEX that the OpenVEX JSON schema accepts, an accepted risk affected with its action statement', async () => {
+    const document = await openVex();
+    expect(openVexSchemaErrors(document)).toEqual([]);
+    expect(document.tooling).toMatch(/^fleetpatch 0\.1\.0, from audit checkpoint \d+ \(root [0-9a-f]{64}\)$/);
+    expect(statusOf(document, 'batch-1')).toEqual([['DSA-7101-1', 'not_affected', 'vulnerable_code_cannot_be_controlled_by_adversary']]);
+    expect(statusOf(document, 'db-1')[0]).toEqual(['DSA-7101-1', 'affected', `update to 1.1-1, due ${new Date(DETECTED.getTime() + DAY).toISOString().slice(0, 10)}`]);
+    expect(statusOf(document, 'db-2')[0]![2]).toMatch(/^reboot to run the installed fix \(1\.1-1\)/);
+    expect(statusOf(document, 'web-1')).toEqual([['DSA-7101-1', 'fixed', null]]);
+    // An acceptance without a justification stays affected, saying who accepted it.
+    await acceptRisk(database.pool, { advisoryId: 'DSA-7101-1', hostName: 'db-1', reason: 'replaced next week', acceptedBy: 'carol', approvedBy: 'dave', expiresAt: new Date(NOW + 7 * DAY) });
+    const later = await openVex();
+    expect(openVexSchemaErrors(later)).toEqual([]);
+    expect(statusOf(later, 'db-1')).toEqual([['DSA-7101-1', 'affected', `risk accepted by carol (approved by dave) until ${new Date(NOW + 7 * DAY).toISOString().slice(0, 10)}: replaced next week`]]);
+    expect(later['@id']).not.toBe(document['@id']);
+    expect((await openVex())['@id']).toBe(later['@id']);
+    const cyclonedx = (await (await get('/api/v1/vex?format=cyclonedx')).json()) as { specVersion: string; vulnerabilities: Array<{ id: string; analysis: { state: string; response?: string[] }; affects: Array<{ ref: string }> }> };
+    expect(cyclonedx.specVersion).toBe('1.6');
+    const forHost = (host: string) => cyclonedx.vulnerabilities.filter((vulnerability) => vulnerability.affects.some((affected) => affected.ref.startsWith(`${host}/`))).map((vulnerability) => [vulnerability.analysis.state, vulnerability.analysis.response ?? null]);
+    expect(forHost('db-1')).toEqual([['exploitable', ['will_not_fix']]]);
+    expect(forHost('web-1')).toEqual([['resolved', null]]);
+  });
+
+  const vendorVex = {
+    '@context': 'https://openvex.dev/ns/v0.2.0', '@id': 'https://vendor.example/vex/7102', author: 'Vendor PSIRT', timestamp: new Date(NOW).toISOString(), version: 1,
+    statements: [
+      { vulnerability: { name: 'CVE-2026-7102' }, status: 'not_affected', justification: 'vulnerable_code_not_in_execute_path', impact_statement: 'libother1 is built without the parser',
+        products: [{ '@id': 'urn:fleetpatch:host:web-2', subcomponents: [{ identifiers: { purl: 'pkg:deb/debian/libother1@1.0-1?distro=debian-12' } }] }] },
+      { vulnerability: { name: 'CVE-2026-7101' }, status: 'affected', action_statement: 'update to 1.1-1', products: [{ identifiers: { purl: 'pkg:deb/debian/libfp1@1.0-1' } }] },
+    ],
+  };
+
+  it('imports a vendor\'s not_affected statement as an approved acceptance that excepts the finding, and refuses self-approval', async () => {
+    const before = await acceptanceCount();
+    const selfApproved = await post('/api/v1/vex', { document: vendorVex, approvedBy: 'initial admin', expiresAt: new Date(NOW + 90 * DAY).toISOString() });
+    expect(selfApproved.status).toBe(400);
+    expect(((await selfApproved.json()) as { error: { field: string } }).error.field).toBe('approvedBy');
+    const unplaced = await post('/api/v1/vex', { document: { ...vendorVex, statements: [{ ...vendorVex.statements[0], products: [{ identifiers: { cpe23: 'cpe:2.3:a:x:y:1:*:*:*:*:*:*:*' } }] }] }, approvedBy: 'erin', expiresAt: new Date(NOW + 90 * DAY).toISOString() });
+    expect(((await unplaced.json()) as { error: { field: string } }).error.field).toBe('document.statements[0].products[0]');
+    expect(await acceptanceCount()).toBe(before);
+
+    const imported = await post('/api/v1/vex', { document: vendorVex, approvedBy: 'erin', expiresAt: new Date(NOW + 90 * DAY).toISOString() });
+    expect(imported.status).toBe(201);
+    expect(await imported.json()).toEqual({ documentId: 'https://vendor.example/vex/7102', acceptances: [expect.any(Number)], skipped: { affected: 1 } });
+    const row = ((await (await get('/api/v1/reports/compliance?advisory=DSA-7102-1')).json()) as ComplianceReportJson).rows[0]!;
+    expect(row).toMatchObject({ host: 'web-2', compliance_status: 'excepted', justification: 'vulnerable_code_not_in_execute_path', accepted_by: 'token:initial admin', approved_by: 'erin',
+      acceptance_reason: 'VEX https://vendor.example/vex/7102 by Vendor PSIRT: libother1 is built without the parser' });
+    expect(statusOf(await openVex(), 'web-2')).toEqual([['DSA-7102-1', 'not_affected', 'vulnerable_code_not_in_execute_path']]);
+    const audit = await database.pool.query<{ entry: string }>("SELECT entry FROM audit_log WHERE entry LIKE '%risk.accepted%' AND entry LIKE '%vendor.example%'");
+    expect(audit.rows).toHaveLength(1);
+  });
+
+  it('refuses a bad VEX file from the CLI naming the file and line or field, storing nothing', async () => {
+    const before = await acceptanceCount();
+    const environment = { DATABASE_URL: database.connectionString, FLEETPATCH_HOME: home };
+    const broken = join(home, 'broken.json');
+    writeFileSync(broken, '{\n  "@context": "https://openvex.dev/ns/v0.2.0",\n  statements: []\n}\n');
+    const syntax = await runCli(['vex', 'import', broken, '--approved-by', 'erin', '--expires', '2099-01-31'], environment);
+    expect(syntax.code).not.toBe(0);
+    expect(syntax.stderr).toContain(`${broken}, line 3: not valid JSON`);
+    const wrong = join(home, 'wrong.json');
+    writeFileSync(wrong, JSON.stringify({ ...vendorVex, statements: [{ ...vendorVex.statements[0], justification: 'trust me' }] }, null, 2));
+    const field = await runCli(['vex', 'import', wrong, '--approved-by', 'erin', '--expires', '2099-01-31'], environment);
+    expect(field.code).not.toBe(0);
+    expect(field.stderr).toContain(`${wrong}, field statements[0].justification:`);
+    expect(await acceptanceCount()).toBe(before);
   }, 60_000);
 });

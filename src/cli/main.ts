@@ -26,6 +26,7 @@ import { registerSignalsCommand } from './commands/signals.js';
 import { registerSimulateRunbookCommand } from './commands/simulate-runbook.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerVersionsCommand } from './commands/versions.js';
+import { registerVexCommand } from './commands/vex.js';
 
 export function buildProgram(): Command {
   const program = new Command('fleetpatch')
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerVersionsCommand(program);
   registerAuditCommand(program);
   registerReportCommand(program);
+  registerVexCommand(program);
   registerNotificationsCommand(program);
   registerPolicyCommand(program);
   registerSimulateRunbookCommand(program);

@@ -5,6 +5,8 @@ import { riskScore, type Criticality } from '../../domain/prioritization/risk-sc
 import { readPolicy } from '../../domain/policy/policy-document.js';
 import { latestPolicyRevision } from '../../store/policy-store.js';
 import { SEVERITY_ORDER, type FindingState, type Severity } from '../../domain/types.js';
+import { checkRiskApproval } from '../../domain/reporting/risk-acceptance.js';
+import { isRiskJustification, RISK_JUSTIFICATIONS } from '../../domain/reporting/risk-justification.js';
 import { acceptRisk, listFindings, type FindingRow } from '../../store/finding-queries.js';
 import { withDatabase } from '../database-session.js';
 import { ExitCode } from '../exit-codes.js';
@@ -50,23 +52,30 @@ export function registerFindingsCommand(program: Command): void {
     .option('--host <name>', 'only on this host')
     .option('--package <name>', 'only for this package')
     .option('--by <name>', 'who accepts it', process.env.USER ?? 'unknown')
+    .requiredOption('--approved-by <name>', 'who approved it: someone other than --by (four eyes)')
+    .option('--justification <name>', `attested: the flaw cannot be exploited here, so VEX exports say not_affected: ${RISK_JUSTIFICATIONS.join(', ')}`)
     .option('--json', 'print the recorded acceptance as JSON')
-    .action(async (options: { advisory: string; reason: string; expires: string; host?: string; package?: string; by: string; json?: boolean }) => {
+    .action(async (options: { advisory: string; reason: string; expires: string; host?: string; package?: string; by: string; approvedBy: string; justification?: string; json?: boolean }) => {
       const expiresAt = new Date(options.expires);
       if (Number.isNaN(expiresAt.getTime())) throw new InputError(`not a date: ${options.expires}`, { field: '--expires' }, 'use an ISO date such as 2027-01-31');
       if (expiresAt.getTime() <= Date.now()) throw new InputError('the expiry must be in the future', { field: '--expires' });
+      checkRiskApproval({ acceptedBy: options.by, approvedBy: options.approvedBy }, '--approved-by');
+      const justification = options.justification;
+      if (justification !== undefined && !isRiskJustification(justification)) throw new InputError(`unknown justification: ${justification}`, { field: '--justification' }, `use one of ${RISK_JUSTIFICATIONS.join(', ')}`);
       const id = await withDatabase(undefined, (database) =>
         acceptRisk(database.pool, {
           advisoryId: options.advisory,
           reason: options.reason,
           acceptedBy: options.by,
+          approvedBy: options.approvedBy,
           expiresAt,
+          ...(justification ? { justification } : {}),
           ...(options.host ? { hostName: options.host } : {}),
           ...(options.package ? { packageName: options.package } : {}),
         }),
       );
       if (options.json) {
-        const acceptance = { id, advisory: options.advisory, host: options.host ?? null, package: options.package ?? null, reason: options.reason, acceptedBy: options.by, expiresAt };
+        const acceptance = { id, advisory: options.advisory, host: options.host ?? null, package: options.package ?? null, reason: options.reason, acceptedBy: options.by, approvedBy: options.approvedBy, justification: justification ?? null, expiresAt };
         process.stdout.write(`${JSON.stringify(acceptance, null, 2)}\n`);
         return;
       }

@@ -33,15 +33,15 @@ interface ReportOptions {
 }
 
 /**
- * An ISO time, or a date: `--from` a date is its first instant (UTC), `--to` a date its last, so
+ * An ISO time, or a date: as a `start` its first instant (UTC), as an `end` its last, so
  * `--from 2026-11-01 --to 2026-11-30` is the whole of November.
  *
- * @example periodBound('2026-11-30', '--to') // 2026-12-01T00:00:00.000Z minus a millisecond
+ * @example instantOrDay('2026-11-30', '--to', 'end') // 2026-11-30T23:59:59.999Z
  */
-export function periodBound(text: string, field: '--from' | '--to'): Date {
+export function instantOrDay(text: string, field: string, edge: 'start' | 'end'): Date {
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
-    const start = periodBound(`${text}T00:00:00Z`, field);
-    return field === '--from' ? start : new Date(start.getTime() + 86_400_000 - 1);
+    const start = instantOrDay(`${text}T00:00:00Z`, field, 'start');
+    return edge === 'start' ? start : new Date(start.getTime() + 86_400_000 - 1);
   }
   const problem = dateTimeProblem(text);
   if (problem !== undefined) throw new InputError(problem, { field }, 'use a date such as 2026-11-30 or a time such as 2026-11-30T12:00:00Z');
@@ -53,8 +53,8 @@ function scopeOf(options: ReportOptions): ComplianceReportScope {
   if (options.advisory) scope.advisory = options.advisory;
   if (options.bucket) scope.bucket = options.bucket;
   if (options.team) scope.team = options.team;
-  if (options.from) scope.from = periodBound(options.from, '--from');
-  if (options.to) scope.to = periodBound(options.to, '--to');
+  if (options.from) scope.from = instantOrDay(options.from, '--from', 'start');
+  if (options.to) scope.to = instantOrDay(options.to, '--to', 'end');
   if (scope.from && scope.to && scope.from > scope.to) throw new InputError('--from is after --to', { field: '--from' });
   return scope;
 }
