@@ -1,7 +1,8 @@
 // Compliance reports on a real server and PostgreSQL: a fleet whose findings stand in every way a
 // report tells apart (vulnerable past due, patched but pending reboot, fixed and live, under an
 // accepted risk with approver and justification, open and not yet due); the API's JSON and CSV and
-// the printable page in real headless Chromium agree row for row and name one audit checkpoint;
+// the printable page in real headless Chromium agree row for row and name one audit checkpoint (a
+// fix the rollout engine saw through is verified by that rollout, one judged from a check-in by it);
 // the CLI's report has the same rows and `fleetpatch audit verify` holds the log against it. The
 // fleet's OpenVEX export validates against the OpenVEX JSON schema (the accepted risk affected with
 // its action statement), CycloneDX says the same; a vendor's not_affected statement imported as an
@@ -20,10 +21,13 @@ import { advisoryFromOsv } from '../src/domain/advisories/osv-record.js';
 import { policyOwnership } from '../src/domain/policy/ownership.js';
 import { parsePolicy } from '../src/domain/policy/policy-document.js';
 import { COMPLIANCE_COLUMNS, type ComplianceReportJson } from '../src/domain/reporting/compliance-report.js';
+import type { RolloutSettings } from '../src/domain/rollout/rollout-model.js';
 import type { HostInventory } from '../src/domain/types.js';
 import { MemoryFeed } from '../src/feeds/memory-feed.js';
 import { runServer, type RunningServer } from '../src/server/run-server.js';
 import { acceptRisk } from '../src/store/finding-queries.js';
+import { insertRollout } from '../src/store/rollout-store.js';
+import { withTransaction } from '../src/store/transaction.js';
 import { launchChromium, watchedPage } from './browser.js';
 import { runCli } from './cli.js';
 import { repoRoot } from './data-path.js';
@@ -46,6 +50,11 @@ const DAY = 86_400_000;
 const NOW = Date.now();
 const DETECTED = new Date(NOW - 3 * DAY);
 const PATCHED = new Date(NOW - DAY);
+const ROLLOUT_SETTINGS: RolloutSettings = {
+  maxInFlight: 1, errorBudget: 1, soakMs: 0, promotion: 'automatic', preChecks: [], postChecks: [],
+  reboot: { policy: 'if-required', timeoutMs: 300_000, onTimeout: 'page' }, rollback: { automatic: true, commands: [], timeoutMs: 600_000 },
+  expectedHostMs: 60_000, staleAfterMs: 3_600_000,
+};
 
 function advisory(id: string, alias: string, severity: string, name: string) {
   return advisoryFromOsv({
@@ -89,6 +98,7 @@ describe('compliance reports', () => {
   let page: Page;
   let home: string;
   let token = '';
+  let rolloutId = 0;
   const dialogs: string[] = [];
   const pageErrors: string[] = [];
   const get = (path: string) => fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -105,6 +115,13 @@ describe('compliance reports', () => {
     await importInventories(database.pool, detection, [
       host('db-1', 'db'), host('db-2', 'db'), host('web-1', 'web'), host('batch-1', 'batch'), host('web-2', 'web', { source: 'libother' }),
     ], { source: 'test', ownership, now: DETECTED });
+    // A rollout of the web bucket took web-1 through its steps; the engine saw it succeed after the fix.
+    rolloutId = (await withTransaction(database.pool, (client) => insertRollout(client, {
+      bucket: 'web', team: 'web-team', waveCount: 1, snapshot: [{ name: 'libfp1', version: '1.1-1' }], settings: ROLLOUT_SETTINGS, gates: [], windows: [], origin: 'operator', createdBy: 'test',
+      hosts: [{ host: 'web-1', wave: 1 }],
+    }, new Date(PATCHED.getTime() - 3_600_000))))!;
+    await database.pool.query("UPDATE rollouts SET state = 'succeeded' WHERE id = $1", [rolloutId]);
+    await database.pool.query("UPDATE rollout_hosts SET state = 'succeeded', state_since = $2 WHERE rollout_id = $1", [rolloutId, new Date(PATCHED.getTime() + 600_000)]);
     // db-2 installed the fix and waits for its reboot; web-1's fix is live.
     await importInventories(database.pool, detection, [host('db-2', 'db', { version: '1.1-1', rebootRequired: true }), host('web-1', 'web', { version: '1.1-1' })], { source: 'test', ownership, now: PATCHED });
     await acceptRisk(database.pool, {
@@ -146,8 +163,8 @@ describe('compliance reports', () => {
     ]);
     // Critical: due a day after detection (the default SLA); medium: thirty days.
     expect(byHost['db-1']).toMatchObject({ team: 'data-platform', bucket: 'databases', finding_state: 'vulnerable', detected_at: DETECTED.toISOString(), due_at: new Date(DETECTED.getTime() + DAY).toISOString(), sla_breached: true, live_at: null });
-    expect(byHost['db-2']).toMatchObject({ finding_state: 'pending-reboot', installed_at: PATCHED.toISOString(), live_at: null, sla_breached: true });
-    expect(byHost['web-1']).toMatchObject({ finding_state: 'fixed', installed_at: PATCHED.toISOString(), live_at: PATCHED.toISOString(), verified_by: 'check-in', rollout_id: null, sla_breached: true });
+    expect(byHost['db-2']).toMatchObject({ finding_state: 'pending-reboot', installed_at: PATCHED.toISOString(), live_at: null, sla_breached: true, verified_by: null, rollout_id: null });
+    expect(byHost['web-1']).toMatchObject({ finding_state: 'fixed', installed_at: PATCHED.toISOString(), live_at: PATCHED.toISOString(), verified_by: 'rollout', rollout_id: rolloutId, sla_breached: true });
     expect(byHost['batch-1']).toMatchObject({ acceptance_reason: 'batch-1 never parses untrusted input', accepted_by: 'alice', approved_by: 'bob', justification: 'vulnerable_code_cannot_be_controlled_by_adversary', acceptance_expires_at: new Date(NOW + 30 * DAY).toISOString() });
     expect(byHost['web-2']).toMatchObject({ due_at: new Date(DETECTED.getTime() + 30 * DAY).toISOString(), sla_breached: false });
     expect(report.summary).toEqual({ compliant: 1, 'non-compliant': 2, excepted: 1, open: 1, 'not-applicable': 0, total: 5 });
