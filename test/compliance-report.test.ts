@@ -182,6 +182,9 @@ describe('compliance reports', () => {
     // web-1 went live before the period starts; nothing was detected before it ends.
     expect(await hostsOf(`from=${new Date(NOW - DAY / 2).toISOString()}`)).toEqual(['batch-1', 'db-1', 'db-2', 'web-2']);
     expect(await hostsOf(`to=${new Date(NOW - 4 * DAY).toISOString()}`)).toEqual([]);
+    // A page lists the first rows of a large report; its counts are of all of them.
+    const firstTwo = (await (await get('/api/v1/reports/compliance?limit=2')).json()) as ComplianceReportJson;
+    expect([firstTwo.rows.map((row) => row.host), firstTwo.rows_total, firstTwo.summary.total]).toEqual([['batch-1', 'db-1'], 5, 5]);
   });
 
   it('gives the same rows as CSV, column for column', async () => {

@@ -57,7 +57,7 @@ export function complianceRoutes(dependencies: ComplianceRouteDependencies): Com
   return [
     {
       method: 'get', path: '/api/v1/reports/compliance',
-      summary: 'The compliance report of an advisory (id or alias), bucket, team and period: one evidence row per host × advisory × package (detected, due, installed, live, how verified, by which rollout, the accepted risk with approver and expiry) with its status (pending reboot past due is non-compliant, an accepted risk excepted), as JSON or CSV; it names the signed audit checkpoint it was built from',
+      summary: 'The compliance report of an advisory (id or alias), bucket, team and period: one evidence row per host × advisory × package (detected, due, installed, live, how verified, by which rollout, the accepted risk with approver and expiry) with its status (pending reboot past due is non-compliant, an accepted risk excepted), as JSON or CSV; it names the signed audit checkpoint it was built from. limit lists only the first rows of the JSON (the counts are of all)',
       access: 'viewer',
       query: z.object({
         advisory: text(128, 1).optional(),
@@ -66,16 +66,18 @@ export function complianceRoutes(dependencies: ComplianceRouteDependencies): Com
         from: dateTimeParameter.optional(),
         to: dateTimeParameter.optional(),
         format: z.enum(['json', 'csv']).default('json'),
+        /** JSON only: list at most this many rows (the counts are of all). */
+        limit: z.coerce.number().int().positive().max(10_000_000).optional(),
       }),
       responses: { 200: 'The report: JSON (rows, summary, counts per team and bucket, audit_checkpoint) or CSV (the same rows)' },
-      example: { query: { advisory: 'CVE-2026-1001', bucket: 'databases', team: 'data-platform', from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z', format: 'json' } },
+      example: { query: { advisory: 'CVE-2026-1001', bucket: 'databases', team: 'data-platform', from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z', format: 'json', limit: '1000' } },
       async handle({ query, context }) {
-        const { format, from, to, ...names } = query as { advisory?: string; bucket?: string; team?: string; from?: string; to?: string; format: 'json' | 'csv' };
+        const { format, from, to, limit, ...names } = query as { advisory?: string; bucket?: string; team?: string; from?: string; to?: string; format: 'json' | 'csv'; limit?: number };
         const scope: ComplianceReportScope = { ...names, ...(from ? { from: new Date(from) } : {}), ...(to ? { to: new Date(to) } : {}) };
         const { policy, revision } = dependencies.policy();
         const report = await complianceReport(pool, { scope, now: now(), checkpoint: dependencies.checkpoint, ...(policy ? { policy: { policy, ...(revision !== undefined ? { revision } : {}) } } : {}) });
         if (format === 'csv') return context.body(complianceCsv(report), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="compliance-report.csv"' });
-        return context.json(complianceJson(report));
+        return context.json(complianceJson(report, limit));
       },
     },
     {

@@ -38,6 +38,10 @@ export async function complianceEvidence(db: Queryable, scope: ComplianceReportS
     `WITH scoped_advisories AS (
        SELECT a.key, a.id, a.aliases || a.related AS aliases, a.severity, a.published FROM advisories a
         WHERE $1::text IS NULL OR a.id = $1 OR $1 = ANY(a.aliases) OR $1 = ANY(a.related)
+     ),
+     -- The acceptances matched to their advisories once (a few dozen rows), not per finding.
+     scoped_acceptances AS MATERIALIZED (
+       SELECT r.*, a.key AS advisory_key FROM risk_acceptances r JOIN scoped_advisories a ON r.advisory_id = a.id OR r.advisory_id = ANY(a.aliases)
      )
      SELECT h.name AS host, h.bucket, h.team, h.last_seen_at,
             a.id AS advisory_id, a.aliases, a.severity, a.published, k.cve_id AS kev_cve, k.due_date AS kev_due,
@@ -53,8 +57,8 @@ export async function complianceEvidence(db: Queryable, scope: ComplianceReportS
        JOIN package_versions p ON p.key = f.package_key
        LEFT JOIN LATERAL (SELECT cve_id, due_date FROM kev_entries WHERE cve_id = ANY(a.aliases || a.id) ORDER BY due_date LIMIT 1) k ON true
        LEFT JOIN LATERAL (
-         SELECT r.* FROM risk_acceptances r
-          WHERE (r.advisory_id = a.id OR r.advisory_id = ANY(a.aliases))
+         SELECT r.* FROM scoped_acceptances r
+          WHERE r.advisory_key = a.key
             AND (r.host_name IS NULL OR r.host_name = h.name) AND (r.package_name IS NULL OR r.package_name = f.package_name)
           ORDER BY (r.expires_at > $6) DESC, r.id DESC LIMIT 1) r ON true
        LEFT JOIN LATERAL (

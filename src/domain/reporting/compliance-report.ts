@@ -117,9 +117,10 @@ function countBy(records: readonly ComplianceRecord[], key: 'team' | 'bucket'): 
 
 /**
  * The report as JSON: the same records as the CSV under `rows`, with what it covers, when it was
- * made, the checkpoint it cites, and the counts per status, team and bucket.
+ * made, the checkpoint it cites, and the counts per status, team and bucket. With `rowLimit`, only
+ * the first rows are listed (a page showing a fleet); the counts and `rows_total` are of all rows.
  */
-export function complianceJson(report: ComplianceReport) {
+export function complianceJson(report: ComplianceReport, rowLimit = Number.POSITIVE_INFINITY) {
   const rows = complianceRecords(report);
   const total = emptyCounts();
   for (const record of rows) {
@@ -144,7 +145,8 @@ export function complianceJson(report: ComplianceReport) {
     summary: total,
     by_team: countBy(rows, 'team'),
     by_bucket: countBy(rows, 'bucket'),
-    rows,
+    rows_total: rows.length,
+    rows: rows.length > rowLimit ? rows.slice(0, rowLimit) : rows,
   };
 }
 export type ComplianceReportJson = ReturnType<typeof complianceJson>;

@@ -8,6 +8,8 @@ import { useApiAnswer } from '../use-api.js';
 import { ComplianceTeamChart } from './compliance-team-chart.js';
 
 const SCOPE_KEYS = ['advisory', 'bucket', 'team', 'from', 'to'];
+/** Rows a page lists; a fleet's report is a file (CSV, or `fleetpatch report compliance --output`). */
+const LISTED_ROWS = 2000;
 const STATUS_CARDS = [
   { key: 'non-compliant', label: 'non-compliant', className: 'bad' },
   { key: 'excepted', label: 'excepted', className: 'warn' },
@@ -20,7 +22,7 @@ const cell = (value) => (value === null ? '' : String(value));
 
 /** @param {{ query: URLSearchParams }} props */
 export function ComplianceReportPage({ query }) {
-  const parameters = new URLSearchParams({ format: 'json' });
+  const parameters = new URLSearchParams({ format: 'json', limit: String(LISTED_ROWS) });
   for (const key of SCOPE_KEYS) if (query.get(key)) parameters.set(key, query.get(key));
   const { body: report, error } = useApiAnswer(`/api/v1/reports/compliance?${parameters}`);
   if (!report) return error ? html`<h1>Compliance report</h1><p class="bad" data-testid="report-error">${error.message}</p>` : null;
@@ -36,8 +38,10 @@ export function ComplianceReportPage({ query }) {
       ${STATUS_CARDS.map((card) => html`<div key=${card.key} class=${`card ${report.summary[card.key] ? card.className : ''}`} data-testid=${`report-${card.key}`}><div class="value">${count(report.summary[card.key])}</div><div class="label">${card.label}</div></div>`)}
     </div>
     <${ComplianceTeamChart} teams=${report.by_team} />
-    <h2>Evidence (${count(report.rows.length)} rows)</h2>
-    <p class="hint">the same rows as <code>fleetpatch report compliance --format csv</code>; one per host × advisory × package</p>
+    <h2>Evidence (${count(report.rows_total)} rows)</h2>
+    <p class="hint" data-testid="report-rows-hint">${report.rows.length < report.rows_total
+      ? `the first ${count(report.rows.length)} of ${count(report.rows_total)} rows: narrow by team, bucket or advisory, or take them all with fleetpatch report compliance --format csv`
+      : 'the same rows as fleetpatch report compliance --format csv'}; one per host × advisory × package</p>
     <div class="evidence-scroll">
       <table class="evidence" data-testid="evidence-table">
         <thead><tr>${report.columns.map((column) => html`<th key=${column}>${column}</th>`)}</tr></thead>
