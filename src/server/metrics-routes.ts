@@ -23,11 +23,15 @@ export interface MetricsRouteDependencies {
   policy: () => Policy | undefined;
   /** This replica's own engine passes and advisory syncs; absent in servers that run neither. */
   replicaHealth?: ReplicaHealth;
+  /** The fleet's report over METRICS_DAYS, shared with /metrics (cachedSeedMetrics); computed per request without it. */
+  fleetReport?: () => Promise<SeedMetricsReport>;
 }
 
 export type MetricsRoute = RouteSpec & { handle(input: { query: Record<string, unknown>; context: Context }): Promise<Response> };
 
 const name = wellFormedString({ min: 1, max: 128 });
+/** The period /metrics and the dashboard report the event metrics over. */
+export const METRICS_DAYS = 30;
 
 /**
  * @example await seedMetrics(pool, { now: new Date(), days: 30, staleAfterSeconds: 3600, slas: policy?.slas })
@@ -41,13 +45,15 @@ export function metricsRoutes(dependencies: MetricsRouteDependencies): MetricsRo
   return [
     {
       method: 'get', path: '/api/v1/metrics/seed',
-      summary: 'The seed\'s metrics over the last `days` (time to installed and to live, patch coverage, rollback rate, time to detect a failed patch, pending reboots, vulnerability age, compliance pass rate, canary success rate, observability coverage) for the fleet, each bucket and each team, with their definitions and the event metrics per day; bucket and team narrow the hosts and rollouts counted',
+      summary: 'The seed\'s metrics over the last `days` (the fleet\'s over 30 days at most 5 minutes old; time to installed and to live, patch coverage, rollback rate, time to detect a failed patch, pending reboots, vulnerability age, compliance pass rate, canary success rate, observability coverage) for the fleet, each bucket and each team, with their definitions and the event metrics per day; bucket and team narrow the hosts and rollouts counted',
       access: 'viewer',
       query: z.object({ bucket: name.optional(), team: name.optional(), days: z.coerce.number().int().positive().max(400).default(30) }),
       responses: { 200: 'The metrics, their definitions and the daily series' },
       example: { query: { bucket: 'databases', team: 'data-platform', days: '30' } },
       async handle({ query, context }) {
         const { bucket, team, days } = query as { bucket?: string; team?: string; days: number };
+        // The dashboard's question, every 30 s from every open page: the report /metrics shares.
+        if (dependencies.fleetReport && !bucket && !team && days === METRICS_DAYS) return context.json(await dependencies.fleetReport());
         const slas = dependencies.policy()?.slas;
         return context.json(await seedMetrics(pool, { now: now(), days, staleAfterSeconds, ...(bucket ? { bucket } : {}), ...(team ? { team } : {}), ...(slas ? { slas } : {}) }));
       },
@@ -75,8 +81,8 @@ export function metricsRoutes(dependencies: MetricsRouteDependencies): MetricsRo
 }
 
 /**
- * The fleet's report (30 days) computed at most once per `maxAgeMs` and shared, as /metrics reads
- * it at every scrape: an older one is served while a fresh one is computed in the background.
+ * The fleet's report (30 days) computed at most once per `maxAgeMs` and shared by /metrics (every
+ * scrape) and the dashboard: an older one is served while a fresh one is computed in the background.
  */
 export function cachedSeedMetrics(pool: pg.Pool, options: { staleAfterSeconds: number; maxAgeMs: number; now: () => Date; policy: () => Policy | undefined }): () => Promise<SeedMetricsReport> {
   let cached: { report: SeedMetricsReport; at: number } | undefined;
@@ -99,6 +105,3 @@ export function cachedSeedMetrics(pool: pg.Pool, options: { staleAfterSeconds: n
     return cached.report;
   };
 }
-
-/** The period /metrics reports the event metrics over. */
-export const METRICS_DAYS = 30;

@@ -9,7 +9,27 @@ import type pg from 'pg';
 import { emptyFacts, HISTOGRAM_BOUNDS, type CanaryVerdicts, type DurationHistogram, type HistogramUnit, type SeedMetricFacts } from '../domain/reporting/seed-metrics.js';
 import type { Policy } from '../domain/policy/policy-schema.js';
 
-type Queryable = pg.Pool | pg.PoolClient;
+/**
+ * The hosts' pass aggregates an open-finding row per host: at 100,000 hosts its hash tables pass
+ * PostgreSQL's default 4 MB of work memory and would spill to disk.
+ */
+const HOST_FACTS_WORK_MEMORY = '64MB';
+
+async function withWorkMemory<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL work_mem = '${HOST_FACTS_WORK_MEMORY}'`);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
 
 export interface SeedMetricOptions {
   now: Date;
@@ -52,35 +72,55 @@ const HOST_FACTS_SQL = `
       FROM risk_acceptances r JOIN advisories a ON r.advisory_id = a.id OR r.advisory_id = ANY(a.aliases || a.related)
      WHERE r.expires_at > $1::timestamptz
   ),
-  open_findings AS (
-    SELECT f.host_key, f.state, f.installed_at,
-           extract(epoch FROM ($1::timestamptz - f.first_seen_at)) / 86400 AS age_days,
-           a.severity = 'critical' OR k.cve_id IS NOT NULL AS urgent,
-           EXISTS (SELECT 1 FROM accepted x WHERE x.advisory_key = f.advisory_key AND (x.host_name IS NULL OR x.host_name = h.name)
-                     AND (x.package_name IS NULL OR x.package_name = f.package_name)) AS accepted,
-           least(
-             s.start + ($5::jsonb ->> a.severity)::double precision * interval '1 day',
-             CASE WHEN k.cve_id IS NOT NULL THEN s.start + $6::double precision * interval '1 day' END,
-             CASE WHEN k.cve_id IS NOT NULL THEN k.due_date::timestamp AT TIME ZONE 'UTC' END
-           ) AS due_at
+  -- The known-exploited advisories with CISA's earliest due date: names hash-joined to the
+  -- catalogue once, not looked up per finding.
+  known_exploited AS MATERIALIZED (
+    SELECT a.key, min(k.due_date) AS due_date
+      FROM advisories a CROSS JOIN LATERAL unnest(a.aliases || a.related || a.id) AS name JOIN kev_entries k ON k.cve_id = name
+     GROUP BY a.key
+  ),
+  -- What each advisory's findings share, worked out once per advisory rather than per finding.
+  advisory_facts AS MATERIALIZED (
+    SELECT a.key, a.severity = 'critical' OR k.key IS NOT NULL AS urgent,
+           ($5::jsonb ->> a.severity)::double precision * interval '1 day' AS sla,
+           CASE WHEN k.key IS NOT NULL THEN $6::double precision * interval '1 day' END AS kev_sla,
+           k.due_date::timestamp AT TIME ZONE 'UTC' AS kev_due,
+           CASE WHEN $7::text = 'published' THEN a.published END AS clock_start,
+           a.key IN (SELECT advisory_key FROM accepted) AS has_acceptance
+      FROM advisories a LEFT JOIN known_exploited k ON k.key = a.key
+  ),
+  -- Materialized: each finding's age bin, acceptance and due time computed once, not again in every
+  -- aggregate that reads them.
+  open_findings AS MATERIALIZED (
+    SELECT f.host_key, f.state, f.installed_at, x.urgent, c.age_days, ${binOf('c.age_days', 'days')} AS age_bin,
+           -- Only findings of an accepted advisory look for the acceptance's host and package.
+           x.has_acceptance AND EXISTS (
+             SELECT 1 FROM accepted r JOIN hosts hn ON hn.key = f.host_key
+              WHERE r.advisory_key = f.advisory_key AND (r.host_name IS NULL OR r.host_name = hn.name)
+                AND (r.package_name IS NULL OR r.package_name = f.package_name)) AS accepted,
+           least(c.start + x.sla, c.start + x.kev_sla, x.kev_due) AS due_at
       FROM findings f
-      JOIN scoped_hosts h ON h.key = f.host_key
-      JOIN advisories a ON a.key = f.advisory_key
-      LEFT JOIN LATERAL (SELECT cve_id, due_date FROM kev_entries WHERE cve_id = ANY(a.aliases || a.related || a.id) ORDER BY due_date LIMIT 1) k ON true
-      CROSS JOIN LATERAL (SELECT CASE WHEN $7::text = 'published' THEN coalesce(a.published, f.first_seen_at) ELSE f.first_seen_at END AS start) s
-     WHERE f.resolved_at IS NULL AND f.state IN ('vulnerable', 'pending-reboot')
+      JOIN advisory_facts x ON x.key = f.advisory_key
+      CROSS JOIN LATERAL (SELECT coalesce(x.clock_start, f.first_seen_at) AS start, date_part('epoch', $1::timestamptz - f.first_seen_at) / 86400 AS age_days) c
+     WHERE f.resolved_at IS NULL AND f.state IN ('vulnerable', 'pending-reboot') AND f.host_key IN (SELECT key FROM scoped_hosts)
+  ),
+  -- Reduced per host by its integer key first (one hash aggregate), joined to the hosts after.
+  by_host AS (
+    SELECT host_key, bool_or(urgent) AS urgent,
+           min(installed_at) FILTER (WHERE state = 'pending-reboot') AS oldest_pending,
+           min(due_at) FILTER (WHERE NOT accepted) AS earliest_due,
+           bool_or(accepted) AS accepted,
+           ${binIndexes('days').map((index) => `count(*) FILTER (WHERE age_bin = ${index}) AS age_${index}`).join(', ')},
+           sum(age_days) AS age_sum
+      FROM open_findings GROUP BY host_key
   ),
   per_host AS MATERIALIZED (
     SELECT h.bucket, h.team, h.stale, h.stale OR NOT h.evaluated AS unknown,
            h.reboot_required OR h.pending_reboot_findings > 0 AS pending_reboot,
-           coalesce(bool_or(o.urgent), false) AS urgent,
-           min(o.installed_at) FILTER (WHERE o.state = 'pending-reboot') AS oldest_pending,
-           min(o.due_at) FILTER (WHERE NOT o.accepted) AS earliest_due,
-           coalesce(bool_or(o.accepted), false) AS accepted,
-           ${binIndexes('days').map((index) => `count(o.age_days) FILTER (WHERE ${binOf('o.age_days', 'days')} = ${index}) AS age_${index}`).join(',\n           ')},
-           coalesce(sum(o.age_days), 0) AS age_sum
-      FROM scoped_hosts h LEFT JOIN open_findings o ON o.host_key = h.key
-     GROUP BY h.key, h.bucket, h.team, h.stale, h.evaluated, h.reboot_required, h.pending_reboot_findings
+           coalesce(o.urgent, false) AS urgent, o.oldest_pending, o.earliest_due, coalesce(o.accepted, false) AS accepted,
+           ${binIndexes('days').map((index) => `coalesce(o.age_${index}, 0) AS age_${index}`).join(', ')},
+           coalesce(o.age_sum, 0) AS age_sum
+      FROM scoped_hosts h LEFT JOIN by_host o ON o.host_key = h.key
   )
   SELECT 'hosts' AS kind, bucket, team, count(*)::integer AS hosts,
          count(*) FILTER (WHERE NOT stale AND NOT urgent)::integer AS covered,
@@ -123,15 +163,15 @@ const PATCH_FACTS_SQL = `
        AND ($2::text IS NULL OR h.bucket = $2) AND ($3::text IS NULL OR h.team = $3)
   ),
   durations AS (
-    SELECT 'installed' AS kind, bucket, team, installed_at AS at, extract(epoch FROM (installed_at - first_seen_at)) / 3600 AS hours
+    SELECT 'installed' AS kind, bucket, team, installed_at AS at, date_part('epoch', installed_at - first_seen_at) / 3600 AS hours
       FROM events WHERE installed_at >= $1::timestamptz AND installed_at <= $4::timestamptz
     UNION ALL
-    SELECT 'live', bucket, team, live_at, extract(epoch FROM (live_at - first_seen_at)) / 3600
+    SELECT 'live', bucket, team, live_at, date_part('epoch', live_at - first_seen_at) / 3600
       FROM events WHERE live_at >= $1::timestamptz AND live_at <= $4::timestamptz
   )
-  SELECT kind, bucket, team, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, ${binOf('hours', 'hours')} AS bin,
-         count(*)::integer AS count, sum(hours)::double precision AS sum
-    FROM durations GROUP BY kind, bucket, team, day, bin`;
+  SELECT kind, bucket, team, to_char(day, 'YYYY-MM-DD') AS day, bin, count(*)::integer AS count, sum(hours)::double precision AS sum
+    FROM (SELECT kind, bucket, team, (at AT TIME ZONE 'UTC')::date AS day, ${binOf('hours', 'hours')} AS bin, hours FROM durations) AS binned
+   GROUP BY kind, bucket, team, binned.day, bin`;
 
 interface HistogramRow {
   kind: string;
@@ -165,7 +205,7 @@ const ROLLOUT_FACTS_SQL = `
  */
 const FAILURE_FACTS_SQL = `
   WITH failures AS (
-    SELECT r.bucket, r.team, e.at, extract(epoch FROM (e.at - p.at)) / 60 AS minutes
+    SELECT r.bucket, r.team, e.at, date_part('epoch', e.at - p.at) / 60 AS minutes
       FROM rollout_events e
       JOIN rollouts r ON r.id = e.rollout_id
       CROSS JOIN LATERAL (
@@ -205,20 +245,31 @@ const GATE_FACTS_SQL = `
      WHERE s.wave_count > 1
      GROUP BY s.id, s.bucket, s.team
   ),
+  -- The runs watching a host: its own (post-host), its wave's (post-wave) and the rollout's
+  -- continuous ones (wave 0), each summed first so the hosts join them by equality.
+  runs_by_host AS (
+    SELECT rollout_id, host, count(*) AS runs, bool_or(blind) AS blind FROM last_measurements WHERE host <> '' GROUP BY rollout_id, host
+  ),
+  runs_by_wave AS (
+    SELECT rollout_id, wave, count(*) AS runs, bool_or(blind) AS blind FROM last_measurements WHERE host = '' GROUP BY rollout_id, wave
+  ),
   watched AS (
     SELECT s.bucket, s.team, rh.host,
-           NOT (hs.last_seen_at IS NULL OR hs.last_seen_at < $4::timestamptz - make_interval(secs => $5)) AS fresh,
-           count(l.rollout_id) AS runs, coalesce(bool_or(l.blind), false) AS blind
+           bool_and(coalesce(hs.last_seen_at >= $4::timestamptz - make_interval(secs => $5), false)
+                    AND coalesce(h.runs, 0) + coalesce(w.runs, 0) + coalesce(c.runs, 0) > 0
+                    AND NOT (coalesce(h.blind, false) OR coalesce(w.blind, false) OR coalesce(c.blind, false))) AS observed
       FROM scoped s
       JOIN rollout_hosts rh ON rh.rollout_id = s.id
       LEFT JOIN hosts hs ON hs.name = rh.host
-      LEFT JOIN last_measurements l ON l.rollout_id = s.id AND (l.host = rh.host OR l.host = '' AND (l.wave = rh.wave OR l.wave = 0))
-     GROUP BY s.id, s.bucket, s.team, rh.host, hs.last_seen_at
+      LEFT JOIN runs_by_host h ON h.rollout_id = s.id AND h.host = rh.host
+      LEFT JOIN runs_by_wave w ON w.rollout_id = s.id AND w.wave = rh.wave
+      LEFT JOIN runs_by_wave c ON c.rollout_id = s.id AND c.wave = 0
+     GROUP BY s.bucket, s.team, rh.host
   )
   SELECT 'canary' AS kind, bucket, team, verdict, count(*)::integer AS count FROM canaries GROUP BY bucket, team, verdict
   UNION ALL
-  SELECT 'observability', bucket, team, CASE WHEN bool_and(fresh AND runs > 0 AND NOT blind) THEN 'observed' ELSE 'blind' END, 1
-    FROM watched GROUP BY bucket, team, host`;
+  SELECT 'observability', bucket, team, CASE WHEN coalesce(observed, false) THEN 'observed' ELSE 'blind' END, count(*)::integer
+    FROM watched GROUP BY bucket, team, coalesce(observed, false)`;
 
 interface GateFactsRow {
   kind: 'canary' | 'observability';
@@ -233,18 +284,18 @@ interface GateFactsRow {
  *
  * @example seedMetricsReport(await seedMetricFacts(pool, { now, days: 30, staleAfterSeconds: 3600 }), { now, days: 30 })
  */
-export async function seedMetricFacts(db: Queryable, options: SeedMetricOptions): Promise<SeedMetricFacts[]> {
+export async function seedMetricFacts(pool: pg.Pool, options: SeedMetricOptions): Promise<SeedMetricFacts[]> {
   const from = new Date(options.now.getTime() - options.days * 86_400_000);
   const bucket = options.bucket ?? null;
   const team = options.team ?? null;
   const slas = options.slas;
   const [hostRows, patchRows, rolloutRows, failureRows, gateRows] = await Promise.all([
-    db.query<HostFactsRow>(HOST_FACTS_SQL, [options.now, options.staleAfterSeconds, bucket, team, slas ? JSON.stringify(slas.days) : null, slas?.kevDays ?? null, slas?.clockStart ?? 'first-seen']),
-    db.query<HistogramRow>(PATCH_FACTS_SQL, [from, bucket, team, options.now]),
-    db.query<{ bucket: string; team: string; day: string; finished: number; rolled_back_rollouts: number; attempted_hosts: number; rolled_back_hosts: number }>(
+    withWorkMemory(pool, (client) => client.query<HostFactsRow>(HOST_FACTS_SQL, [options.now, options.staleAfterSeconds, bucket, team, slas ? JSON.stringify(slas.days) : null, slas?.kevDays ?? null, slas?.clockStart ?? 'first-seen'])),
+    pool.query<HistogramRow>(PATCH_FACTS_SQL, [from, bucket, team, options.now]),
+    pool.query<{ bucket: string; team: string; day: string; finished: number; rolled_back_rollouts: number; attempted_hosts: number; rolled_back_hosts: number }>(
       ROLLOUT_FACTS_SQL, [from, bucket, team, NOT_ATTEMPTED, ROLLED_BACK, options.now]),
-    db.query<HistogramRow>(FAILURE_FACTS_SQL, [from, bucket, team, FAILED_STATES, options.now]),
-    db.query<GateFactsRow>(GATE_FACTS_SQL, [from, bucket, team, options.now, options.staleAfterSeconds]),
+    pool.query<HistogramRow>(FAILURE_FACTS_SQL, [from, bucket, team, FAILED_STATES, options.now]),
+    pool.query<GateFactsRow>(GATE_FACTS_SQL, [from, bucket, team, options.now, options.staleAfterSeconds]),
   ]);
   const facts = new Map<string, SeedMetricFacts>();
   const factsOf = (row: { bucket: string; team: string }, day?: string) => {
