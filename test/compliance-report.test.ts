@@ -25,6 +25,7 @@ import type { RolloutSettings } from '../src/domain/rollout/rollout-model.js';
 import type { HostInventory } from '../src/domain/types.js';
 import { MemoryFeed } from '../src/feeds/memory-feed.js';
 import { runServer, type RunningServer } from '../src/server/run-server.js';
+import { replaceKevCatalogue } from '../src/store/advisory-store.js';
 import { acceptRisk } from '../src/store/finding-queries.js';
 import { insertRollout } from '../src/store/rollout-store.js';
 import { withTransaction } from '../src/store/transaction.js';
@@ -50,6 +51,7 @@ const DAY = 86_400_000;
 const NOW = Date.now();
 const DETECTED = new Date(NOW - 3 * DAY);
 const PATCHED = new Date(NOW - DAY);
+const KEV_DUE = new Date(NOW + 20 * DAY).toISOString().slice(0, 10);
 const ROLLOUT_SETTINGS: RolloutSettings = {
   maxInFlight: 1, errorBudget: 1, soakMs: 0, promotion: 'automatic', preChecks: [], postChecks: [],
   reboot: { policy: 'if-required', timeoutMs: 300_000, onTimeout: 'page' }, rollback: { automatic: true, commands: [], timeoutMs: 600_000 },
@@ -110,6 +112,8 @@ describe('compliance reports', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     database = await createTestDatabase();
     const detection = await DetectionService.load(database.pool);
+    // The medium advisory's CVE is known exploited, due sooner than its SLA's thirty days.
+    await replaceKevCatalogue(database.pool, [{ cveId: 'CVE-2026-7102', dateAdded: DETECTED.toISOString().slice(0, 10), dueDate: KEV_DUE, knownRansomwareCampaignUse: false, vendorProject: 'fp', product: 'libother' }]);
     const ownership = policyOwnership(POLICY);
     await importAdvisories(database.pool, detection, new MemoryFeed('debian', [advisory('DSA-7101-1', 'CVE-2026-7101', 'critical', 'libfp'), advisory('DSA-7102-1', 'CVE-2026-7102', 'medium', 'libother')]), { now: DETECTED });
     await importInventories(database.pool, detection, [
@@ -161,12 +165,13 @@ describe('compliance reports', () => {
       ['web-1', 'DSA-7101-1', 'compliant'],
       ['web-2', 'DSA-7102-1', 'open'],
     ]);
-    // Critical: due a day after detection (the default SLA); medium: thirty days.
+    // Critical: due a day after detection (the default SLA); the medium one by its KEV due date.
     expect(byHost['db-1']).toMatchObject({ team: 'data-platform', bucket: 'databases', finding_state: 'vulnerable', detected_at: DETECTED.toISOString(), due_at: new Date(DETECTED.getTime() + DAY).toISOString(), sla_breached: true, live_at: null });
     expect(byHost['db-2']).toMatchObject({ finding_state: 'pending-reboot', installed_at: PATCHED.toISOString(), live_at: null, sla_breached: true, verified_by: null, rollout_id: null });
     expect(byHost['web-1']).toMatchObject({ finding_state: 'fixed', installed_at: PATCHED.toISOString(), live_at: PATCHED.toISOString(), verified_by: 'rollout', rollout_id: rolloutId, sla_breached: true });
     expect(byHost['batch-1']).toMatchObject({ acceptance_reason: 'batch-1 never parses untrusted input', accepted_by: 'alice', approved_by: 'bob', justification: 'vulnerable_code_cannot_be_controlled_by_adversary', acceptance_expires_at: new Date(NOW + 30 * DAY).toISOString() });
-    expect(byHost['web-2']).toMatchObject({ due_at: new Date(DETECTED.getTime() + 30 * DAY).toISOString(), sla_breached: false });
+    expect(byHost['web-2']).toMatchObject({ known_exploited: true, due_at: `${KEV_DUE}T00:00:00.000Z`, sla_breached: false });
+    expect(byHost['db-1']!.known_exploited).toBe(false);
     expect(report.summary).toEqual({ compliant: 1, 'non-compliant': 2, excepted: 1, open: 1, 'not-applicable': 0, total: 5 });
     expect(report.by_team.map((team) => [team.name, team.counts['non-compliant'], team.counts.total])).toEqual([['data-platform', 2, 3], ['web-team', 0, 2]]);
     // The checkpoint it cites is signed, and every row names it.

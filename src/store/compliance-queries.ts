@@ -35,16 +35,20 @@ interface Row {
  */
 export async function complianceEvidence(db: Queryable, scope: ComplianceReportScope, now: Date): Promise<StoredEvidence[]> {
   const result = await db.query<Row>(
-    `WITH scoped_advisories AS (
-       SELECT a.key, a.id, a.aliases || a.related AS aliases, a.severity, a.published FROM advisories a
-        WHERE $1::text IS NULL OR a.id = $1 OR $1 = ANY(a.aliases) OR $1 = ANY(a.related)
+    `-- Each advisory's KEV listing and whether any acceptance names it, worked out once, not per finding.
+     WITH scoped_advisories AS MATERIALIZED (
+       SELECT a.key, a.id, a.aliases || a.related AS aliases, a.severity, a.published, k.cve_id AS kev_cve, k.due_date AS kev_due,
+              EXISTS (SELECT 1 FROM risk_acceptances r WHERE r.advisory_id = a.id OR r.advisory_id = ANY(a.aliases || a.related)) AS accepted
+         FROM advisories a
+         LEFT JOIN LATERAL (SELECT cve_id, due_date FROM kev_entries WHERE cve_id = ANY(a.aliases || a.related || a.id) ORDER BY due_date LIMIT 1) k ON true
+        WHERE ($1::text IS NULL OR a.id = $1 OR $1 = ANY(a.aliases) OR $1 = ANY(a.related))
+          AND EXISTS (SELECT 1 FROM findings f WHERE f.advisory_key = a.key)
      ),
-     -- The acceptances matched to their advisories once (a few dozen rows), not per finding.
      scoped_acceptances AS MATERIALIZED (
-       SELECT r.*, a.key AS advisory_key FROM risk_acceptances r JOIN scoped_advisories a ON r.advisory_id = a.id OR r.advisory_id = ANY(a.aliases)
+       SELECT r.*, a.key AS advisory_key FROM risk_acceptances r JOIN scoped_advisories a ON a.accepted AND (r.advisory_id = a.id OR r.advisory_id = ANY(a.aliases))
      )
      SELECT h.name AS host, h.bucket, h.team, h.last_seen_at,
-            a.id AS advisory_id, a.aliases, a.severity, a.published, k.cve_id AS kev_cve, k.due_date AS kev_due,
+            a.id AS advisory_id, a.aliases, a.severity, a.published, a.kev_cve, a.kev_due,
             p.ecosystem, f.package_name, p.version AS installed_version, f.fixed_version,
             f.state, f.first_seen_at, f.installed_at,
             -- A kernel that no longer runs went live when the host booted the fixed one.
@@ -55,10 +59,10 @@ export async function complianceEvidence(db: Queryable, scope: ComplianceReportS
        JOIN findings f ON f.advisory_key = a.key
        JOIN hosts h ON h.key = f.host_key
        JOIN package_versions p ON p.key = f.package_key
-       LEFT JOIN LATERAL (SELECT cve_id, due_date FROM kev_entries WHERE cve_id = ANY(a.aliases || a.id) ORDER BY due_date LIMIT 1) k ON true
+       -- Looked up only for the findings of an advisory someone accepted a risk of.
        LEFT JOIN LATERAL (
          SELECT r.* FROM scoped_acceptances r
-          WHERE r.advisory_key = a.key
+          WHERE a.accepted AND r.advisory_key = a.key
             AND (r.host_name IS NULL OR r.host_name = h.name) AND (r.package_name IS NULL OR r.package_name = f.package_name)
           ORDER BY (r.expires_at > $6) DESC, r.id DESC LIMIT 1) r ON true
        LEFT JOIN LATERAL (
