@@ -58,6 +58,7 @@ import { metricsRoutes } from './metrics-routes.js';
 import { inlinePlanRunner, type PlanRunner } from './plan-runner.js';
 import { PLAN_LIMITS } from './plan-view.js';
 import type { ReplicaHealth } from './replica-health.js';
+import type { SeedMetricsReport } from '../domain/reporting/seed-metrics.js';
 import { honoPath, openApiDocument, type RouteSpec } from './route-spec.js';
 import { complianceRoutes } from './compliance-routes.js';
 import type { AuditCheckpointer } from '../app/compliance-service.js';
@@ -96,6 +97,8 @@ export interface AppDependencies {
   disruptionBlockers?: () => Promise<DisruptionBlockers>;
   /** This replica's engine passes and advisory syncs, for the debug view. */
   replicaHealth?: ReplicaHealth;
+  /** The fleet's seed metrics, computed at most every few minutes and shared with /metrics. */
+  seedMetrics?: () => Promise<SeedMetricsReport>;
   /** Signs the audit log's head: each compliance report cites the checkpoint it was built from. */
   auditCheckpoint: AuditCheckpointer;
   now?: () => Date;
@@ -854,7 +857,10 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       },
     },
     ...complianceRoutes({ pool, now, policy: () => ({ policy: dependencies.policy.inForce.current.policy, revision: dependencies.policy.inForce.current.revision?.revision }), checkpoint: dependencies.auditCheckpoint, actor }),
-    ...metricsRoutes({ pool, now, staleAfterSeconds, policy: () => dependencies.policy.inForce.current.policy, ...(dependencies.replicaHealth ? { replicaHealth: dependencies.replicaHealth } : {}) }),
+    ...metricsRoutes({
+      pool, now, staleAfterSeconds, policy: () => dependencies.policy.inForce.current.policy,
+      ...(dependencies.replicaHealth ? { replicaHealth: dependencies.replicaHealth } : {}), ...(dependencies.seedMetrics ? { fleetReport: dependencies.seedMetrics } : {}),
+    }),
   ];
 
   const document = openApiDocument(routes, { title: 'fleetpatch', version: '0.1.0', description: 'Fleet patch management: inventory, findings, fleet numbers and access control.' });
