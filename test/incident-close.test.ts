@@ -59,6 +59,8 @@ emergency: { target: 24h }
     server = await runServer({
       port: 0, host: '127.0.0.1', home, databaseUrl: database.connectionString, staleAfterSeconds: 3600, openAdvisoryFeed: () => new MemoryFeed('test', [ADVISORY]),
       syncIntervalSeconds: 0, policyFile, policyPollMs: 0, log: () => undefined, now: () => clock, snapshotIntervalMs: 3_600_000,
+      // Without the emergency rollouts and the status cadence (test/incident-emergency.test.ts has them): this test patches its hosts by hand.
+      rolloutEngine: { scheduleIntervalMs: 3_600_000 },
     });
     token = server.firstStart!.adminToken;
     for (const [name, role] of [['db-1', 'db'], ['web-1', 'web'], ['batch-1', 'batch']] as const) {

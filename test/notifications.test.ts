@@ -391,10 +391,10 @@ describe('fleetpatch notifications list', () => {
     const table = await notificationsCli(['list']);
     expect(table).toMatchObject({ code: 0, stderr: '' });
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^\s*ID\s+CREATED\s+KIND\s+ROLLOUT\s+HOST\s+RECEIVER\s+AS\s+STATE\s+ATTEMPTS/);
+    expect(lines[0]).toMatch(/^\s*ID\s+CREATED\s+KIND\s+ABOUT\s+HOST\s+RECEIVER\s+AS\s+STATE\s+ATTEMPTS/);
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/host-silent\s+7\s+db-2\s+pager \(pagerduty\)\s+page\s+suppressed/);
-    expect(lines[2]).toMatch(/reboot-stuck\s+7\s+db-1\s+pager \(pagerduty\)\s+page\s+delivered \+1 coalesced\s+500 202/);
+    expect(lines[1]).toMatch(/host-silent\s+rollout 7\s+db-2\s+pager \(pagerduty\)\s+page\s+suppressed/);
+    expect(lines[2]).toMatch(/reboot-stuck\s+rollout 7\s+db-1\s+pager \(pagerduty\)\s+page\s+delivered \+1 coalesced\s+500 202/);
 
     const json = await notificationsCli(['list', '--state', 'delivered', '--json']);
     expect(json.code).toBe(0);

@@ -9,6 +9,7 @@
  */
 import type pg from 'pg';
 import { InputError } from '../domain/errors.js';
+import { textProblem } from '../domain/well-formed-text.js';
 import type { IncidentScope } from '../domain/incidents/incident-scope.js';
 import { draftStatusUpdate, statusCadence, type OperationalBlocker, type StatusDraft } from '../domain/incidents/incident-status.js';
 import { scopeChangedEvent } from '../domain/incidents/incident-timeline.js';
@@ -220,8 +221,9 @@ export async function draftIncidentUpdate(db: Queryable, request: Omit<IncidentR
  * @example await postIncidentUpdate(pool, { id: 3, actor: 'cli:alice', now, staleAfterMs, policy, markdown: edited }) // 7
  */
 export async function postIncidentUpdate(pool: pg.Pool, request: IncidentRequest & { markdown?: string }): Promise<{ update: number; markdown: string }> {
-  if (request.markdown !== undefined && (request.markdown.trim() === '' || request.markdown.length > UPDATE_LIMIT)) {
-    throw new InputError(`a status update holds 1 to ${UPDATE_LIMIT} characters, this one ${request.markdown.length}`, { field: 'markdown' });
+  if (request.markdown !== undefined) {
+    const problem = request.markdown.trim() === '' || request.markdown.length > UPDATE_LIMIT ? `a status update holds 1 to ${UPDATE_LIMIT} characters, this one ${request.markdown.length}` : textProblem(request.markdown, true);
+    if (problem) throw new InputError(problem, { field: 'markdown' });
   }
   return withTransaction(pool, async (client) => {
     const incident = await lockedOpenIncident(client, request.id);
@@ -242,15 +244,15 @@ export async function postIncidentUpdate(pool: pg.Pool, request: IncidentRequest
  * @example await approveRelaxation(pool, { id: 3, bucket: 'databases', relaxes: ['windows'], why: 'exploited in the wild', actor: 'cli:alice', now, staleAfterMs, policy })
  */
 export async function approveRelaxation(pool: pg.Pool, request: IncidentRequest & { bucket: string; relaxes: Relaxation[]; why: string }): Promise<{ relaxes: Relaxation[]; reviewDueAt: Date }> {
-  const allowed = request.policy?.emergency.relaxes ?? [];
-  const refused = request.relaxes.filter((relaxation) => !allowed.includes(relaxation));
-  if (request.relaxes.length === 0 || refused.length > 0) {
-    throw new InputError(request.relaxes.length === 0 ? 'name what to relax' : `the policy's emergency path may not relax ${refused.join(', ')}`, { field: 'relaxes' }, `emergency.relaxes allows ${allowed.join(', ') || 'nothing'}; gates and error budgets are never relaxed`);
-  }
-  if (!request.policy?.buckets.some((bucket) => bucket.name === request.bucket)) throw new InputError(`no bucket named ${JSON.stringify(request.bucket)} in the policy in force`, { field: 'bucket' });
   const reviewDueAt = new Date(request.now.getTime() + REVIEW_AFTER_MS);
   return withTransaction(pool, async (client) => {
     const incident = await lockedOpenIncident(client, request.id);
+    const allowed = request.policy?.emergency.relaxes ?? [];
+    const refused = request.relaxes.filter((relaxation) => !allowed.includes(relaxation));
+    if (request.relaxes.length === 0 || refused.length > 0) {
+      throw new InputError(request.relaxes.length === 0 ? 'name what to relax' : `the policy's emergency path may not relax ${refused.join(', ')}`, { field: 'relaxes' }, `emergency.relaxes allows ${allowed.join(', ') || 'nothing'}; gates and error budgets are never relaxed`);
+    }
+    if (!request.policy?.buckets.some((bucket) => bucket.name === request.bucket)) throw new InputError(`no bucket named ${JSON.stringify(request.bucket)} in the policy in force`, { field: 'bucket' });
     const relaxes = await approveIncidentRelaxation(client, incident.id, { bucket: request.bucket, relaxes: request.relaxes, approvedBy: request.actor, approvedAt: request.now, why: request.why, reviewDueAt });
     await appendIncidentEvent(client, incident.id, { kind: 'decision', at: request.now, decision: 'relaxation-approved', bucket: request.bucket, relaxes: request.relaxes, by: request.actor, why: request.why, reviewDueAt });
     await appendAudit(client, { action: 'incident.relaxation-approved', actor: request.actor, subject: `incident:${incident.id}`, reason: request.why, details: { bucket: request.bucket, relaxes: request.relaxes, reviewDueAt: reviewDueAt.toISOString() } });

@@ -21,6 +21,8 @@ import {
   appendIncidentEvent,
   getIncident,
   incidentEvents,
+  incidentRelaxations,
+  incidentRollouts,
   incidentScopeFindings,
   incidentUpdates,
   insertIncident,
@@ -29,6 +31,8 @@ import {
   markIncidentClosed,
   openIncidentCovering,
   storedAdvisoryFacts,
+  type IncidentRelaxation,
+  type IncidentRollout,
   type ScopeFindingRow,
   type StoredAdvisoryFacts,
   type StoredIncident,
@@ -219,6 +223,9 @@ export interface IncidentDetail {
   incident: StoredIncident;
   label: string;
   scope: IncidentScope;
+  /** The emergency plan: its rollouts (one per bucket, and more for hosts that joined later) and the relaxations approved. */
+  rollouts: IncidentRollout[];
+  relaxations: IncidentRelaxation[];
   durations: IncidentDurations;
   events: TimelineEvent[];
   updates: StoredIncidentUpdate[];
@@ -230,7 +237,10 @@ export async function incidentDetail(db: Queryable, id: number, options: ScopeOp
   if (!incident) throw new UnknownIncident(id);
   const { scope, findings } = await incidentScope(db, incident, options);
   const durations = await durationsOf(db, incident, scope, findings, (options.emergency ?? DEFAULT_EMERGENCY).target);
-  return { incident, label: incidentLabel(id), scope, durations, events: await incidentEvents(db, id), updates: await incidentUpdates(db, id) };
+  return {
+    incident, label: incidentLabel(id), scope, durations, rollouts: await incidentRollouts(db, id), relaxations: await incidentRelaxations(db, id),
+    events: await incidentEvents(db, id), updates: await incidentUpdates(db, id),
+  };
 }
 
 /** The timeline for the postmortem (`timelineToMarkdown` / `timelineToJson`). */

@@ -13,6 +13,8 @@ import type { PolicyReader } from '../app/policy-reader.js';
 import { reassignHosts } from '../app/host-reassignment.js';
 import { closeIncident, IncidentConflict, incidentDetail, incidentLabel, incidentScope, incidentTimeline, openIncident, UnknownAdvisory, UnknownIncident } from '../app/incident-service.js';
 import { timelineToJson, timelineToMarkdown } from '../domain/incidents/incident-timeline.js';
+import { approveRelaxation, completeRelaxationReview, draftIncidentUpdate, postIncidentUpdate } from '../app/incident-emergency.js';
+import { RELAXATIONS, type Relaxation } from '../domain/rollout/rollout-model.js';
 import { listIncidents, type IncidentState } from '../store/incident-store.js';
 import { applyPolicy, PolicyRefused, type PolicyInForce } from '../app/policy-service.js';
 import { confirmChecklistStep, createRollout, type DisruptionBlockers, draftStoredRollout, operateRollout, operateRolloutHost, RolloutConflict, rolloutDetail, UnknownRollout, type HostAction, type RolloutAction } from '../app/rollout-service.js';
@@ -640,12 +642,56 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       example: { params: { id: '1' }, body: { reason: 'every host patched and live' } },
       async handle({ params, body, principal, context }) {
         try {
-          return context.json(await closeIncident(pool, { id: Number(params.id), actor: actor(principal), reason: (body as { reason: string }).reason, ...scopeOptions() }));
+          const notifications = dependencies.policy.inForce.current.policy?.notifications;
+          return context.json(await closeIncident(pool, { id: Number(params.id), actor: actor(principal), reason: (body as { reason: string }).reason, ...scopeOptions(), ...(notifications ? { notifications } : {}) }));
         } catch (error) {
           if (error instanceof IncidentConflict) return context.json({ error: { code: 'incident-conflict', message: error.detail, field: error.field, blockers: error.blockers } }, 409);
           if (error instanceof UnknownIncident) throw new ApiError(404, 'unknown-incident', error.detail, 'id');
           throw error;
         }
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/incidents/{id}/draft', summary: 'The status update fleetpatch proposes now (per bucket and team, the change since the last update, blockers, the forecast), for the commander to post as is or edit', access: 'viewer',
+      params: idParams, responses: { 200: 'The draft, structured and as Markdown', 404: 'No such incident', 409: 'The incident is closed' },
+      example: { params: { id: '1' } },
+      async handle({ params, context }) {
+        const policy = dependencies.policy.inForce.current.policy;
+        return context.json(await asIncidentConflict(() => draftIncidentUpdate(pool, { id: Number(params.id), ...scopeOptions(), ...(policy ? { policy } : {}) })));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/incidents/{id}/updates', summary: 'Post a status update: the draft as it stands, or the commander\'s edited Markdown, through the notification routes (operator; audited)', access: 'operator',
+      params: idParams, body: z.object({ markdown: wellFormedString({ min: 1, max: 20_000, multiline: true }).optional() }),
+      responses: { 201: 'Posted', 404: 'No such incident', 409: 'The incident is closed' },
+      example: { params: { id: '1' }, body: { markdown: '### INC-1 status update\n\nDatabases patched; web reboots tonight.' } },
+      async handle({ params, body, principal, context }) {
+        const policy = dependencies.policy.inForce.current.policy;
+        const markdown = (body as { markdown?: string }).markdown;
+        const posted = await asIncidentConflict(() => postIncidentUpdate(pool, { id: Number(params.id), actor: actor(principal), ...scopeOptions(), ...(policy ? { policy } : {}), ...(markdown !== undefined ? { markdown } : {}) }));
+        return context.json(posted, 201);
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/incidents/{id}/relaxations', summary: 'Approve what a bucket\'s emergency rollout may skip (windows, freezes, cooldowns, as the policy\'s emergency.relaxes allows; never gates or budgets), scheduling a post-change review (operator; audited)', access: 'operator',
+      params: idParams, body: z.object({ bucket: text(64, 1), relaxes: z.array(z.enum(RELAXATIONS)).min(1).max(3), reason: text(512, 1) }),
+      responses: { 200: 'Approved: what the bucket may skip now, and when the review is due', 400: 'The policy does not allow relaxing that, or no such bucket', 404: 'No such incident', 409: 'The incident is closed' },
+      example: { params: { id: '1' }, body: { bucket: 'databases', relaxes: ['windows'], reason: 'exploited in the wild: cannot wait for Tuesday' } },
+      async handle({ params, body, principal, context }) {
+        const policy = dependencies.policy.inForce.current.policy;
+        const request = body as { bucket: string; relaxes: Relaxation[]; reason: string };
+        return context.json(await asIncidentConflict(() => approveRelaxation(pool, { id: Number(params.id), actor: actor(principal), ...scopeOptions(), ...(policy ? { policy } : {}), bucket: request.bucket, relaxes: request.relaxes, why: request.reason })));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/incidents/{id}/reviews', summary: 'Record the post-change review a bucket\'s relaxation owes (operator; audited)', access: 'operator',
+      params: idParams, body: z.object({ bucket: text(64, 1), notes: wellFormedString({ min: 1, max: 4_000, multiline: true }) }),
+      responses: { 204: 'Recorded', 404: 'No such incident', 409: 'Nothing relaxed in the bucket awaits a review' },
+      example: { params: { id: '1' }, body: { bucket: 'databases', notes: 'no regressions; the out-of-window patch was right' } },
+      async handle({ params, body, principal, context }) {
+        const request = body as { bucket: string; notes: string };
+        await asIncidentConflict(() => completeRelaxationReview(pool, { id: Number(params.id), actor: actor(principal), now: now(), bucket: request.bucket, notes: request.notes }));
+        return context.body(null, 204);
       },
     },
     {

@@ -29,6 +29,7 @@ import { canReach } from '../app/job-executors.js';
 import { RolloutEngine, type RolloutEngineOptions } from '../app/rollout-engine.js';
 import { notifyPass } from '../app/rollout-notifications.js';
 import { scheduleRollouts } from '../app/rollout-service.js';
+import { advanceIncidents } from '../app/incident-emergency.js';
 import { rolloutMetricCounts } from '../store/rollout-metrics.js';
 import { isDatabaseUnavailable, openDatabase, supervisionFromEnvironment, type Database } from '../store/database.js';
 import { createApp } from './create-app.js';
@@ -235,7 +236,31 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
       (error: unknown) => options.log(`scheduling rollouts failed (tried again later): ${error instanceof Error ? error.message : String(error)}`),
     );
   };
-  const scheduleTimer = setInterval(scheduleRolloutsNow, options.rolloutEngine?.scheduleIntervalMs ?? 30_000);
+  // Open incidents: their scope's changes, one emergency rollout per affected bucket, the status cadence. One look at a time per process; replicas share them by the incidents' row locks.
+  let lookingAtIncidents = false;
+  const lookAtIncidentsNow = () => {
+    const { policy: inForce, revision } = policy.current;
+    if (!inForce || lookingAtIncidents) return;
+    lookingAtIncidents = true;
+    advanceIncidents(pool, {
+      policy: inForce, ...(revision ? { policyRevision: revision.revision } : {}), now: (options.now ?? (() => new Date()))(), staleAfterSeconds: options.staleAfterSeconds,
+      canRun: (bucket) => canReach(bucket, options.executors ?? {}), ...(options.executors?.disruptionBlockers ? { disruptionBlockers: options.executors.disruptionBlockers } : {}),
+    }).then(
+      (look) => {
+        // An incident opened since the last look, or an update posted for a missed slot, is sent now rather than at the next poll.
+        notifications.wake();
+        if (look.rolloutsCreated.length > 0) options.log(`incidents started emergency rollout${look.rolloutsCreated.length === 1 ? '' : 's'} ${look.rolloutsCreated.join(', ')}`);
+        if (look.updatesPosted > 0) options.log(`incidents posted ${look.updatesPosted} missed status update${look.updatesPosted === 1 ? '' : 's'} automatically`);
+      },
+      (error: unknown) => options.log(`looking at open incidents failed (tried again later): ${error instanceof Error ? error.message : String(error)}`),
+    ).finally(() => {
+      lookingAtIncidents = false;
+    });
+  };
+  const scheduleTimer = setInterval(() => {
+    scheduleRolloutsNow();
+    lookAtIncidentsNow();
+  }, options.rolloutEngine?.scheduleIntervalMs ?? 30_000);
   scheduleTimer.unref();
 
   const server: ServerType = createAdaptorServer({ fetch: app.fetch, hostname: options.host });

@@ -119,9 +119,13 @@ export async function lockIncident(client: pg.PoolClient, id: number): Promise<S
   return row ? incidentOf(row) : undefined;
 }
 
-/** An open incident's row, locked; undefined when it is closed or another replica holds it (that one advances it now). */
+/**
+ * An open incident's row, locked; undefined when it is closed or another replica holds it (that
+ * one advances it now). NO KEY UPDATE: the emergency rollouts the look inserts on other connections
+ * reference the row, and their foreign-key check's KEY SHARE lock must not wait for this one.
+ */
 export async function lockOpenIncidentUnlessHeld(client: pg.PoolClient, id: number): Promise<StoredIncident | undefined> {
-  const row = (await client.query<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = $1 AND state = 'open' FOR UPDATE SKIP LOCKED`, [id])).rows[0];
+  const row = (await client.query<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = $1 AND state = 'open' FOR NO KEY UPDATE SKIP LOCKED`, [id])).rows[0];
   return row ? incidentOf(row) : undefined;
 }
 

@@ -1,12 +1,18 @@
 /**
- * `fleetpatch incident list | show | open | close | timeline`: the emergency path's incidents over
- * the same service the API uses. Read commands have --json; `timeline --markdown` prints the
- * postmortem's timeline section. Opening and closing need a reason (timeline and audit log); a
- * close the scope refuses is exit 2 with every blocker named.
+ * `fleetpatch incident list | show | open | update | relax | review | close | timeline`: the
+ * emergency path's incidents over the same service the API uses. Read commands have --json;
+ * `timeline --markdown` prints the postmortem's timeline section. Opening, relaxing and closing
+ * need a reason (timeline and audit log); a close the scope refuses is exit 2 with every blocker
+ * named. `update --draft` prints the proposed status update; `update` posts it (or `--file`, the
+ * commander's edited one) through the policy's notification routes.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { closeIncident, DEFAULT_EMERGENCY, incidentDetail, incidentLabel, incidentScope, incidentTimeline, openIncident, type EmergencySettings, type IncidentDetail } from '../../app/incident-service.js';
+import { approveRelaxation, completeRelaxationReview, draftIncidentUpdate, postIncidentUpdate } from '../../app/incident-emergency.js';
 import { InputError } from '../../domain/errors.js';
+import type { Policy } from '../../domain/policy/policy-schema.js';
+import { RELAXATIONS, type Relaxation } from '../../domain/rollout/rollout-model.js';
 import { formatPolicyDuration } from '../../domain/policy/policy-duration.js';
 import { timelineToJson, timelineToMarkdown } from '../../domain/incidents/incident-timeline.js';
 import type { ScopeCounts } from '../../domain/incidents/incident-scope.js';
@@ -26,10 +32,15 @@ const TIMELINE_TAIL = 20;
 
 const staleOption = ['--stale-after <seconds>', 'a host not seen for this long counts as unknown (and blocks closing)', parsePositiveInteger, 3600] as const;
 
+/** The applied policy, if any. */
+async function policyOf(database: Database): Promise<Policy | undefined> {
+  const revision = await latestPolicyRevision(database.pool);
+  return revision ? parsePolicy(revision.text, `policy revision ${revision.revision}`) : undefined;
+}
+
 /** The emergency settings of the applied policy; the policy file's defaults without one. */
 async function emergencyOf(database: Database): Promise<EmergencySettings> {
-  const revision = await latestPolicyRevision(database.pool);
-  return revision ? parsePolicy(revision.text, `policy revision ${revision.revision}`).emergency : DEFAULT_EMERGENCY;
+  return (await policyOf(database))?.emergency ?? DEFAULT_EMERGENCY;
 }
 
 function incidentId(text: string): number {
@@ -113,9 +124,66 @@ export function registerIncidentCommand(program: Command): void {
     .action(async (idText: string, options: { reason?: string; staleAfter: number; json?: boolean }) => {
       const id = incidentId(idText);
       const reason = reasonOf(options.reason, '--reason');
-      const closed = await withDatabase(createProgress(!options.json), (database) => closeIncident(database.pool, { id, actor: ACTOR, reason, now: new Date(), staleAfterMs: options.staleAfter * 1000 }));
+      const closed = await withDatabase(createProgress(!options.json), async (database) => {
+        const notifications = (await policyOf(database))?.notifications;
+        return closeIncident(database.pool, { id, actor: ACTOR, reason, now: new Date(), staleAfterMs: options.staleAfter * 1000, ...(notifications ? { notifications } : {}) });
+      });
       if (options.json) return print(closed);
       process.stdout.write(`closed ${incidentLabel(id)}\n`);
+    });
+  incident
+    .command('update')
+    .description('Post a status update through the notification routes: the draft fleetpatch proposes, or your edited Markdown (--file); --draft only prints the draft.')
+    .argument('<ID>', 'the incident (12 or INC-12)')
+    .option('--draft', 'print the proposed update, post nothing')
+    .option('--file <path>', 'post this Markdown instead of the draft (- reads standard input)')
+    .option(...staleOption)
+    .option('--json', 'print JSON')
+    .action(async (idText: string, options: { draft?: boolean; file?: string; staleAfter: number; json?: boolean }) => {
+      const id = incidentId(idText);
+      if (options.draft && options.file !== undefined) throw new InputError('give --draft or --file, not both', { field: '--file' });
+      const markdown = options.file === undefined ? undefined : readFileSync(options.file === '-' ? 0 : options.file, 'utf8');
+      const request = { id, now: new Date(), staleAfterMs: options.staleAfter * 1000 };
+      if (options.draft) {
+        const draft = await withDatabase(createProgress(!options.json), async (database) => draftIncidentUpdate(database.pool, { ...request, ...optional('policy', await policyOf(database)) }));
+        if (options.json) return print(draft);
+        return void process.stdout.write(draft.markdown);
+      }
+      const posted = await withDatabase(createProgress(!options.json), async (database) =>
+        postIncidentUpdate(database.pool, { ...request, actor: ACTOR, ...optional('policy', await policyOf(database)), ...optional('markdown', markdown) }));
+      if (options.json) return print(posted);
+      process.stdout.write(`posted status update ${posted.update} of ${incidentLabel(id)}\n`);
+    });
+  incident
+    .command('relax')
+    .description('Approve what a bucket\'s emergency rollout may skip (windows, freezes, cooldowns, as the policy\'s emergency.relaxes allows; never gates or budgets); schedules a post-change review (audited).')
+    .argument('<ID>', 'the incident (12 or INC-12)')
+    .requiredOption('--bucket <name>', 'the bucket')
+    .requiredOption('--relax <list>', `comma-separated: ${RELAXATIONS.join(', ')}`)
+    .option('--reason <text>', 'why (kept in the timeline and the audit log; required)')
+    .option('--json', 'print JSON')
+    .action(async (idText: string, options: { bucket: string; relax: string; reason?: string; json?: boolean }) => {
+      const id = incidentId(idText);
+      const why = reasonOf(options.reason, '--reason');
+      const relaxes = options.relax.split(',').map((item) => item.trim());
+      const unknown = relaxes.filter((item) => !(RELAXATIONS as readonly string[]).includes(item));
+      if (unknown.length > 0) throw new InputError(`cannot relax ${unknown.join(', ')}`, { field: '--relax' }, `give a comma-separated list of ${RELAXATIONS.join(', ')}; gates and error budgets are never relaxed`);
+      const approved = await withDatabase(createProgress(!options.json), async (database) =>
+        approveRelaxation(database.pool, { id, actor: ACTOR, now: new Date(), staleAfterMs: 0, ...optional('policy', await policyOf(database)), bucket: options.bucket, relaxes: relaxes as Relaxation[], why }));
+      if (options.json) return print(approved);
+      process.stdout.write(`${incidentLabel(id)}: ${options.bucket} may skip ${approved.relaxes.join(', ')}; post-change review due ${utc(approved.reviewDueAt)} UTC\n`);
+    });
+  incident
+    .command('review')
+    .description('Record the post-change review a bucket\'s relaxation owes (audited).')
+    .argument('<ID>', 'the incident (12 or INC-12)')
+    .requiredOption('--bucket <name>', 'the bucket')
+    .option('--notes <text>', 'what the review found (required)')
+    .action(async (idText: string, options: { bucket: string; notes?: string }) => {
+      const id = incidentId(idText);
+      const notes = reasonOf(options.notes, '--notes');
+      await withDatabase(createProgress(true), (database) => completeRelaxationReview(database.pool, { id, actor: ACTOR, now: new Date(), bucket: options.bucket, notes }));
+      process.stdout.write(`${incidentLabel(id)}: post-change review of ${options.bucket} recorded\n`);
     });
   incident
     .command('timeline')
@@ -152,6 +220,13 @@ function formatDetail(detail: IncidentDetail): string {
     lines.push(renderTable(scope.byBucket, [{ header: 'BUCKET', value: (row) => row.bucket, maxWidth: 32 }, ...countColumns]).trimEnd(), '');
     lines.push(renderTable(scope.byTeam, [{ header: 'TEAM', value: (row) => row.team, maxWidth: 32 }, ...countColumns]).trimEnd(), '');
   }
+  if (detail.rollouts.length > 0 || Object.keys(incident.planNotes).length > 0) {
+    lines.push('emergency plan:');
+    for (const rollout of detail.rollouts) lines.push(`  ${rollout.bucket}: rollout ${rollout.id} (${rollout.strategy}) ${rollout.state}, ${rollout.hosts.length} host${rollout.hosts.length === 1 ? '' : 's'}${rollout.relaxations.length > 0 ? `, skipping ${rollout.relaxations.join(', ')}` : ''}`);
+    for (const [bucket, why] of Object.entries(incident.planNotes)) lines.push(`  ${bucket}: no rollout yet: ${why}`);
+    for (const relaxation of detail.relaxations) lines.push(`  ${relaxation.bucket}: relaxing ${relaxation.relaxes.join(', ')} approved by ${relaxation.approvedBy}; review ${relaxation.review ? `done ${utc(relaxation.review.at)}` : `due ${utc(relaxation.reviewDueAt)}`}`);
+    lines.push('');
+  }
   lines.push(scope.closable ? 'may close: every host in scope is live or excluded' : `cannot close yet: ${scope.closeBlockers.map((blocker) => blocker.text).join('; ')}`);
   const duration = (milliseconds: number | undefined, missing: string) => (milliseconds === undefined ? missing : formatPolicyDuration(milliseconds));
   lines.push(`time to detect ${duration(durations.timeToDetectMs, 'unknown')}, to patched ${duration(durations.timeToPatchedMs, 'not yet')}, to live ${duration(durations.timeToLiveMs, 'not yet')}`, '');
@@ -168,6 +243,11 @@ function countsText(counts: ScopeCounts): string {
 
 function utc(date: Date): string {
   return date.toISOString().slice(0, 16).replace('T', ' ');
+}
+
+/** `{ [key]: value }`, or nothing for an undefined value (the options are exact). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function print(value: unknown): void {
