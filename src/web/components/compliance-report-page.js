@@ -2,9 +2,13 @@
 // chart per team, then every evidence row with the columns and cells of the CSV (the test holds the
 // three against each other). `#/reports?advisory=&bucket=&team=&from=&to=` narrows it; printing
 // drops the navigation and prints the tables in black on white (dashboard.css, @media print).
+// A report is what the fleet was when it was made: it is fetched once per scope, not on every
+// refresh (each would sign a checkpoint and read the scope's every finding again).
+import { useContext, useEffect, useState } from 'preact/hooks';
+import { apiGet } from '../api-client.js';
 import { count } from '../format.js';
 import { html } from '../html.js';
-import { useApiAnswer } from '../use-api.js';
+import { RefreshContext } from '../use-api.js';
 import { ComplianceTeamChart } from './compliance-team-chart.js';
 
 const SCOPE_KEYS = ['advisory', 'bucket', 'team', 'from', 'to'];
@@ -17,6 +21,31 @@ const STATUS_CARDS = [
   { key: 'compliant', label: 'compliant', className: '' },
 ];
 
+/** `{ body, error }` of GET `path`, fetched once; until an answer arrives (say, after signing in), again at each refresh. */
+function useReportOnce(path) {
+  const { tick, report } = useContext(RefreshContext);
+  const [answer, setAnswer] = useState({ path: undefined, body: undefined, error: undefined });
+  const answered = answer.path === path && answer.body !== undefined;
+  useEffect(() => {
+    if (answered) return undefined;
+    let current = true;
+    apiGet(path).then(
+      (body) => {
+        if (current) setAnswer({ path, body, error: undefined });
+        report(null);
+      },
+      (error) => {
+        if (current) setAnswer({ path, body: undefined, error });
+        report(error);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [path, answered ? 'answered' : tick]);
+  return answer.path === path ? answer : { body: undefined, error: undefined };
+}
+
 /** A record's value as the CSV writes it: null empty, everything else its text. */
 const cell = (value) => (value === null ? '' : String(value));
 
@@ -24,7 +53,7 @@ const cell = (value) => (value === null ? '' : String(value));
 export function ComplianceReportPage({ query }) {
   const parameters = new URLSearchParams({ format: 'json', limit: String(LISTED_ROWS) });
   for (const key of SCOPE_KEYS) if (query.get(key)) parameters.set(key, query.get(key));
-  const { body: report, error } = useApiAnswer(`/api/v1/reports/compliance?${parameters}`);
+  const { body: report, error } = useReportOnce(`/api/v1/reports/compliance?${parameters}`);
   if (!report) return error ? html`<h1>Compliance report</h1><p class="bad" data-testid="report-error">${error.message}</p>` : null;
   const scope = SCOPE_KEYS.filter((key) => report.scope[key] !== null).map((key) => `${key} ${report.scope[key]}`).join(', ') || 'the whole fleet';
   const checkpoint = report.audit_checkpoint;
