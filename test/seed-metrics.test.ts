@@ -1,6 +1,6 @@
-// The seed's metrics, the on-call view and the debug view on a real server and PostgreSQL: four
+// The seed's metrics, the on-call view and the debug view on a real server and PostgreSQL: five
 // hosts checked in through the API on an injected clock (two web hosts patched, one through a
-// reboot; two database hosts left vulnerable, one gone quiet), a web rollout that rolled a host back
+// reboot; three database hosts left vulnerable, one gone quiet, one under an accepted risk), a web rollout that rolled a host back
 // after its canary wave passed (its gate blind on the other host) and a database rollout halted on a
 // reboot-stuck host (rows written as the engine would), notifications waiting and failed in the
 // outbox, one advisory sync that worked and one that did not. The API's numbers are those rows';
@@ -19,6 +19,7 @@ import { DirectoryFeed } from '../src/feeds/directory-feed.js';
 import { MemoryFeed } from '../src/feeds/memory-feed.js';
 import { fullCheckInOf } from '../src/protocol/agent-protocol.js';
 import { runServer, type RunningServer } from '../src/server/run-server.js';
+import { acceptRisk } from '../src/store/finding-queries.js';
 import type { OnCallSnapshot } from '../src/store/operations-queries.js';
 import { launchChromium, watchedPage } from './browser.js';
 import { sharedData } from './data-path.js';
@@ -59,7 +60,7 @@ buckets:
     waves: [1, "100%"]
 `;
 
-const HOSTS: Record<string, string> = { 'web-1': 'web', 'web-2': 'web', 'db-1': 'db', 'db-2': 'db' };
+const HOSTS: Record<string, string> = { 'web-1': 'web', 'web-2': 'web', 'db-1': 'db', 'db-2': 'db', 'db-3': 'db' };
 const VULNERABLE = '2.38.1-5+deb12u3';
 const FIXED = '2.38.1-5+deb12u4';
 
@@ -153,10 +154,13 @@ describe('the seed\'s metrics and the operations views', () => {
       [dbRollout, new Date(Date.now() + 24 * HOUR), at(20)],
     );
 
+    // db-3's owners accepted the risk (named by its CVE) for a month.
+    await acceptRisk(database.pool, { advisoryId: 'CVE-2026-1001', hostName: 'db-3', reason: 'appliance: vendor ships the fix in January', acceptedBy: 'data-lead', approvedBy: 'ciso', expiresAt: at(30 * 24) });
     // Eight days on: db-1 still vulnerable past its 7 days (high), waiting for a reboot; db-2 gone quiet since T0.
     await checkIn('web-1', [...bash, libuuid(FIXED)], 192);
     await checkIn('web-2', [...bash, libuuid(FIXED)], 192);
     await checkIn('db-1', [...bash, libuuid(VULNERABLE)], 192, true);
+    await checkIn('db-3', [...bash, libuuid(VULNERABLE)], 192);
     await server.syncAdvisories();
 
     console.info(`seed metrics screenshots: ${SCREENSHOTS}`);
@@ -179,17 +183,18 @@ describe('the seed\'s metrics and the operations views', () => {
     const fleet = body.fleet;
     expect(fleet.timeToInstalled).toMatchObject({ count: 2, mean: 2.5 });
     expect(fleet.timeToLive).toMatchObject({ count: 2, mean: 11.5 });
-    // web-1, web-2 and db-1 are fresh with nothing critical open; db-2 is stale.
-    expect(fleet.patchCoverage).toEqual({ ratio: 0.75, covered: 3, hosts: 4 });
+    // web-1, web-2, db-1 and db-3 are fresh with nothing critical open; db-2 is stale.
+    expect(fleet.patchCoverage).toEqual({ ratio: 0.8, covered: 4, hosts: 5 });
     expect(fleet.rollbackRate).toEqual({ ratio: 1, hostRatio: 0.5, finishedRollouts: 1, rolledBackRollouts: 1, attemptedHosts: 2, rolledBackHosts: 1 });
     expect(fleet.timeToDetectFailedPatch).toMatchObject({ count: 1, mean: 4 });
     expect(fleet.pendingReboots).toEqual({ hosts: 1, oldestDays: null });
-    expect(fleet.vulnerabilityAge).toMatchObject({ count: 2, mean: 8 });
-    expect(fleet.compliancePassRate).toEqual({ ratio: 2 / 3, evaluated: 3, compliant: 2, nonCompliant: 1, excepted: 0, unknown: 1 });
+    expect(fleet.vulnerabilityAge).toMatchObject({ count: 3, mean: 8 });
+    // db-1 is past due, db-3's finding is excepted, db-2 cannot be judged.
+    expect(fleet.compliancePassRate).toEqual({ ratio: 0.5, evaluated: 4, compliant: 2, nonCompliant: 1, excepted: 1, unknown: 1 });
     expect(fleet.canarySuccessRate).toEqual({ ratio: 1, evaluated: 1, successful: 1, failed: 0, inconclusive: 0, error: 0 });
-    // Of the four hosts in the period's rollouts only web-1 was watched by a gate with data.
-    expect(fleet.observabilityCoverage).toEqual({ ratio: 0.25, observed: 1, hosts: 4 });
-    expect(body.teams.map((team) => [team.name, team.values.compliancePassRate.ratio, team.values.patchCoverage.ratio])).toEqual([['data', 0, 0.5], ['shop', 1, 1]]);
+    // Of the five hosts in the period's rollouts only web-1 was watched by a gate with data.
+    expect(fleet.observabilityCoverage).toEqual({ ratio: 0.2, observed: 1, hosts: 5 });
+    expect(body.teams.map((team) => [team.name, team.values.compliancePassRate.ratio, team.values.patchCoverage.ratio])).toEqual([['data', 0, 2 / 3], ['shop', 1, 1]]);
     expect(body.daily.map((day) => [day.day, day.timeToInstalled.count, day.timeToLive.count, day.rollbackRate.finishedRollouts])).toEqual([['2026-11-02', 2, 1, 1], ['2026-11-03', 0, 1, 0]]);
     expect(body.definitions.map((definition) => definition.key)).toContain('observabilityCoverage');
 
@@ -209,7 +214,7 @@ describe('the seed\'s metrics and the operations views', () => {
 
   it('reports agent, feed and engine health', async () => {
     const { body } = await send<{ agents: { hosts: number; seenLastHour: number; stale: number }; feeds: { advisories: number; locations: Array<{ location: string }> }; engine: { activeRollouts: number; outbox: { pending: number } }; replica: { syncs: { attempts: number; failures: number; lastError?: string }; passes: { count: number } } }>('GET', '/api/v1/operations/health');
-    expect(body.agents).toMatchObject({ hosts: 4, seenLastHour: 3, stale: 1 });
+    expect(body.agents).toMatchObject({ hosts: 5, seenLastHour: 4, stale: 1 });
     expect(body.feeds.advisories).toBe(DEBIAN_ADVISORIES.length);
     expect(body.feeds.locations.map((location) => location.location)).toEqual(['memory:seed-metrics']);
     expect(body.engine).toMatchObject({ activeRollouts: 1, outbox: { pending: 1 } });
@@ -224,12 +229,12 @@ describe('the seed\'s metrics and the operations views', () => {
     await page.goto(`${server.url}/#/executive?token=${token}`);
     await page.getByTestId('seed-metrics').waitFor();
     expect(await page.getByTestId('navigation').getByRole('link', { name: 'Executive' }).getAttribute('aria-current')).toBe('page');
-    expect(await text('metric-compliancePassRate')).toBe('66.7%');
-    expect(await page.getByTestId('metric-compliancePassRate').getByTestId('detail').textContent()).toBe('2 of 3 hosts; 0 excepted, 1 unknown');
-    expect(await text('metric-patchCoverage')).toBe('75.0%');
+    expect(await text('metric-compliancePassRate')).toBe('50.0%');
+    expect(await page.getByTestId('metric-compliancePassRate').getByTestId('detail').textContent()).toBe('2 of 4 hosts; 1 excepted, 1 unknown');
+    expect(await text('metric-patchCoverage')).toBe('80.0%');
     expect(await text('metric-rollbackRate')).toBe('100.0%');
     expect(await text('metric-canarySuccessRate')).toBe('100.0%');
-    expect(await text('metric-observabilityCoverage')).toBe('25.0%');
+    expect(await text('metric-observabilityCoverage')).toBe('20.0%');
     expect(await text('metric-pendingReboots')).toBe('1');
     expect(await text('metric-timeToLive')).toBe(`${report.fleet.timeToLive.median!.toFixed(1)} h`);
     expect(await page.getByTestId('metric-timeToLive').getByTestId('detail').textContent()).toBe(`median of 2 fixes; mean 11.5 h, p90 ${report.fleet.timeToLive.p90!.toFixed(1)} h`);
@@ -238,12 +243,12 @@ describe('the seed\'s metrics and the operations views', () => {
     const teams = page.getByTestId('seed-team-table');
     expect(await teams.getByTestId('seed-row-shop').getByTestId('compliancePassRate').textContent()).toBe('100.0%');
     expect(await teams.getByTestId('seed-row-data').getByTestId('compliancePassRate').textContent()).toBe('0.0%');
-    expect(await teams.getByTestId('seed-row-data').getByTestId('patchCoverage').textContent()).toBe('50.0%');
+    expect(await teams.getByTestId('seed-row-data').getByTestId('patchCoverage').textContent()).toBe('66.7%');
     const chart = page.getByTestId('chart-team-compliance');
     expect((await chart.locator('canvas').boundingBox())!.width).toBeGreaterThan(300);
     expect(await chart.getByTestId('row-shop').getByTestId('ratio').textContent()).toBe('100.0%');
     expect(await chart.getByTestId('row-data').getByTestId('ratio').textContent()).toBe('0.0%');
-    expect(await page.getByTestId('chart-team-coverage').getByTestId('row-data').getByTestId('ratio').textContent()).toBe('50.0%');
+    expect(await page.getByTestId('chart-team-coverage').getByTestId('row-data').getByTestId('ratio').textContent()).toBe('66.7%');
     expect(await page.getByTestId('chart-team-vulnerability-age').getByTestId('row-data').getByTestId('median').textContent()).toBe(`${report.teams.find((team) => team.name === 'data')!.values.vulnerabilityAge.median!.toFixed(1)} d`);
     // Both fixes were installed the first day (after 2.5 h on average), web-2's live at once, web-1's the next day.
     const trend = page.getByTestId('trend-time-to-patch-table');
@@ -283,8 +288,8 @@ describe('the seed\'s metrics and the operations views', () => {
   it('shows the debug view: agents, feeds with the failed sync, the engine', async () => {
     await page.goto(`${server.url}/#/debug?token=${token}`);
     await page.getByTestId('engine-health').waitFor();
-    expect(await text('agents-hosts')).toBe('4');
-    expect(await text('agents-1h')).toBe('3');
+    expect(await text('agents-hosts')).toBe('5');
+    expect(await text('agents-1h')).toBe('4');
     expect(await text('agents-stale')).toBe('1');
     expect(await text('feeds-advisories')).toBe(String(DEBIAN_ADVISORIES.length));
     expect(await text('feeds-syncs')).toBe('2');
