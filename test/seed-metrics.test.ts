@@ -198,6 +198,13 @@ describe('the seed\'s metrics and the operations views', () => {
     expect(body.daily.map((day) => [day.day, day.timeToInstalled.count, day.timeToLive.count, day.rollbackRate.finishedRollouts])).toEqual([['2026-11-02', 2, 1, 1], ['2026-11-03', 0, 1, 0]]);
     expect(body.definitions.map((definition) => definition.key)).toContain('observabilityCoverage');
 
+    // /metrics says the same, labelled by bucket and team.
+    const exposed = await (await fetch(`${server.url}/metrics`)).text();
+    expect(exposed).toContain('fleetpatch_compliance_pass_ratio{dimension="fleet",name="fleet"} 0.5');
+    expect(exposed).toContain('fleetpatch_compliance_hosts{dimension="team",name="data",status="excepted"} 1');
+    expect(exposed).toContain('fleetpatch_time_to_patch_hours{dimension="bucket",name="web",stage="live",statistic="mean"} 11.5');
+    expect(exposed).toContain('fleetpatch_observability_coverage_ratio{dimension="team",name="shop"} 0.5');
+
     // A team narrows it to that team's hosts and rollouts.
     const shop = (await send<SeedMetricsReport>('GET', '/api/v1/metrics/seed?team=shop&days=30')).body;
     expect(shop.fleet.patchCoverage).toEqual({ ratio: 1, covered: 2, hosts: 2 });

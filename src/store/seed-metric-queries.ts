@@ -10,8 +10,8 @@ import { emptyFacts, HISTOGRAM_BOUNDS, type CanaryVerdicts, type DurationHistogr
 import type { Policy } from '../domain/policy/policy-schema.js';
 
 /**
- * The hosts' pass aggregates an open-finding row per host: at 100,000 hosts its hash tables pass
- * PostgreSQL's default 4 MB of work memory and would spill to disk.
+ * The hosts' statement aggregates every open finding by its host: at 100,000 hosts its sorts and
+ * hash tables outgrow PostgreSQL's default 4 MB of work memory and would spill to disk.
  */
 const HOST_FACTS_WORK_MEMORY = '64MB';
 
