@@ -1,7 +1,8 @@
-// The compliance pass rate's due times are slaDueTime's rule written in SQL
-// (src/store/seed-metric-queries.ts): for every severity, a known-exploited finding (the KEV days or
-// CISA's due date, whichever is earlier) and both clock starts, the earliest due time the query
-// finds for a host is the one src/domain/planning/sla.ts gives its finding.
+// The seed metrics' store queries (src/store/seed-metric-queries.ts) on rows as detection leaves
+// them: the compliance pass rate's due times are slaDueTime's rule written in SQL (for every
+// severity, a known-exploited finding, the KEV days or CISA's due date, whichever is earlier, and
+// both clock starts, the earliest due time found for a host is the one src/domain/planning/sla.ts
+// gives its finding); a kernel fix goes live when the host boots into it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slaDueTime } from '../src/domain/planning/sla.js';
 import type { Policy } from '../src/domain/policy/policy-schema.js';
@@ -23,7 +24,7 @@ const CASES: Array<{ team: string; severity: Severity; kev: boolean }> = [
   { team: 'kev-medium', severity: 'medium', kev: true },
 ];
 
-describe('the due times of the compliance pass rate', () => {
+describe('the seed metrics\' store queries', () => {
   let database: TestDatabase;
 
   beforeAll(async () => {
@@ -43,8 +44,26 @@ describe('the due times of the compliance pass rate', () => {
         [host.rows[0]!.key, advisory.rows[0]!.key, FIRST_SEEN],
       );
     }
+    // A fixed kernel installed a day after the old one's finding was seen, booted 18 hours later:
+    // the old kernel, left idle, is not-applicable.
+    const kernelHost = await database.pool.query<{ key: number }>(
+      "INSERT INTO hosts (name, bucket, team, last_seen_at, boot_time, findings_digest) VALUES ('kernel-1', 'due', 'kernel', $1, '2026-12-03T00:00:00Z', 'digest') RETURNING key",
+      [NOW],
+    );
+    await database.pool.query(
+      "INSERT INTO findings (host_key, advisory_key, package_name, package_key, state, first_seen_at, installed_at) VALUES ($1, 1, 'linux-image-6.1.0-17-amd64', 2, 'not-applicable', $2, '2026-12-02T06:00:00Z')",
+      [kernelHost.rows[0]!.key, FIRST_SEEN],
+    );
   });
   afterAll(async () => database?.drop());
+
+  it('counts a kernel fix live from the boot into it', async () => {
+    const facts = await seedMetricFacts(database.pool, { now: NOW, days: 30, staleAfterSeconds: 3600, team: 'kernel' });
+    const day = (name: string) => facts.find((fact) => fact.day === name)!;
+    expect(day('2026-12-02').timeToInstalledHours.sum).toBe(24);
+    expect(day('2026-12-03').timeToLiveHours.sum).toBe(42);
+    expect(facts.filter((fact) => fact.day !== undefined).map((fact) => fact.day).sort()).toEqual(['2026-12-02', '2026-12-03']);
+  });
 
   const policies: Array<[string, Policy['slas']]> = [
     ['from first sight, KEV days earlier than CISA', { days: { critical: 1, high: 7, medium: 30, low: 90 }, kevDays: 2, clockStart: 'first-seen' }],
