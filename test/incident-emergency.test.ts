@@ -5,7 +5,8 @@
 // relaxing windows; relaxing what the policy does not allow is refused); the commander's update and
 // the one posted automatically for a missed slot reach Slack at the cadence; a database patched but
 // not rebooted (its bucket never reboots) keeps the incident open, its verified reboot lets it
-// close; the exported timeline has every event.
+// close; the exported timeline has every event. The dashboard (headless Chromium) shows the
+// incident on every page and the scope per bucket, and the commander posts the edited draft there.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,9 @@ import { runServer, type RunningServer } from '../src/server/run-server.js';
 import { driveSimulatedHosts, SimulatedHost } from '../src/simulator/simulated-agent.js';
 import { replaceKevCatalogue } from '../src/store/advisory-store.js';
 import { listAudit } from '../src/store/audit-log.js';
+import { launchChromium, watchedPage } from './browser.js';
 import { runCli } from './cli.js';
+import { requireTool } from './required-tools.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 const ADVISORY = advisoryFromOsv({
@@ -27,6 +30,7 @@ const ADVISORY = advisoryFromOsv({
   database_specific: { severity: 'critical' },
   affected: [{ package: { ecosystem: 'Debian:12', name: 'glibc' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '2.36-9+deb12u9' }] }] }],
 }, { file: 'DSA-9500-1.json' });
+const SCREENSHOTS = mkdtempSync(join(tmpdir(), 'fleetpatch-incident-page-'));
 const libc = (version: string): InstalledPackage => ({ ecosystem: 'Debian:12', name: 'libc6', version, arch: 'amd64', sourceName: 'glibc', sourceVersion: version });
 
 interface SlackPost { text: string; blocks: Array<{ type: string; text?: string | { text: string } }> }
@@ -72,6 +76,8 @@ describe('the emergency path of a critical CVE', () => {
   const hosts = new Map<string, SimulatedHost>();
   const simulation = new AbortController();
   const log: string[] = [];
+  const dialogs: string[] = [];
+  const pageErrors: string[] = [];
   let driven: Promise<void> | undefined;
 
   const api = async <T>(method: string, path: string, body?: unknown) => {
@@ -181,8 +187,34 @@ notifications:
     clock = new Date('2026-12-01T11:00:00Z');
     const draft = await api<{ markdown: string }>('GET', `/api/v1/incidents/${id}/draft`);
     expect(draft.body.markdown).toContain('**4 hosts in scope:** 0 vulnerable, 1 patched, pending reboot, 3 live');
-    const posted = await api<{ update: number }>('POST', `/api/v1/incidents/${id}/updates`, { markdown: `${draft.body.markdown}\nCommander: db-1 reboots at 14:00 with the DBA on the bridge.\n` });
-    expect(posted.status).toBe(201);
+
+    // The war room's dashboard: the banner on every page, the scope per bucket as the API counts it; the commander edits the draft there and posts it.
+    const browser = await launchChromium(requireTool('chromium'));
+    try {
+      const page = await watchedPage(browser, dialogs, pageErrors);
+      await page.goto(`${server.url}/#/hosts?token=${token}`);
+      await page.getByTestId(`banner-${incident!.label}`).waitFor();
+      expect(await page.getByTestId(`banner-${incident!.label}-scope`).textContent()).toBe('3 of 4 hosts live (1 pending reboot, 3 live)');
+      await page.getByTestId(`banner-${incident!.label}`).getByRole('link').click();
+      await page.getByTestId('incident-buckets-databases-text').waitFor();
+      for (const [bucket, words] of [['batch', '1 live'], ['databases', '1 pending reboot'], ['web', '2 live']]) {
+        expect(await page.getByTestId(`incident-buckets-${bucket}-text`).textContent()).toBe(words);
+      }
+      expect(await page.getByTestId('incident-closable').textContent()).toBe('cannot close yet: databases: 1 host patched but pending reboot (db-1)');
+      expect(await page.getByTestId('plan-databases-relaxes').textContent()).toBe('windows (approved by token:initial admin)');
+      const editor = page.getByTestId('update-markdown');
+      await editor.waitFor();
+      expect(await editor.inputValue()).toBe(draft.body.markdown);
+      await editor.fill(`${draft.body.markdown}\nCommander: db-1 reboots at 14:00 with the DBA on the bridge.\n`);
+      await page.getByTestId('update-post').click();
+      await page.getByTestId('update-posted').waitFor();
+      await page.getByTestId('incident-update').first().waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, 'incident.png'), fullPage: true });
+      console.info(`incident page screenshot: ${join(SCREENSHOTS, 'incident.png')}`);
+    } finally {
+      await browser.close();
+    }
+    expect([dialogs, pageErrors]).toEqual([[], []]);
     const manual = await until('the commander\'s update in Slack', async () => slack.posts.find((post) => post.text.startsWith('INFO incident-update') && !post.text.includes('automatically')));
     expect(manual.blocks.some((block) => block.type === 'markdown' && String(block.text).includes('db-1 reboots at 14:00'))).toBe(true);
     clock = new Date('2026-12-01T13:06:00Z');

@@ -12,7 +12,7 @@ import { enrollHost, EnrollmentRefused, retireHost } from '../app/host-access.js
 import type { PolicyReader } from '../app/policy-reader.js';
 import { reassignHosts } from '../app/host-reassignment.js';
 import { closeIncident, IncidentConflict, incidentDetail, incidentLabel, incidentScope, incidentTimeline, openIncident, UnknownAdvisory, UnknownIncident } from '../app/incident-service.js';
-import { timelineToJson, timelineToMarkdown } from '../domain/incidents/incident-timeline.js';
+import { timelineEventWords, timelineToJson, timelineToMarkdown } from '../domain/incidents/incident-timeline.js';
 import { approveRelaxation, completeRelaxationReview, draftIncidentUpdate, postIncidentUpdate } from '../app/incident-emergency.js';
 import { RELAXATIONS, type Relaxation } from '../domain/rollout/rollout-model.js';
 import { listIncidents, type IncidentState } from '../store/incident-store.js';
@@ -632,7 +632,10 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       async handle({ params, context }) {
         const detail = await asIncidentConflict(() => incidentDetail(pool, Number(params.id), scopeOptions()));
         const timeline = timelineToJson({ incident: { id: detail.label, title: detail.incident.title }, events: detail.events, durations: detail.durations });
-        return context.json({ ...detail, events: timeline.events, durations: timeline.durations });
+        // Each event in words too (the dashboard shows them), in the export's chronological order.
+        const words = [...detail.events].sort((a, b) => a.at.getTime() - b.at.getTime()).map(timelineEventWords);
+        const allowedRelaxations = dependencies.policy.inForce.current.policy?.emergency.relaxes ?? [];
+        return context.json({ ...detail, events: timeline.events.map((event, index) => ({ ...event, text: words[index] })), durations: timeline.durations, allowedRelaxations });
       },
     },
     {

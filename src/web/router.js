@@ -31,6 +31,7 @@ export function useHashLocation() {
 export const hostHref = (name) => `#/host/${encodeURIComponent(name)}`;
 export const advisoryHref = (id) => `#/advisory/${encodeURIComponent(id)}`;
 export const rolloutHref = (id) => `#/rollouts/${encodeURIComponent(id)}`;
+export const incidentHref = (id) => `#/incidents/${encodeURIComponent(id)}`;
 /** The rollout list filtered by `{ state, bucket }` (empty values left out). */
 export const rolloutsHref = (filters = {}) => listHref('#/rollouts', filters);
 /** The host list filtered by `{ bucket, team, q, stale, page }` (empty values left out). */

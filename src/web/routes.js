@@ -5,6 +5,8 @@ import { ComplianceReportPage } from './components/compliance-report-page.js';
 import { DebugPage } from './components/debug-page.js';
 import { ExecutivePage } from './components/executive-page.js';
 import { HostList } from './components/host-list.js';
+import { IncidentList } from './components/incident-list.js';
+import { IncidentPage } from './components/incident-page.js';
 import { HostPage } from './components/host-page.js';
 import { OnCallPage } from './components/on-call-page.js';
 import { OverviewPage } from './components/overview-page.js';
@@ -18,6 +20,8 @@ export const ROUTES = [
   { name: 'plan', pattern: /^\/plan$/, page: PlanPage, navigation: { label: 'Plan', href: '#/plan' } },
   { name: 'rollouts', pattern: /^\/rollouts$/, page: RolloutList, navigation: { label: 'Rollouts', href: '#/rollouts' } },
   { name: 'rollout', pattern: /^\/rollouts\/(.+)$/, page: RolloutPage },
+  { name: 'incidents', pattern: /^\/incidents$/, page: IncidentList, navigation: { label: 'Incidents', href: '#/incidents' } },
+  { name: 'incident', pattern: /^\/incidents\/(.+)$/, page: IncidentPage },
   { name: 'executive', pattern: /^\/executive$/, page: ExecutivePage, navigation: { label: 'Executive', href: '#/executive' } },
   { name: 'on-call', pattern: /^\/on-call$/, page: OnCallPage, navigation: { label: 'On call', href: '#/on-call' } },
   { name: 'debug', pattern: /^\/debug$/, page: DebugPage, navigation: { label: 'Debug', href: '#/debug' } },

@@ -127,7 +127,7 @@ function plain(value: object): Record<string, unknown> {
 /** The timeline as a Markdown section for the postmortem. */
 export function timelineToMarkdown(timeline: TimelineExport): string {
   const lines = [`## Timeline: ${timeline.incident.id}, ${markdownText(timeline.incident.title)}`, ''];
-  for (const event of chronological(timeline.events)) lines.push(`- ${utcMinute(event.at)}: ${eventWords(event)}`);
+  for (const event of chronological(timeline.events)) lines.push(`- ${utcMinute(event.at)}: ${timelineEventWords(event)}`);
   if (timeline.events.length === 0) lines.push('- nothing recorded');
   const durations = timeline.durations;
   if (durations) {
@@ -148,7 +148,8 @@ function durationWords(milliseconds: number | undefined, missing: string): strin
   return milliseconds === undefined ? missing : formatPolicyDuration(milliseconds);
 }
 
-function eventWords(event: TimelineEvent): string {
+/** One event in words, as the Markdown timeline writes it (Markdown's syntax characters escaped). */
+export function timelineEventWords(event: TimelineEvent): string {
   switch (event.kind) {
     case 'opened':
       return `opened by ${markdownText(event.by)} for ${event.advisories.map(markdownText).join(', ')}: ${markdownText(event.reason)}`;

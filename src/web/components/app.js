@@ -7,6 +7,7 @@ import { html } from '../html.js';
 import { matchRoute, useHashLocation } from '../router.js';
 import { FALLBACK_ROUTE, ROUTES } from '../routes.js';
 import { RefreshContext } from '../use-api.js';
+import { IncidentBanner } from './incident-banner.js';
 import { Layout } from './layout.js';
 import { LoginDialog } from './login-dialog.js';
 
@@ -39,7 +40,7 @@ export function App() {
   const { route, parameter } = matchRoute(ROUTES, path) ?? { route: FALLBACK_ROUTE };
   const Page = route.page;
   return html`<${RefreshContext.Provider} value=${refresh}>
-    <${Layout} routes=${ROUTES} currentRoute=${route.name} status=${status}>
+    <${Layout} routes=${ROUTES} currentRoute=${route.name} status=${status} banner=${html`<${IncidentBanner} />`}>
       <${Page} parameter=${parameter} query=${query} />
     <//>
     <${LoginDialog} open=${signInNeeded} onSignIn=${signIn} />

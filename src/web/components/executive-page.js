@@ -22,12 +22,14 @@ function tone(definition, values) {
 
 /** A daily series of one duration's mean, on the days that had any. */
 const dailyMeans = (daily, metric) => daily.filter((day) => day[metric].count > 0).map((day) => ({ day: day.day, value: day[metric].mean }));
+/** One line per team of a duration's daily mean. */
+const teamMeans = (teamDaily, metric) => ({ series: teamDaily.map((team) => ({ name: team.name, points: dailyMeans(team.points, metric) })) });
 
 export function ExecutivePage() {
   const report = useApi(`/api/v1/metrics/seed?days=${DAYS}`);
   const snapshots = useApi('/api/v1/fleet/trends?dimension=team&days=90');
   if (!report) return null;
-  const { fleet, teams, buckets, definitions, daily } = report;
+  const { fleet, teams, buckets, definitions, daily, teamDaily } = report;
   const teamNames = teams.map((team) => team.name);
   const ratios = (key) => teams.map((team) => team.values[key].ratio ?? 0);
   const medians = (key) => teams.map((team) => team.values[key].median ?? 0);
@@ -54,6 +56,7 @@ export function ExecutivePage() {
     </div>
     <div class="charts">
       <${TrendChart} testid="time-to-patch" title=${`Time to patch, day by day (last ${DAYS} days)`} note="mean hours of the fixes installed and made live each day" trends=${timeToPatch} value=${(point) => point.value} format=${hours} />
+      <${TrendChart} testid="team-time-to-live" title=${`Time to live per team, day by day (last ${DAYS} days)`} note="mean hours from first seen to the fix running, of each team's fixes made live that day" trends=${teamMeans(teamDaily, 'timeToLive')} value=${(point) => point.value} format=${hours} />
       ${snapshots ? html`<${TrendChart} testid="team-snapshot-coverage" title="Hosts with no open finding, per team, 90 days" note="from the daily snapshots: a line that sinks is a team falling behind" trends=${snapshots} value=${(point) => point.patchCoverage} format=${percent} />` : null}
     </div>
     <${SeedMetricTable} title="Per owner team" dimension="team" rows=${teams} definitions=${definitions} />

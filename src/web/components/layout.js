@@ -1,5 +1,5 @@
-// The frame of every page: a banner slot on top (the incident banner of the emergency path will
-// live there), the header with the navigation, search and status line, then the page itself.
+// The frame of every page: a banner on top (the open incidents, when there are any), the header
+// with the navigation, search and status line, then the page itself.
 import { html } from '../html.js';
 import { SearchForm } from './search-form.js';
 import { StatusLine } from './status-line.js';
@@ -10,7 +10,7 @@ import { StatusLine } from './status-line.js';
  */
 export function Layout({ routes, currentRoute, status, banner, children }) {
   return html`
-    ${banner ? html`<div class="banner-slot" data-testid="banner">${banner}</div>` : null}
+    ${banner ?? null}
     <header>
       <a class="brand" href="#/">fleetpatch</a>
       <nav aria-label="Pages" data-testid="navigation">

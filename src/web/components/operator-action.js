@@ -7,10 +7,11 @@ import { html } from '../html.js';
 import { RefreshContext } from '../use-api.js';
 
 /**
- * @param {{ label: string, path: string, testid: string, danger?: boolean, prompt?: string }} props `path` is the API path to
- *   POST; `prompt` asks for the reason (default `why <label>?`; a checklist step asks what was done)
+ * @param {{ label: string, path: string, testid: string, danger?: boolean, prompt?: string, body?: object, bodyField?: string }} props `path` is
+ *   the API path to POST; `prompt` asks for the reason (default `why <label>?`; a checklist step asks what was done); `body` is sent
+ *   with it, the answer under `bodyField` (default `reason`)
  */
-export function OperatorAction({ label, path, testid, danger = false, prompt = `why ${label}?` }) {
+export function OperatorAction({ label, path, testid, danger = false, prompt = `why ${label}?`, body = {}, bodyField = 'reason' }) {
   const { refresh } = useContext(RefreshContext);
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -20,7 +21,7 @@ export function OperatorAction({ label, path, testid, danger = false, prompt = `
     event.preventDefault();
     setBusy(true);
     try {
-      await apiPost(path, { reason: String(new FormData(event.currentTarget).get('reason')).trim() });
+      await apiPost(path, { ...body, [bodyField]: String(new FormData(event.currentTarget).get('reason')).trim() });
       setAsking(false);
       setError(undefined);
       refresh();
