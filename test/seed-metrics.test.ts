@@ -264,6 +264,12 @@ describe('the seed\'s metrics and the operations views', () => {
       ['2026-11-03', '–', '20.0 h'],
     ]);
     expect((await page.getByTestId('trend-time-to-patch').locator('canvas').boundingBox())!.width).toBeGreaterThan(300);
+    // Per team: only the shop's hosts made fixes live.
+    expect(await page.getByTestId('trend-team-time-to-live-table').locator('thead th').allTextContents()).toEqual(['day', 'shop']);
+    expect(await page.getByTestId('trend-team-time-to-live-table').locator('tbody tr').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent)))).toEqual([
+      ['2026-11-02', '3.0 h'],
+      ['2026-11-03', '20.0 h'],
+    ]);
     expect(await page.getByTestId('definitions').locator('dt').count()).toBe(report.definitions.length);
     await page.screenshot({ path: join(SCREENSHOTS, 'executive.png'), fullPage: true });
     expect(pageErrors).toEqual([]);

@@ -34,5 +34,6 @@ describe('seed metrics', () => {
     expect(report.buckets.map((bucket) => [bucket.name, bucket.values.rollbackRate.ratio])).toEqual([['db', 0.5], ['web', null]]);
     expect(report.daily).toHaveLength(1);
     expect(report.daily[0]).toMatchObject({ day: '2026-12-09', rollbackRate: { ratio: 0.5, hostRatio: 1 / 8 } });
+    expect(report.teamDaily.map((team) => [team.name, team.points.map((point) => point.day)])).toEqual([['shop', ['2026-12-09']]]);
   });
 });

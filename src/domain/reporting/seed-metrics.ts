@@ -116,7 +116,18 @@ export interface SeedMetricsReport {
   buckets: Array<{ name: string; values: SeedMetricValues }>;
   teams: Array<{ name: string; values: SeedMetricValues }>;
   /** The event metrics per day, oldest first: what moved, when. */
-  daily: Array<{ day: string; timeToInstalled: DurationSummary; timeToLive: DurationSummary; rollbackRate: SeedMetricValues['rollbackRate']; timeToDetectFailedPatch: DurationSummary }>;
+  daily: DailyMetrics[];
+  /** The same per team: a team whose time to patch creeps up shows it here. */
+  teamDaily: Array<{ name: string; points: DailyMetrics[] }>;
+}
+
+/** The metrics of what happened on one day (UTC). */
+export interface DailyMetrics {
+  day: string;
+  timeToInstalled: DurationSummary;
+  timeToLive: DurationSummary;
+  rollbackRate: SeedMetricValues['rollbackRate'];
+  timeToDetectFailedPatch: DurationSummary;
 }
 
 const DAY_MS = 86_400_000;
@@ -279,10 +290,11 @@ const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? 
 export function seedMetricsReport(facts: readonly SeedMetricFacts[], options: { now: Date; days: number }): SeedMetricsReport {
   const per = (key: (fact: SeedMetricFacts) => string) =>
     [...groupBy(facts, key)].map(([name, group]) => ({ name, values: seedMetricValues(group, options.now) })).sort(byName);
-  const daily = [...groupBy(facts.filter((fact) => fact.day !== undefined), (fact) => fact.day!)]
+  const events = facts.filter((fact) => fact.day !== undefined);
+  const daily = (group: readonly SeedMetricFacts[]): DailyMetrics[] => [...groupBy(group, (fact) => fact.day!)]
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([day, group]) => {
-      const values = seedMetricValues(group, options.now);
+    .map(([day, dayFacts]) => {
+      const values = seedMetricValues(dayFacts, options.now);
       return { day, timeToInstalled: values.timeToInstalled, timeToLive: values.timeToLive, rollbackRate: values.rollbackRate, timeToDetectFailedPatch: values.timeToDetectFailedPatch };
     });
   return {
@@ -292,6 +304,7 @@ export function seedMetricsReport(facts: readonly SeedMetricFacts[], options: { 
     fleet: seedMetricValues(facts, options.now),
     buckets: per((fact) => fact.bucket),
     teams: per((fact) => fact.team),
-    daily,
+    daily: daily(events),
+    teamDaily: [...groupBy(events, (fact) => fact.team)].map(([name, group]) => ({ name, points: daily(group) })).sort(byName),
   };
 }

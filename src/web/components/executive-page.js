@@ -1,6 +1,7 @@
 // The executive view: the seed's metrics over the last 30 days as headline numbers (each with what
 // it is made of and its definition on hover), the teams side by side as charts, time to patch day
-// by day and each team's snapshots over 90 days, and every metric per team and bucket in tables.
+// by day for the fleet and per team, each team's snapshots over 90 days, and every metric per team
+// and bucket in tables.
 import { percent } from '../format.js';
 import { html } from '../html.js';
 import { daysText, hours, METRIC_DETAIL, METRIC_TEXT } from '../seed-metric-format.js';
