@@ -42,6 +42,7 @@ interface Detail {
   relaxations: Array<{ bucket: string; relaxes: string[]; approvedBy: string; reviewDueAt: string; review?: { notes: string } }>;
   events: Array<{ kind: string; at: string; bucket?: string; slotDueAt?: string; automatic?: boolean }>;
   updates: Array<{ author: string; automatic: boolean; markdown: string; missedSlot?: string }>;
+  durations: { timeToPatchedMs?: number; timeToLiveMs?: number };
 }
 
 /** A loopback Slack incoming webhook: every message posted to it. */
@@ -242,6 +243,10 @@ notifications:
     expect(final.events.filter((event) => event.kind === 'update-missed').map((event) => event.slotDueAt)).toEqual(['2026-12-01T13:00:00.000Z']);
     expect([kinds[0], kinds.at(-2), kinds.at(-1)]).toEqual(['opened', 'closed', 'review-completed']);
     expect(final.events[0]!.at).toBe(openedAt.toISOString());
+    // Patched when the emergency rollouts installed the fix (the database's too, minutes after the approval), live at db-1's reboot.
+    expect(final.durations.timeToPatchedMs).toBeGreaterThan(10 * 60_000);
+    expect(final.durations.timeToPatchedMs).toBeLessThan(60 * 60_000);
+    expect(final.durations.timeToLiveMs).toBe(4 * 3_600_000);
 
     const markdown = (await api('GET', `/api/v1/incidents/${id}/timeline?format=markdown`)).text;
     expect(markdown.match(/^- 2026-/gm)).toHaveLength(final.events.length);

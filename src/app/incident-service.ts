@@ -200,21 +200,31 @@ export async function incidentScope(db: Queryable, incident: Pick<StoredIncident
 
 /**
  * The incident's durations: detection from the earliest publication of its advisories; a host is
- * live when detection judged every finding of it fixed (its latest fix's time). When a host was
- * only installed (pending reboot) is not recorded, so time to patched waits for it to be live.
+ * patched when every finding of it has its fix on disk (the latest install), live when detection
+ * judged every finding fixed (its latest fix's time).
  */
 async function durationsOf(db: Queryable, incident: StoredIncident, scope: IncidentScope, findings: readonly ScopeFindingRow[], targetMs: number): Promise<IncidentDurations> {
   const published = (await storedAdvisoryFacts(db, incident.advisories, scope.asOf)).flatMap((facts) => (facts.published ? [facts.published.getTime()] : []));
+  const latest = (into: Map<string, Date>, host: string, at: Date) => {
+    const before = into.get(host);
+    if (!before || before < at) into.set(host, at);
+  };
   const liveAt = new Map<string, Date>();
+  const installedAt = new Map<string, Date>();
+  const notInstalled = new Set<string>();
   for (const finding of findings) {
-    if (finding.state !== 'live' || !finding.resolvedAt) continue;
-    const before = liveAt.get(finding.host);
-    if (!before || before < finding.resolvedAt) liveAt.set(finding.host, finding.resolvedAt);
+    if (finding.state === 'live' && finding.resolvedAt) latest(liveAt, finding.host, finding.resolvedAt);
+    if (finding.state === 'vulnerable' || !(finding.installedAt ?? finding.resolvedAt)) notInstalled.add(finding.host);
+    else latest(installedAt, finding.host, (finding.installedAt ?? finding.resolvedAt)!);
   }
   return measureIncident({
     ...(published.length > 0 ? { publishedAt: new Date(Math.min(...published)) } : {}),
     openedAt: incident.openedAt,
-    hosts: scope.hosts.map((host) => ({ excluded: host.status === 'excluded', liveAt: host.status === 'live' ? liveAt.get(host.name) : undefined })),
+    hosts: scope.hosts.map((host) => ({
+      excluded: host.status === 'excluded',
+      liveAt: host.status === 'live' ? liveAt.get(host.name) : undefined,
+      installedAt: host.status === 'live' || host.status === 'pending-reboot' ? (notInstalled.has(host.name) ? undefined : installedAt.get(host.name)) : undefined,
+    })),
     targetMs,
   });
 }

@@ -352,6 +352,8 @@ export interface ScopeFindingRow {
   lastSeenAt?: Date;
   /** When detection judged it fixed (live): the host's milestone. */
   resolvedAt?: Date;
+  /** When the fix was first on disk (pending reboot or live at once). */
+  installedAt?: Date;
   /** The accepted risk's reason, when one covers the finding now. */
   acceptedReason?: string;
 }
@@ -363,8 +365,8 @@ export interface ScopeFindingRow {
  * not-applicable and the fixed kernel has none): it went live when the host booted, if known.
  */
 export async function incidentScopeFindings(db: Queryable, advisories: readonly string[], now: Date): Promise<ScopeFindingRow[]> {
-  const result = await db.query<{ host: string; bucket: string; team: string; state: 'vulnerable' | 'pending-reboot' | 'fixed' | 'not-applicable'; last_seen_at: Date | null; resolved_at: Date | null; accepted_reason: string | null }>(
-    `SELECT h.name AS host, h.bucket, h.team, f.state, h.last_seen_at,
+  const result = await db.query<{ host: string; bucket: string; team: string; state: 'vulnerable' | 'pending-reboot' | 'fixed' | 'not-applicable'; last_seen_at: Date | null; resolved_at: Date | null; installed_at: Date | null; accepted_reason: string | null }>(
+    `SELECT h.name AS host, h.bucket, h.team, f.state, h.last_seen_at, f.installed_at,
             CASE WHEN f.state = 'not-applicable' THEN h.boot_time ELSE f.resolved_at END AS resolved_at,
             CASE WHEN f.state IN ('vulnerable', 'pending-reboot') THEN (
               SELECT r.reason || ' (accepted by ' || r.accepted_by || ' until ' || to_char(r.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ')'
@@ -384,6 +386,7 @@ export async function incidentScopeFindings(db: Queryable, advisories: readonly 
     const finding: ScopeFindingRow = { host: row.host, bucket: row.bucket, team: row.team, state: row.state === 'fixed' || row.state === 'not-applicable' ? 'live' : row.state };
     if (row.last_seen_at !== null) finding.lastSeenAt = row.last_seen_at;
     if (row.resolved_at !== null) finding.resolvedAt = row.resolved_at;
+    if (row.installed_at !== null) finding.installedAt = row.installed_at;
     if (row.accepted_reason !== null) finding.acceptedReason = row.accepted_reason;
     return finding;
   });
