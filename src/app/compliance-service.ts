@@ -78,6 +78,7 @@ export async function vexExport(pool: pg.Pool, request: VexExportRequest): Promi
   const evidence = await complianceEvidence(pool, {}, request.now);
   const statements = vexStatements(evidence.map((stored) => ({ ...withDueTime(stored, request.policy?.policy), ecosystem: stored.ecosystem })), request.now);
   if (statements.length === 0) throw new NothingToState('the fleet has no findings to state anything about');
+  // Through JSON first: the statements' dates become the ISO text the documents carry.
   const digest = createHash('sha256').update(canonicalJson(JSON.parse(JSON.stringify(statements)))).digest('hex');
   const tooling = `fleetpatch ${GENERATOR_VERSION}${checkpoint ? `, from audit checkpoint ${checkpoint.treeSize} (root ${checkpoint.rootHash})` : ''}`;
   const facts = { author: request.author, timestamp: request.now, tooling };

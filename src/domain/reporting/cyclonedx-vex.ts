@@ -22,7 +22,7 @@ const STATES = { fixed: 'resolved', affected: 'exploitable', not_affected: 'not_
 const reference = (host: string, purl: string) => `${host}/${purl}`;
 
 /**
- * `serialNumber` is an RFC 4122 URN (`urn:uuid:…`), `facts.id` is ignored in favour of it.
+ * `serialNumber` names the BOM as an RFC 9562 URN (`urn:uuid:…`), where OpenVEX has its `@id`.
  *
  * @example cycloneDxVex(statements, facts, 'urn:uuid:3f2a…').vulnerabilities[0].analysis.state // 'exploitable'
  */
