@@ -7,9 +7,9 @@
 // fleet's OpenVEX export validates against the OpenVEX JSON schema (the accepted risk affected with
 // its action statement), CycloneDX says the same; a vendor's not_affected statement imported as an
 // acceptance excepts its finding, and bad imports name the field (API) or file and line (CLI) and
-// store nothing. The page's screenshot and PDF are kept under test-results/compliance-report/
-// (git-ignored).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// store nothing. The page's screenshot and PDF (and the CLI's --format pdf) are kept under
+// test-results/compliance-report/ (git-ignored).
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -231,6 +231,12 @@ describe('compliance reports', () => {
     const fromCli = JSON.parse(cli.stdout) as ComplianceReportJson;
     const withoutCheckpoint = (rows: ComplianceReportJson['rows']) => rows.map(({ audit_tree_size: _size, audit_root_hash: _root, ...row }) => row);
     expect(withoutCheckpoint(fromCli.rows)).toEqual(withoutCheckpoint(report.rows));
+    // The printable page as a PDF, printed by headless Chromium, kept with the screenshot.
+    const pdf = join(ARTIFACTS, 'compliance-report-cli.pdf');
+    const printed = await runCli(['report', 'compliance', '--format', 'pdf', '--output', pdf, '--chromium', requireTool('chromium')], environment);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stderr).toMatch(/^5 evidence rows written to .*compliance-report-cli\.pdf; audit checkpoint \d+ \(root [0-9a-f]{64}\): check it with fleetpatch audit verify\n$/);
+    expect(readFileSync(pdf).subarray(0, 5).toString('latin1')).toBe('%PDF-');
     const verify = await runCli(['audit', 'verify', '--json'], environment);
     expect(verify.code).toBe(0);
     const verified = JSON.parse(verify.stdout) as { ok: boolean; anchoredSize: number; checkpointsChecked: number };
