@@ -52,7 +52,10 @@ export function createFleetMetrics(summaries: SummaryCache, rolloutCounts?: () =
   const seedGauges = [timeToPatch, criticalCoverage, rollbackRatio, failureDetection, oldestPendingReboot, vulnerabilityAge, compliancePass, complianceHosts, canarySuccess, canaryWaves, observability];
 
   const setSeed = (target: { dimension: string; name: string }, values: SeedMetricValues) => {
-    const maybe = (metric: Gauge, labels: Record<string, string>, value: number | null) => value !== null && metric.set({ ...target, ...labels }, value);
+    // A metric with nothing to measure (no fix in the period, no canary) has no sample, not a zero.
+    const maybe = (metric: Gauge, labels: Record<string, string>, value: number | null) => {
+      if (value !== null) metric.set({ ...target, ...labels }, value);
+    };
     const durations = (metric: Gauge, labels: Record<string, string>, summary: DurationSummary) => {
       for (const statistic of ['mean', 'median', 'p90'] as const) maybe(metric, { ...labels, statistic }, summary[statistic]);
     };

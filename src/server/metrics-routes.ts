@@ -11,7 +11,7 @@ import type { Policy } from '../domain/policy/policy-schema.js';
 import { seedMetricsReport, type SeedMetricsReport } from '../domain/reporting/seed-metrics.js';
 import { wellFormedString } from '../domain/well-formed-text.js';
 import { onCallSnapshot, storedHealth } from '../store/operations-queries.js';
-import { seedMetricFacts } from '../store/seed-metric-queries.js';
+import { seedMetricFacts, type SeedMetricOptions } from '../store/seed-metric-queries.js';
 import type { ReplicaHealth } from './replica-health.js';
 import type { RouteSpec } from './route-spec.js';
 
@@ -36,7 +36,7 @@ export const METRICS_DAYS = 30;
 /**
  * @example await seedMetrics(pool, { now: new Date(), days: 30, staleAfterSeconds: 3600, slas: policy?.slas })
  */
-export async function seedMetrics(pool: pg.Pool, options: Parameters<typeof seedMetricFacts>[1]): Promise<SeedMetricsReport> {
+export async function seedMetrics(pool: pg.Pool, options: SeedMetricOptions): Promise<SeedMetricsReport> {
   return seedMetricsReport(await seedMetricFacts(pool, options), { now: options.now, days: options.days });
 }
 
@@ -47,7 +47,7 @@ export function metricsRoutes(dependencies: MetricsRouteDependencies): MetricsRo
       method: 'get', path: '/api/v1/metrics/seed',
       summary: 'The seed\'s metrics over the last `days` (the fleet\'s over 30 days at most 5 minutes old; time to installed and to live, patch coverage, rollback rate, time to detect a failed patch, pending reboots, vulnerability age, compliance pass rate, canary success rate, observability coverage) for the fleet, each bucket and each team, with their definitions and the event metrics per day; bucket and team narrow the hosts and rollouts counted',
       access: 'viewer',
-      query: z.object({ bucket: name.optional(), team: name.optional(), days: z.coerce.number().int().positive().max(400).default(30) }),
+      query: z.object({ bucket: name.optional(), team: name.optional(), days: z.coerce.number().int().positive().max(400).default(METRICS_DAYS) }),
       responses: { 200: 'The metrics, their definitions and the daily series' },
       example: { query: { bucket: 'databases', team: 'data-platform', days: '30' } },
       async handle({ query, context }) {
