@@ -216,6 +216,7 @@ describe('compliance reports', () => {
     await page.emulateMedia({ media: 'print' });
     expect(await page.locator('header').isVisible()).toBe(false);
     expect(await table.locator('tbody tr').count()).toBe(report.rows.length);
+    await page.screenshot({ path: join(ARTIFACTS, 'compliance-report-print.png'), fullPage: true });
     writeFileSync(join(ARTIFACTS, 'compliance-report.pdf'), await page.pdf({ format: 'A4', landscape: true, printBackground: true }));
     await page.emulateMedia({ media: 'screen' });
     console.info(`compliance report screenshot and PDF: ${ARTIFACTS}`);
