@@ -62,7 +62,7 @@ const binIndexes = (unit: HistogramUnit) => Array.from({ length: HISTOGRAM_BOUND
  */
 const HOST_FACTS_SQL = `
   WITH scoped_hosts AS (
-    SELECT key, name, bucket, team, reboot_required, pending_reboot_findings,
+    SELECT key, bucket, team, reboot_required, pending_reboot_findings,
            (last_seen_at IS NULL OR last_seen_at < $1::timestamptz - make_interval(secs => $2)) AS stale,
            findings_digest IS NOT NULL AS evaluated
       FROM hosts WHERE ($3::text IS NULL OR bucket = $3) AND ($4::text IS NULL OR team = $4)
