@@ -5,7 +5,7 @@
 // fix the rollout engine saw through is verified by that rollout, one judged from a check-in by it);
 // the CLI's report has the same rows and `fleetpatch audit verify` holds the log against it. The
 // fleet's OpenVEX export validates against the OpenVEX JSON schema (the accepted risk affected with
-// its action statement), CycloneDX says the same; a vendor's not_affected statement imported as an
+// its action statement), CycloneDX says the same and validates against the CycloneDX 1.6 schema; a vendor's not_affected statement imported as an
 // acceptance excepts its finding, and bad imports name the field (API) or file and line (CLI) and
 // store nothing. The page's screenshot and PDF (and the CLI's --format pdf) are kept under
 // test-results/compliance-report/ (git-ignored).
@@ -32,6 +32,7 @@ import { withTransaction } from '../src/store/transaction.js';
 import { launchChromium, watchedPage } from './browser.js';
 import { runCli } from './cli.js';
 import { repoRoot } from './data-path.js';
+import { cycloneDxSchemaErrors } from './cyclonedx-schema.js';
 import { openVexSchemaErrors } from './openvex-schema.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { requireTool } from './required-tools.js';
@@ -277,6 +278,7 @@ describe('compliance reports', () => {
     const again = await openVex();
     expect((await openVex())['@id']).toBe(again['@id']);
     const cyclonedx = (await (await get('/api/v1/vex?format=cyclonedx')).json()) as { specVersion: string; vulnerabilities: Array<{ id: string; analysis: { state: string; response?: string[] }; affects: Array<{ ref: string }> }> };
+    expect(cycloneDxSchemaErrors(cyclonedx)).toEqual([]);
     expect(cyclonedx.specVersion).toBe('1.6');
     const forHost = (host: string) => cyclonedx.vulnerabilities.filter((vulnerability) => vulnerability.affects.some((affected) => affected.ref.startsWith(`${host}/`))).map((vulnerability) => [vulnerability.analysis.state, vulnerability.analysis.response ?? null]);
     expect(forHost('db-1')).toEqual([['exploitable', ['will_not_fix']]]);
