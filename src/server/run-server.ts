@@ -49,7 +49,7 @@ const FIRST_ENROLLMENT_TOKEN = { days: 7, uses: 100 };
 /** How long fleet numbers are reused (dashboards refresh every 30 s, scrapes every 15–60 s). */
 const SUMMARY_MAX_AGE_MS = 5_000;
 /**
- * The seed's metrics read every open finding of the fleet (about 6 s of database time at 100,000
+ * The seed's metrics read every open finding of the fleet (5–6 s of database time at 100,000
  * hosts with a million findings, npm run bench:metrics): /metrics and the dashboard share one report,
  * computed when asked at most every 5 minutes, the older one served meanwhile.
  */
