@@ -9,7 +9,7 @@ import { sharedData } from './data-path.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 /** Commands that report data or what they stored; any `list` or `show` command counts too. */
-const REPORTING = ['scan', 'hosts', 'findings', 'findings accept', 'inventory import', 'advisories import', 'advisories sync', 'signals import', 'report compliance', 'vex import'];
+const REPORTING = ['scan', 'hosts', 'findings', 'findings accept', 'inventory import', 'advisories import', 'advisories sync', 'signals import', 'report compliance', 'vex import', 'incident timeline', 'incident update', 'incident relax'];
 
 function commandNames(command: Command, prefix = ''): Array<{ name: string; command: Command }> {
   return command.commands.flatMap((child) => {

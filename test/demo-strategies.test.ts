@@ -5,7 +5,7 @@
 // patch-host runbook (a real script the command hook runs), the stateless hosts are replaced from
 // the baseline image, and the physical host waits for its checklist, confirmed here as a person
 // would. Everything is wired as `fleetpatch start --demo` wires it.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,7 @@ describe('the demo fleet runs every bucket\'s strategy', () => {
     }
     throw new Error(`timed out waiting for ${what}; log: ${log.slice(-30).join(' | ')}`);
   };
+  const HOOK_STATES = new Set(['provisioning', 'retiring']);
   const WAITING_ON_TIME = new Set(['monitoring', 'awaiting-replacement', 'succeeded', 'failed', 'skipped', 'pending', 'timed-out']);
   const finished = async (id: number, each?: (current: RolloutView) => Promise<void>) => {
     let pace = 0;
@@ -70,7 +71,9 @@ describe('the demo fleet runs every bucket\'s strategy', () => {
       const current = await view(id);
       await each?.(current);
       // Paused until the next window (the nodes' hour fits a few of them a night): ten minutes a look.
-      pace = current.state === 'paused' || current.state === 'waiting-for-window' ? 600_000
+      // A hook's real process (a replacement's provision, an instance's retirement) gets real time: its deadline is policy time.
+      pace = current.hosts.some((host) => HOOK_STATES.has(host.state)) ? 100
+        : current.state === 'paused' || current.state === 'waiting-for-window' ? 600_000
         : current.state === 'baking' || current.hosts.every((host) => WAITING_ON_TIME.has(host.state)) ? 60_000 : 1_000;
       return ['succeeded', 'completed-with-errors', 'halted', 'canceled'].includes(current.state) ? current : undefined;
     }, () => pace);
@@ -175,4 +178,52 @@ describe('the demo fleet runs every bucket\'s strategy', () => {
     expect(final.state, JSON.stringify(final.hosts)).toBe('succeeded');
     expect(log.some((line) => /sim-colo-01 patched by hand \(simulated\)/.test(line))).toBe(true);
   }, 180_000);
+
+  it('walks the demo\'s simulated critical CVE from its import to a closed incident: one emergency rollout per bucket, windows relaxed by a person', async () => {
+    const body = JSON.parse(readFileSync(join(infrastructure.directory, 'critical-cve.json'), 'utf8')) as { advisories: Array<{ id: string }> };
+    const imported = await api<{ incidentsOpened: number[] }>('POST', '/api/v1/advisories', body);
+    expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+    expect(imported.body.incidentsOpened).toHaveLength(1);
+    const id = imported.body.incidentsOpened[0]!;
+    interface IncidentView { incident: { state: string; planNotes: Record<string, string> }; scope: { total: Record<string, number>; byBucket: Array<{ bucket: string }>; closable: boolean; closeBlockers: Array<{ text: string }> }; rollouts: Array<{ id: number; bucket: string; state: string }> }
+    const incident = async () => (await api<IncidentView>('GET', `/api/v1/incidents/${id}`)).body;
+    const buckets = ['databases', 'kubernetes-nodes', 'physical', 'stateless'];
+    expect((await incident()).scope.byBucket.map((entry) => entry.bucket)).toEqual(buckets);
+    const planned = await until('an emergency rollout per bucket', async () => {
+      const current = await incident();
+      return current.rollouts.length === 4 ? current : undefined;
+    }, () => 1_000);
+    expect(planned.rollouts.map((rollout) => rollout.bucket).sort()).toEqual(buckets);
+    for (const bucket of buckets) {
+      const approved = await api('POST', `/api/v1/incidents/${id}/relaxations`, { bucket, relaxes: ['windows'], reason: 'the demo\'s critical CVE: no waiting for windows' });
+      expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    }
+    // Each bucket's own strategy runs now: waves approved, the physical checklist confirmed, as the owners would.
+    const confirmed = new Set<string>();
+    for (const rollout of planned.rollouts) {
+      const final = await finished(rollout.id, async (current) => {
+        if (current.state === 'paused' && (current as RolloutView & { pauseReason?: string }).pauseReason === 'approval') await api('POST', `/api/v1/rollouts/${rollout.id}/approve`, { reason: 'wave looked healthy' });
+        for (const host of current.hosts.filter((candidate) => candidate.state === 'awaiting-operator' && !confirmed.has(candidate.host))) {
+          confirmed.add(host.host);
+          for (let step = 1; step <= 5; step++) await api('POST', `/api/v1/rollouts/${rollout.id}/hosts/${host.host}/checklist/${step}`, { reason: `step ${step} done` });
+        }
+      }).catch(async (error: unknown) => {
+        const stuck = await view(rollout.id);
+        throw new Error(`${rollout.bucket}: ${stuck.state} ${JSON.stringify(stuck.hosts).slice(0, 800)} ${JSON.stringify(stuck.events.slice(-5))}; ${String(error).slice(0, 200)}`);
+      });
+      expect(final.state, `${rollout.bucket}: ${JSON.stringify(final.hosts)}`).toBe('succeeded');
+    }
+    let blockers: string[] = [];
+    const live = await until('every host in scope live', async () => {
+      const current = await incident();
+      blockers = current.scope.closeBlockers.map((blocker) => blocker.text);
+      if (blockers.length > 0 && log.length > 0) log.push(`blockers: ${blockers.join('; ')}`);
+      return current.scope.closable ? current : undefined;
+    }, () => 60_000).catch((error: unknown) => {
+      throw new Error(`${String(error).slice(0, 300)}; close blockers: ${blockers.join('; ')}`);
+    });
+    expect([live.scope.total.vulnerable, live.scope.total.pendingReboot]).toEqual([0, 0]);
+    const closed = await api<{ state: string }>('POST', `/api/v1/incidents/${id}/close`, { reason: 'every host patched and live' });
+    expect([closed.status, closed.body.state]).toEqual([200, 'closed']);
+  }, 300_000);
 });

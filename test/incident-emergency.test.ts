@@ -264,4 +264,14 @@ notifications:
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('owes no post-change review for web');
   }, 60_000);
+
+  it('a pushed advisory that is not valid OSV is refused naming the record and field, and nothing of the push is stored', async () => {
+    const before = (await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM advisories')).rows[0]!.n;
+    const valid = { id: 'VENDOR-2026-0002', modified: '2026-12-01T00:00:00Z', summary: 'libfine: fine', affected: [{ package: { ecosystem: 'Debian:12', name: 'libfine' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.1-1' }] }] }] };
+    const broken = { ...valid, id: 'VENDOR-2026-0003', affected: [{ package: { ecosystem: 'Debian:12', name: 'libbroken' }, ranges: [{ type: 'ECOSYSTEM', events: 'none' }] }] };
+    const refused = await api<{ error: { code: string; field: string; message: string } }>('POST', '/api/v1/advisories', { advisories: [valid, broken] });
+    expect([refused.status, refused.body.error.code, refused.body.error.field]).toEqual([400, 'invalid-advisory', 'advisories[1].affected[0].ranges[0].events']);
+    expect(refused.body.error.message).toContain('VENDOR-2026-0003');
+    expect((await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM advisories')).rows[0]!.n).toBe(before);
+  });
 });

@@ -5,7 +5,7 @@
  * end to end. Everything simulated says so: hosts `sim-…`, advisories `SIM-…`, outputs
  * `simulated: …`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ import { demoFleet } from '../simulator/demo-fleet.js';
 import { driveSimulatedHosts, SimulatedHost } from '../simulator/simulated-agent.js';
 import { replaceKevCatalogue } from '../store/advisory-store.js';
 import { storedInventories } from '../store/fleet-queries.js';
+import { demoCriticalCve } from '../simulator/demo-cve.js';
 import { takeFleetSnapshot } from '../store/fleet-snapshots.js';
 
 /** The demo's policy: the seed's own fleet, as examples/fleetpatch.yaml writes it down. */
@@ -64,7 +65,7 @@ export function demoPolicyText(substitutions: ReadonlyMap<string, string> = new 
  * package list, handed to the simulated infrastructure (which boots replacements and reboots
  * nodes), so a demo rollout moves like a real one and says it is simulated.
  */
-export async function startDemoHosts(server: RunningServer, options: { token: string; infrastructure: DemoInfrastructure; signal: AbortSignal; base?: HostInventory; now?: () => Date; pollMs?: number; checkInMs?: number; log: (message: string) => void }): Promise<{ hosts: readonly SimulatedHost[]; done: Promise<void> }> {
+export async function startDemoHosts(server: RunningServer, options: { token: string; infrastructure: DemoInfrastructure; signal: AbortSignal; base?: HostInventory; now?: () => Date; pollMs?: number; checkInMs?: number; log: (message: string) => void }): Promise<{ hosts: readonly SimulatedHost[]; done: Promise<void>; criticalCveFile?: string }> {
   const now = options.now ?? (() => new Date());
   const { infrastructure } = options;
   const hostOf = (name: string, labels: Record<string, string>, packages: InstalledPackage[], os: NonNullable<HostInventory['os']>, osEcosystem: string, state: { runningKernel?: string; rebootRequired?: boolean } = {}) =>
@@ -77,10 +78,14 @@ export async function startDemoHosts(server: RunningServer, options: { token: st
     create: (name, labels, packages) => hostOf(name, labels, packages, base.os!, base.osEcosystem!),
   });
   options.log(`demo: ${hosts.length} simulated hosts take their rollout jobs (fleetpatch rollout create --bucket databases); ${infrastructure.cluster.url} is their simulated Kubernetes API`);
+  // The emergency path's walk: a critical CVE of the simulated fleet, as the body `POST /api/v1/advisories` takes.
+  const cve = demoCriticalCve(inventories, now());
+  const cveFile = join(infrastructure.directory, 'critical-cve.json');
+  if (cve) writeFileSync(cveFile, `${JSON.stringify({ advisories: [cve] }, null, 2)}\n`);
   const pollMs = options.pollMs ?? 2_000;
   const driven = driveSimulatedHosts(infrastructure.hosts, { pollMs, checkInMs: options.checkInMs ?? 10 * 60_000, signal: options.signal, log: options.log });
   const hands = operatorsHands(server, infrastructure.hosts, { pollMs, signal: options.signal, log: options.log });
-  return { hosts: infrastructure.hosts, done: Promise.all([driven, hands]).then(() => undefined) };
+  return { hosts: infrastructure.hosts, done: Promise.all([driven, hands]).then(() => undefined), ...(cve ? { criticalCveFile: cveFile } : {}) };
 }
 
 /**

@@ -30,6 +30,8 @@ import { FINDING_STATES, SEVERITY_ORDER, type FindingState, type Severity } from
 import { isoDateTime, wellFormedString } from '../domain/well-formed-text.js';
 import type { AdvisoryFeed } from '../feeds/advisory-feed.js';
 import { FeedUnreachableError } from '../feeds/advisory-feed.js';
+import { MemoryFeed } from '../feeds/memory-feed.js';
+import { readOsvRecord } from '../domain/advisories/osv-record.js';
 import { checkInSchema, enrollSchema, heartbeatSchema, labelsSchema, packageListDigest } from '../protocol/agent-protocol.js';
 import {
   approveReenrollment,
@@ -152,6 +154,8 @@ const EXAMPLE_CHECK_IN = {
 
 const text = (max: number, min = 0) => wellFormedString({ min, max });
 const hostParams = z.object({ name: hostNameSchema });
+/** Records one push may carry: a notice or a handful, not a feed (a feed is synced). */
+const PUSHED_ADVISORIES_LIMIT = 1_000;
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 const listOf = <T extends string>(values: readonly T[], what: string) =>
   z.string().max(256).regex(new RegExp(`^(${values.join("|")})(,(${values.join("|")}))*$`), `a comma-separated list of ${what}: ${values.join(", ")}`);
@@ -502,6 +506,24 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       method: 'post', path: '/api/v1/advisories/sync', summary: 'Sync advisories now (operator)', access: 'operator', responses: { 200: 'Import report' },
       async handle({ context }) {
         return context.json(await controlPlane.syncAdvisories(await dependencies.openAdvisoryFeed()));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/advisories', summary: 'Import OSV records pushed by an operator (a vendor\'s notice, an embargoed advisory, an internal scanner\'s finding), as a sync would: re-evaluating the hosts they name and opening the incidents the emergency triggers call for (operator)', access: 'operator',
+      body: z.object({ advisories: z.array(z.unknown()).min(1).max(PUSHED_ADVISORIES_LIMIT) }),
+      responses: { 200: 'Import report (incidentsOpened lists the incidents opened)', 400: 'A record is not valid OSV: the error names the record and its field; nothing is imported' },
+      example: { body: { advisories: [{ id: 'VENDOR-2026-0001', modified: '2026-12-01T00:00:00Z', published: '2026-12-01T00:00:00Z', summary: 'libexample: remote code execution', database_specific: { severity: 'critical' }, affected: [{ package: { ecosystem: 'Debian:12', name: 'libexample' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.2-1' }] }] }] }] } },
+      async handle({ body, principal, context }) {
+        const records = (body as { advisories: unknown[] }).advisories;
+        const advisories = records.map((record, index) => {
+          const reading = readOsvRecord(record, { file: `advisories[${index}]` });
+          if ('errors' in reading) {
+            const problem = reading.errors[0]!;
+            throw new ApiError(400, 'invalid-advisory', problem.message, `advisories[${index}]${problem.location.field ? `.${problem.location.field}` : ''}`);
+          }
+          return reading.advisory;
+        });
+        return context.json(await controlPlane.syncAdvisories(new MemoryFeed(`pushed by ${actor(principal)}`, advisories)));
       },
     },
     {

@@ -20,6 +20,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { compareVersions } from '../domain/planning/package-targets.js';
 import type { InstalledPackage } from '../domain/types.js';
 import type { HostJob, JobResult } from '../protocol/job-protocol.js';
 import type { SimulatedHost } from './simulated-agent.js';
@@ -62,6 +63,8 @@ export interface DemoHostFactory {
 }
 
 export interface DemoInfrastructure {
+  /** Where its files live (the kubeconfig, the runbooks, the demo's critical CVE). */
+  readonly directory: string;
   /** The simulated cluster's kubeconfig, for `fleetpatch server --kubeconfig`. */
   readonly kubeconfigFile: string;
   /** What the example policy's runbook paths and Prometheus URL become in the demo. */
@@ -139,7 +142,8 @@ export async function startDemoInfrastructure(options: DemoInfrastructureOptions
       case 'provision-from-baseline --provision': {
         const image = call.environment.FLEETPATCH_IMAGE_ID;
         if (!image) return fail(2, 'FLEETPATCH_IMAGE_ID is not set');
-        const replacement = factory.create(nextGeneration(host.name, hosts), { ...host.labels, 'image-id': image }, onBaseline(host.packageList, factory.baseline));
+        const baked = withAtLeast(onBaseline(host.packageList, factory.baseline), packageTargets(call.environment.FLEETPATCH_PACKAGES ?? ''));
+        const replacement = factory.create(nextGeneration(host.name, hosts), { ...host.labels, 'image-id': image }, baked);
         hosts.push(replacement);
         later(bootMs, () => replacement.checkIn());
         return said([`${replacement.name} is booting from ${image} to replace ${host.name}`], { details: { replacement: replacement.name } });
@@ -177,6 +181,7 @@ export async function startDemoInfrastructure(options: DemoInfrastructureOptions
   }
 
   return {
+    directory: options.directory,
     kubeconfigFile,
     substitutions,
     hosts,
@@ -253,6 +258,15 @@ function nextGeneration(name: string, hosts: readonly SimulatedHost[]): string {
 function onBaseline(packages: readonly InstalledPackage[], baseline: readonly InstalledPackage[]): InstalledPackage[] {
   const newest = new Map(baseline.map((pkg) => [`${pkg.name} ${pkg.arch ?? ''}`, pkg]));
   return packages.map((pkg) => newest.get(`${pkg.name} ${pkg.arch ?? ''}`) ?? pkg);
+}
+
+/** The simulated image pipeline bakes the rollout's snapshot in: each package at least at its target version. */
+function withAtLeast(packages: readonly InstalledPackage[], targets: ReadonlyArray<{ name: string; version: string }>): InstalledPackage[] {
+  const wanted = new Map(targets.map((target) => [target.name, target.version]));
+  return packages.map((pkg) => {
+    const version = wanted.get(pkg.name);
+    return version !== undefined && compareVersions(pkg.ecosystem, version, pkg.version) > 0 ? { ...pkg, version, ...(pkg.sourceName ? { sourceVersion: version } : {}) } : pkg;
+  });
 }
 
 function shellQuote(word: string): string {

@@ -41,7 +41,7 @@ export function registerStartCommand(program: Command): void {
       const infrastructure = demo ? await demo.startDemoInfrastructureIn(home, { log }) : undefined;
       const server = await startServer({ port: options.port, host: '127.0.0.1', staleAfter: 3600, syncInterval: 21_600, ...(options.advisories ? { advisories: options.advisories } : {}), ...(infrastructure ? { kubeconfig: infrastructure.kubeconfigFile } : {}) });
       const simulation = new AbortController();
-      let simulated: { done: Promise<void> } | undefined;
+      let simulated: { done: Promise<void>; criticalCveFile?: string } | undefined;
       try {
         const adminToken = await localAdminToken(server, home);
         await enrollThisMachine(server, home);
@@ -53,7 +53,12 @@ export function registerStartCommand(program: Command): void {
           `\nfleetpatch is running on ${server.database.describe()}\n` +
             `  dashboard:   ${server.url}/#/?token=${adminToken}\n` +
             `  admin token: ${adminToken}  (kept in ${join(home, 'admin-token')}; the database stores only its hash)\n` +
-            `  API:         ${server.url}/openapi.json   metrics: ${server.url}/metrics\n\n`,
+            `  API:         ${server.url}/openapi.json   metrics: ${server.url}/metrics\n` +
+            (simulated?.criticalCveFile
+              ? `  a simulated critical CVE, to walk the emergency path (an incident on the dashboard):\n` +
+                `    curl -s -H "authorization: Bearer $(cat ${join(home, 'admin-token')})" -H 'content-type: application/json' --data @${simulated.criticalCveFile} ${server.url}/api/v1/advisories\n`
+              : '') +
+            '\n',
         );
         if (!options.exitAfterSetup) {
           process.stderr.write('serving; Ctrl-C to stop\n');

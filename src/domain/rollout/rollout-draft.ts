@@ -81,12 +81,13 @@ export function draftRollout(bucket: Bucket, hostPlans: readonly HostPlan[], opt
   assertRunnable(bucket);
   const relevant = (change: HostPlan['changes'][number]) => options.advisoryId === undefined || change.advisories.includes(options.advisoryId);
   const { strategy } = bucket;
-  // Replaced, never patched: a host not on the newest baseline image is replaced, whatever it runs.
-  const needsWork = strategy.kind === 'replace'
+  // Replaced, never patched: a host not on the newest baseline image is replaced, whatever it runs;
+  // for one advisory's fix (the emergency path), every host that needs it is, its replacement built with the fix.
+  const needsWork = strategy.kind === 'replace' && options.advisoryId === undefined
     ? (host: HostPlan) => options.labels?.get(host.host)?.[strategy.imageFact] !== strategy.image.id
     : (host: HostPlan) => host.status !== 'up-to-date' && (options.advisoryId === undefined || host.changes.some(relevant) || (host.willReboot && options.rebootFor?.has(host.host) === true));
   const hosts = hostPlans.filter(needsWork);
-  if (hosts.length === 0) throw new InputError(`no host of bucket ${bucket.name} needs ${strategy.kind === 'replace' ? `replacing with ${strategy.image.id}` : options.advisoryId ? `the fix for ${options.advisoryId}` : 'patching'}`, { field: options.advisoryId ? 'advisory' : 'bucket' });
+  if (hosts.length === 0) throw new InputError(`no host of bucket ${bucket.name} needs ${options.advisoryId ? `the fix for ${options.advisoryId}` : strategy.kind === 'replace' ? `replacing with ${strategy.image.id}` : 'patching'}`, { field: options.advisoryId ? 'advisory' : 'bucket' });
 
   const highest = new Map<string, { ecosystem: string; version: string }>();
   for (const host of hosts) {

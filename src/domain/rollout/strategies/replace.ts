@@ -8,7 +8,7 @@
  * replacement that never comes fails the host and leaves the old one serving.
  */
 import { BugError } from '../../errors.js';
-import { failureOf, type HostChange, type JobDraft, move, startJob, type Strategy, strategyOf } from '../host-steps.js';
+import { failureOf, type HostChange, hostTargets, type JobDraft, move, startJob, type Strategy, strategyOf } from '../host-steps.js';
 import type { Rollout, RolloutHost } from '../rollout-model.js';
 
 function settingsOf(rollout: Rollout) {
@@ -20,9 +20,11 @@ function settingsOf(rollout: Rollout) {
 /** The hooks' own time: an instance refresh or a Terraform apply takes minutes. */
 const HOOK_MS = 30 * 60_000;
 
+/** A provision carries the snapshot (FLEETPATCH_PACKAGES): the versions the replacement must run at least, for an image pipeline to bake in. */
 function hookJob(rollout: Rollout, step: 'provision' | 'retire', now: Date, replacement?: string): JobDraft {
   const { image } = settingsOf(rollout);
-  return { step, executor: 'command-hook', commands: [], packages: [], previous: [], deadline: new Date(now.getTime() + HOOK_MS), image: image.id, ...(replacement ? { replacement } : {}) };
+  const packages = step === 'provision' ? rollout.snapshot : [];
+  return { step, executor: 'command-hook', commands: [], packages, previous: [], deadline: new Date(now.getTime() + HOOK_MS), image: image.id, ...(replacement ? { replacement } : {}) };
 }
 
 /** The replacement serves: it checked in after it was provisioned, reporting the baseline image. */
@@ -37,9 +39,10 @@ function serving(rollout: Rollout, host: RolloutHost): { since: Date } | undefin
 
 export const replace: Strategy = {
   kind: 'replace',
+  /** On the newest image and running the snapshot's versions: a host on the image that still lacks the fix (the emergency path) is replaced. */
   isCompliant(rollout, host) {
     const { imageFact, image } = settingsOf(rollout);
-    return host.facts.labels?.[imageFact] === image.id;
+    return host.facts.labels?.[imageFact] === image.id && hostTargets(rollout.snapshot, host.facts.installed).length === 0;
   },
   advanceHost(rollout, host, context): HostChange | undefined {
     const { now } = context;
