@@ -179,6 +179,14 @@ notifications:
     }, 1_000);
     expect(done.map((rollout) => rollout.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     for (const host of hosts.values()) await host.checkIn();
+    // A drain a PodDisruptionBudget holds up is a blocker of the draft, with the rollout's words (set on the ended web rollout, put back after).
+    const web = done.find((rollout) => rollout.bucket === 'web')!;
+    await database.pool.query("UPDATE rollouts SET pause_reason = 'drain-stuck', reason = 'web-1: PodDisruptionBudget shop/web allows no disruption' WHERE id = $1", [web.id]);
+    await database.pool.query("UPDATE rollout_hosts SET state = 'draining' WHERE rollout_id = $1 AND host = 'web-1'", [web.id]);
+    const held = await api<{ blockers: Array<{ host: string; kind: string; detail: string }> }>('GET', `/api/v1/incidents/${id}/draft`);
+    expect(held.body.blockers).toEqual([{ host: 'web-1', bucket: 'web', kind: 'drain-stuck', detail: 'web-1: PodDisruptionBudget shop/web allows no disruption' }]);
+    await database.pool.query("UPDATE rollout_hosts SET state = 'succeeded' WHERE rollout_id = $1 AND host = 'web-1'", [web.id]);
+    await database.pool.query('UPDATE rollouts SET pause_reason = NULL, reason = NULL WHERE id = $1', [web.id]);
     const waiting = await detail(id);
     expect(waiting.scope.total).toMatchObject({ hosts: 4, live: 3, pendingReboot: 1, vulnerable: 0 });
     const refusedClose = await api<{ error: { blockers: string[] } }>('POST', `/api/v1/incidents/${id}/close`, { reason: 'looks done' });

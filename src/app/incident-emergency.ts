@@ -158,7 +158,7 @@ async function draftFor(db: Queryable, incident: StoredIncident, scope: Incident
   const last = updates.at(-1);
   const rollouts = await incidentRollouts(db, incident.id);
   const blockers: OperationalBlocker[] = rollouts.flatMap((rollout) => rollout.troubled.map((host): OperationalBlocker => ({
-    host: host.host, bucket: rollout.bucket, kind: host.state === 'reboot-stuck' ? 'reboot-stuck' : 'failed', detail: host.lastError ?? `${host.state} in rollout ${rollout.id}`,
+    host: host.host, bucket: rollout.bucket, kind: host.state === 'reboot-stuck' ? 'reboot-stuck' : host.state === 'draining' ? 'drain-stuck' : 'failed', detail: host.lastError ?? `${host.state} in rollout ${rollout.id}`,
   })));
   const forecasts = new Map<string, Date | undefined>();
   for (const bucket of scope.byBucket) forecasts.set(bucket.bucket, forecastOf(rollouts.filter((rollout) => rollout.bucket === bucket.bucket).at(-1), policy, now));

@@ -220,7 +220,7 @@ export interface IncidentRollout {
   strategy: string;
   relaxations: Relaxation[];
   hosts: string[];
-  /** Hosts that failed, timed out or whose reboot never returned, with the step's error. */
+  /** Hosts that failed, timed out, whose reboot never returned or whose drain is stuck, with the step's error. */
   troubled: Array<{ host: string; state: string; lastError?: string }>;
   expectedHostMs: number;
   maxInFlight: number;
@@ -231,7 +231,8 @@ export async function incidentRollouts(db: Queryable, incidentId: number): Promi
   const result = await db.query<{ id: number; bucket: string; state: RolloutState; strategy: string | null; relaxations: Relaxation[]; hosts: string[]; troubled: Array<{ host: string; state: string; last_error: string | null }>; expected_host_ms: number | null; max_in_flight: number | null; remaining: number }>(
     `SELECT r.id, r.bucket, r.state, r.settings->'strategy'->>'kind' AS strategy, r.relaxations,
             array_agg(h.host ORDER BY h.position) AS hosts,
-            coalesce(jsonb_agg(jsonb_build_object('host', h.host, 'state', h.state, 'last_error', h.last_error) ORDER BY h.host) FILTER (WHERE h.state = ANY($2::text[])), '[]') AS troubled,
+            coalesce(jsonb_agg(jsonb_build_object('host', h.host, 'state', h.state, 'last_error', coalesce(h.last_error, r.reason)) ORDER BY h.host)
+              FILTER (WHERE h.state = ANY($2::text[]) OR (r.pause_reason = 'drain-stuck' AND h.state = 'draining')), '[]') AS troubled,
             (r.settings->>'expectedHostMs')::double precision AS expected_host_ms, (r.settings->>'maxInFlight')::integer AS max_in_flight,
             count(*) FILTER (WHERE NOT (h.state = ANY($3::text[])))::integer AS remaining
        FROM rollouts r JOIN rollout_hosts h ON h.rollout_id = r.id
