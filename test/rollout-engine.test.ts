@@ -17,9 +17,11 @@ import { runServer, type RunningServer } from '../src/server/run-server.js';
 import { SimulatedHost } from '../src/simulator/simulated-agent.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
+// High (8.1), not critical: a critical one would open an incident whose emergency rollout takes the
+// bucket (test/incident-emergency.test.ts); these tests drive the routine rollouts.
 const ADVISORY = advisoryFromOsv({
   id: 'DSA-9100-1', modified: '2026-11-01T00:00:00Z', published: '2026-11-01T00:00:00Z', summary: 'libfp: heap overflow',
-  severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
+  severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
   affected: [{ package: { ecosystem: 'Debian:12', name: 'libfp' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.1-1' }] }] }],
 }, { file: 'test' });
 
