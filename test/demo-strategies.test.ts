@@ -65,7 +65,8 @@ describe('the demo fleet runs every bucket\'s strategy', () => {
   };
   const HOOK_STATES = new Set(['provisioning', 'retiring']);
   const WAITING_ON_TIME = new Set(['monitoring', 'awaiting-replacement', 'succeeded', 'failed', 'skipped', 'pending', 'timed-out']);
-  const finished = async (id: number, each?: (current: RolloutView) => Promise<void>) => {
+  /** `busyPaceMs`: the policy clock's move per look while hosts are at work (the incident walk runs several strategies' real work at once: slower). */
+  const finished = async (id: number, each?: (current: RolloutView) => Promise<void>, busyPaceMs = 1_000) => {
     let pace = 0;
     return until(`rollout ${id} to end`, async () => {
       const current = await view(id);
@@ -74,7 +75,7 @@ describe('the demo fleet runs every bucket\'s strategy', () => {
       // A hook's real process (a replacement's provision, an instance's retirement) gets real time: its deadline is policy time.
       pace = current.hosts.some((host) => HOOK_STATES.has(host.state)) ? 100
         : current.state === 'paused' || current.state === 'waiting-for-window' ? 600_000
-        : current.state === 'baking' || current.hosts.every((host) => WAITING_ON_TIME.has(host.state)) ? 60_000 : 1_000;
+        : current.state === 'baking' || current.hosts.every((host) => WAITING_ON_TIME.has(host.state)) ? 60_000 : busyPaceMs;
       return ['succeeded', 'completed-with-errors', 'halted', 'canceled'].includes(current.state) ? current : undefined;
     }, () => pace);
   };
@@ -207,7 +208,7 @@ describe('the demo fleet runs every bucket\'s strategy', () => {
           confirmed.add(host.host);
           for (let step = 1; step <= 5; step++) await api('POST', `/api/v1/rollouts/${rollout.id}/hosts/${host.host}/checklist/${step}`, { reason: `step ${step} done` });
         }
-      }).catch(async (error: unknown) => {
+      }, 100).catch(async (error: unknown) => {
         const stuck = await view(rollout.id);
         throw new Error(`${rollout.bucket}: ${stuck.state} ${JSON.stringify(stuck.hosts).slice(0, 800)} ${JSON.stringify(stuck.events.slice(-5))}; ${String(error).slice(0, 200)}`);
       });
