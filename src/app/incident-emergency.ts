@@ -94,7 +94,7 @@ async function lookAt(pool: pg.Pool, client: pg.PoolClient, incident: StoredInci
       kind: 'incident-opened', severity: 'critical', summary: `${label} opened: ${incident.title} (${scope.total.hosts} hosts in scope)`, details: { reason: incident.triggerReason }, at: now,
     });
   } else {
-    const changed = scopeChangedEvent({ ...scope, hosts: incident.scopeHosts.map((name) => ({ name, bucket: '', team: '', status: 'vulnerable' as const })) }, scope);
+    const changed = scopeChangedEvent({ hosts: incident.scopeHosts.map((name) => ({ name })) }, scope);
     if (changed) await appendIncidentEvent(client, incident.id, changed);
   }
 
@@ -132,7 +132,8 @@ async function lookAt(pool: pg.Pool, client: pg.PoolClient, incident: StoredInci
     }
   }
   // Every emergency rollout gets its timeline entry, also one made by a look that died before it committed.
-  const recorded = new Set((await incidentEvents(client, incident.id)).flatMap((event) => (event.kind === 'rollout-started' ? [event.rolloutId] : [])));
+  const events = await incidentEvents(client, incident.id);
+  const recorded = new Set(events.flatMap((event) => (event.kind === 'rollout-started' ? [event.rolloutId] : [])));
   for (const rollout of await incidentRollouts(client, incident.id)) {
     if (!recorded.has(rollout.id)) await appendIncidentEvent(client, incident.id, { kind: 'rollout-started', at: now, rolloutId: rollout.id, bucket: rollout.bucket, strategy: rollout.strategy });
   }
@@ -143,7 +144,8 @@ async function lookAt(pool: pg.Pool, client: pg.PoolClient, incident: StoredInci
 
   // The cadence: a slot nobody met within its grace is logged as missed and the draft posted for it.
   const updates = await incidentUpdates(client, incident.id);
-  const reportedMissed = (await incidentEvents(client, incident.id)).flatMap((event) => (event.kind === 'update-missed' ? [event.slotDueAt] : []));
+  // This look has recorded no missed slot yet: the events read above have them all.
+  const reportedMissed = events.flatMap((event) => (event.kind === 'update-missed' ? [event.slotDueAt] : []));
   const cadence = statusCadence({ openedAt: incident.openedAt, everyMs: incident.statusEveryMs, graceMs: STATUS_GRACE_MS, postedAt: updates.map((update) => update.postedAt), reportedMissed, now });
   if (cadence.newlyMissed.length === 0) return { rolloutsCreated, updatesPosted: 0 };
   for (const slot of cadence.newlyMissed) await appendIncidentEvent(client, incident.id, { kind: 'update-missed', at: now, slotDueAt: slot });

@@ -6,6 +6,7 @@
  * rollouts, their hosts, events and gate measurements of the period.
  */
 import type pg from 'pg';
+import { withTransaction } from './transaction.js';
 import { emptyFacts, HISTOGRAM_BOUNDS, type CanaryVerdicts, type DurationHistogram, type HistogramUnit, type SeedMetricFacts } from '../domain/reporting/seed-metrics.js';
 import type { Policy } from '../domain/policy/policy-schema.js';
 
@@ -15,20 +16,11 @@ import type { Policy } from '../domain/policy/policy-schema.js';
  */
 const HOST_FACTS_WORK_MEMORY = '64MB';
 
-async function withWorkMemory<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+function withWorkMemory<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withTransaction(pool, async (client) => {
     await client.query(`SET LOCAL work_mem = '${HOST_FACTS_WORK_MEMORY}'`);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    return work(client);
+  });
 }
 
 export interface SeedMetricOptions {

@@ -31,7 +31,7 @@ export type TimelineEvent =
  *
  * @example scopeChangedEvent(previous, current) // { kind: 'scope-changed', at: current.asOf, added: ['web-9'], removed: [], hostsInScope: 41 }
  */
-export function scopeChangedEvent(previous: IncidentScope, current: IncidentScope): TimelineEvent | undefined {
+export function scopeChangedEvent(previous: { hosts: readonly { name: string }[] }, current: IncidentScope): TimelineEvent | undefined {
   const before = new Set(previous.hosts.map((host) => host.name));
   const now = new Set(current.hosts.map((host) => host.name));
   const added = [...now].filter((name) => !before.has(name)).sort(compare);
