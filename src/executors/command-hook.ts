@@ -18,6 +18,7 @@
  * (what it changed is unknown), like an agent's.
  */
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 import { jobResultSchema, type HostJob, type JobCommand, type JobResult } from '../protocol/job-protocol.js';
 import { JobOutputTail } from '../protocol/output-tail.js';
@@ -124,7 +125,9 @@ function runHook(command: JobCommand, timeoutMs: number, env: NodeJS.ProcessEnv,
   // Stopped before it began: nothing is started.
   if (signal.aborted) return Promise.resolve({ timedOut: false, output });
   return new Promise((resolve) => {
-    let lastLine = '';
+    const lastLine = new LastLineTracker();
+    // A character cut between two chunks is decoded whole.
+    const decoder = new StringDecoder('utf8');
     let timedOut = false;
     const child = spawn('/bin/sh', ['-c', command.command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
     const killGroup = () => {
@@ -142,9 +145,7 @@ function runHook(command: JobCommand, timeoutMs: number, env: NodeJS.ProcessEnv,
     signal.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
       output.append(chunk);
-      // The last complete or partial line: where the optional JSON report is.
-      const lines = (lastLine + chunk.toString('utf8')).split('\n');
-      lastLine = lines.filter((line) => line.trim() !== '').at(-1) ?? lastLine;
+      lastLine.append(decoder.write(chunk));
     });
     child.stderr.on('data', (chunk: Buffer) => output.append(chunk));
     child.on('exit', killGroup);
@@ -156,9 +157,31 @@ function runHook(command: JobCommand, timeoutMs: number, env: NodeJS.ProcessEnv,
     child.on('close', (code, killedBy) => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-      resolve({ exitCode: code ?? undefined, signal: killedBy ?? undefined, timedOut, output, report: parseReport(lastLine) });
+      lastLine.append(decoder.end());
+      resolve({ exitCode: code ?? undefined, signal: killedBy ?? undefined, timedOut, output, report: parseReport(lastLine.last()) });
     });
   });
+}
+
+/**
+ * The last non-blank line of a stream that arrives in chunks cut anywhere: where the optional JSON
+ * report is. The unterminated tail is kept apart, so a line that ended in one chunk is never glued
+ * to the next chunk's first line.
+ */
+export class LastLineTracker {
+  private complete = '';
+  private tail = '';
+
+  append(text: string): void {
+    const parts = (this.tail + text).split('\n');
+    this.tail = parts.pop() ?? '';
+    const lastComplete = parts.filter((line) => line.trim() !== '').at(-1);
+    if (lastComplete !== undefined) this.complete = lastComplete;
+  }
+
+  last(): string {
+    return this.tail.trim() !== '' ? this.tail : this.complete;
+  }
 }
 
 function parseReport(line: string): HookReport | undefined {
