@@ -65,20 +65,30 @@ describe('the demo fleet runs every bucket\'s strategy', () => {
   };
   const HOOK_STATES = new Set(['provisioning', 'retiring']);
   const WAITING_ON_TIME = new Set(['monitoring', 'awaiting-replacement', 'succeeded', 'failed', 'skipped', 'pending', 'timed-out']);
-  /** `busyPaceMs`: the policy clock's move per look while hosts are at work (the incident walk runs several strategies' real work at once: slower). */
-  const finished = async (id: number, each?: (current: RolloutView) => Promise<void>, busyPaceMs = 1_000) => {
-    let pace = 0;
-    return until(`rollout ${id} to end`, async () => {
-      const current = await view(id);
-      await each?.(current);
+  const ENDED = new Set(['succeeded', 'completed-with-errors', 'halted', 'canceled']);
+  /** How far the policy clock may move in one look at a rollout that has not ended. */
+  const paceOf = (current: RolloutView, busyPaceMs: number) =>
+    // A hook's real process (a replacement's provision, an instance's retirement) gets real time: its deadline is policy time.
+    current.hosts.some((host) => HOOK_STATES.has(host.state)) ? 100
       // Paused until the next window (the nodes' hour fits a few of them a night): ten minutes a look.
-      // A hook's real process (a replacement's provision, an instance's retirement) gets real time: its deadline is policy time.
-      pace = current.hosts.some((host) => HOOK_STATES.has(host.state)) ? 100
-        : current.state === 'paused' || current.state === 'waiting-for-window' ? 600_000
-        : current.state === 'baking' || current.hosts.every((host) => WAITING_ON_TIME.has(host.state)) ? 60_000 : busyPaceMs;
-      return ['succeeded', 'completed-with-errors', 'halted', 'canceled'].includes(current.state) ? current : undefined;
+      : current.state === 'paused' || current.state === 'waiting-for-window' ? 600_000
+      : current.state === 'baking' || current.hosts.every((host) => WAITING_ON_TIME.has(host.state)) ? 60_000 : busyPaceMs;
+  /**
+   * Waits for every rollout to end, looking at all of them each time: rollouts that run at once
+   * share the one clock, so it moves only as fast as the busiest of them allows.
+   * `busyPaceMs`: the clock's move per look while hosts are at work.
+   */
+  const allFinished = async (ids: number[], each?: (current: RolloutView) => Promise<void>, busyPaceMs = 1_000) => {
+    let pace = 0;
+    return until(`rollouts ${ids.join(', ')} to end`, async () => {
+      const views = await Promise.all(ids.map((id) => view(id)));
+      for (const current of views) await each?.(current);
+      const running = views.filter((current) => !ENDED.has(current.state));
+      pace = Math.min(...running.map((current) => paceOf(current, busyPaceMs)));
+      return running.length === 0 ? views : undefined;
     }, () => pace);
   };
+  const finished = async (id: number, each?: (current: RolloutView) => Promise<void>) => (await allFinished([id], each))[0]!;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -201,19 +211,18 @@ describe('the demo fleet runs every bucket\'s strategy', () => {
     }
     // Each bucket's own strategy runs now: waves approved, the physical checklist confirmed, as the owners would.
     const confirmed = new Set<string>();
-    for (const rollout of planned.rollouts) {
-      const final = await finished(rollout.id, async (current) => {
-        if (current.state === 'paused' && (current as RolloutView & { pauseReason?: string }).pauseReason === 'approval') await api('POST', `/api/v1/rollouts/${rollout.id}/approve`, { reason: 'wave looked healthy' });
-        for (const host of current.hosts.filter((candidate) => candidate.state === 'awaiting-operator' && !confirmed.has(candidate.host))) {
-          confirmed.add(host.host);
-          for (let step = 1; step <= 5; step++) await api('POST', `/api/v1/rollouts/${rollout.id}/hosts/${host.host}/checklist/${step}`, { reason: `step ${step} done` });
-        }
-      }, 100).catch(async (error: unknown) => {
-        const stuck = await view(rollout.id);
-        throw new Error(`${rollout.bucket}: ${stuck.state} ${JSON.stringify(stuck.hosts).slice(0, 800)} ${JSON.stringify(stuck.events.slice(-5))}; ${String(error).slice(0, 200)}`);
-      });
-      expect(final.state, `${rollout.bucket}: ${JSON.stringify(final.hosts)}`).toBe('succeeded');
-    }
+    const ids = planned.rollouts.map((rollout) => rollout.id);
+    const finals = await allFinished(ids, async (current) => {
+      if (current.state === 'paused' && (current as RolloutView & { pauseReason?: string }).pauseReason === 'approval') await api('POST', `/api/v1/rollouts/${current.id}/approve`, { reason: 'wave looked healthy' });
+      for (const host of current.hosts.filter((candidate) => candidate.state === 'awaiting-operator' && !confirmed.has(`${current.id}:${candidate.host}`))) {
+        confirmed.add(`${current.id}:${host.host}`);
+        for (let step = 1; step <= 5; step++) await api('POST', `/api/v1/rollouts/${current.id}/hosts/${host.host}/checklist/${step}`, { reason: `step ${step} done` });
+      }
+    }, 100).catch(async (error: unknown) => {
+      const stuck = await Promise.all(ids.map((id) => view(id)));
+      throw new Error(`${stuck.map((current) => `${current.bucket}: ${current.state} ${JSON.stringify(current.hosts).slice(0, 400)} ${JSON.stringify(current.events.slice(-3))}`).join('; ')}; ${String(error).slice(0, 200)}`);
+    });
+    for (const final of finals) expect(final.state, `${final.bucket}: ${JSON.stringify(final.hosts)}`).toBe('succeeded');
     let blockers: string[] = [];
     const live = await until('every host in scope live', async () => {
       const current = await incident();
