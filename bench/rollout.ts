@@ -24,7 +24,7 @@
  * BENCH_STEP_MAX_MS (1000), BENCH_STREAM_HOSTS (500), BENCH_STREAM_RATE (200),
  * BENCH_STREAM_INVENTORY_SHARE (0.1), BENCH_BASELINE_SECONDS (10), BENCH_MAX_SECONDS (150: the
  * rollout is cut off there), BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
- * BENCH_MAX_PASS_HOSTS (the engine's hosts per pass; its default otherwise), BENCH_VERBOSE (the server's log on stderr), BENCH_SHOW_ACTIVITY (what the database waits on,
+ * BENCH_MAX_PASS_HOSTS (the engine's default, 200), BENCH_VERBOSE (the server's log on stderr), BENCH_SHOW_ACTIVITY (what the database waits on,
  * sampled each second).
  */
 import { spawn } from 'node:child_process';
@@ -51,6 +51,7 @@ const STREAM_RATE = Number(process.env.BENCH_STREAM_RATE ?? 200);
 const STREAM_INVENTORY_SHARE = Number(process.env.BENCH_STREAM_INVENTORY_SHARE ?? 0.1);
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 150);
+const MAX_PASS_HOSTS = Number(process.env.BENCH_MAX_PASS_HOSTS ?? DEFAULT_MAX_PASS_HOSTS);
 
 const TARGETS = { transitionsPerSecond: 1_000, passP99Ms: 50, rssMb: 1_024 };
 
@@ -116,7 +117,7 @@ async function serve(): Promise<void> {
   const server = await runServer({
     port: 0, host: '127.0.0.1', home, staleAfterSeconds: 3600, openAdvisoryFeed: () => new MemoryFeed('bench', [advisoryFromOsv(ADVISORY, { file: 'bench' })]),
     syncIntervalSeconds: 0, policyFile, policyPollMs: 0, log: (line) => process.stderr.write(`[server] ${line}\n`),
-    rolloutEngine: { ...(process.env.BENCH_MAX_PASS_HOSTS ? { maxHostsPerPass: Number(process.env.BENCH_MAX_PASS_HOSTS) } : {}), onPassTimed: (ms, transitions, phases) => passes.push([ms, transitions, ...PHASES.map((phase) => phases[phase])].map((value) => value.toFixed(3)).join(' ')) },
+    rolloutEngine: { maxHostsPerPass: MAX_PASS_HOSTS, onPassTimed: (ms, transitions, phases) => passes.push([ms, transitions, ...PHASES.map((phase) => phases[phase])].map((value) => value.toFixed(3)).join(' ')) },
   });
   setInterval(() => {
     if (passes.length === 0) return;
@@ -509,7 +510,7 @@ async function main(): Promise<void> {
     const width = Math.max(...rows.map(([label]) => label.length));
     const valueWidth = Math.max(...rows.map(([, value]) => value.length));
     process.stdout.write(`\nbench:rollout — ${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), load average ${load.map((value) => value.toFixed(2)).join(' ')}
-${HOSTS} hosts, waves [1, 5%, 25%, 100%], maxInFlight ${MAX_IN_FLIGHT} (${settings.maxInFlight}), ${process.env.BENCH_MAX_PASS_HOSTS ?? DEFAULT_MAX_PASS_HOSTS} hosts per pass, steps ${STEP_MIN_MS}–${STEP_MAX_MS} ms, check-in stream ${STREAM_RATE}/s (${(STREAM_INVENTORY_SHARE * 100).toFixed(0)}% full inventories) over ${STREAM_HOSTS} other hosts
+${HOSTS} hosts, waves [1, 5%, 25%, 100%], maxInFlight ${MAX_IN_FLIGHT} (${settings.maxInFlight}), ${MAX_PASS_HOSTS} hosts per pass, steps ${STEP_MIN_MS}–${STEP_MAX_MS} ms, check-in stream ${STREAM_RATE}/s (${(STREAM_INVENTORY_SHARE * 100).toFixed(0)}% full inventories) over ${STREAM_HOSTS} other hosts
 
 | ${'measure'.padEnd(width)} | ${'value'.padEnd(valueWidth)} | target        | met |
 |${'-'.repeat(width + 2)}|${'-'.repeat(valueWidth + 2)}|---------------|-----|

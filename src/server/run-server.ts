@@ -69,8 +69,8 @@ export interface ServerOptions {
   snapshotIntervalMs?: number;
   /** The clock of windows, SLAs, deadlines and check-ins (tests inject one; never a real sleep). */
   now?: () => Date;
-  /** The rollout engine: its name in leases (default host:pid), how often it passes, how long a lease lasts. */
-  rolloutEngine?: { holder?: string; passIntervalMs?: number; leaseMs?: number; scheduleIntervalMs?: number; onPassTimed?: RolloutEngineOptions['onPassTimed'] };
+  /** The rollout engine: its name in leases (default host:pid), how often it passes, how long a lease lasts, how many hosts a pass reads. */
+  rolloutEngine?: { holder?: string; passIntervalMs?: number; leaseMs?: number; maxHostsPerPass?: number; scheduleIntervalMs?: number; onPassTimed?: RolloutEngineOptions['onPassTimed'] };
   /** What the job worker reaches hosts with besides command hooks: SSH, the Kubernetes API. */
   executors?: ServerExecutors;
   /** How long the job worker's claim on a running job lasts without renewal (default 30 s). */
@@ -204,6 +204,7 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     log: options.log,
     ...(options.rolloutEngine?.passIntervalMs !== undefined ? { passIntervalMs: options.rolloutEngine.passIntervalMs } : {}),
     ...(options.rolloutEngine?.leaseMs !== undefined ? { leaseMs: options.rolloutEngine.leaseMs } : {}),
+    ...(options.rolloutEngine?.maxHostsPerPass !== undefined ? { maxHostsPerPass: options.rolloutEngine.maxHostsPerPass } : {}),
     onPassTimed: (ms, transitions, phases) => {
       replicaHealth.recordPass(ms);
       options.rolloutEngine?.onPassTimed?.(ms, transitions, phases);
