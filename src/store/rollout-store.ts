@@ -216,8 +216,7 @@ const HOST_FIELDS = `rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.
             h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required, h.package_set_key, h.labels,
             rep.name AS replacement_name, rep.created_at AS replacement_enrolled_at, rep.last_seen_at AS replacement_last_seen_at, rep.labels AS replacement_labels`;
 // A replacement (replace strategy) is the host the provision hook named, as its own check-ins describe it.
-const HOST_FROM = `rollout_hosts rh
-       LEFT JOIN rollout_jobs j ON j.key = rh.job_key
+const HOST_JOINS = `LEFT JOIN rollout_jobs j ON j.key = rh.job_key
        LEFT JOIN hosts h ON h.name = rh.host
        LEFT JOIN hosts rep ON rep.name = rh.memo->>'replacement'`;
 
@@ -307,20 +306,25 @@ const READ_PASS = preparedStatement('read-pass', `WITH counted AS (
                                                  + coalesce(sum(n) FILTER (WHERE slot_held AND state IN ('monitoring', 'rolling-back')), 0)))::integer AS admissible
          FROM counted
      ), candidates AS (
-       (SELECT host, 'news' AS kind FROM rollout_hosts WHERE rollout_id = $1 AND news <> seen ORDER BY position LIMIT $7)
+       (SELECT ctid, position, 'news' AS kind FROM rollout_hosts WHERE rollout_id = $1 AND news <> seen ORDER BY position LIMIT $7)
        UNION ALL
-       (SELECT host, 'deadline' FROM rollout_hosts WHERE rollout_id = $1 AND deadline <= $6 AND state <> ALL($2::text[]) ORDER BY deadline LIMIT $7)
+       (SELECT ctid, position, 'deadline' FROM rollout_hosts WHERE rollout_id = $1 AND deadline <= $6 AND state <> ALL($2::text[]) ORDER BY deadline LIMIT $7)
        UNION ALL
-       (SELECT host, 'state' FROM rollout_hosts WHERE rollout_id = $1 AND state = ANY($8::text[]) ORDER BY position LIMIT $7)
+       (SELECT ctid, position, 'state' FROM rollout_hosts WHERE rollout_id = $1 AND state = ANY($8::text[]) ORDER BY position LIMIT $7)
        UNION ALL
-       (SELECT host, 'pending' FROM rollout_hosts WHERE rollout_id = $1 AND state = 'pending' AND wave BETWEEN $3 AND $4 ORDER BY position LIMIT (SELECT admissible FROM room))
+       (SELECT ctid, position, 'pending' FROM rollout_hosts WHERE rollout_id = $1 AND state = 'pending' AND wave BETWEEN $3 AND $4 ORDER BY position LIMIT (SELECT admissible FROM room))
      ), kinds AS (
        -- Hosts in a step first (their news, their deadlines), then states that move on their own, then admissions.
-       SELECT host, array_agg(kind) AS kinds, min(CASE kind WHEN 'pending' THEN 2 WHEN 'state' THEN 1 ELSE 0 END) AS priority FROM candidates GROUP BY host
+       SELECT ctid, position, array_agg(kind) AS kinds, min(CASE kind WHEN 'pending' THEN 2 WHEN 'state' THEN 1 ELSE 0 END) AS priority FROM candidates GROUP BY ctid, position
      ), chosen AS (
-       SELECT k.host, k.kinds FROM kinds k JOIN rollout_hosts rh ON rh.rollout_id = $1 AND rh.host = k.host ORDER BY k.priority, rh.position LIMIT $7
+       SELECT ctid, kinds FROM kinds ORDER BY priority, position LIMIT $7
      ), read AS (
-       SELECT k.kinds, rh.position, ${HOST_FIELDS} FROM ${HOST_FROM} JOIN chosen k ON k.host = rh.host WHERE rh.rollout_id = $1
+       -- The chosen rows fetched by their row address, in this statement's snapshot: a join on the
+       -- host's name let the planner scan every host of the rollout once per chosen host.
+       SELECT k.kinds, rh.position, ${HOST_FIELDS}
+         FROM rollout_hosts rh JOIN chosen k ON k.ctid = rh.ctid
+         ${HOST_JOINS}
+        WHERE rh.ctid = ANY(ARRAY(SELECT ctid FROM chosen))
      )
      SELECT CASE WHEN row_number() OVER (ORDER BY r.position) = 1 THEN (SELECT jsonb_agg(c) FROM counted c) END AS counts,
             CASE WHEN row_number() OVER (ORDER BY r.position) = 1 THEN (SELECT count(*) FROM kinds) END::integer AS candidates, r.*
@@ -370,7 +374,7 @@ const READ_ALWAYS = ['notified', 'monitoring', 'rebooting', 'awaiting-return', '
  */
 export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' | 'snapshot' | 'currentWave' | 'settings'>, now: Date, options: { all?: boolean; maxHosts?: number } = {}): Promise<PassHosts> {
   if (options.all) {
-    const rows = await db.query<HostRow>(`SELECT ${HOST_FIELDS} FROM ${HOST_FROM} WHERE rh.rollout_id = $1 ORDER BY rh.position`, [rollout.id]);
+    const rows = await db.query<HostRow>(`SELECT ${HOST_FIELDS} FROM rollout_hosts rh ${HOST_JOINS} WHERE rh.rollout_id = $1 ORDER BY rh.position`, [rollout.id]);
     return { hosts: await hostsOf(db, rollout, rows.rows), others: NO_OTHER_HOSTS, news: newsOf(rows.rows), more: false };
   }
   const maxHosts = options.maxHosts ?? DEFAULT_MAX_PASS_HOSTS;
