@@ -319,8 +319,8 @@ const READ_PASS = preparedStatement('read-pass', `WITH counted AS (
      ), chosen AS (
        SELECT ctid, kinds FROM kinds ORDER BY priority, position LIMIT $7
      ), read AS (
-       -- The chosen rows fetched by their row address, in this statement's snapshot: a join on the
-       -- host's name let the planner scan every host of the rollout once per chosen host.
+       -- The chosen rows fetched by their row address, in this statement's snapshot: joined on the
+       -- host's name, the planner hashed every host of the rollout to find the few hundred chosen.
        SELECT k.kinds, rh.position, ${HOST_FIELDS}
          FROM rollout_hosts rh JOIN chosen k ON k.ctid = rh.ctid
          ${HOST_JOINS}
