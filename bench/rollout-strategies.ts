@@ -24,7 +24,7 @@
  *    protocol: pre-check → upgrade → post-check (reboot: never, as in the scale benchmark). A host
  *    fetches its job (`GET …/job?waitSeconds=0`) as soon as one is written for it (the bench
  *    LISTENs to `fleetpatch_jobs`, as the agents' long poll is woken), reports it and checks in.
- *    A real agent's long poll also looks once more after each result (one `fetchHostJob` query
+ *    A real agent's long poll also looks once more after each result (one `fetchHostJobs` query
  *    while it waits); that look is not made here.
  * 2. in-place · command-hook: the same steps run by the server's job worker: the checks
  *    (`command: "true"`) and a real hook script in a temp dir (shell builtins only: it writes a

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RolloutSettings } from '../src/domain/rollout/rollout-model.js';
 import type { JobResult } from '../src/protocol/job-protocol.js';
-import { insertRollout, loadPassHosts, lockForPass, recordJobResult, requestHostPass, writePass, type StoredRollout } from '../src/store/rollout-store.js';
+import { fetchHostJobs, insertRollout, loadPassHosts, lockForPass, recordJobResult, recordJobResults, requestHostPasses, writePass, type StoredRollout } from '../src/store/rollout-store.js';
 import { withTransaction } from '../src/store/transaction.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
@@ -68,15 +68,36 @@ describe('the hosts a pass reads', () => {
     // Seen: a pass that cannot act on it (the check-in with the new versions has not come) does not read it again…
     expect(names(await read())).not.toContain('web-006');
     // …until the host checks in.
-    await requestHostPass(database.pool, name(6));
+    await requestHostPasses(database.pool, [name(6)]);
     expect(names(await read())).toContain('web-006');
     // A second report of the same result is no news.
     expect(await recordJobResult(database.pool, name(6), `${rollout.id}:${name(6)}:upgrade:1`, RESULT, NOW)).toEqual({ recorded: false, rolloutId: rollout.id });
   });
 
+  it('records a batch of results as one report each would: the first of two reports of a key, none of a key the host lacks', async () => {
+    await inStep([2, 3], 'applying');
+    const key = (index: number) => `${rollout.id}:${name(index)}:upgrade:1`;
+    const failed: JobResult = { ...RESULT, outcome: 'failed', exitCode: 1 };
+    // Fetched in one look: each host its own job, none for a host without one.
+    const looked = await fetchHostJobs(database.pool, [name(2), name(3), name(4)], NOW);
+    expect([...looked.keys()].sort()).toEqual([name(2), name(3)]);
+    const answers = await recordJobResults(database.pool, [
+      { host: name(2), key: key(2), result: RESULT, at: NOW },
+      { host: name(2), key: key(2), result: failed, at: NOW },
+      { host: name(3), key: key(2), result: RESULT, at: NOW },
+      { host: name(3), key: key(3), result: failed, at: NOW },
+    ]);
+    expect(answers).toEqual([{ recorded: true, rolloutId: rollout.id }, { recorded: false, rolloutId: rollout.id }, undefined, { recorded: true, rolloutId: rollout.id }]);
+    const withResults = await read();
+    expect(withResults.hosts.find((host) => host.name === name(2))!.job!.result).toMatchObject({ outcome: 'succeeded' });
+    expect(withResults.hosts.find((host) => host.name === name(3))!.job!.result).toMatchObject({ outcome: 'failed' });
+    // Reported jobs are no longer handed out.
+    expect((await fetchHostJobs(database.pool, [name(2), name(3)], NOW)).size).toBe(0);
+  });
+
   it('keeps news that arrives while a pass runs for the next pass', async () => {
     await inStep([1], 'applying');
-    await requestHostPass(database.pool, name(1));
+    await requestHostPasses(database.pool, [name(1)]);
     const during = await read();
     expect(names(during)).toContain('web-001');
     // The result lands after this pass read the host and before it wrote.
@@ -92,7 +113,7 @@ describe('the hosts a pass reads', () => {
   it('takes a large wave in bites: hosts in a step first, then those moving on their own, admissions last, and says more are left', async () => {
     await database.pool.query("UPDATE rollout_hosts SET state = 'notified', slot_held = true WHERE rollout_id = $1 AND position BETWEEN 2 AND 300", [rollout.id]);
     await inStep([450], 'applying');
-    await requestHostPass(database.pool, name(450));
+    await requestHostPasses(database.pool, [name(450)]);
     const bite = await read(100);
     expect(bite.more).toBe(true);
     expect(bite.hosts).toHaveLength(100);

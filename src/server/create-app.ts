@@ -20,7 +20,9 @@ import { applyPolicy, PolicyRefused, type PolicyInForce } from '../app/policy-se
 import { confirmChecklistStep, createRollout, type DisruptionBlockers, draftStoredRollout, operateRollout, operateRolloutHost, RolloutConflict, rolloutDetail, UnknownRollout, type HostAction, type RolloutAction } from '../app/rollout-service.js';
 import { ROLLOUT_STATES } from '../domain/rollout/rollout-model.js';
 import { jobResultSchema, MAX_JOB_OUTPUT_BYTES, type JobResult } from '../protocol/job-protocol.js';
-import { listRollouts, recordJobResult, requestHostPass, rolloutEvents } from '../store/rollout-store.js';
+import { listRollouts, recordJobResults, requestHostPasses, rolloutEvents, type RecordedJobResult, type ReportedJobResult } from '../store/rollout-store.js';
+import { retryingDeadlocks } from '../store/transaction.js';
+import { CallBatcher } from '../app/call-batcher.js';
 import { jobLongPoll, type JobLongPoll } from './job-long-poll.js';
 import { policyJsonSchema } from '../domain/policy/policy-json-schema.js';
 import { formatPolicyIssue } from '../domain/policy/policy-report.js';
@@ -268,6 +270,14 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   const planner = dependencies.planner ?? inlinePlanRunner(pool, { staleAfterSeconds });
   const jobPool = dependencies.jobPool ?? pool;
   const jobs = dependencies.jobs ?? jobLongPoll(jobPool, dependencies.changes, now);
+  // Results come by the thousand during a rollout: those that arrive while one batch is written go in the next.
+  const jobResults = new CallBatcher<ReportedJobResult, RecordedJobResult>((reports) => retryingDeadlocks(() => recordJobResults(jobPool, reports)));
+  // So do check-ins of hosts in flight: their news is written in batches, on one connection at a
+  // time, not one connection each waiting for the rows a pass holds while check-ins queue for the pool.
+  const hostPasses = new CallBatcher<string, void>(async (hosts) => {
+    await retryingDeadlocks(() => requestHostPasses(pool, [...new Set(hosts)]));
+    return hosts.map(() => undefined);
+  });
   /** A refused operator action is a 409, an unknown rollout or host a 404, each naming its field. */
   const asConflict = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -342,7 +352,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
         // A rollout waiting on this host (after its upgrade, or for its return from a reboot) looks
         // now. Not awaited: the check-in's answer does not wait for it; a lost notification only
         // delays that rollout to its next pass.
-        requestHostPass(pool, String(params.name)).catch(() => undefined);
+        hostPasses.call(String(params.name)).catch(() => undefined);
         return context.json(result);
       },
     },
@@ -542,7 +552,7 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
       responses: { 200: 'Recorded (recorded: false when it already was)', 404: 'This host has no job with that key' },
       example: { params: { name: 'db-7', key: '1:db-7:pre-check:1' }, body: { outcome: 'succeeded', exitCode: 0, output: 'ok\n', replaced: [], startedAt: '2026-12-01T22:00:00Z', finishedAt: '2026-12-01T22:00:03Z' } },
       async handle({ params, body, context }) {
-        const recorded = await recordJobResult(jobPool, String(params.name), String(params.key), body as JobResult, now());
+        const recorded = await jobResults.call({ host: String(params.name), key: String(params.key), result: body as JobResult, at: now() });
         if (!recorded) throw new ApiError(404, 'unknown-job', `${String(params.name)} has no job ${String(params.key)}`);
         return context.json(recorded);
       },

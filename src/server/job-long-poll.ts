@@ -8,7 +8,9 @@
 import type pg from 'pg';
 import type { HostJob } from '../protocol/job-protocol.js';
 import type { ChangeListener } from '../store/change-notifications.js';
-import { fetchHostJob } from '../store/rollout-store.js';
+import { CallBatcher } from '../app/call-batcher.js';
+import { fetchHostJobs } from '../store/rollout-store.js';
+import { retryingDeadlocks } from '../store/transaction.js';
 
 /** How often a waiter looks again while notifications are heard: a safety net only. */
 const RECHECK_MS = 30_000;
@@ -31,6 +33,11 @@ interface Wake {
  */
 export function jobLongPoll(pool: pg.Pool, changes: ChangeListener | undefined, now: () => Date): JobLongPoll {
   const waiters = new Map<string, Set<() => void>>();
+  // A pass that dispatches to hundreds of hosts wakes hundreds of waiters at once: they look in a few statements.
+  const looks = new CallBatcher<string, HostJob | undefined>(async (hosts) => {
+    const jobs = await retryingDeadlocks(() => fetchHostJobs(pool, [...new Set(hosts)], now()));
+    return hosts.map((host) => jobs.get(host));
+  });
   changes?.subscribe('fleetpatch_jobs', (payload) => {
     for (const host of payload.split('\n')) for (const wake of waiters.get(host) ?? []) wake();
   });
@@ -69,7 +76,7 @@ export function jobLongPoll(pool: pg.Pool, changes: ChangeListener | undefined, 
       const deadline = Date.now() + waitMs;
       for (;;) {
         const wake = arm(host, signal);
-        const job = await fetchHostJob(pool, host, now()).catch((error: unknown) => {
+        const job = await looks.call(host).catch((error: unknown) => {
           wake.cancel();
           throw error;
         });

@@ -330,11 +330,22 @@ const READ_PASS = preparedStatement('read-pass', `WITH counted AS (
             CASE WHEN row_number() OVER (ORDER BY r.position) = 1 THEN (SELECT count(*) FROM kinds) END::integer AS candidates, r.*
        FROM (SELECT 1) AS always LEFT JOIN read r ON true
       ORDER BY r.position`);
-const REQUEST_HOST_PASS = preparedStatement('request-host-pass', `WITH told AS (UPDATE rollout_hosts SET news = news + 1 WHERE host = $1 AND state <> ALL($2::text[]) AND state <> 'pending' RETURNING rollout_id)
-   SELECT pg_notify('fleetpatch_rollouts', rollout_id::text) FROM told`);
-const RECORD_JOB_RESULT = preparedStatement('record-job-result', `WITH reported AS (UPDATE rollout_jobs SET result = $3, reported_at = $4 WHERE key = $1 AND host = $2 AND reported_at IS NULL RETURNING rollout_id),
-        told AS (UPDATE rollout_hosts rh SET news = news + 1 FROM reported r WHERE rh.rollout_id = r.rollout_id AND rh.host = $2 AND rh.job_key = $1)
-   SELECT rollout_id, pg_notify('fleetpatch_rollouts', rollout_id::text) FROM reported`);
+const REQUEST_HOST_PASSES = preparedStatement('request-host-passes', `WITH told AS (UPDATE rollout_hosts SET news = news + 1 WHERE host = ANY($1::text[]) AND state <> ALL($2::text[]) AND state <> 'pending' RETURNING rollout_id)
+   SELECT pg_notify('fleetpatch_rollouts', rollout_id::text) FROM (SELECT DISTINCT rollout_id FROM told) t`);
+const RECORD_JOB_RESULTS = preparedStatement('record-job-results', `WITH input AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[]) AS u(key, host, result, at)
+     ), reported AS (
+       UPDATE rollout_jobs j SET result = i.result, reported_at = i.at FROM input i
+        WHERE j.key = i.key AND j.host = i.host AND j.reported_at IS NULL
+       RETURNING j.key, j.host, j.rollout_id
+     ), told AS (
+       UPDATE rollout_hosts rh SET news = news + 1 FROM reported r WHERE rh.rollout_id = r.rollout_id AND rh.host = r.host AND rh.job_key = r.key
+     )
+     SELECT i.key, i.host, coalesce(r.rollout_id, j.rollout_id) AS rollout_id, r.key IS NOT NULL AS recorded,
+            CASE WHEN r.key IS NOT NULL THEN pg_notify('fleetpatch_rollouts', r.rollout_id::text) END AS notified
+       FROM input i
+       LEFT JOIN reported r ON r.key = i.key AND r.host = i.host
+       LEFT JOIN rollout_jobs j ON j.key = i.key AND j.host = i.host`);
 
 interface CountRow {
   wave: number;
@@ -536,36 +547,68 @@ function notifyPayloads(hosts: readonly string[]): string[] {
   return payloads;
 }
 
-/** A check-in of a host some rollout is working on: its facts may be what that rollout waits for. */
-export async function requestHostPass(db: Queryable, host: string): Promise<void> {
-  await db.query(REQUEST_HOST_PASS([host, [...TERMINAL_HOST_STATES]]));
+/** Check-ins of hosts some rollout is working on: their facts may be what that rollout waits for. */
+export async function requestHostPasses(db: Queryable, hosts: readonly string[]): Promise<void> {
+  await db.query(REQUEST_HOST_PASSES([hosts, [...TERMINAL_HOST_STATES]]));
 }
 
-/** The host's unreported agent job, oldest first (a host runs one job at a time), marked fetched. */
-export async function fetchHostJob(db: Queryable, host: string, now: Date): Promise<HostJob | undefined> {
+/** Each host's unreported agent job, oldest first (a host runs one job at a time), marked fetched; hosts without one are absent. */
+export async function fetchHostJobs(db: Queryable, hosts: readonly string[], now: Date): Promise<Map<string, HostJob>> {
   // Not prepared: the table grows through a rollout, and a plan made while it was small would stay.
-  const row = await db.query<{ job: HostJob }>(
+  const rows = await db.query<{ host: string; job: HostJob }>(
     `UPDATE rollout_jobs SET fetched_at = COALESCE(fetched_at, $2)
-      WHERE key = (SELECT key FROM rollout_jobs WHERE host = $1 AND reported_at IS NULL AND executor = 'agent' ORDER BY dispatched_at, key LIMIT 1)
-      RETURNING job`,
-    [host, now],
+      WHERE key IN (SELECT DISTINCT ON (host) key FROM rollout_jobs WHERE host = ANY($1::text[]) AND reported_at IS NULL AND executor = 'agent' ORDER BY host, dispatched_at, key)
+      RETURNING host, job`,
+    [hosts, now],
   );
-  return row.rows[0]?.job;
+  return new Map(rows.rows.map((row) => [row.host, row.job]));
 }
+
+/** A job's result as its host reported it. */
+export interface ReportedJobResult {
+  host: string;
+  key: string;
+  result: JobResult;
+  at: Date;
+}
+
+/** What recording a result did: `recorded: false` when the key was reported already; undefined for a key this host does not have. */
+export type RecordedJobResult = { recorded: boolean; rolloutId: number } | undefined;
 
 /**
  * Records a job's result once; a second report of the key changes nothing. Returns the rollout
  * the job belongs to (so its pass can be brought forward), or undefined for a key this host does
  * not have.
  */
-export async function recordJobResult(db: Queryable, host: string, key: string, result: JobResult, now: Date): Promise<{ recorded: boolean; rolloutId: number } | undefined> {
-  // One statement: the result, the host's news (when this is still its job) and the engines'
-  // wake-up, a notification rather than an update of the rollout's row: results arrive by the
-  // thousand during a rollout, and each would queue on the row lock the engine's pass holds.
-  const updated = await db.query<{ rollout_id: number }>(RECORD_JOB_RESULT([key, host, JSON.stringify(result), now]));
-  if (updated.rows[0]) return { recorded: true, rolloutId: updated.rows[0].rollout_id };
-  const known = await db.query<{ rollout_id: number }>('SELECT rollout_id FROM rollout_jobs WHERE key = $1 AND host = $2', [key, host]);
-  return known.rows[0] ? { recorded: false, rolloutId: known.rows[0].rollout_id } : undefined;
+export async function recordJobResult(db: Queryable, host: string, key: string, result: JobResult, now: Date): Promise<RecordedJobResult> {
+  return (await recordJobResults(db, [{ host, key, result, at: now }]))[0];
+}
+
+/**
+ * `recordJobResult` for many reports in one statement, answered in their order. Of two reports of
+ * one key the first is recorded and the second changes nothing, as if it came after.
+ */
+export async function recordJobResults(db: Queryable, reports: readonly ReportedJobResult[]): Promise<RecordedJobResult[]> {
+  const firstOf = new Map<string, number>();
+  const unique: ReportedJobResult[] = [];
+  for (const [index, report] of reports.entries()) {
+    const id = `${report.host}\n${report.key}`;
+    if (firstOf.has(id)) continue;
+    firstOf.set(id, index);
+    unique.push(report);
+  }
+  // One statement: the results, their hosts' news (where each is still the host's job) and the
+  // engines' wake-up, a notification rather than an update of the rollout's row: results arrive
+  // by the thousand during a rollout, and each would queue on the row lock the engine's pass holds.
+  const rows = await db.query<{ key: string; host: string; rollout_id: number | null; recorded: boolean }>(RECORD_JOB_RESULTS([
+    unique.map((report) => report.key), unique.map((report) => report.host), unique.map((report) => JSON.stringify(report.result)), unique.map((report) => report.at),
+  ]));
+  const answers = new Map(rows.rows.map((row) => [`${row.host}\n${row.key}`, row.rollout_id === null ? undefined : { recorded: row.recorded, rolloutId: row.rollout_id }]));
+  return reports.map((report, index) => {
+    const id = `${report.host}\n${report.key}`;
+    const answer = answers.get(id);
+    return answer && firstOf.get(id) !== index ? { recorded: false, rolloutId: answer.rolloutId } : answer;
+  });
 }
 
 export interface RolloutListFilter {

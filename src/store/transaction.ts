@@ -25,3 +25,22 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
     client.release();
   }
 }
+
+/** PostgreSQL's deadlock_detected: the statement it aborted changed nothing. */
+const DEADLOCK_DETECTED = '40P01';
+
+/**
+ * Runs `work` (one statement, or a transaction of its own) again when PostgreSQL broke a deadlock
+ * by aborting it: batched writes lock many rows, and the engine's pass locks many of the same.
+ *
+ * @example await retryingDeadlocks(() => recordJobResults(pool, reports))
+ */
+export async function retryingDeadlocks<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || (error as { code?: unknown }).code !== DEADLOCK_DETECTED) throw error;
+    }
+  }
+}
