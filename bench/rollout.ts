@@ -57,6 +57,12 @@ const TARGETS = { transitionsPerSecond: 1_000, passP99Ms: 50, rssMb: 1_024 };
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
+/** Deadlocks PostgreSQL has detected (and broken by aborting a statement) in the bench's database. */
+async function deadlocksSoFar(db: pg.Client | pg.Pool): Promise<number> {
+  const row = await db.query<{ deadlocks: string }>('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()');
+  return Number(row.rows[0]?.deadlocks ?? 0);
+}
+
 const ADVISORY = {
   id: 'DSA-9900-1', modified: '2026-11-01T00:00:00Z', published: '2026-11-01T00:00:00Z', summary: 'libfp: heap overflow',
   severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
@@ -432,6 +438,7 @@ async function main(): Promise<void> {
     const duringStream = startStream(server, batch);
     const generatorCpu = process.cpuUsage();
     const postgresBefore = postgresCpuSeconds(server.postmasterPid());
+    const deadlocksBefore = await deadlocksSoFar(db);
     const generatorDelay = monitorEventLoopDelay({ resolution: 5 });
     generatorDelay.enable();
     const [driven] = await Promise.all([driveAgents(server, order, settings.maxInFlight, stop), watcher]);
@@ -462,6 +469,7 @@ async function main(): Promise<void> {
       return (used.user + used.system) / 1e6;
     })();
     const postgresSeconds = postgresCpuSeconds(server.postmasterPid()) - postgresBefore;
+    const deadlocks = (await deadlocksSoFar(db)) - deadlocksBefore;
     const rolloutSeconds = (performance.now() - rolloutStarted) / 1000;
     const serverCores = (cpuSeconds(server.pid) - cpuBefore) / rolloutSeconds;
     peakRss = Math.max(peakRss, rssMb(server.pid));
@@ -500,6 +508,7 @@ async function main(): Promise<void> {
       ['check-in stream: inventories p50 / p99 (ms), no rollout', fmt(baseline.inventories), '', ''],
       ['check-in stream: inventories p50 / p99 (ms), rollout running', fmt(during.inventories), '', ''],
       ['  inventories moved p50 / p99 (ms)', `${moved(baseline.inventories, during.inventories, 0.5)} / ${moved(baseline.inventories, during.inventories, 0.99)}`, 'report', ''],
+      ['deadlocks PostgreSQL broke during the rollout (the statement retried, a pass tried again)', String(deadlocks), '', ''],
       ['check-in stream errors (no rollout / running)', `${baseline.errors} / ${during.errors}`, '', ''],
       ['CPU during the rollout (cores busy): server / PostgreSQL / agents', `${serverCores.toFixed(2)} / ${(postgresSeconds / rolloutSeconds).toFixed(2)} / ${(generatorCores / rolloutSeconds).toFixed(2)}`, '', ''],
       ['event-loop delay p99 / max (ms): simulated agents', `${(generatorDelay.percentile(99) / 1e6).toFixed(1)} / ${(generatorDelay.max / 1e6).toFixed(0)}`, '', ''],

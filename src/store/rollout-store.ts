@@ -514,7 +514,7 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
   ];
   const change = pass.rollout;
   await client.query(WRITE_PASS([
-    rollout.id, JSON.stringify([...updates.values()]), now, JSON.stringify(jobs), JSON.stringify(events),
+    rollout.id, JSON.stringify(inLockOrder([...updates.values()])), now, JSON.stringify(jobs), JSON.stringify(events),
     change?.state ?? null,
     change?.state === 'paused' ? (change.pauseReason ?? rollout.pauseReason ?? null) : null,
     change?.state === 'halted' ? (change.haltReason ?? rollout.haltReason ?? null) : null,
@@ -547,9 +547,19 @@ function notifyPayloads(hosts: readonly string[]): string[] {
   return payloads;
 }
 
+/**
+ * Sorts rows by host name, the order every batched write locks hosts' rows in (a pass's
+ * transitions, job results, check-ins' news): two of them that share hosts then wait for each
+ * other instead of deadlocking, as long as PostgreSQL takes the rows in their given order (it
+ * does for these small batches; when it does not, it breaks the deadlock and the loser retries).
+ */
+function inLockOrder<T extends { host: string }>(rows: T[]): T[] {
+  return rows.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+}
+
 /** Check-ins of hosts some rollout is working on: their facts may be what that rollout waits for. */
 export async function requestHostPasses(db: Queryable, hosts: readonly string[]): Promise<void> {
-  await db.query(REQUEST_HOST_PASSES([hosts, [...TERMINAL_HOST_STATES]]));
+  await db.query(REQUEST_HOST_PASSES([[...hosts].sort(), [...TERMINAL_HOST_STATES]]));
 }
 
 /** Each host's unreported agent job, oldest first (a host runs one job at a time), marked fetched; hosts without one are absent. */
@@ -597,6 +607,7 @@ export async function recordJobResults(db: Queryable, reports: readonly Reported
     firstOf.set(id, index);
     unique.push(report);
   }
+  inLockOrder(unique);
   // One statement: the results, their hosts' news (where each is still the host's job) and the
   // engines' wake-up, a notification rather than an update of the rollout's row: results arrive
   // by the thousand during a rollout, and each would queue on the row lock the engine's pass holds.
