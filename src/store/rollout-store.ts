@@ -548,10 +548,11 @@ function notifyPayloads(hosts: readonly string[]): string[] {
 }
 
 /**
- * Sorts rows by host name, the order every batched write locks hosts' rows in (a pass's
- * transitions, job results, check-ins' news): two of them that share hosts then wait for each
- * other instead of deadlocking, as long as PostgreSQL takes the rows in their given order (it
- * does for these small batches; when it does not, it breaks the deadlock and the loser retries).
+ * Sorts rows by host name, the order the batched writes hand hosts' rows over in (a pass's
+ * transitions, job results, check-ins' news): two of them that share hosts mostly wait for each
+ * other instead of deadlocking. Mostly: PostgreSQL need not take the rows in the order given, and
+ * the long poll's look-ups lock jobs in the table's order, so a few deadlocks remain (0–4 per
+ * bench:rollout run, from 5 before); PostgreSQL breaks each and the statement that lost retries.
  */
 function inLockOrder<T extends { host: string }>(rows: T[]): T[] {
   return rows.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
