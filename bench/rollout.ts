@@ -224,9 +224,8 @@ const percentile = (sorted: readonly number[], share: number) => sorted[Math.min
 // Requests go over keep-alive sockets: one pool for the short requests, one for long polls.
 const shortAgent = new http.Agent({ keepAlive: true, maxSockets: 128 });
 const pollAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
-// The simulated agents' results and check-ins, and the stream's: a real agent has a connection of
-// its own, so they never queue behind each other's sockets in this process (a stream heartbeat
-// waiting for a socket a slow inventory holds would be the bench's latency, not the server's).
+// The simulated agents' results and check-ins: a real agent has a connection of its own, so they
+// never queue behind each other's sockets in this process. (The stream keeps one per host.)
 const agentsAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
 function request(url: string, method: string, token: string, body?: unknown, agent: http.Agent = shortAgent): Promise<{ status: number; json?: unknown }> {
@@ -275,6 +274,13 @@ async function checkInStream(server: Pick<ServerProcess, 'url' | 'adminToken'>, 
   let errors = 0;
   const inFlight = new Set<Promise<void>>();
   const busy = new Set<string>();
+  // One keep-alive connection per host, as a real agent has: its check-ins follow each other on it.
+  const connections = new Map<string, http.Agent>();
+  const connectionOf = (host: string) => {
+    let agent = connections.get(host);
+    if (!agent) connections.set(host, (agent = new http.Agent({ keepAlive: true, maxSockets: 1 })));
+    return agent;
+  };
   const started = performance.now();
   let sent = 0;
   let cursor = 0;
@@ -287,8 +293,8 @@ async function checkInStream(server: Pick<ServerProcess, 'url' | 'adminToken'>, 
       const inventory = Math.random() < STREAM_INVENTORY_SHARE;
       busy.add(host);
       const sending = (inventory
-        ? request(`${server.url}/api/v1/hosts/${host}/inventory`, 'PUT', server.adminToken, fullCheckIn(OLD, OLD_DIGEST, { role: 'batch' }, `boot-${host}`), agentsAgent)
-        : request(`${server.url}/api/v1/hosts/${host}/heartbeat`, 'POST', server.adminToken, { packageDigest: OLD_DIGEST, bootId: `boot-${host}` }, agentsAgent)
+        ? request(`${server.url}/api/v1/hosts/${host}/inventory`, 'PUT', server.adminToken, fullCheckIn(OLD, OLD_DIGEST, { role: 'batch' }, `boot-${host}`), connectionOf(host))
+        : request(`${server.url}/api/v1/hosts/${host}/heartbeat`, 'POST', server.adminToken, { packageDigest: OLD_DIGEST, bootId: `boot-${host}` }, connectionOf(host))
       ).then((response) => {
         if (response.status >= 300) errors++;
         const latency = performance.now() - scheduled;
