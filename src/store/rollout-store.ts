@@ -548,11 +548,11 @@ function notifyPayloads(hosts: readonly string[]): string[] {
 }
 
 /**
- * Sorts rows by host name, the order the batched writes hand hosts' rows over in (a pass's
- * transitions, job results, check-ins' news): two of them that share hosts mostly wait for each
- * other instead of deadlocking. Mostly: PostgreSQL need not take the rows in the order given, and
- * the long poll's look-ups lock jobs in the table's order, so a few deadlocks remain (0–4 per
- * bench:rollout run, from 5 before); PostgreSQL breaks each and the statement that lost retries.
+ * Sorts rows by host name, the order a pass's transitions and a batch of job results hand hosts'
+ * rows over in: the two, when they share hosts, mostly wait for each other instead of deadlocking.
+ * Mostly: PostgreSQL need not take the rows in the order given, and check-ins' news and the long
+ * poll's look-ups find their rows through an array, in the table's order, so a few deadlocks remain
+ * (0–4 per bench:rollout run, from 5 before); PostgreSQL breaks each and the statement that lost retries.
  */
 function inLockOrder<T extends { host: string }>(rows: T[]): T[] {
   return rows.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
@@ -560,7 +560,7 @@ function inLockOrder<T extends { host: string }>(rows: T[]): T[] {
 
 /** Check-ins of hosts some rollout is working on: their facts may be what that rollout waits for. */
 export async function requestHostPasses(db: Queryable, hosts: readonly string[]): Promise<void> {
-  await db.query(REQUEST_HOST_PASSES([[...hosts].sort(), [...TERMINAL_HOST_STATES]]));
+  await db.query(REQUEST_HOST_PASSES([hosts, [...TERMINAL_HOST_STATES]]));
 }
 
 /** Each host's unreported agent job, oldest first (a host runs one job at a time), marked fetched; hosts without one are absent. */
