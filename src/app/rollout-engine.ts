@@ -145,6 +145,11 @@ export class RolloutEngine {
     const started = performance.now();
     const marks = [started];
     const mark = () => marks.push(performance.now());
+    // The pass does not wait for its WAL flush (a database crash may lose its last fraction of a
+    // second, never half of it). Nothing outside the database acts on a lost pass: the job worker
+    // and the notification dispatcher claim their work with commits that do wait, which flushes
+    // the pass before them, and an agent that ran a job of a lost pass is given the same key by
+    // the pass repeated and reports its journaled result instead of running it again.
     const result = await withTransaction(pool, async (client): Promise<PassResult> => {
       mark();
       const now = this.options.now();
@@ -174,7 +179,7 @@ export class RolloutEngine {
       if (decided.hosts.length > 0 || decided.events.length > 0 || decided.rollout) committed = { rollout, pass: decided };
       mark();
       return { transitions: decided.hosts.length, more: read.more };
-    });
+    }, { waitForFlush: false });
     mark();
     if (this.options.onPassTimed && marks.length === 7) {
       const [begin, lock, read, decide, write, commit] = marks.slice(1).map((at, index) => at - marks[index]!);

@@ -26,13 +26,13 @@ import { JobWorker } from '../app/job-worker.js';
 import { takeFleetSnapshot } from '../store/fleet-snapshots.js';
 import { retireHost } from '../app/host-access.js';
 import { canReach } from '../app/job-executors.js';
-import { RolloutEngine, type RolloutEngineOptions } from '../app/rollout-engine.js';
-import { notifyPass } from '../app/rollout-notifications.js';
+import type { RolloutEngineOptions } from '../app/rollout-engine.js';
 import { scheduleRollouts } from '../app/rollout-service.js';
 import { advanceIncidents } from '../app/incident-emergency.js';
 import { rolloutMetricCounts } from '../store/rollout-metrics.js';
 import { isDatabaseUnavailable, openDatabase, supervisionFromEnvironment, type Database } from '../store/database.js';
 import { createApp } from './create-app.js';
+import { startEngineHere, startEngineThread, type EngineReports, type EngineSettings } from './rollout-engine-thread.js';
 import { workerPlanRunner } from './plan-runner.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
 import { createFleetMetrics } from './fleet-metrics.js';
@@ -95,7 +95,6 @@ export interface RunningServer {
   firstStart?: { adminToken: string; enrollmentToken: string };
   /** Syncs advisories for the ecosystems of the stored hosts now. */
   syncAdvisories(): Promise<void>;
-  rolloutEngine: RolloutEngine;
   stop(): Promise<void>;
 }
 
@@ -187,30 +186,27 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
   const notifications = new NotificationDispatcher(pool, { log: options.log, ...(options.now ? { now: options.now } : {}) });
   notifications.start();
   // Every replica drives rollouts; leases in the database decide which one drives which.
-  const rolloutEngine = new RolloutEngine({
-    changes,
-    onPass: async (client, rollout, pass, at) => void (await notifyPass(client, policy.current.policy?.notifications, rollout, pass, at)),
-    // Counted once committed, so a pass that rolled back is not counted.
-    onCommitted: (rollout, pass) => {
-      for (const change of pass.hosts) metrics.rolloutTransitions.inc({ bucket: rollout.bucket, to: change.to });
-      if (pass.rollout?.state === 'halted' && pass.rollout.haltReason) metrics.rolloutHalts.inc({ bucket: rollout.bucket, reason: pass.rollout.haltReason });
-      if (pass.events.length > 0) notifications.wake();
-    },
-    // Passes on connections of their own: a burst of check-ins must not hold up every rollout.
-    pool: database.openPool('fleetpatch-rollouts', 2),
+  const engineSettings: EngineSettings = {
     holder: options.rolloutEngine?.holder ?? `${hostname()}:${process.pid}`,
-    now: options.now ?? (() => new Date()),
-    policy: () => policy.current.policy,
-    log: options.log,
     ...(options.rolloutEngine?.passIntervalMs !== undefined ? { passIntervalMs: options.rolloutEngine.passIntervalMs } : {}),
     ...(options.rolloutEngine?.leaseMs !== undefined ? { leaseMs: options.rolloutEngine.leaseMs } : {}),
     ...(options.rolloutEngine?.maxHostsPerPass !== undefined ? { maxHostsPerPass: options.rolloutEngine.maxHostsPerPass } : {}),
-    onPassTimed: (ms, transitions, phases) => {
+  };
+  const engineReports: EngineReports = {
+    committed: (pass) => {
+      for (const to of pass.entered) metrics.rolloutTransitions.inc({ bucket: pass.bucket, to });
+      if (pass.haltReason) metrics.rolloutHalts.inc({ bucket: pass.bucket, reason: pass.haltReason });
+      if (pass.events) notifications.wake();
+    },
+    timed: (ms, transitions, phases) => {
       replicaHealth.recordPass(ms);
       options.rolloutEngine?.onPassTimed?.(ms, transitions, phases);
     },
-  });
-  rolloutEngine.start();
+    log: options.log,
+  };
+  const rolloutEngine = options.now
+    ? startEngineHere(engineSettings, engineReports, { pool: database.openPool('fleetpatch-rollouts', 2), changes, policy: () => policy.current.policy, now: options.now })
+    : startEngineThread(database.connectionString, engineSettings, engineReports);
   // Jobs no agent fetches (SSH, command hooks, the Kubernetes API) run here, claimed with leases.
   const jobWorker = new JobWorker({
     pool: database.openPool('fleetpatch-job-worker', 2),
@@ -332,7 +328,6 @@ export async function runServer(options: ServerOptions): Promise<RunningServer> 
     database,
     controlPlane,
     policy,
-    rolloutEngine,
     checkPolicyFile: () => policyWatcher?.check() ?? Promise.resolve(),
     syncAdvisories,
     stop() {
