@@ -18,7 +18,7 @@
  * Measured: host-step transitions per second (the timeline's host rows over their span), the
  * engine's pass durations (its `onPassTimed`), the latency of a separate steady stream of
  * check-ins (BENCH_STREAM_RATE per second, heartbeats with a share of full inventories, of hosts
- * in another bucket) before and while the rollout runs, and the server process's peak RSS.
+ * in another bucket) before and while the rollout runs, and the server process's peak RSS and its main thread's event-loop delay.
  *
  * Environment: BENCH_HOSTS (10000), BENCH_MAX_IN_FLIGHT ("20%"), BENCH_STEP_MIN_MS (100),
  * BENCH_STEP_MAX_MS (1000), BENCH_STREAM_HOSTS (500), BENCH_STREAM_RATE (200),
@@ -41,6 +41,7 @@ import { DEFAULT_MAX_PASS_HOSTS } from '../src/store/rollout-store.js';
 import { packageListDigest, type CheckIn } from '../src/protocol/agent-protocol.js';
 import type { HostJob, JobResult } from '../src/protocol/job-protocol.js';
 import { runServer } from '../src/server/run-server.js';
+import { takeOverShutdownSignals } from '../src/store/embedded-postgres.js';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 10_000);
 const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT ?? '20%';
@@ -125,19 +126,39 @@ async function serve(): Promise<void> {
     syncIntervalSeconds: 0, policyFile, policyPollMs: 0, log: (line) => process.stderr.write(`[server] ${line}\n`),
     rolloutEngine: { maxHostsPerPass: MAX_PASS_HOSTS, onPassTimed: (ms, transitions, phases) => passes.push([ms, transitions, ...PHASES.map((phase) => phases[phase])].map((value) => value.toFixed(3)).join(' ')) },
   });
+  // The main thread's event-loop delay since the last `loop` line on stdin (the bench asks at the stream's starts and stops).
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n')) {
+      if (line.trim() !== 'loop') continue;
+      process.stdout.write(`LOOP ${[loopDelay.percentile(50), loopDelay.percentile(99), loopDelay.max].map((ns) => (ns / 1e6).toFixed(2)).join(' ')}\n`);
+      loopDelay.reset();
+    }
+  });
   setInterval(() => {
     if (passes.length === 0) return;
     process.stdout.write(`PASSES ${passes.join(',')}\n`);
     passes = [];
   }, 200).unref();
   process.stdout.write(`READY ${JSON.stringify({ url: server.url, adminToken: server.firstStart!.adminToken, databaseUrl: server.database.connectionString })}\n`);
+  // The server's own shutdown stops the database last, as `fleetpatch server` does.
+  takeOverShutdownSignals();
   process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));
 }
 
 // ---------------------------------------------------------------------------------------------
 // The load generator.
 
-interface ServerProcess { url: string; adminToken: string; databaseUrl: string; pid: number; postmasterPid: () => number | undefined; passes: Array<{ ms: number; transitions: number; phases: number[]; at: number }>; stop: () => Promise<void> }
+/** The server's main-thread event-loop delay over an interval, in milliseconds. */
+interface LoopDelay { p50: number; p99: number; max: number }
+
+interface ServerProcess {
+  url: string; adminToken: string; databaseUrl: string; pid: number; postmasterPid: () => number | undefined; passes: Array<{ ms: number; transitions: number; phases: number[]; at: number }>;
+  /** The server's event-loop delay since the last call. */
+  loopDelay: () => Promise<LoopDelay>;
+  stop: () => Promise<void>;
+}
 
 /** A pass's phases, as the engine reports them (`PassPhases`). */
 const PHASES = ['begin', 'lock', 'read', 'decide', 'write', 'commit'] as const;
@@ -146,8 +167,9 @@ async function startServer(home: string, policyFile: string): Promise<ServerProc
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', import.meta.filename, '--server'], {
     env: { ...process.env, BENCH_ROLLOUT_SERVER: JSON.stringify({ home, policyFile }) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  const loopAnswers: Array<(delay: LoopDelay) => void> = [];
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-8000);
@@ -163,6 +185,10 @@ async function startServer(home: string, policyFile: string): Promise<ServerProc
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         if (line.startsWith('READY ')) resolve(JSON.parse(line.slice(6)));
+        else if (line.startsWith('LOOP ')) {
+          const [p50, p99, max] = line.slice(5).split(' ').map(Number);
+          loopAnswers.shift()?.({ p50: p50!, p99: p99!, max: max! });
+        }
         else if (line.startsWith('PASSES ')) {
           const at = performance.now();
           for (const pass of line.slice(7).split(',')) {
@@ -179,6 +205,10 @@ async function startServer(home: string, policyFile: string): Promise<ServerProc
   child.on('exit', unexpected);
   return {
     ...started, pid: child.pid!, passes,
+    loopDelay: () => new Promise((answer) => {
+      loopAnswers.push(answer);
+      child.stdin.write('loop\n');
+    }),
     postmasterPid: () => {
       try {
         return Number(readFileSync(join(home, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -386,9 +416,11 @@ async function main(): Promise<void> {
     await db.query('VACUUM ANALYZE');
 
     // The steady check-in stream without a rollout.
+    await server.loopDelay();
     const baselineStream = startStream(server, batch);
     await sleep(BASELINE_SECONDS * 1000);
     const baseline = await baselineStream.stop();
+    const baselineLoop = await server.loopDelay();
     const baselineLoad = loadavg()[0]!;
     log(`baseline stream: ${baseline.heartbeats.length + baseline.inventories.length} check-ins, p99 ${percentile(baseline.heartbeats, 0.99).toFixed(1)} ms (heartbeats) / ${percentile(baseline.inventories, 0.99).toFixed(1)} ms (inventories)`);
 
@@ -442,6 +474,7 @@ async function main(): Promise<void> {
         await sleep(200);
       }
     })();
+    await server.loopDelay();
     const duringStream = startStream(server, batch);
     const generatorCpu = process.cpuUsage();
     const postgresBefore = postgresCpuSeconds(server.postmasterPid());
@@ -452,6 +485,7 @@ async function main(): Promise<void> {
     // The last passes (monitoring → succeeded) after the agents are done.
     while (!stop()) await sleep(100);
     const during = await duringStream.stop();
+    const duringLoop = await server.loopDelay();
     log(`slowest check-ins while the rollout ran, by second of the stream: ${during.worstSeconds.map(([second, ms]) => `${second} s: ${ms.toFixed(0)} ms`).join(', ')}`);
     // The server's own view (its request histogram): requests it took over a second to answer.
     const metrics = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((response) => response.text());
@@ -518,6 +552,7 @@ async function main(): Promise<void> {
       ['deadlocks PostgreSQL broke during the rollout (the statement retried, a pass tried again)', String(deadlocks), '', ''],
       ['check-in stream errors (no rollout / running)', `${baseline.errors} / ${during.errors}`, '', ''],
       ['CPU during the rollout (cores busy): server / PostgreSQL / agents', `${serverCores.toFixed(2)} / ${(postgresSeconds / rolloutSeconds).toFixed(2)} / ${(generatorCores / rolloutSeconds).toFixed(2)}`, '', ''],
+      ['event-loop delay p50 / p99 / max (ms): server main thread, no rollout / running', [baselineLoop, duringLoop].map((delay) => `${delay.p50.toFixed(1)} / ${delay.p99.toFixed(1)} / ${delay.max.toFixed(0)}`).join(', '), '', ''],
       ['event-loop delay p99 / max (ms): simulated agents', `${(generatorDelay.percentile(99) / 1e6).toFixed(1)} / ${(generatorDelay.max / 1e6).toFixed(0)}`, '', ''],
       ['event-loop delay p99 / max (ms): check-in stream, no rollout / running', `${baseline.loopDelayP99.toFixed(1)} / ${baseline.loopDelayMax.toFixed(0)}, ${during.loopDelayP99.toFixed(1)} / ${during.loopDelayMax.toFixed(0)}`, '', ''],
       ['server RSS before / peak during the rollout (MB)', `${rssBefore.toFixed(0)} / ${peakRss.toFixed(0)}`, `<= ${TARGETS.rssMb}`, peakRss <= TARGETS.rssMb ? 'yes' : 'NO'],
