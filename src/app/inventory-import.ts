@@ -99,7 +99,8 @@ export async function importInventories(
       options.progress,
     );
     return { ...report, hostKeys: hosts.map((host) => host.key), storedPackages: hostPackages, secondsStore };
-  }, options.waitForFlush === false ? { waitForFlush: false } : {}).then(
+    // The findings merge and the hosts upsert are prepared statements over arrays (see withTransaction).
+  }, { genericPlans: true, ...(options.waitForFlush === false ? { waitForFlush: false } : {}) }).then(
     (report) => {
       detection.catalog.publish(stage);
       return report;

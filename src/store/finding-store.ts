@@ -85,8 +85,13 @@ async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, Hos
   const staged = findings.length < SMALL_BATCH ? stageAsValues(findings) : await stageInTable(client, findings);
   const next = staged.parameters.length + 2;
   const summary = summaryUpdate(summaries, next + 1);
-  const result = await client.query<{ opened: number; upserted: number; resolved: number }>(
-    `WITH staged AS (${staged.source}),
+  const result = await client.query<{ opened: number; upserted: number; resolved: number }>({
+    // From arrays the text is always the same: prepared once per connection, since planning this
+    // statement took longer than running it (bench:rollout: 9.8 s of planning for 5.8 s of work
+    // over 10,000 check-ins). A staging table's text is the same too, but its plan must follow
+    // the table's fresh statistics.
+    ...(staged.parameters.length > 0 ? { name: 'fleetpatch-merge-known-findings' } : {}),
+    text: `WITH staged AS (${staged.source}),
      summarized AS (${summary.statement} RETURNING 1),
      upserted AS (
        INSERT INTO findings AS f (host_key, advisory_key, package_name, package_key, fixed_version, state, state_reason, first_seen_at, resolved_at, installed_at)
@@ -134,8 +139,8 @@ async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, Hos
      SELECT (SELECT count(*) FILTER (WHERE opened) FROM upserted)::integer AS opened,
             (SELECT count(*) FROM upserted)::integer AS upserted,
             (SELECT count(*) FROM resolved)::integer AS resolved`,
-    [now, ...staged.parameters, [...summaries.keys()], ...summary.parameters],
-  );
+    values: [now, ...staged.parameters, [...summaries.keys()], ...summary.parameters],
+  });
   const counts = result.rows[0]!;
   return { opened: counts.opened, updated: counts.upserted - counts.opened, resolved: counts.resolved };
 }

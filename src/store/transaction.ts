@@ -7,14 +7,19 @@ import type pg from 'pg';
 /**
  * `waitForFlush: false` suits writes the sender repeats when they are lost: the commit is still
  * atomic and ordered, only the last fraction of a second may be lost in a crash.
+ * `genericPlans: true` has the transaction's prepared statements use their generic plan even where
+ * PostgreSQL would plan each call anew: for statements over arrays whose generic plan is as good,
+ * but whose estimate (100 rows an array) keeps PostgreSQL planning them on every call. Not for a
+ * statement whose best plan depends on its values: the generic plan of a rollout pass's read made
+ * it ten times slower in bench:rollout.
  *
  * @example await withTransaction(pool, async (client) => { await client.query('…'); })
  */
-export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, options: { waitForFlush?: boolean } = {}): Promise<T> {
+export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, options: { waitForFlush?: boolean; genericPlans?: boolean } = {}): Promise<T> {
   const client = await pool.connect();
   try {
-    // One round trip: begin, and (for work that is safe to replay) do not wait for the WAL flush.
-    await client.query(options.waitForFlush === false ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
+    // One round trip: begin, and the transaction's settings.
+    await client.query(['BEGIN', ...(options.waitForFlush === false ? ['SET LOCAL synchronous_commit = off'] : []), ...(options.genericPlans ? ['SET LOCAL plan_cache_mode = force_generic_plan'] : [])].join('; '));
     const result = await work(client);
     await client.query('COMMIT');
     return result;
