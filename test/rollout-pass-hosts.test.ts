@@ -131,6 +131,23 @@ describe('the hosts a pass reads', () => {
     expect(names(last)).toEqual(['web-000', ...Array.from({ length: 20 }, (_, index) => name(index + 1)), 'web-450']);
   });
 
+  it('reads the next wave\'s pending hosts only while the rollout bakes, the pass that can promote and admit them', async () => {
+    await database.pool.query('UPDATE rollout_hosts SET wave = 2 WHERE rollout_id = $1 AND position > 300', [rollout.id]);
+    await database.pool.query("UPDATE rollout_hosts SET state = 'succeeded' WHERE rollout_id = $1 AND position BETWEEN 11 AND 300", [rollout.id]);
+    const waves = (passHosts: Awaited<ReturnType<typeof read>>) => [...new Set(passHosts.hosts.filter((host) => host.state === 'pending').map((host) => host.wave))];
+    // Running wave 1: its ten pending hosts, none of wave 2, which no pass of this wave can admit.
+    const running = await read();
+    expect(waves(running)).toEqual([1]);
+    expect(running.hosts.filter((host) => host.state === 'pending')).toHaveLength(10);
+    expect(running.more).toBe(false);
+    expect(running.others.unfinishedByWave.get(2)).toBe(HOSTS - 300);
+    // Baking after wave 1: the bite's room goes to wave 2.
+    await database.pool.query("UPDATE rollout_hosts SET state = 'succeeded' WHERE rollout_id = $1 AND position <= 10", [rollout.id]);
+    const baking = await loadPassHosts(database.pool, { ...rollout, state: 'baking' }, NOW, { maxHosts: 250 });
+    expect(waves(baking)).toEqual([2]);
+    expect(baking.hosts).toHaveLength(250);
+  });
+
   it('reads a host whose deadline has passed, without news', async () => {
     await inStep([9], 'applying');
     await database.pool.query('UPDATE rollout_hosts SET deadline = $3 WHERE rollout_id = $1 AND host = $2', [rollout.id, name(9), new Date(NOW.getTime() - 1)]);
