@@ -330,8 +330,16 @@ const READ_PASS = preparedStatement('read-pass', `WITH counted AS (
             CASE WHEN row_number() OVER (ORDER BY r.position) = 1 THEN (SELECT count(*) FROM kinds) END::integer AS candidates, r.*
        FROM (SELECT 1) AS always LEFT JOIN read r ON true
       ORDER BY r.position`);
-const REQUEST_HOST_PASSES = preparedStatement('request-host-passes', `WITH told AS (UPDATE rollout_hosts SET news = news + 1 WHERE host = ANY($1::text[]) AND state <> ALL($2::text[]) AND state <> 'pending' RETURNING rollout_id)
-   SELECT pg_notify('fleetpatch_rollouts', rollout_id::text) FROM (SELECT DISTINCT rollout_id FROM told) t`);
+const REQUEST_HOST_PASSES = preparedStatement('request-host-passes', `WITH in_flight AS (
+       SELECT rollout_id, host FROM rollout_hosts WHERE host = ANY($1::text[]) AND state <> ALL($2::text[]) AND state <> 'pending'
+     ), free AS (
+       SELECT ctid FROM rollout_hosts WHERE host = ANY($1::text[]) AND state <> ALL($2::text[]) AND state <> 'pending' FOR UPDATE SKIP LOCKED
+     ), told AS (
+       UPDATE rollout_hosts SET news = news + 1 WHERE ctid IN (SELECT ctid FROM free) RETURNING rollout_id, host
+     ), notified AS (
+       SELECT count(pg_notify('fleetpatch_rollouts', rollout_id::text)) AS n FROM (SELECT DISTINCT rollout_id FROM told) t
+     )
+   SELECT (SELECT n FROM notified) AS notified, ARRAY(SELECT DISTINCT host FROM (SELECT rollout_id, host FROM in_flight EXCEPT SELECT rollout_id, host FROM told) busy) AS busy`);
 const RECORD_JOB_RESULTS = preparedStatement('record-job-results', `WITH input AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[]) AS u(key, host, result, at)
      ), reported AS (
@@ -563,9 +571,15 @@ function inLockOrder<T extends { host: string }>(rows: T[]): T[] {
   return rows.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 }
 
-/** Check-ins of hosts some rollout is working on: their facts may be what that rollout waits for. */
-export async function requestHostPasses(db: Queryable, hosts: readonly string[]): Promise<void> {
-  await db.query(REQUEST_HOST_PASSES([hosts, [...TERMINAL_HOST_STATES]]));
+/**
+ * Check-ins of hosts some rollout is working on: their facts may be what that rollout waits for.
+ * Returns the hosts whose rows a pass holds right now: they are skipped rather than waited for (a
+ * wait on the pass's row locks, taken in another order, was the one deadlock left in
+ * bench:rollout), and the caller tells them again once that pass has committed.
+ */
+export async function requestHostPasses(db: Queryable, hosts: readonly string[]): Promise<Set<string>> {
+  const result = await db.query<{ busy: string[] }>(REQUEST_HOST_PASSES([hosts, [...TERMINAL_HOST_STATES]]));
+  return new Set(result.rows[0]?.busy ?? []);
 }
 
 /** Each host's unreported agent job, oldest first (a host runs one job at a time), marked fetched; hosts without one are absent. */
