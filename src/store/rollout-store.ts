@@ -563,9 +563,9 @@ function notifyPayloads(hosts: readonly string[]): string[] {
 /**
  * Sorts rows by host name, the order a pass's transitions and a batch of job results hand hosts'
  * rows over in: the two, when they share hosts, mostly wait for each other instead of deadlocking.
- * Mostly: PostgreSQL need not take the rows in the order given, and check-ins' news and the long
- * poll's look-ups find their rows through an array, in the table's order, so a few deadlocks remain
- * (0–4 per bench:rollout run, from 5 before); PostgreSQL breaks each and the statement that lost retries.
+ * Mostly: PostgreSQL need not take the rows in the order given, so a deadlock stays possible;
+ * PostgreSQL breaks it and the statement that lost retries. Check-ins' news, which finds its rows
+ * in the table's order, does not wait at all: it skips the rows a pass holds.
  */
 function inLockOrder<T extends { host: string }>(rows: T[]): T[] {
   return rows.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
