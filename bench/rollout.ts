@@ -524,6 +524,21 @@ async function main(): Promise<void> {
       [id],
     );
     const { n: transitions, seconds: eventSeconds, succeeded } = span.rows[0]!;
+    // Where a host's time goes, job by job: waiting to be fetched, running (the simulated step and
+    // the result's way back), and from a result to the host's next job (the engine's reaction,
+    // and after an upgrade the check-in that verifies it).
+    const jobTimes = await db.query<{ fetch: number[]; run: number[]; next: number[] }>(
+      `WITH jobs AS (
+         SELECT dispatched_at, fetched_at, reported_at, lead(dispatched_at) OVER (PARTITION BY host ORDER BY dispatched_at) AS next_at
+           FROM rollout_jobs WHERE rollout_id = $1
+       )
+       SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM fetched_at - dispatched_at) * 1000) AS fetch,
+              percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM reported_at - fetched_at) * 1000) AS run,
+              percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM next_at - reported_at) * 1000) AS next
+         FROM jobs`,
+      [id],
+    );
+    const jobPhase = (values: number[] | null) => (values ? values.map((value) => value.toFixed(0)).join(' / ') : '–');
     const passes = server.passes.slice(passesBefore);
     const passTimes = passes.map((pass) => pass.ms).sort((a, b) => a - b);
     const busyPasses = passes.filter((pass) => pass.transitions > 0).map((pass) => pass.transitions).sort((a, b) => a - b);
@@ -539,6 +554,9 @@ async function main(): Promise<void> {
       ['host-step transitions (timeline)', String(transitions), '', ''],
       ['host-step transitions / s (over the timeline span)', rate.toFixed(0), `>= ${TARGETS.transitionsPerSecond}`, rate >= TARGETS.transitionsPerSecond ? 'yes' : 'NO'],
       ['jobs run by the simulated agents', String(driven.jobs), '', ''],
+      ['a job: dispatched → fetched by its agent, p50 / p99 (ms)', jobPhase(jobTimes.rows[0]!.fetch), '', ''],
+      [`a job: fetched → result recorded (its step takes ${STEP_MIN_MS}–${STEP_MAX_MS}), p50 / p99 (ms)`, jobPhase(jobTimes.rows[0]!.run), '', ''],
+      ['a job: result recorded → the host\'s next job dispatched, p50 / p99 (ms)', jobPhase(jobTimes.rows[0]!.next), '', ''],
       ['scheduling passes', String(passes.length), '', ''],
       ['pass duration p50 / p99 / max (ms)', `${fmt(passTimes)} / ${(passTimes.at(-1) ?? Number.NaN).toFixed(1)}`, `p99 <= ${TARGETS.passP99Ms}`, passP99 <= TARGETS.passP99Ms ? 'yes' : 'NO'],
       ['transitions per pass that wrote any: p50 / p99', fmt(busyPasses), '', ''],
