@@ -46,7 +46,7 @@ export interface EngineHandle {
 }
 
 /** The engine's options from its settings, its reports and what it runs on. */
-export function engineOptions(settings: EngineSettings, reports: EngineReports, on: { pool: pg.Pool; changes: ChangeListener; policy: () => Policy | undefined; now: () => Date }): RolloutEngineOptions {
+function engineOptions(settings: EngineSettings, reports: EngineReports, on: { pool: pg.Pool; changes: ChangeListener; policy: () => Policy | undefined; now: () => Date }): RolloutEngineOptions {
   return {
     pool: on.pool,
     changes: on.changes,
