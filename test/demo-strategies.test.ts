@@ -187,6 +187,8 @@ describe('the demo fleet runs every bucket\'s strategy', () => {
     const final = await finished(made.id);
     expect(final.settings.strategy.kind).toBe('manual');
     expect(final.state, JSON.stringify(final.hosts)).toBe('succeeded');
+    // The demo logs the patch once the host's check-in returned, which may be after the rollout saw it and finished.
+    await until('the simulated operator\'s log line', async () => (log.some((line) => /sim-colo-01 patched by hand/.test(line)) ? true : undefined));
     expect(log.some((line) => /sim-colo-01 patched by hand \(simulated\)/.test(line))).toBe(true);
   }, 180_000);
 
