@@ -172,4 +172,29 @@ describe('the hosts a pass reads', () => {
     expect(names(late)).toContain('web-009');
     expect(late.news.has('web-009')).toBe(false);
   });
+  it('counts every host where it is, through every statement that changes hosts', async () => {
+    const truth = async () => (await database.pool.query('SELECT rollout_id, wave, state, slot_held, count(*)::int AS n FROM rollout_hosts GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4')).rows;
+    const kept = async () => (await database.pool.query('SELECT rollout_id, wave, state, slot_held, n FROM rollout_host_counts WHERE n > 0 ORDER BY 1, 2, 3, 4')).rows;
+    expect(await kept()).toEqual([{ rollout_id: rollout.id, wave: 1, state: 'pending', slot_held: false, n: HOSTS }]);
+    await inStep([1, 2, 3, 4], 'applying');
+    // News alone (a result, a check-in) moves no count.
+    await recordJobResult(database.pool, name(1), `${rollout.id}:${name(1)}:upgrade:1`, RESULT, NOW);
+    await requestHostPasses(database.pool, [name(2), name(3)]);
+    const passHosts = await read();
+    await withTransaction(database.pool, (client) => writePass(client, rollout, {
+      hosts: [
+        { name: name(1), from: 'applying', to: 'post-check', patch: {} },
+        { name: name(2), from: 'applying', to: 'failed', patch: { lastError: 'exit 1' } },
+        { name: name(3), from: 'applying', to: 'succeeded', patch: { slotHeld: false } },
+      ],
+      events: [],
+    }, passHosts, NOW, NOW));
+    await database.pool.query("UPDATE rollout_hosts SET wave = 2 WHERE rollout_id = $1 AND position > 500", [rollout.id]);
+    await database.pool.query('DELETE FROM rollout_hosts WHERE rollout_id = $1 AND position > 590', [rollout.id]);
+    await withTransaction(database.pool, (client) => insertRollout(client, {
+      bucket: 'db', team: 'dba', waveCount: 1, snapshot: [], settings: SETTINGS, gates: [], windows: [], origin: 'operator', createdBy: 'test', hosts: [{ host: name(1), wave: 1 }],
+    }, NOW));
+    expect(await kept()).toEqual(await truth());
+    expect((await truth()).find((row) => row.state === 'failed')).toMatchObject({ n: 1, slot_held: true });
+  });
 });

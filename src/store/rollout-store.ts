@@ -293,14 +293,14 @@ async function hostsOf(db: Queryable, rollout: Pick<Rollout, 'snapshot'>, rows: 
 // The statements below run hundreds of times a second during a rollout: prepared once per connection.
 
 /**
- * A pass's reads in one statement and one snapshot: every host counted by wave, state and slot,
- * and the hosts the pass may change, at most $7 (each kind through its own index; hosts in a step
+ * A pass's reads in one statement and one snapshot: every host counted by wave, state and slot
+ * (the counts the triggers of migration 0018 keep), and the hosts the pass may change, at most $7 (each kind through its own index; hosts in a step
  * first, admissions last, the pending ones cut at the slots admission could fill), in admission
  * order. The counts and the number of candidates ride on the first row (there is always one:
  * with no host read, a row of nulls).
  */
 const READ_PASS = preparedStatement('read-pass', `WITH counted AS (
-       SELECT wave, state, slot_held, count(*)::int AS n FROM rollout_hosts WHERE rollout_id = $1 GROUP BY wave, state, slot_held
+       SELECT wave, state, slot_held, n FROM rollout_host_counts WHERE rollout_id = $1 AND n > 0
      ), room AS (
        SELECT least($7::integer, greatest(0, $5::integer - coalesce(sum(n) FILTER (WHERE slot_held), 0)
                                                  + coalesce(sum(n) FILTER (WHERE slot_held AND state IN ('monitoring', 'rolling-back')), 0)))::integer AS admissible
