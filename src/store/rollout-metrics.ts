@@ -17,7 +17,7 @@ export interface RolloutMetricCounts {
 export async function rolloutMetricCounts(db: Queryable): Promise<RolloutMetricCounts> {
   const [rollouts, hosts, measurements] = await Promise.all([
     db.query<{ bucket: string; state: string; count: number }>('SELECT bucket, state, count(*)::int AS count FROM rollouts GROUP BY bucket, state'),
-    db.query<{ bucket: string; state: string; count: number }>('SELECT r.bucket, h.state, count(*)::int AS count FROM rollout_hosts h JOIN rollouts r ON r.id = h.rollout_id WHERE r.state <> ALL($1::text[]) GROUP BY r.bucket, h.state', [TERMINAL]),
+    db.query<{ bucket: string; state: string; count: number }>('SELECT r.bucket, c.state, sum(c.n)::int AS count FROM rollout_host_counts c JOIN rollouts r ON r.id = c.rollout_id WHERE r.state <> ALL($1::text[]) AND c.n > 0 GROUP BY r.bucket, c.state', [TERMINAL]),
     db.query<{ phase: string; count: number }>('SELECT phase, count(*)::int AS count FROM gate_measurements GROUP BY phase'),
   ]);
   return { rollouts: rollouts.rows, hosts: hosts.rows, gateMeasurements: measurements.rows };

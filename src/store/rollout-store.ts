@@ -654,7 +654,7 @@ export interface RolloutSummary extends StoredRollout {
 
 export async function listRollouts(db: Queryable, filter: RolloutListFilter = {}): Promise<RolloutSummary[]> {
   const rows = await db.query<RolloutRow & { host_counts: Record<string, number> | null }>(
-    `SELECT r.*, (SELECT jsonb_object_agg(state, n) FROM (SELECT state, count(*)::int AS n FROM rollout_hosts WHERE rollout_id = r.id GROUP BY state) c) AS host_counts
+    `SELECT r.*, (SELECT jsonb_object_agg(state, n) FROM (SELECT state, sum(n)::int AS n FROM rollout_host_counts WHERE rollout_id = r.id AND n > 0 GROUP BY state) c) AS host_counts
        FROM rollouts r WHERE ($1::text IS NULL OR r.state = $1) AND ($2::text IS NULL OR r.bucket = $2)
       ORDER BY r.id DESC LIMIT $3`,
     [filter.state ?? null, filter.bucket ?? null, filter.limit ?? 100],
