@@ -459,7 +459,10 @@ const WRITE_PASS = preparedStatement('write-pass', `WITH host_changes AS (
        UPDATE rollout_hosts rh SET state = u.state, job_key = COALESCE(u.job_key, rh.job_key), seen = COALESCE(u.seen, rh.seen),
          ${Object.entries(HOST_COLUMNS).map(([field, { column, type }]) => `${column} = CASE WHEN u.patch ? '${field}' THEN ${type === 'jsonb' ? `u.patch->'${field}'` : type === 'text' ? `u.patch->>'${field}'` : `(u.patch->>'${field}')::${type}`} ELSE rh.${column} END`).join(',\n         ')}
          FROM jsonb_to_recordset($2::jsonb) AS u(host text, state text, patch jsonb, job_key text, seen integer)
-        WHERE rh.rollout_id = $1 AND rh.host = u.host
+        -- The hosts' names once more, as an array: the planner then finds their rows by the primary
+        -- key. Joined only on the record set (estimated at 100 rows), it hashed every host row of
+        -- the rollout, dead versions included, to find a pass's few hundred.
+        WHERE rh.rollout_id = $1 AND rh.host = ANY($17::text[]) AND rh.host = u.host
        RETURNING 1
      ), new_jobs AS (
        INSERT INTO rollout_jobs (key, rollout_id, host, step, attempt, job, executor, dispatched_at, deadline)
@@ -526,8 +529,9 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
     ...pass.events.map((event) => ({ host: event.host ?? null, kind: event.kind, from: null, to: null, detail: event.summary })),
   ];
   const change = pass.rollout;
+  const rows = inLockOrder([...updates.values()]);
   await client.query(WRITE_PASS([
-    rollout.id, JSON.stringify(inLockOrder([...updates.values()])), now, JSON.stringify(jobs), JSON.stringify(events),
+    rollout.id, JSON.stringify(rows), now, JSON.stringify(jobs), JSON.stringify(events),
     change?.state ?? null,
     change?.state === 'paused' ? (change.pauseReason ?? rollout.pauseReason ?? null) : null,
     change?.state === 'halted' ? (change.haltReason ?? rollout.haltReason ?? null) : null,
@@ -539,6 +543,7 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
     nextPassAt,
     notifyPayloads(jobs.map((job) => job.host)),
     pass.memo ? JSON.stringify(pass.memo) : null,
+    rows.map((row) => row.host),
   ]));
 }
 
