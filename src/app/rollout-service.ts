@@ -314,7 +314,8 @@ export async function confirmChecklistStep(pool: pg.Pool, host: string, step: nu
     if (step !== confirmed + 1) throw new RolloutConflict(step <= confirmed ? `step ${step} of ${host} is confirmed already` : `step ${confirmed + 1} of ${host} comes first: "${strategy.checklist[confirmed]}"`, 'step');
     const item = strategy.checklist[step - 1];
     if (item === undefined) throw new RolloutConflict(`the checklist has ${strategy.checklist.length} steps`, 'step');
-    await client.query("UPDATE rollout_hosts SET memo = memo || jsonb_build_object('confirmed', $3::integer), news = news + 1 WHERE rollout_id = $1 AND host = $2", [rollout.id, host, step]);
+    await client.query("UPDATE rollout_hosts SET memo = memo || jsonb_build_object('confirmed', $3::integer) WHERE rollout_id = $1 AND host = $2", [rollout.id, host, step]);
+    await client.query('INSERT INTO rollout_news (rollout_id, host) VALUES ($1, $2)', [rollout.id, host]);
     await recordOperatorEvent(client, rollout.id, { host, kind: 'confirm', actor: request.actor, detail: `step ${step} of ${strategy.checklist.length}: ${item} (${request.reason})` }, request.now);
     await appendAudit(client, { action: 'rollout.host.confirm', actor: request.actor, subject: `rollout:${rollout.id}/host:${host}`, reason: request.reason, details: { step, of: strategy.checklist.length, item } });
     await client.query('UPDATE rollouts SET next_pass_at = LEAST(next_pass_at, $2) WHERE id = $1', [rollout.id, request.now]);

@@ -158,9 +158,6 @@ const text = (max: number, min = 0) => wellFormedString({ min, max });
 const hostParams = z.object({ name: hostNameSchema });
 /** Records one push may carry: a notice or a handful, not a feed (a feed is synced). */
 const PUSHED_ADVISORIES_LIMIT = 1_000;
-/** A check-in's news for a host whose row a pass holds is sent again this often, this many times (a pass holds its rows for tens of milliseconds). */
-const NEWS_RETRY_MS = 50;
-const NEWS_ATTEMPTS = 40;
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 const listOf = <T extends string>(values: readonly T[], what: string) =>
   z.string().max(256).regex(new RegExp(`^(${values.join("|")})(,(${values.join("|")}))*$`), `a comma-separated list of ${what}: ${values.join(", ")}`);
@@ -275,16 +272,12 @@ export function createApp(dependencies: AppDependencies): Hono<Env> {
   const jobs = dependencies.jobs ?? jobLongPoll(jobPool, dependencies.changes, now);
   // Results come by the thousand during a rollout: those that arrive while one batch is written go in the next.
   const jobResults = new CallBatcher<ReportedJobResult, RecordedJobResult>((reports) => retryingDeadlocks(() => recordJobResults(jobPool, reports)));
-  // So do check-ins of hosts in flight: their news is written in batches, on one connection at a
-  // time, not one connection each waiting for the rows a pass holds while check-ins queue for the pool.
-  // True when the host's rollout was told; false when a pass held its row (told again shortly).
-  const hostPasses = new CallBatcher<string, boolean>(async (hosts) => {
-    const busy = await requestHostPasses(pool, [...new Set(hosts)]);
-    return hosts.map((host) => !busy.has(host));
+  // So do check-ins of hosts in flight: their news is written in batches, one statement at a time.
+  const hostPasses = new CallBatcher<string, void>(async (hosts) => {
+    await requestHostPasses(pool, [...new Set(hosts)]);
+    return hosts.map(() => undefined);
   });
-  const tellRollouts = async (host: string) => {
-    for (let attempt = 1; !(await hostPasses.call(host)) && attempt < NEWS_ATTEMPTS; attempt++) await new Promise((resolve) => setTimeout(resolve, NEWS_RETRY_MS));
-  };
+  const tellRollouts = (host: string) => hostPasses.call(host);
   /** A refused operator action is a 409, an unknown rollout or host a 404, each naming its field. */
   const asConflict = async <T>(work: () => Promise<T>): Promise<T> => {
     try {

@@ -205,13 +205,14 @@ interface HostRow {
   replacement_enrolled_at: Date | null;
   replacement_last_seen_at: Date | null;
   replacement_labels: Record<string, string> | null;
-  news: number;
-  seen: number;
+  /** The rollout_news rows of this host the read saw (bigints, as text). */
+  news_ids: string[];
 }
 
 /** A host as a pass reads it: its row, its current job, its check-in facts. */
 const HOST_FIELDS = `rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.deadline, rh.slot_held, rh.last_error, rh.replaced,
-            rh.boot_id_before, rh.reboot_requested_at, rh.job_key, rh.memo, rh.news, rh.seen,
+            rh.boot_id_before, rh.reboot_requested_at, rh.job_key, rh.memo,
+            ARRAY(SELECT n.id FROM rollout_news n WHERE n.rollout_id = rh.rollout_id AND n.host = rh.host) AS news_ids,
             j.step AS job_step, j.dispatched_at AS job_dispatched_at, j.deadline AS job_deadline, j.result AS job_result,
             h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required, h.package_set_key, h.labels,
             rep.name AS replacement_name, rep.created_at AS replacement_enrolled_at, rep.last_seen_at AS replacement_last_seen_at, rep.labels AS replacement_labels`;
@@ -306,7 +307,7 @@ const READ_PASS = preparedStatement('read-pass', `WITH counted AS (
                                                  + coalesce(sum(n) FILTER (WHERE slot_held AND state IN ('monitoring', 'rolling-back')), 0)))::integer AS admissible
          FROM counted
      ), candidates AS (
-       (SELECT ctid, position, 'news' AS kind FROM rollout_hosts WHERE rollout_id = $1 AND news <> seen ORDER BY position LIMIT $7)
+       (SELECT ctid, position, 'news' AS kind FROM rollout_hosts WHERE rollout_id = $1 AND host IN (SELECT host FROM rollout_news WHERE rollout_id = $1) ORDER BY position LIMIT $7)
        UNION ALL
        (SELECT ctid, position, 'deadline' FROM rollout_hosts WHERE rollout_id = $1 AND deadline <= $6 AND state <> ALL($2::text[]) ORDER BY deadline LIMIT $7)
        UNION ALL
@@ -330,16 +331,12 @@ const READ_PASS = preparedStatement('read-pass', `WITH counted AS (
             CASE WHEN row_number() OVER (ORDER BY r.position) = 1 THEN (SELECT count(*) FROM kinds) END::integer AS candidates, r.*
        FROM (SELECT 1) AS always LEFT JOIN read r ON true
       ORDER BY r.position`);
-const REQUEST_HOST_PASSES = preparedStatement('request-host-passes', `WITH in_flight AS (
-       SELECT rollout_id, host FROM rollout_hosts WHERE host = ANY($1::text[]) AND state <> ALL($2::text[]) AND state <> 'pending'
-     ), free AS (
-       SELECT ctid FROM rollout_hosts WHERE host = ANY($1::text[]) AND state <> ALL($2::text[]) AND state <> 'pending' FOR UPDATE SKIP LOCKED
-     ), told AS (
-       UPDATE rollout_hosts SET news = news + 1 WHERE ctid IN (SELECT ctid FROM free) RETURNING rollout_id, host
-     ), notified AS (
-       SELECT count(pg_notify('fleetpatch_rollouts', rollout_id::text)) AS n FROM (SELECT DISTINCT rollout_id FROM told) t
+const REQUEST_HOST_PASSES = preparedStatement('request-host-passes', `WITH told AS (
+       INSERT INTO rollout_news (rollout_id, host)
+       SELECT rollout_id, host FROM rollout_hosts WHERE host = ANY($1::text[]) AND state <> ALL($2::text[])
+       RETURNING rollout_id
      )
-   SELECT (SELECT n FROM notified) AS notified, ARRAY(SELECT DISTINCT host FROM (SELECT rollout_id, host FROM in_flight EXCEPT SELECT rollout_id, host FROM told) busy) AS busy`);
+   SELECT count(pg_notify('fleetpatch_rollouts', rollout_id::text))::int AS notified FROM (SELECT DISTINCT rollout_id FROM told) t`);
 const RECORD_JOB_RESULTS = preparedStatement('record-job-results', `WITH input AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[]) AS u(key, host, result, at)
      ), reported AS (
@@ -347,7 +344,8 @@ const RECORD_JOB_RESULTS = preparedStatement('record-job-results', `WITH input A
         WHERE j.key = i.key AND j.host = i.host AND j.reported_at IS NULL
        RETURNING j.key, j.host, j.rollout_id
      ), told AS (
-       UPDATE rollout_hosts rh SET news = news + 1 FROM reported r WHERE rh.rollout_id = r.rollout_id AND rh.host = r.host AND rh.job_key = r.key
+       INSERT INTO rollout_news (rollout_id, host)
+       SELECT r.rollout_id, r.host FROM reported r JOIN rollout_hosts rh ON rh.rollout_id = r.rollout_id AND rh.host = r.host AND rh.job_key = r.key
      )
      SELECT i.key, i.host, coalesce(r.rollout_id, j.rollout_id) AS rollout_id, r.key IS NOT NULL AS recorded,
             CASE WHEN r.key IS NOT NULL THEN pg_notify('fleetpatch_rollouts', r.rollout_id::text) END AS notified
@@ -371,8 +369,8 @@ export interface PassHosts {
   hosts: RolloutHost[];
   /** Every other host, counted. */
   others: OtherHosts;
-  /** The news each host read carried, where it had any: the pass marks it seen (`writePass`). */
-  news: ReadonlyMap<string, number>;
+  /** The news rows each host read had, where it had any: the pass deletes them (`writePass`). */
+  news: ReadonlyMap<string, readonly string[]>;
   /** Candidates were left unread (the bite is `maxHosts`): another pass should follow at once. */
   more: boolean;
 }
@@ -436,8 +434,8 @@ export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' |
 /** Hosts a pass reads at most (hosts in a step first, then states that move on their own, then admissions). */
 export const DEFAULT_MAX_PASS_HOSTS = 200;
 
-function newsOf(rows: readonly HostRow[]): Map<string, number> {
-  return new Map(rows.filter((row) => row.news !== row.seen).map((row) => [row.host, row.news]));
+function newsOf(rows: readonly HostRow[]): Map<string, readonly string[]> {
+  return new Map(rows.filter((row) => row.news_ids.length > 0).map((row) => [row.host, row.news_ids]));
 }
 
 /** The patch fields a transition may write, with their columns and types. */
@@ -451,14 +449,14 @@ const HOST_COLUMNS: Record<string, { column: string; type: string }> = {
 /**
  * A whole pass's writes in one statement (one round trip): the hosts' transitions (each column set
  * from the patch when the patch names its field, a field present as undefined clearing it, kept
- * otherwise) and the news they were read with, the new jobs (a key already written, by a pass
+ * otherwise), the news rows read deleted (all the rollout's when it ends), the new jobs (a key already written, by a pass
  * repeated after a crash between commit and reply, stays as it was), the timeline, the rollout's
  * change or next pass, and the wake-up of the hosts' long polls (sent on commit).
  */
 const WRITE_PASS = preparedStatement('write-pass', `WITH host_changes AS (
-       UPDATE rollout_hosts rh SET state = u.state, job_key = COALESCE(u.job_key, rh.job_key), seen = COALESCE(u.seen, rh.seen),
+       UPDATE rollout_hosts rh SET state = u.state, job_key = COALESCE(u.job_key, rh.job_key),
          ${Object.entries(HOST_COLUMNS).map(([field, { column, type }]) => `${column} = CASE WHEN u.patch ? '${field}' THEN ${type === 'jsonb' ? `u.patch->'${field}'` : type === 'text' ? `u.patch->>'${field}'` : `(u.patch->>'${field}')::${type}`} ELSE rh.${column} END`).join(',\n         ')}
-         FROM jsonb_to_recordset($2::jsonb) AS u(host text, state text, patch jsonb, job_key text, seen integer)
+         FROM jsonb_to_recordset($2::jsonb) AS u(host text, state text, patch jsonb, job_key text)
         -- The hosts' names once more, as an array: the planner then finds their rows by the primary
         -- key. Joined only on the record set (estimated at 100 rows), it hashed every host row of
         -- the rollout, dead versions included, to find a pass's few hundred.
@@ -488,6 +486,8 @@ const WRITE_PASS = preparedStatement('write-pass', `WITH host_changes AS (
          next_pass_at = $14
         WHERE id = $1
        RETURNING 1
+     ), news_read AS (
+       DELETE FROM rollout_news WHERE rollout_id = $1 AND (id = ANY($18::bigint[]) OR $13::boolean)
      ), woken AS (
        SELECT pg_notify('fleetpatch_jobs', payload) FROM unnest($15::text[]) AS payload
      )
@@ -495,7 +495,7 @@ const WRITE_PASS = preparedStatement('write-pass', `WITH host_changes AS (
 
 /**
  * Writes one pass in one statement (`WRITE_PASS`): host transitions with their jobs (dispatched by
- * being written: the agent fetches them), the news read marked seen, the rollout's change, the
+ * being written: the agent fetches them), the news read deleted, the rollout's change, the
  * timeline, and when the next pass is due.
  */
 export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: { rollout?: RolloutChange; hosts: HostChange[]; events: RolloutEvent[]; memo?: Rollout['memo'] }, read: Pick<PassHosts, 'hosts' | 'news'>, now: Date, nextPassAt: Date): Promise<void> {
@@ -504,7 +504,7 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
   const jobs: Array<{ key: string; host: string; step: string; attempt: number; job: HostJob; executor: string }> = [];
   // One row per host: a host changed twice in a pass (a gate's rollback of a host that has just
   // succeeded) ends as its last change left it, the earlier change's other fields kept.
-  const updates = new Map<string, { host: string; state: string; patch: Record<string, unknown>; job_key: string | null; seen: number | null }>();
+  const updates = new Map<string, { host: string; state: string; patch: Record<string, unknown>; job_key: string | null }>();
   for (const change of pass.hosts) {
     const attempt = change.patch.attempt ?? attempts.get(change.name) ?? 1;
     const key = change.job ? jobKey(rollout.id, change.name, change.job.step, attempt) : undefined;
@@ -516,12 +516,7 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
     const patch: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(change.patch)) if (HOST_COLUMNS[field]) patch[field] = value ?? null;
     const earlier = updates.get(change.name);
-    updates.set(change.name, { host: change.name, state: change.to, patch: { ...earlier?.patch, ...patch }, job_key: key ?? earlier?.job_key ?? null, seen: read.news.get(change.name) ?? null });
-  }
-  // The news of the hosts read and left as they were is seen too: what arrives after the read is not.
-  for (const host of hosts) {
-    const news = read.news.get(host.name);
-    if (news !== undefined && !updates.has(host.name)) updates.set(host.name, { host: host.name, state: host.state, patch: {}, job_key: null, seen: news });
+    updates.set(change.name, { host: change.name, state: change.to, patch: { ...earlier?.patch, ...patch }, job_key: key ?? earlier?.job_key ?? null });
   }
   const events = [
     ...pass.hosts.map((change) => ({ host: change.name, kind: 'host', from: change.from, to: change.to, detail: change.note ?? change.patch.lastError ?? null })),
@@ -529,7 +524,8 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
     ...pass.events.map((event) => ({ host: event.host ?? null, kind: event.kind, from: null, to: null, detail: event.summary })),
   ];
   const change = pass.rollout;
-  const rows = inLockOrder([...updates.values()]);
+  // Unordered: nothing but a pass, or an operator holding the rollout's lock, writes these rows.
+  const rows = [...updates.values()];
   await client.query(WRITE_PASS([
     rollout.id, JSON.stringify(rows), now, JSON.stringify(jobs), JSON.stringify(events),
     change?.state ?? null,
@@ -544,6 +540,7 @@ export async function writePass(client: pg.PoolClient, rollout: Rollout, pass: {
     notifyPayloads(jobs.map((job) => job.host)),
     pass.memo ? JSON.stringify(pass.memo) : null,
     rows.map((row) => row.host),
+    [...read.news.values()].flat(),
   ]));
 }
 
@@ -566,11 +563,10 @@ function notifyPayloads(hosts: readonly string[]): string[] {
 }
 
 /**
- * Sorts rows by host name, the order a pass's transitions and a batch of job results hand hosts'
- * rows over in: the two, when they share hosts, mostly wait for each other instead of deadlocking.
+ * Sorts reports by host name, the order a batch of job results locks its jobs' rows in: two
+ * batches (two replicas') that share rows mostly wait for each other instead of deadlocking.
  * Mostly: PostgreSQL need not take the rows in the order given, so a deadlock stays possible;
- * PostgreSQL breaks it and the statement that lost retries. Check-ins' news, which finds its rows
- * in the table's order, does not wait at all: it skips the rows a pass holds.
+ * PostgreSQL breaks it and the statement that lost retries.
  */
 function inLockOrder<T extends { host: string }>(rows: T[]): T[] {
   return rows.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
@@ -578,13 +574,12 @@ function inLockOrder<T extends { host: string }>(rows: T[]): T[] {
 
 /**
  * Check-ins of hosts some rollout is working on: their facts may be what that rollout waits for.
- * Returns the hosts whose rows a pass holds right now: they are skipped rather than waited for (a
- * wait on the pass's row locks, taken in another order, was the one deadlock left in
- * bench:rollout), and the caller tells them again once that pass has committed.
+ * Each becomes a news row of that rollout and a notification, waiting for no pass (a pass running
+ * now reads it next time). Returns how many rollouts were told.
  */
-export async function requestHostPasses(db: Queryable, hosts: readonly string[]): Promise<Set<string>> {
-  const result = await db.query<{ busy: string[] }>(REQUEST_HOST_PASSES([hosts, [...TERMINAL_HOST_STATES]]));
-  return new Set(result.rows[0]?.busy ?? []);
+export async function requestHostPasses(db: Queryable, hosts: readonly string[]): Promise<number> {
+  const result = await db.query<{ notified: number }>(REQUEST_HOST_PASSES([hosts, TERMINAL_OR_PENDING]));
+  return result.rows[0]?.notified ?? 0;
 }
 
 /** Each host's unreported agent job, oldest first (a host runs one job at a time), marked fetched; hosts without one are absent. */
@@ -705,6 +700,8 @@ export async function updateRolloutState(client: pg.PoolClient, id: number, chan
     `UPDATE rollouts SET state = $2, pause_reason = $3, halt_reason = $4, reason = $5, current_wave = COALESCE($6, current_wave), updated_at = $7, next_pass_at = $7, finished_at = CASE WHEN $8 THEN $7 ELSE finished_at END WHERE id = $1`,
     [id, change.state, change.pauseReason ?? null, change.haltReason ?? null, change.reason ?? null, change.currentWave ?? null, now, finished],
   );
+  // An ended rollout's news has no pass left to read it.
+  if (finished) await client.query('DELETE FROM rollout_news WHERE rollout_id = $1', [id]);
 }
 
 export async function updateRolloutHost(client: pg.PoolClient, rolloutId: number, host: string, change: { state: RolloutHost['state']; attempt?: number; slotHeld?: boolean; lastError?: string | null }, now: Date): Promise<void> {
