@@ -459,7 +459,7 @@ async function main(): Promise<void> {
           const waits = await db.query<{ unfetched: number; running: number; news: number }>(
             `SELECT (SELECT count(*)::int FROM rollout_jobs WHERE rollout_id = $1 AND fetched_at IS NULL) AS unfetched,
                     (SELECT count(*)::int FROM rollout_jobs WHERE rollout_id = $1 AND fetched_at IS NOT NULL AND reported_at IS NULL) AS running,
-                    (SELECT count(*)::int FROM rollout_hosts WHERE rollout_id = $1 AND news <> seen) AS news`,
+                    (SELECT count(DISTINCT host)::int FROM rollout_news WHERE rollout_id = $1) AS news`,
             [id],
           );
           const wait = waits.rows[0]!;
