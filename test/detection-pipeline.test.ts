@@ -127,4 +127,20 @@ describe('detection pipeline', () => {
     expect(await count(database, 'advisories')).toBe(advisoriesBefore);
     expect(await count(database, 'findings')).toBe(findingsBefore);
   });
+  it('answers each host of a batch with its own findings, opened and resolved', async () => {
+    const upgraded = imageStatus().replaceAll('2.38.1-5+deb12u3', '2.38.1-5+deb12u4');
+    const first = await importInventories(database.pool, detection, [debianHost('batch-vulnerable', imageStatus()), debianHost('batch-patched', upgraded)], { source: ['test:a', 'test:b'] });
+    const [vulnerable, patched] = first.hostKeys.map((key) => first.byHost.get(key)!);
+    // The patched host lacks util-linux's findings; each host's opened findings are its own.
+    expect(vulnerable!.findings).toBeGreaterThan(patched!.findings);
+    expect([vulnerable!.opened, patched!.opened]).toEqual([vulnerable!.findings, patched!.findings]);
+    expect(first.opened).toBe(vulnerable!.findings + patched!.findings);
+    // The vulnerable host patched, beside an unchanged one: only its own finding resolves.
+    const second = await importInventories(database.pool, detection, [debianHost('batch-patched', upgraded), debianHost('batch-vulnerable', upgraded)], { source: 'test' });
+    const counts = second.hostKeys.map((key) => second.byHost.get(key)!);
+    expect(counts.map((host) => [host.opened, host.resolved])).toEqual([[0, 0], [0, vulnerable!.findings - patched!.findings]]);
+    expect(counts[1]!.findings).toBe(patched!.findings);
+    const sources = await database.pool.query<{ name: string; inventory_source: string }>("SELECT name, inventory_source FROM hosts WHERE name LIKE 'batch-%' ORDER BY name");
+    expect(sources.rows).toEqual([{ name: 'batch-patched', inventory_source: 'test' }, { name: 'batch-vulnerable', inventory_source: 'test' }]);
+  });
 });

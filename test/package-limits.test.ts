@@ -68,6 +68,21 @@ describe('package limits and pruning', () => {
     await Promise.all([plane.checkIn('small-1', fullCheckIn(packages('new', 10))), plane.checkIn('large-2', fullCheckIn(packages('new', 120)))]);
   });
 
+  it('stores check-ins that arrive together in batches, and one by one when a batch is over a quota only in all', async () => {
+    const plane = controlPlane();
+    const before = await count(database, 'package_versions');
+    // Twelve at once: four go out alone, the rest wait and go together, 8 × 40 = 320 versions new
+    // to the fleet in all, over the 150 of one check-in; each alone is within it, so each is taken.
+    const lists = Array.from({ length: 12 }, (_unused, index) => packages(`batch${index}`, 40));
+    const results = await Promise.all(lists.map((list, index) => plane.checkIn(`batch-${index}`, fullCheckIn(list))));
+    expect(results.map((result) => result.packages)).toEqual(lists.map(() => 40));
+    expect(results.map((result) => result.packageDigest)).toEqual(lists.map((list) => packageListDigest(list)));
+    expect(await count(database, 'package_versions')).toBe(before + 12 * 40);
+    const stored = await database.pool.query<{ name: string; packages: number }>("SELECT h.name, cardinality(s.package_keys) AS packages FROM hosts h JOIN package_sets s ON s.key = h.package_set_key WHERE h.name LIKE 'batch-%' ORDER BY h.name");
+    expect(stored.rows).toHaveLength(12);
+    expect(stored.rows.every((row) => row.packages === 40)).toBe(true);
+  });
+
   it('prunes sets and versions nothing references once their grace has passed, beside another process that cached them', async () => {
     // Another replica (its own catalog, trusting cached rows for one second) stored `gone-*` for a host.
     const other = controlPlane(new DetectionService({ trustSeconds: 1, maxVersions: 10_000, maxSets: 1_000 }));

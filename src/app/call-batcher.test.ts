@@ -57,4 +57,21 @@ describe('CallBatcher', () => {
     expect(await later).toBe(30);
     expect(batches).toEqual([[1], [-1, 2], [3]]);
   });
+  it('writes up to maxInFlight batches at once; calls wait only while every one is busy', async () => {
+    const { batches, releases, write } = controlledWrite();
+    const batcher = new CallBatcher(write, 200, 2);
+    const first = batcher.call(1);
+    const second = batcher.call(2);
+    expect(batches).toEqual([[1], [2]]);
+    const rest = [batcher.call(3), batcher.call(4)];
+    expect(batches).toHaveLength(2);
+    // The second batch ends first: the waiting calls go out together at once, beside the first.
+    releases[1]!();
+    expect(await second).toBe(20);
+    await Promise.resolve();
+    expect(batches).toEqual([[1], [2], [3, 4]]);
+    releases[0]!();
+    releases[2]!();
+    expect(await Promise.all([first, ...rest])).toEqual([10, 30, 40]);
+  });
 });

@@ -16,7 +16,7 @@ import type { InstalledPackage } from '../domain/types.js';
 import { loadAdvisories, lockAdvisoriesShared, type StoredAdvisory } from '../store/advisory-store.js';
 import type { ChangeListener } from '../store/change-notifications.js';
 import type { DatedUpdate, FirstSightings } from '../store/available-update-store.js';
-import { loadFindingDigests, mergeFindings, type HostFindingSummary, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
+import { loadFindingDigests, mergeFindings, NOTHING_MERGED, type HostFindingSummary, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
 import { loadHosts, loadPackageSets, loadPackageVersions, type StoredPackageVersion } from '../store/inventory-store.js';
 import { replacePackageMatches } from '../store/match-store.js';
 import { PackageCatalog, type PackageCatalogOptions } from '../store/package-catalog.js';
@@ -29,6 +29,8 @@ export interface EvaluationReport extends MergeCounts {
   distinctVersions: number;
   /** Open findings (vulnerable or pending reboot) of the evaluated hosts, as their summaries count them. */
   findings: number;
+  /** Each evaluated host's own open findings, opened and resolved (a batch of check-ins answers each with its own). */
+  byHost: Map<number, { findings: number; opened: number; resolved: number }>;
   seconds: { load: number; match: number; write: number };
 }
 
@@ -276,14 +278,19 @@ export class DetectionService {
     forgetOldest(this.storedMatches, MAX_STORED_MATCHES);
     forgetOldest(this.firstSightings, MAX_FIRST_SIGHTINGS);
     if (unrecorded.length > 0) await replacePackageMatches(client, unrecorded, (pkg) => this.matcher.match(pkg), this.advisoryKeys);
-    const counts = changedDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeFindings(client, staged, now, changedDigests, newHostKeys);
+    const { byHost: mergedByHost, ...counts } = changedDigests.size === 0 ? NOTHING_MERGED : await mergeFindings(client, staged, now, changedDigests, newHostKeys);
     const written = performance.now();
+    const byHost = new Map(evaluated.map(({ host, group }) => {
+      const merged = mergedByHost.get(host.hostKey);
+      return [host.hostKey, { findings: group.openFindings, opened: merged?.opened ?? 0, resolved: merged?.resolved ?? 0 }];
+    }));
     return {
       hosts: hosts.length,
       hostsChanged: changedDigests.size,
       packageInstances,
       distinctVersions: distinct.size,
       findings,
+      byHost,
       ...counts,
       seconds: { load: 0, match: (matched - started) / 1000, write: (written - matched) / 1000 },
     };

@@ -15,6 +15,13 @@ import type { DetectionService, EvaluationReport, ProgressListener } from './det
 /** A check-in beyond a configured per-host quota (packages, new package versions). Nothing was stored. */
 export class QuotaExceeded extends InputError {}
 
+/** What an agent says of itself in a check-in. */
+export interface AgentFacts {
+  version: string;
+  bootId?: string;
+  inventoryDigest?: string;
+}
+
 export interface InventoryImportReport extends EvaluationReport {
   hostKeys: number[];
   /** Each host's packages as the shared, stored objects (cheaper to keep than the parsed ones). */
@@ -30,12 +37,14 @@ export async function importInventories(
   detection: DetectionService,
   inventories: HostInventory[],
   options: {
-    source: string;
+    /** Where the inventories came from: one for all, or one per inventory (a batch of check-ins). */
+    source: string | readonly string[];
     now?: Date;
     progress?: ProgressListener;
     /** Who owns each host: the policy in force (default: the host's own `bucket` and `team` labels). */
     ownership?: OwnershipRules;
-    agent?: { version: string; bootId?: string; inventoryDigest?: string };
+    /** What the agent said of itself: one for all, or one per inventory (a batch of check-ins). */
+    agent?: AgentFacts | readonly AgentFacts[];
     /** False for agent check-ins: a check-in lost in a crash is detected and re-sent by the agent. */
     waitForFlush?: boolean;
     /** Refuse the import (QuotaExceeded) when it would add more package versions the fleet has never stored. */
@@ -43,6 +52,8 @@ export async function importInventories(
   },
 ): Promise<InventoryImportReport> {
   const now = options.now ?? new Date();
+  const perInventory = <T>(value: T | readonly T[] | undefined, index: number): T | undefined => (Array.isArray(value) ? (value as readonly T[])[index] : (value as T | undefined));
+  const facts = new Map(inventories.map((inventory, index) => [inventory, { source: perInventory(options.source, index)!, agent: perInventory(options.agent, index) }]));
   // A host reported twice in one batch counts once, with its latest inventory.
   inventories = [...new Map(inventories.map((inventory) => [inventory.hostname, inventory])).values()];
   // First sightings of candidate versions are fleet-wide facts, committed on their own before the
@@ -64,21 +75,24 @@ export async function importInventories(
     const setKeys = await detection.catalog.packageSets(client, hostPackages.map((packages) => packages.map((pkg) => pkg.key)), stage);
     const hosts = await upsertHosts(
       client,
-      inventories.map((inventory, index) => ({
-        inventory,
-        ...(options.ownership ?? LABEL_OWNERSHIP).ownerOf(selectableHost(inventory.hostname, inventory.labels, inventory.os)),
-        ...(options.agent
-          ? {
-              agentVersion: options.agent.version,
-              ...(options.agent.bootId ? { bootId: options.agent.bootId } : {}),
-              ...(options.agent.inventoryDigest ? { inventoryDigest: options.agent.inventoryDigest } : {}),
-            }
-          : {}),
-        packageSetKey: setKeys[index]!,
-        source: options.source,
-        seenAt: now,
-        ...(updatesOf.has(inventory) ? { availableUpdateCount: updatesOf.get(inventory)!.length } : {}),
-      })),
+      inventories.map((inventory, index) => {
+        const { source, agent } = facts.get(inventory)!;
+        return {
+          inventory,
+          ...(options.ownership ?? LABEL_OWNERSHIP).ownerOf(selectableHost(inventory.hostname, inventory.labels, inventory.os)),
+          ...(agent
+            ? {
+                agentVersion: agent.version,
+                ...(agent.bootId ? { bootId: agent.bootId } : {}),
+                ...(agent.inventoryDigest ? { inventoryDigest: agent.inventoryDigest } : {}),
+              }
+            : {}),
+          packageSetKey: setKeys[index]!,
+          source,
+          seenAt: now,
+          ...(updatesOf.has(inventory) ? { availableUpdateCount: updatesOf.get(inventory)!.length } : {}),
+        };
+      }),
     );
     await replaceAvailableUpdates(client, inventories.map((inventory, index) => ({ hostKey: hosts[index]!.key, updates: updatesOf.get(inventory) })));
     const secondsStore = (performance.now() - started) / 1000;

@@ -37,6 +37,20 @@ export interface MergeCounts {
   resolved: number;
 }
 
+/** The counts of a merge, in all and per host (hosts with none are absent). */
+export interface HostMergeCounts extends MergeCounts {
+  byHost: Map<number, MergeCounts>;
+}
+
+/** A merge that wrote nothing. */
+export const NOTHING_MERGED: HostMergeCounts = { opened: 0, updated: 0, resolved: 0, byHost: new Map() };
+
+function countOf(byHost: Map<number, MergeCounts>, hostKey: number): MergeCounts {
+  let counts = byHost.get(hostKey);
+  if (!counts) byHost.set(hostKey, (counts = { opened: 0, updated: 0, resolved: 0 }));
+  return counts;
+}
+
 const COLUMNS = ['host_key', 'advisory_key', 'package_name', 'package_key', 'fixed_version', 'state', 'state_reason'];
 /** Below this many rows, arrays in one statement beat a staging table. */
 const SMALL_BATCH = 5_000;
@@ -53,7 +67,7 @@ export async function mergeFindings(
   now: Date,
   digests: Map<number, HostFindingSummary>,
   newHostKeys: ReadonlySet<number> = new Set(),
-): Promise<MergeCounts> {
+): Promise<HostMergeCounts> {
   const fresh = findings.filter((finding) => newHostKeys.has(finding.hostKey));
   const known = findings.filter((finding) => !newHostKeys.has(finding.hostKey));
   const knownDigests = new Map([...digests].filter(([hostKey]) => !newHostKeys.has(hostKey)));
@@ -62,7 +76,8 @@ export async function mergeFindings(
     await copyRows(client, 'findings', [...COLUMNS, 'first_seen_at', 'installed_at'], rowsOf(fresh, now.toISOString()));
   }
   await saveFindingSummaries(client, freshDigests);
-  const counts = knownDigests.size === 0 ? { opened: 0, updated: 0, resolved: 0 } : await mergeKnownHosts(client, knownDigests, known, now);
+  const counts = knownDigests.size === 0 ? { ...NOTHING_MERGED, byHost: new Map<number, MergeCounts>() } : await mergeKnownHosts(client, knownDigests, known, now);
+  for (const finding of fresh) countOf(counts.byHost, finding.hostKey).opened++;
   return { ...counts, opened: counts.opened + fresh.length };
 }
 
@@ -81,11 +96,11 @@ function* rowsOf(findings: StagedFinding[], firstSeen?: string): Generator<CopyV
  * writes skip unchanged rows before writing (anti-joins), so nothing unchanged is locked or
  * rewritten; the summaries touch columns the other writes do not read.
  */
-async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, HostFindingSummary>, findings: StagedFinding[], now: Date): Promise<MergeCounts> {
+async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, HostFindingSummary>, findings: StagedFinding[], now: Date): Promise<HostMergeCounts> {
   const staged = findings.length < SMALL_BATCH ? stageAsValues(findings) : await stageInTable(client, findings);
   const next = staged.parameters.length + 2;
   const summary = summaryUpdate(summaries, next + 1);
-  const result = await client.query<{ opened: number; upserted: number; resolved: number }>({
+  const result = await client.query<{ host_key: number; opened: number; upserted: number; resolved: number }>({
     // From arrays the text is always the same: prepared once per connection, since planning this
     // statement took longer than running it (bench:rollout: 9.8 s of planning for 5.8 s of work
     // over 10,000 check-ins). A staging table's text is the same too, but its plan must follow
@@ -119,7 +134,7 @@ async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, Hos
            WHEN f.installed_at IS NOT NULL THEN f.installed_at
            WHEN excluded.state = 'pending-reboot' OR f.state = 'vulnerable' THEN $1::timestamptz
          END
-       RETURNING (xmax = 0) AS opened
+       RETURNING f.host_key, (xmax = 0) AS opened
      ),
      -- Open findings detection no longer reports are fixed, unless the host still waits for a
      -- reboot: then the fix is on disk but not live.
@@ -134,15 +149,25 @@ async function mergeKnownHosts(client: pg.PoolClient, summaries: Map<number, Hos
         WHERE h.key = f.host_key AND f.host_key = ANY($${next}::integer[]) AND f.resolved_at IS NULL
           AND NOT (h.reboot_required AND f.state = 'pending-reboot' AND f.state_reason = '${PENDING_REASON}')
           AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.host_key = f.host_key AND s.advisory_key = f.advisory_key AND s.package_name = f.package_name)
-       RETURNING 1
+       RETURNING f.host_key
      )
-     SELECT (SELECT count(*) FILTER (WHERE opened) FROM upserted)::integer AS opened,
-            (SELECT count(*) FROM upserted)::integer AS upserted,
-            (SELECT count(*) FROM resolved)::integer AS resolved`,
+     -- Per host: a batch of check-ins answers each with its own.
+     SELECT host_key, count(*) FILTER (WHERE kind = 'opened')::integer AS opened, count(*) FILTER (WHERE kind <> 'resolved')::integer AS upserted,
+            count(*) FILTER (WHERE kind = 'resolved')::integer AS resolved
+       FROM (SELECT host_key, CASE WHEN opened THEN 'opened' ELSE 'updated' END AS kind FROM upserted
+             UNION ALL SELECT host_key, 'resolved' FROM resolved) changed
+      GROUP BY host_key`,
     values: [now, ...staged.parameters, [...summaries.keys()], ...summary.parameters],
   });
-  const counts = result.rows[0]!;
-  return { opened: counts.opened, updated: counts.upserted - counts.opened, resolved: counts.resolved };
+  const total: HostMergeCounts = { opened: 0, updated: 0, resolved: 0, byHost: new Map() };
+  for (const row of result.rows) {
+    const counts = { opened: row.opened, updated: row.upserted - row.opened, resolved: row.resolved };
+    total.byHost.set(row.host_key, counts);
+    total.opened += counts.opened;
+    total.updated += counts.updated;
+    total.resolved += counts.resolved;
+  }
+  return total;
 }
 
 const PENDING_REASON = 'fixed version installed; the host reports a reboot is required';
