@@ -42,7 +42,7 @@ export interface RolloutEngineOptions {
   /**
    * Hosts a pass reads at most (hosts in a step first, then those moving on their own, then
    * admissions): a 2,000-host wave is taken in bites, each pass short, the next one at once.
-   * Default 200.
+   * Default 100.
    */
   maxHostsPerPass?: number;
   /** Where gate measurements come from (Prometheus, HTTP, commands by default). */

@@ -433,8 +433,12 @@ export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' |
   return { hosts, others, news: newsOf(rows), more };
 }
 
-/** Hosts a pass reads at most (hosts in a step first, then states that move on their own, then admissions). */
-export const DEFAULT_MAX_PASS_HOSTS = 200;
+/**
+ * Hosts a pass reads at most (hosts in a step first, then states that move on their own, then
+ * admissions). bench:rollout, 10,000 hosts on 2 cores: 100 a pass, p99 28 ms at 2,650–2,700
+ * transitions/s; 200 a pass, p99 47–55 ms at about the same rate.
+ */
+export const DEFAULT_MAX_PASS_HOSTS = 100;
 
 function newsOf(rows: readonly HostRow[]): Map<string, readonly string[]> {
   return new Map(rows.filter((row) => row.news_ids.length > 0).map((row) => [row.host, row.news_ids]));
