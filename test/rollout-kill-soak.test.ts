@@ -78,9 +78,10 @@ describe('a rollout whose server is killed with SIGKILL again and again', () => 
       if (Date.now() - began > 300_000) throw new Error(`the rollout did not finish after ${killedAt.length} kills: ${(await hostStates()).join(' ')}`);
       // Up for a random while, so a kill may land anywhere (mid-pass, mid-long-poll, mid-report,
       // mid-reboot); short while the kills lag behind the hosts' progress (a kill per three host
-      // transitions, so at least 20 however fast the machine), longer while they are ahead.
+      // transitions, so at least 20 however fast the machine: up to 2 s, the kills fell behind
+      // a faster engine and the rollout ended after 19), longer while they are ahead.
       const progress = (await hostStates()).reduce((sum, state) => sum + Math.max(0, IN_PLACE_PATH.indexOf(state)), 0);
-      const up = killedAt.length < progress / 3 + 3 ? 500 + random() * 1_500 : 1_500 + random() * 2_500;
+      const up = killedAt.length < progress / 3 + 3 ? 200 + random() * 800 : 1_500 + random() * 2_500;
       await sleep(up);
       killedAt.push(`after ${(up / 1000).toFixed(1)} s: ${(await hostStates()).map((state) => state.slice(0, 4)).join(' ')}`);
       await server!.kill();
