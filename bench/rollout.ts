@@ -24,7 +24,7 @@
  * BENCH_STEP_MAX_MS (1000), BENCH_STREAM_HOSTS (500), BENCH_STREAM_RATE (200),
  * BENCH_STREAM_INVENTORY_SHARE (0.1), BENCH_BASELINE_SECONDS (10), BENCH_MAX_SECONDS (150: the
  * rollout is cut off there), BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
- * BENCH_MAX_PASS_HOSTS (the engine's default, 200), BENCH_VERBOSE (the server's log on stderr), BENCH_SHOW_ACTIVITY (what the database waits on,
+ * BENCH_MAX_PASS_HOSTS (the engine's default, 100), BENCH_VERBOSE (the server's log on stderr), BENCH_SHOW_ACTIVITY (what the database waits on,
  * sampled each second).
  */
 import { spawn } from 'node:child_process';
