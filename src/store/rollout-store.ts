@@ -206,13 +206,13 @@ interface HostRow {
   replacement_last_seen_at: Date | null;
   replacement_labels: Record<string, string> | null;
   /** Where the rollout_news rows of this host the read saw are (row addresses, as text). */
-  news_ids: string[];
+  news_rows: string[];
 }
 
 /** A host as a pass reads it: its row, its current job, its check-in facts. */
 const HOST_FIELDS = `rh.host, rh.wave, rh.state, rh.attempt, rh.state_since, rh.deadline, rh.slot_held, rh.last_error, rh.replaced,
             rh.boot_id_before, rh.reboot_requested_at, rh.job_key, rh.memo,
-            ARRAY(SELECT n.ctid::text FROM rollout_news n WHERE n.rollout_id = rh.rollout_id AND n.host = rh.host) AS news_ids,
+            ARRAY(SELECT n.ctid::text FROM rollout_news n WHERE n.rollout_id = rh.rollout_id AND n.host = rh.host) AS news_rows,
             j.step AS job_step, j.dispatched_at AS job_dispatched_at, j.deadline AS job_deadline, j.result AS job_result,
             h.last_seen_at, h.inventory_updated_at, h.boot_id, h.running_kernel, h.reboot_required, h.package_set_key, h.labels,
             rep.name AS replacement_name, rep.created_at AS replacement_enrolled_at, rep.last_seen_at AS replacement_last_seen_at, rep.labels AS replacement_labels`;
@@ -441,7 +441,7 @@ export async function loadPassHosts(db: Queryable, rollout: Pick<Rollout, 'id' |
 export const DEFAULT_MAX_PASS_HOSTS = 100;
 
 function newsOf(rows: readonly HostRow[]): Map<string, readonly string[]> {
-  return new Map(rows.filter((row) => row.news_ids.length > 0).map((row) => [row.host, row.news_ids]));
+  return new Map(rows.filter((row) => row.news_rows.length > 0).map((row) => [row.host, row.news_rows]));
 }
 
 /** The patch fields a transition may write, with their columns and types. */
@@ -494,8 +494,8 @@ const WRITE_PASS = preparedStatement('write-pass', `WITH host_changes AS (
        RETURNING 1
      ), news_read AS (
        -- By row address: news rows are never updated, and only this rollout's pass (or an operator
-       -- holding its lock) deletes them. By id, the plan made while the table was empty stayed a
-       -- scan of the whole table, dead rows included (5 ms a pass in bench:rollout).
+       -- holding its lock) deletes them. By a key column, the plan made while the table was empty
+       -- stayed a scan of the whole table, dead rows included (5 ms a pass in bench:rollout).
        DELETE FROM rollout_news WHERE ctid = ANY($18::tid[]) AND rollout_id = $1
      ), news_of_ended AS (
        DELETE FROM rollout_news WHERE $13::boolean AND rollout_id = $1

@@ -3,9 +3,9 @@
 -- counter waited for the host rows a pass holds (or skipped them and tried again), and made every
 -- result and check-in one more non-HOT update of rollout_hosts and its indexes. The pass that reads
 -- a host deletes the news rows it read; rows committed after its read stay for the next pass.
--- No foreign key: its check would take a share lock on the rollout row, which a pass holds.
+-- No foreign key: its check would take a share lock on the rollout row, which a pass holds. No
+-- key either: a row is never updated, and the pass deletes the ones it read by row address.
 CREATE TABLE rollout_news (
-  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   rollout_id  integer NOT NULL,
   host        text NOT NULL
 );
