@@ -16,7 +16,7 @@ import type { InstalledPackage } from '../domain/types.js';
 import { loadAdvisories, lockAdvisoriesShared, type StoredAdvisory } from '../store/advisory-store.js';
 import type { ChangeListener } from '../store/change-notifications.js';
 import type { DatedUpdate, FirstSightings } from '../store/available-update-store.js';
-import { loadFindingDigests, mergeFindings, NOTHING_MERGED, type HostFindingSummary, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
+import { loadFindingDigests, mergeFindings, nothingMerged, type HostFindingSummary, type MergeCounts, type StagedFinding } from '../store/finding-store.js';
 import { loadHosts, loadPackageSets, loadPackageVersions, type StoredPackageVersion } from '../store/inventory-store.js';
 import { replacePackageMatches } from '../store/match-store.js';
 import { PackageCatalog, type PackageCatalogOptions } from '../store/package-catalog.js';
@@ -278,7 +278,7 @@ export class DetectionService {
     forgetOldest(this.storedMatches, MAX_STORED_MATCHES);
     forgetOldest(this.firstSightings, MAX_FIRST_SIGHTINGS);
     if (unrecorded.length > 0) await replacePackageMatches(client, unrecorded, (pkg) => this.matcher.match(pkg), this.advisoryKeys);
-    const { byHost: mergedByHost, ...counts } = changedDigests.size === 0 ? NOTHING_MERGED : await mergeFindings(client, staged, now, changedDigests, newHostKeys);
+    const { byHost: mergedByHost, ...counts } = changedDigests.size === 0 ? nothingMerged() : await mergeFindings(client, staged, now, changedDigests, newHostKeys);
     const written = performance.now();
     const byHost = new Map(evaluated.map(({ host, group }) => {
       const merged = mergedByHost.get(host.hostKey);

@@ -42,8 +42,8 @@ export interface HostMergeCounts extends MergeCounts {
   byHost: Map<number, MergeCounts>;
 }
 
-/** A merge that wrote nothing. */
-export const NOTHING_MERGED: HostMergeCounts = { opened: 0, updated: 0, resolved: 0, byHost: new Map() };
+/** A merge that wrote nothing (a new object each time: callers add to its map). */
+export const nothingMerged = (): HostMergeCounts => ({ opened: 0, updated: 0, resolved: 0, byHost: new Map() });
 
 function countOf(byHost: Map<number, MergeCounts>, hostKey: number): MergeCounts {
   let counts = byHost.get(hostKey);
@@ -76,7 +76,7 @@ export async function mergeFindings(
     await copyRows(client, 'findings', [...COLUMNS, 'first_seen_at', 'installed_at'], rowsOf(fresh, now.toISOString()));
   }
   await saveFindingSummaries(client, freshDigests);
-  const counts = knownDigests.size === 0 ? { ...NOTHING_MERGED, byHost: new Map<number, MergeCounts>() } : await mergeKnownHosts(client, knownDigests, known, now);
+  const counts = knownDigests.size === 0 ? nothingMerged() : await mergeKnownHosts(client, knownDigests, known, now);
   for (const finding of fresh) countOf(counts.byHost, finding.hostKey).opened++;
   return { ...counts, opened: counts.opened + fresh.length };
 }
