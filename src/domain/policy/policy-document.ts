@@ -39,19 +39,37 @@ const VOCABULARY: readonly string[] = (() => {
   return [...names];
 })();
 
+/** Where a field starts in the file: a line and column, or nothing when the text has no such place. */
+export type FieldLocator = (field: string) => { line?: number; column?: number };
+
 /**
  * @example readPolicy('version: 1\nbuckets: []\n') // { ok: false, problems: [{ field: 'buckets', line: 2, … }] }
  */
 export function readPolicy(text: string): PolicyReading {
+  return readLocatedPolicy(text).reading;
+}
+
+/**
+ * The reading and a locator of fields (`buckets[2].windows[0]`, or their nearest ancestor) in the
+ * document it parsed, so that later checks can place their issues without parsing the text again:
+ * a 500-bucket file takes ~100 ms and ~200 MB of short-lived objects to parse.
+ */
+export function readLocatedPolicy(text: string): { reading: PolicyReading; locate: FieldLocator } {
   const textIssue = textProblem(text, true);
-  if (textIssue) return { ok: false, problems: [{ message: `the file ${textIssue}` }] };
+  if (textIssue) return { reading: { ok: false, problems: [{ message: `the file ${textIssue}` }] }, locate: () => ({}) };
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  const position = (offset: number | undefined) => {
+  const position: Position = (offset) => {
     if (offset === undefined) return {};
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
+  return { reading: readDocument(document, position), locate: (field) => position(offsetOf(document, fieldPath(field))) };
+}
+
+type Position = (offset: number | undefined) => { line?: number; column?: number };
+
+function readDocument(document: Document, position: Position): PolicyReading {
   if (document.errors.length > 0) {
     return { ok: false, problems: document.errors.slice(0, MAX_PROBLEMS).map((error) => ({ message: error.message.split('\n')[0]!, ...position(error.pos[0]) })) };
   }
@@ -62,6 +80,13 @@ export function readPolicy(text: string): PolicyReading {
   const references = crossReferenceProblems(parsed.data).map(({ message, path }) => ({ message, field: fieldOf(path), ...position(offsetOf(document, path)) }));
   if (references.length > 0) return { ok: false, problems: references };
   return { ok: true, policy: parsed.data };
+}
+
+/** `buckets[2].windows[0]` → ['buckets', 2, 'windows', 0]. Names in the policy never hold "." or "[". */
+function fieldPath(field: string): Array<string | number> {
+  const path: Array<string | number> = [];
+  for (const part of field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) path.push(part[2] !== undefined ? Number(part[2]) : part[1]!);
+  return path;
 }
 
 /**
@@ -94,7 +119,7 @@ function offsetOf(document: Document, path: ReadonlyArray<PropertyKey>): number 
 }
 
 /** One problem per issue, and one per key of an unrecognised-keys issue. */
-function problemsOf(issue: z.core.$ZodIssue, document: Document, position: (offset: number | undefined) => { line?: number; column?: number }): PolicyProblem[] {
+function problemsOf(issue: z.core.$ZodIssue, document: Document, position: Position): PolicyProblem[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const path = [...issue.path, key];
@@ -113,7 +138,7 @@ function problemsOf(issue: z.core.$ZodIssue, document: Document, position: (offs
   return [problemOf(issue, document, position)];
 }
 
-function problemOf(issue: z.core.$ZodIssue, document: Document, position: (offset: number | undefined) => { line?: number; column?: number }): PolicyProblem {
+function problemOf(issue: z.core.$ZodIssue, document: Document, position: Position): PolicyProblem {
   const field = fieldOf(issue.path);
   const node = document.getIn(issue.path as Array<string | number>, true);
   const missing = node === undefined && issue.code === 'invalid_type';

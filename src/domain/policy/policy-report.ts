@@ -4,10 +4,9 @@
  * (errors and warnings), each located at a line and column of the file so an editor can jump to
  * it. A policy with an error is never applied; warnings are reported and do not block.
  */
-import { LineCounter, parseDocument } from 'yaml';
 import type { SelectableHost } from './host-selector.js';
 import { checkPolicy } from './policy-check.js';
-import { readPolicy } from './policy-document.js';
+import { readLocatedPolicy } from './policy-document.js';
 import type { Policy } from './policy-schema.js';
 
 export interface PolicyIssue {
@@ -29,11 +28,9 @@ export interface PolicyJudgement {
  * @example judgePolicy(text, { now: new Date() }).issues.filter((issue) => issue.level === 'error') // [] for a policy that may be applied
  */
 export function judgePolicy(text: string, options: { now: Date; hosts?: SelectableHost[] }): PolicyJudgement {
-  const reading = readPolicy(text);
+  const { reading, locate } = readLocatedPolicy(text);
   if (!reading.ok) return { issues: reading.problems.map((problem) => ({ level: 'error' as const, ...problem })) };
-  const findings = checkPolicy(reading.policy, options);
-  const locate = findings.length > 0 ? fieldLocator(text) : undefined;
-  const issues = findings.map((finding): PolicyIssue => ({ ...finding, ...locate?.(finding.field) }));
+  const issues = checkPolicy(reading.policy, options).map((finding): PolicyIssue => ({ ...finding, ...locate(finding.field) }));
   // Errors first, each group in file order, as a compiler lists them.
   issues.sort((a, b) => (a.level === b.level ? 0 : a.level === 'error' ? -1 : 1) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   return { policy: reading.policy, issues };
@@ -52,28 +49,4 @@ export function hasErrors(judgement: PolicyJudgement): boolean {
  */
 export function formatPolicyIssue(file: string, issue: PolicyIssue): string {
   return `${file}:${issue.line ?? 1}:${issue.column ?? 1}: ${issue.level}: ${issue.field ? `${issue.field}: ` : ''}${issue.message}`;
-}
-
-/** Finds where a field path (`windows.nightly`, `buckets[2].match`) starts in the text, or its nearest ancestor. */
-function fieldLocator(text: string): (field: string) => { line?: number; column?: number } {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter });
-  return (field) => {
-    const path = fieldPath(field);
-    for (let length = path.length; length >= 0; length--) {
-      const node = (length === 0 ? document.contents : document.getIn(path.slice(0, length), true)) as { range?: [number, number, number] } | null | undefined;
-      if (node && typeof node === 'object' && node.range) {
-        const { line, col } = lineCounter.linePos(node.range[0]);
-        return { line, column: col };
-      }
-    }
-    return {};
-  };
-}
-
-/** `buckets[2].windows[0]` → ['buckets', 2, 'windows', 0]. Names in the policy never hold "." or "[". */
-function fieldPath(field: string): Array<string | number> {
-  const path: Array<string | number> = [];
-  for (const part of field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) path.push(part[2] !== undefined ? Number(part[2]) : part[1]!);
-  return path;
 }
