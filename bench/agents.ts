@@ -16,8 +16,8 @@
  *
  * Environment: BENCH_AGENTS (2000), BENCH_SECONDS (20), BENCH_PACED_RUNS (5), BENCH_CONCURRENCY
  * (64), BENCH_RATE (2000), BENCH_DELTA_SHARE (0.01), BENCH_SUMMARY_HOSTS (100000), BENCH_GROWTH
- * (bulk), BENCH_GROWTH_FULL (8000), FLEETPATCH_DATA_DIR, and BENCH_SERVER_NODE_ARGS for the
- * server's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * (bulk), BENCH_GROWTH_FULL (8000), FLEETPATCH_DATA_DIR, and BENCH_SERVER_NODE_ARGS: more flags for
+ * the server's node, after those bin/fleetpatch.js gives it (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -36,6 +36,7 @@ import { simulateFleet } from '../src/simulator/fleet-simulator.js';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
 import { migrate } from '../src/store/migrate.js';
 import { almaLinuxAdvisories, fullCheckIn, realBaselines } from '../test/simulated-fleet.js';
+import { serverNodeArgs } from './server-node-args.js';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 2_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -65,7 +66,7 @@ function processUsage(pid: number): { cpuSeconds: number; rssMb: number } {
 }
 
 async function startServer(databaseUrl: string): Promise<{ url: string; adminToken: string; enrollmentToken: string; pid: number; log: () => string; stop: () => Promise<void> }> {
-  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = serverNodeArgs();
   const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'bin/fleetpatch.js'), 'server', '--port', '0', '--sync-interval', '0', '--stale-after', '3600'], {
     env: { ...process.env, DATABASE_URL: databaseUrl },
     stdio: ['ignore', 'pipe', 'pipe'],

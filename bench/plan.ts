@@ -29,6 +29,7 @@ import type { Severity } from '../src/domain/types.js';
 import { openAdvisoryFeed } from '../src/feeds/open-feed.js';
 import { fiveHundredBuckets } from './five-hundred-buckets.js';
 import { seededRandom } from '../src/simulator/seeded-random.js';
+import { serverNodeArgs } from './server-node-args.js';
 
 const dataDir = process.env.FLEETPATCH_DATA_DIR ?? resolve(import.meta.dirname, '../../shared/data');
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 100_000);
@@ -113,7 +114,7 @@ function fleet(fixes: Awaited<ReturnType<typeof realFixes>>): PlanHost[] {
 
 /** Runs bench/policy-reload.ts and reads its stalls (ms, one per reload) from its last line. */
 async function measureReloadInItsOwnProcess(runs: number): Promise<number[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, 'policy-reload.ts')], { env: { ...process.env, BENCH_RUNS: String(runs) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...serverNodeArgs(), '--import', 'tsx', resolve(import.meta.dirname, 'policy-reload.ts')], { env: { ...process.env, BENCH_RUNS: String(runs) }, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const [code] = (await once(child, 'exit')) as [number | null];

@@ -3,7 +3,8 @@
  * the server's: a real server (embedded PostgreSQL, 100,000 stored hosts) re-reads its changed
  * 500-bucket `--policy` file BENCH_RUNS times; the longest event-loop stall during each reload
  * bounds how long any check-in waited for it. Prints progress on stderr and, last on stdout, the
- * stalls as a JSON array of milliseconds. Run alone: `node --import tsx bench/policy-reload.ts`.
+ * stalls as a JSON array of milliseconds. Run alone with the node flags the
+ * `fleetpatch` command starts with: `node --v8-pool-size=0 --import tsx bench/policy-reload.ts`.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -62,7 +62,7 @@
  * Environment: BENCH_STRATEGY_HOSTS (100), BENCH_STRATEGY_MAX_IN_FLIGHT ("20%"),
  * BENCH_STRATEGIES (all: in-place,command-hook,rolling-reboot,replace,manual),
  * BENCH_STRATEGY_IDLE_SECONDS (2), BENCH_STRATEGY_MAX_SECONDS (90: a rollout is cut off there),
- * BENCH_KUBE_POLL_MS (250), BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+ * BENCH_KUBE_POLL_MS (250), BENCH_SERVER_NODE_ARGS (more flags for the servers' node, after bin/fleetpatch.js's: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
  * BENCH_VERBOSE (the servers' logs on stderr).
  */
 import { spawn } from 'node:child_process';
@@ -77,6 +77,7 @@ import type { ServerExecutors } from '../src/app/job-executors.js';
 import { runServer } from '../src/server/run-server.js';
 import { SimulatedHost } from '../src/simulator/simulated-agent.js';
 import { startKubeApiServer, type KubeApiServer } from '../src/simulator/simulated-kubernetes-api.js';
+import { serverNodeArgs } from './server-node-args.js';
 
 const HOSTS = Number(process.env.BENCH_STRATEGY_HOSTS ?? 100);
 const MAX_IN_FLIGHT = process.env.BENCH_STRATEGY_MAX_IN_FLIGHT ?? '20%';
@@ -232,7 +233,7 @@ function postgresCpuSeconds(postmaster: number, exclude: ReadonlySet<number>): n
 interface ServerProcess { url: string; adminToken: string; databaseUrl: string; pid: number; postmasterPid: () => number; stop: () => Promise<void> }
 
 async function startServer(spec: ServerSpec): Promise<ServerProcess> {
-  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = serverNodeArgs();
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', import.meta.filename, '--server'], {
     env: { ...process.env, BENCH_STRATEGY_SERVER: JSON.stringify(spec) },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -23,7 +23,7 @@
  * Environment: BENCH_HOSTS (10000), BENCH_MAX_IN_FLIGHT ("20%"), BENCH_STEP_MIN_MS (100),
  * BENCH_STEP_MAX_MS (1000), BENCH_STREAM_HOSTS (500), BENCH_STREAM_RATE (200),
  * BENCH_STREAM_INVENTORY_SHARE (0.1), BENCH_BASELINE_SECONDS (10), BENCH_MAX_SECONDS (150: the
- * rollout is cut off there), BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+ * rollout is cut off there), BENCH_SERVER_NODE_ARGS (more flags for the server's node, after bin/fleetpatch.js's: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
  * BENCH_MAX_PASS_HOSTS (the engine's default, 100), BENCH_VERBOSE (the server's log on stderr), BENCH_SHOW_ACTIVITY (what the database waits on,
  * sampled each second).
  */
@@ -42,6 +42,7 @@ import { packageListDigest, type CheckIn } from '../src/protocol/agent-protocol.
 import type { HostJob, JobResult } from '../src/protocol/job-protocol.js';
 import { runServer } from '../src/server/run-server.js';
 import { takeOverShutdownSignals } from '../src/store/embedded-postgres.js';
+import { serverNodeArgs } from './server-node-args.js';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 10_000);
 const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT ?? '20%';
@@ -164,7 +165,7 @@ interface ServerProcess {
 const PHASES = ['begin', 'lock', 'read', 'decide', 'write', 'commit'] as const;
 
 async function startServer(home: string, policyFile: string): Promise<ServerProcess> {
-  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = serverNodeArgs();
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', import.meta.filename, '--server'], {
     env: { ...process.env, BENCH_ROLLOUT_SERVER: JSON.stringify({ home, policyFile }) },
     stdio: ['pipe', 'pipe', 'pipe'],

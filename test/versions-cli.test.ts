@@ -102,4 +102,22 @@ describe('fleetpatch versions compare (built CLI)', () => {
     expect(result.stdout).toContain('Usage: fleetpatch versions compare [options] [a] [b]');
     expect(result.stdout).toContain('--ecosystem <scheme>');
   });
+
+  it('runs as an executable of its own: its first line starts node with V8\'s helper pool sized to the machine', async () => {
+    // How PATH, the systemd unit and the image start it; `node bin/fleetpatch.js` skips that line.
+    const child = spawn(BIN, ['versions', 'compare', '--ecosystem', 'dpkg'], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const closed = new Promise<number | null>((resolveCode, reject) => {
+      child.on('error', reject);
+      child.on('close', resolveCode);
+    });
+    // It waits for pairs on standard input; env hands the process to node (argv[0] "node") first.
+    const commandLine = () => readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+    for (let attempt = 0; attempt < 200 && commandLine()[0] !== 'node'; attempt++) await new Promise((resolveWait) => setTimeout(resolveWait, 25));
+    expect(commandLine()).toEqual(['node', '--v8-pool-size=0', BIN, 'versions', 'compare', '--ecosystem', 'dpkg', '']);
+    child.stdin.end('1.0 1.1\n');
+    expect(await closed).toBe(0);
+    expect(stdout).toBe('-1\n');
+  });
 });
