@@ -84,7 +84,7 @@ export function checkPolicy(policy: Policy, options: { now: Date; hosts?: Select
       findings.push({
         level: 'warning',
         field: `freezes[${index}]`,
-        message: `freeze ${freeze.name} lasts ${days.toFixed(1)} days: a ${severity} finding (SLA ${slaDays} day${slaDays === 1 ? '' : 's'}) first seen when it starts breaches its SLA in ${covered.map((bucket) => bucket.name).join(', ')}${freeze.allowEmergency ? '' : ' (and the freeze does not let the emergency path pass)'}`,
+        message: `freeze ${freeze.name} lasts ${days.toFixed(1)} days: a ${severity} finding (SLA ${slaDays} day${slaDays === 1 ? '' : 's'}) first seen when it starts breaches its SLA in ${firstFew(covered.map((bucket) => bucket.name))}${freeze.allowEmergency ? '' : ' (and the freeze does not let the emergency path pass)'}`,
       });
     }
   });
@@ -113,4 +113,9 @@ function shadows(earlier: Set<string> | undefined, later: Set<string> | undefine
   if (later === undefined || earlier.size > later.size) return false;
   for (const condition of earlier) if (!later.has(condition)) return false;
   return true;
+}
+
+/** `a, b, c, d, e and 495 more`: a list a warning can show on one line. */
+function firstFew(names: string[], shown = 5): string {
+  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }

@@ -137,6 +137,13 @@ describe('policy check', () => {
     expect(checkPolicy(passable, { now: NOW }).map((finding) => finding.message)).toEqual([expect.stringMatching(/a high finding/)]);
   });
 
+  it('names the first five buckets a freeze breaks an SLA in and counts the rest', () => {
+    const more = Array.from({ length: 6 }, (_, index) => `  - name: pool-${index}\n    owner: web\n    match: { labels: { pool: "${index}" } }\n    strategy: { kind: in-place }\n    windows: [nightly]\n`).join('');
+    const policy = parsePolicy(MINIMAL.replace('    owner: platform', '    owner: platform\n    match: { labels: { role: k8s } }') + more + 'freezes:\n  - { name: year-end, from: "12-20", until: "01-03" }\n', 'p.yaml');
+    const [critical] = checkPolicy(policy, { now: NOW });
+    expect(critical!.message).toContain('breaches its SLA in nodes, pool-0, pool-1, pool-2, pool-3 and 2 more (and the freeze');
+  });
+
   it('warns about a window that never opens', () => {
     const policy = parsePolicy(MINIMAL.replace('nightly: { timeZone: UTC, every: day, start: "03:00", duration: 1h }', 'nightly: { timeZone: UTC, every: month, day: 31, start: "03:00", duration: 1h, validFrom: 2027-04-01, validUntil: 2027-04-30 }'), 'p.yaml');
     expect(checkPolicy(policy, { now: NOW })).toEqual([{ level: 'warning', field: 'windows.nightly', message: expect.stringMatching(/never opens in the coming year/) }]);
